@@ -1,0 +1,56 @@
+"""Schema versions: a new database is created at the latest version, an older one upgraded.
+
+To change the schema: change the models, add a function to `MIGRATIONS` under the next
+number that brings a database of the previous version to the new one (with
+`playhouse.migrate`, portable across SQLite and PostgreSQL), and raise `SCHEMA_VERSION`.
+"""
+
+from collections.abc import Callable
+
+from peewee import Database
+
+from nest_desktop.db.models import ALL_MODELS, SchemaVersion
+from nest_desktop.domain.messages import _
+
+SCHEMA_VERSION = 1
+
+# version -> function upgrading a database from version - 1 to version.
+MIGRATIONS: dict[int, Callable[[Database], None]] = {}
+
+
+class SchemaError(RuntimeError):
+    """The database cannot be used by this version of the application."""
+
+
+def current_version(db: Database) -> int | None:
+    if not db.table_exists(SchemaVersion._meta.table_name):
+        return None
+    row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
+    return row.version if row else None
+
+
+def upgrade(db: Database, target: int = SCHEMA_VERSION,
+            migrations: dict[int, Callable[[Database], None]] | None = None) -> int:
+    """Brings the database to `target`; returns the version it was at (0 when new)."""
+    steps = MIGRATIONS if migrations is None else migrations
+    version = current_version(db)
+    if version is None:
+        if db.get_tables():
+            raise SchemaError(_("This database is not a NEST Desktop database."))
+        with db.atomic():
+            db.create_tables(ALL_MODELS)
+            SchemaVersion.create(version=target)
+        return 0
+    if version > target:
+        raise SchemaError(
+            _("This database was written by a newer NEST Desktop (schema {found}, this version "
+              "knows up to {known}). Install the newer version to open it.").format(
+                found=version, known=target)
+        )
+    for step in range(version + 1, target + 1):
+        if step not in steps:
+            raise SchemaError(f"missing migration to schema version {step}")
+        with db.atomic():
+            steps[step](db)
+            SchemaVersion.update(version=step).execute()
+    return version

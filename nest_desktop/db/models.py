@@ -1,0 +1,135 @@
+"""The database's tables. Fields hold stored values only; the rules live in `domain`."""
+
+import datetime as dt
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()
+
+ROLES = ("secretary", "customer_relations", "prospect_manager", "quality_pilot", "administrator")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    """One row: the version of the schema this database is at (see `migrations`)."""
+
+    version = IntegerField()
+    upgraded_at = DateTimeField(default=now)
+
+
+class Site(BaseModel):
+    """A NEST clinic; the phone greeting and the services' numbers are per site (TEL-09)."""
+
+    name = CharField(max_length=100, unique=True)
+    phone = CharField(max_length=20, default="")  # E.164
+    address = TextField(default="")
+    active = BooleanField(default=True)
+
+
+class User(BaseModel):
+    full_name = CharField(max_length=100)
+    phone_first_name = CharField(max_length=50)  # said on the phone: "Clinique Nest, Clémence…"
+    role = CharField(max_length=30, choices=[(r, r) for r in ROLES], default="secretary")
+    site = ForeignKeyField(Site, null=True, backref="users", on_delete="SET NULL")
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=now)
+
+
+class Patient(BaseModel):
+    last_name = CharField(max_length=100)
+    first_names = CharField(max_length=100)
+    sort_key = CharField(max_length=210, index=True)  # folded "last first", for the list's order
+    sex = CharField(max_length=1)  # "F" or "M"
+    birth_date = DateField(null=True, index=True)
+    email = CharField(max_length=200, default="")
+    address = TextField(default="")
+    site = ForeignKeyField(Site, null=True, backref="patients", on_delete="SET NULL")
+    provenance = CharField(max_length=30, default="")
+    provenance_detail = CharField(max_length=200, default="")  # the doctor, the event…
+    visit_reason = TextField(default="")
+    pathway = CharField(max_length=20, default="none")
+    intake_date = DateField(null=True)
+    intake_by = ForeignKeyField(User, null=True, backref="intakes", on_delete="SET NULL")
+    intake_tariffs_given = BooleanField(default=False)
+    intake_pathways_given = BooleanField(default=False)
+    intake_file_complete = BooleanField(default=False)
+    intake_provenance_collected = BooleanField(default=False)
+    sms_consent = BooleanField(default=False)
+    newsletter_consent = BooleanField(default=False)
+    preferred_channel = CharField(max_length=20, default="sms")
+    first_visit_date = DateField(null=True)
+    notes = TextField(default="")
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+    version = IntegerField(default=1)  # optimistic locking: a save names the version it read
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_names} {self.last_name}"
+
+
+class PatientPhone(BaseModel):
+    patient = ForeignKeyField(Patient, backref="phones", on_delete="CASCADE")
+    e164 = CharField(max_length=20, index=True)
+    national_digits = CharField(max_length=20, index=True)  # searched by prefix as typed
+    position = IntegerField(default=0)  # 0 is the main number
+
+
+class PatientSearchToken(BaseModel):
+    """One folded word of a patient's names: as-you-type search is an indexed prefix range."""
+
+    patient = ForeignKeyField(Patient, backref="search_tokens", on_delete="CASCADE")
+    token = CharField(max_length=100, index=True)
+
+
+class Interaction(BaseModel):
+    """Every contact with a person: the timeline of her file."""
+
+    patient = ForeignKeyField(Patient, backref="interactions", on_delete="CASCADE")
+    occurred_at = DateTimeField(default=now, index=True)
+    user = ForeignKeyField(User, null=True, backref="interactions", on_delete="SET NULL")
+    channel = CharField(max_length=20)
+    direction = CharField(max_length=10)
+    subject = CharField(max_length=200)
+    notes = TextField(default="")
+    outcome = CharField(max_length=200, default="")
+    created_at = DateTimeField(default=now)
+
+
+class FamilyLink(BaseModel):
+    parent = ForeignKeyField(Patient, backref="children_links", on_delete="CASCADE")
+    child = ForeignKeyField(Patient, backref="parent_links", on_delete="CASCADE")
+    relation = CharField(max_length=20)  # mother, father, guardian
+
+    class Meta:
+        indexes = ((("parent", "child"), True),)
+
+
+class Setting(BaseModel):
+    """A clinic-wide setting, shared by every workstation; the value is JSON."""
+
+    key = CharField(max_length=100, primary_key=True)
+    value = TextField()
+
+
+ALL_MODELS = [SchemaVersion, Site, User, Patient, PatientPhone, PatientSearchToken,
+              Interaction, FamilyLink, Setting]

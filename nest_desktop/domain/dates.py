@@ -1,0 +1,44 @@
+"""Dates as secretaries type them (23/11/2026, 23.11.26, 2026-11-23)."""
+
+import datetime as dt
+import re
+
+from nest_desktop.domain.messages import _
+
+_DAY_FIRST = re.compile(r"^(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{2}|\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+def parse_date(text: str, today: dt.date | None = None) -> dt.date:
+    """Parses a day-first date; a two-digit year is the closest past year of that ending.
+
+    Raises ValueError with a message for the user.
+    """
+    value = (text or "").strip()
+    iso = _ISO.match(value)
+    day_first = _DAY_FIRST.match(value)
+    if iso:
+        year, month, day = (int(part) for part in iso.groups())
+    elif day_first:
+        day, month, year = (int(part) for part in day_first.groups())
+        if len(day_first.group(3)) == 2:
+            current = (today or dt.date.today()).year
+            year += current - current % 100
+            if year > current:
+                year -= 100
+    else:
+        raise ValueError(_("Write the date as day/month/year, for example 23/11/2026."))
+    try:
+        return dt.date(year, month, day)
+    except ValueError as error:
+        raise ValueError(_("This date does not exist.")) from error
+
+
+def age_in_years(birth_date: dt.date, on: dt.date) -> int:
+    before_birthday = (on.month, on.day) < (birth_date.month, birth_date.day)
+    return on.year - birth_date.year - int(before_birthday)
+
+
+def entry_text(value: dt.date | None) -> str:
+    """A date as it is typed in the forms: 23/11/2026."""
+    return value.strftime("%d/%m/%Y") if value else ""

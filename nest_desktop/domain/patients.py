@@ -1,0 +1,140 @@
+"""What a patient file holds and the rules its fields obey (PAT-02)."""
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from nest_desktop.domain.dates import age_in_years
+from nest_desktop.domain.messages import N_, _
+from nest_desktop.domain.text import similar_names
+
+MAX_AGE_YEARS = 120
+NAME_MAX_LENGTH = 100
+
+SEXES = {"F": N_("Female"), "M": N_("Male")}
+
+# Where a new patient comes from, to reconcile with prospects (PAT-02).
+PROVENANCES = {
+    "facebook": N_("Facebook"),
+    "website": N_("Website"),
+    "word_of_mouth": N_("Word of mouth"),
+    "event": N_("NEST event"),
+    "free_care": N_("Free care offer"),
+    "referring_doctor": N_("Referring doctor"),
+    "walk_in": N_("Walk-in"),
+    "other": N_("Other"),
+}
+
+# The reason for the visit assigns a standard pathway (parcours-type).
+PATHWAYS = {
+    "none": N_("No pathway"),
+    "pregnancy": N_("Pregnancy"),
+    "gynaecology": N_("Gynaecology"),
+    "paediatrics": N_("Paediatrics"),
+}
+
+CONTACT_CHANNELS = {
+    "sms": N_("SMS"),
+    "whatsapp": N_("WhatsApp"),
+    "email": N_("Email"),
+    "facebook": N_("Facebook"),
+}
+
+# What the intake interview gives and collects (PAT-02).
+INTAKE_ITEMS = {
+    "intake_tariffs_given": N_("Tariffs, coverage and financial conditions given"),
+    "intake_pathways_given": N_("NEST pathways and services presented"),
+    "intake_file_complete": N_("Patient file complete"),
+    "intake_provenance_collected": N_("Provenance collected"),
+}
+
+FAMILY_RELATIONS = {
+    "mother": N_("Mother"),
+    "father": N_("Father"),
+    "guardian": N_("Guardian"),
+}
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def validate_name(value: str, required: bool = True) -> str | None:
+    """The message for a bad name, or None."""
+    text = (value or "").strip()
+    if not text:
+        return _("The name is required.") if required else None
+    if len(text) > NAME_MAX_LENGTH:
+        return _("A name has at most 100 characters.")
+    if any(ch.isdigit() for ch in text):
+        return _("A name contains no digits.")
+    return None
+
+
+def validate_birth_date(birth_date: dt.date | None, today: dt.date) -> str | None:
+    if birth_date is None:
+        return None
+    if birth_date > today:
+        return _("The birth date cannot be in the future.")
+    if age_in_years(birth_date, today) > MAX_AGE_YEARS:
+        return _("The birth date is more than 120 years ago.")
+    return None
+
+
+def validate_email(value: str) -> str | None:
+    text = (value or "").strip()
+    if text and not _EMAIL.match(text):
+        return _("This email address is not valid (example: awa.diop@example.sn).")
+    return None
+
+
+def validate_first_visit(first_visit: dt.date | None, birth_date: dt.date | None,
+                         today: dt.date) -> str | None:
+    if first_visit is None:
+        return None
+    if first_visit > today:
+        return _("The first visit cannot be in the future.")
+    if birth_date and first_visit < birth_date:
+        return _("The first visit cannot be before the birth date.")
+    return None
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """What the duplicate check knows of an existing person."""
+
+    kind: str  # "patient" (and "prospect" once prospects exist)
+    record_id: int
+    full_name: str
+    birth_date: dt.date | None
+    phones: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DuplicateCandidate:
+    record: PersonRecord
+    reasons: tuple[str, ...] = field(default_factory=tuple)  # "phone", "birth_date_and_name"
+
+
+def find_duplicates(full_name: str, birth_date: dt.date | None, phones: list[str],
+                    existing: list[PersonRecord],
+                    junk_phones: frozenset[str] = frozenset()) -> list[DuplicateCandidate]:
+    """Who among `existing` may already be this person (PRO-05).
+
+    A shared phone (E.164) is enough, unless it is junk (shared by too many records, like the
+    clinic's own number typed by mistake); a birth date is enough only with a similar name.
+    Patients come before prospects, since an interaction goes on the patient (PRO-05).
+    """
+    wanted_phones = {p for p in phones if p not in junk_phones}
+    candidates = []
+    for record in existing:
+        reasons = []
+        if wanted_phones & set(record.phones):
+            reasons.append("phone")
+        if birth_date and record.birth_date == birth_date and similar_names(
+            full_name, record.full_name
+        ):
+            reasons.append("birth_date_and_name")
+        if reasons:
+            candidates.append(DuplicateCandidate(record, tuple(reasons)))
+    candidates.sort(key=lambda c: (c.record.kind != "patient", -len(c.reasons),
+                                   c.record.full_name))
+    return candidates

@@ -1,0 +1,84 @@
+"""Languages and formatting: gettext catalogs compiled with Babel, dates and money with Babel.
+
+Messages in the code are written in English and translated through `translations/`;
+French (fr_SN) is the default language of the interface.
+"""
+
+import datetime as dt
+import gettext as _gettext
+from decimal import Decimal
+
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+
+from nest_desktop.domain import messages as domain_messages
+from nest_desktop.paths import TRANSLATIONS_DIR
+
+DOMAIN = "nest_desktop"
+DEFAULT_LANGUAGE = "fr"
+# Babel locale used for formatting each interface language (CLDR has no en_SN).
+LOCALES = {"fr": "fr_SN", "en": "en"}
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
+# Dates are typed and shown day first in both languages, as everywhere in Senegal.
+DATE_ENTRY_PATTERN = "dd/MM/yyyy"
+
+_translations: _gettext.NullTranslations = _gettext.NullTranslations()
+_language = "en"
+
+
+def set_language(language: str) -> None:
+    """Activates a language of `LOCALES` for messages and formatting."""
+    global _translations, _language
+    if language not in LOCALES:
+        raise ValueError(f"unsupported language: {language}")
+    _translations = _gettext.translation(
+        DOMAIN, localedir=str(TRANSLATIONS_DIR), languages=[language], fallback=True
+    )
+    _language = language
+    domain_messages.set_translator(_translations.gettext)
+
+
+def current_language() -> str:
+    return _language
+
+
+def current_locale() -> str:
+    return LOCALES[_language]
+
+
+def _(message: str) -> str:
+    return _translations.gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    return _translations.ngettext(singular, plural, count)
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; `_()` translates it where it is shown."""
+    return message
+
+
+def format_date(value: dt.date | None, style: str = "entry") -> str:
+    """'entry' gives 23/11/2026; 'medium', 'long', 'full' give Babel's forms of the language."""
+    if value is None:
+        return ""
+    pattern = DATE_ENTRY_PATTERN if style == "entry" else style
+    return babel_dates.format_date(value, pattern, locale=current_locale())
+
+
+def format_datetime(value: dt.datetime | None, style: str = "entry") -> str:
+    if value is None:
+        return ""
+    time_text = babel_dates.format_time(value, "HH:mm", locale=current_locale())
+    return f"{format_date(value.date(), style)} {time_text}"
+
+
+def format_number(value: int | float | Decimal) -> str:
+    return babel_numbers.format_decimal(value, locale=current_locale())
+
+
+def format_fcfa(amount: int | Decimal) -> str:
+    """An amount in CFA francs as the clinic writes it: '1 234 567 FCFA' (no decimals)."""
+    rounded = Decimal(amount).quantize(Decimal(1))
+    return babel_numbers.format_decimal(rounded, locale=current_locale()) + "\u00a0FCFA"

@@ -1,0 +1,199 @@
+"""A believable clinic for the demo and for benchmarks, generated from a seed.
+
+`generate(patients=400)` fills an empty database in a few seconds; the same generator makes
+hundreds of thousands of patients for benchmarks (rows are written in batches).
+"""
+
+import datetime as dt
+import random
+
+from nest_desktop.db.models import (
+    FamilyLink,
+    Interaction,
+    Patient,
+    PatientPhone,
+    PatientSearchToken,
+    Site,
+    User,
+    database,
+)
+from nest_desktop.domain import phones
+from nest_desktop.domain.text import fold, words
+
+FEMALE_FIRST_NAMES = [
+    "Aïssatou", "Awa", "Fatou", "Mariama", "Ndèye", "Khady", "Aminata", "Coumba", "Astou",
+    "Rokhaya", "Sokhna", "Adja", "Bineta", "Dieynaba", "Fatoumata", "Khadidiatou", "Maïmouna",
+    "Ramatoulaye", "Seynabou", "Yacine", "Oumy", "Penda", "Nafissatou", "Mame Diarra",
+    "Ndèye Fatou", "Marème", "Anta", "Absa", "Soda", "Nabou", "Clémence", "Marie", "Aïcha",
+]
+MALE_FIRST_NAMES = [
+    "Mamadou", "Moussa", "Ibrahima", "Cheikh", "Abdoulaye", "Ousmane", "Modou", "Babacar",
+    "Serigne", "Alioune", "Pape", "Lamine", "Amadou", "Omar", "Souleymane", "El Hadji",
+    "Mouhamed", "Youssou", "Assane", "Idrissa", "Malick", "Khadim", "Jean", "Pierre",
+]
+LAST_NAMES = [
+    "Diop", "Ndiaye", "Fall", "Sow", "Diallo", "Gueye", "Sarr", "Faye", "Ba", "Cissé", "Mbaye",
+    "Seck", "Niang", "Thiam", "Diouf", "Kane", "Sy", "Touré", "Camara", "Ndour", "Sène",
+    "Wade", "Dieng", "Mbengue", "Lô", "Badji", "Sagna", "Diatta", "Mendy", "Gomis", "Coly",
+    "Bâ", "Tall", "Samb", "Ka", "Dramé", "Konaté", "Traoré", "Sylla", "Ndao",
+]
+DISTRICTS = ["Mermoz", "Sacré-Cœur", "Almadies", "Ouakam", "Point E", "Fann", "Liberté 6",
+             "Grand Yoff", "Parcelles Assainies", "Yoff", "Ngor", "Plateau", "Médina",
+             "HLM", "Sicap Baobabs", "Rufisque", "Pikine", "Guédiawaye"]
+SITES = [
+    ("Clinique Nest Mermoz", "+221338601010", "Route de la Corniche Ouest, Mermoz, Dakar"),
+    ("Clinique Nest Almadies", "+221338202020", "Route des Almadies, Dakar"),
+    ("Clinique Nest Sacré-Cœur", "+221338673030", "VDN, Sacré-Cœur 3, Dakar"),
+]
+USERS = [
+    ("Clémence Diatta", "Clémence", "secretary"),
+    ("Awa Ndiaye", "Awa", "customer_relations"),
+    ("Fatou Sarr", "Fatou", "prospect_manager"),
+    ("Mariama Ba", "Mariama", "quality_pilot"),
+    ("Khady Sow", "Khady", "secretary"),
+    ("Ibrahima Fall", "Ibrahima", "administrator"),
+]
+VISIT_REASONS = {
+    "pregnancy": ["Suivi de grossesse", "Première consultation de grossesse",
+                  "Échographie de datation"],
+    "gynaecology": ["Consultation gynécologique", "Contraception", "Frottis de dépistage"],
+    "paediatrics": ["Consultation pédiatrique", "Vaccination", "Fièvre de l'enfant"],
+    "none": ["Renseignements", "Bilan de santé", "Consultation ponctuelle"],
+}
+CALL_SUBJECTS = [
+    ("phone", "incoming", "Prise de rendez-vous", "RDV donné"),
+    ("phone", "outgoing", "Appel de satisfaction 72 h", "Satisfaite"),
+    ("phone", "incoming", "Demande de tarifs accouchement", "Informations données"),
+    ("phone", "outgoing", "Appel de la 36e semaine", "Pas de réponse"),
+    ("visit", "incoming", "Entretien d'entrée", "Dossier complété"),
+    ("sms", "outgoing", "Rappel de rendez-vous", "Envoyé"),
+    ("phone", "incoming", "Question sur la vaccination", "Réponse donnée"),
+    ("whatsapp", "outgoing", "Invitation au groupe des mamans", "Acceptée"),
+]
+PROVENANCES = ["facebook", "website", "word_of_mouth", "event", "free_care",
+               "referring_doctor", "walk_in", "other"]
+BATCH = 2000
+
+
+def _mobile(rng: random.Random) -> str:
+    return "+221" + rng.choice(["77", "78", "76", "70", "75"]) + f"{rng.randrange(10**7):07d}"
+
+
+def _birth(rng: random.Random, today: dt.date, min_years: float, max_years: float) -> dt.date:
+    return today - dt.timedelta(days=rng.randint(int(min_years * 365.25), int(max_years * 365.25)))
+
+
+def _ensure_sites_and_users(rng: random.Random) -> tuple[list[int], list[int]]:
+    if not Site.select().exists():
+        for name, phone, address in SITES:
+            Site.create(name=name, phone=phone, address=address)
+    site_ids = [s.id for s in Site.select(Site.id).order_by(Site.id)]
+    if not User.select().exists():
+        for full_name, first_name, role in USERS:
+            User.create(full_name=full_name, phone_first_name=first_name, role=role,
+                        site=rng.choice(site_ids))
+    return site_ids, [u.id for u in User.select(User.id).order_by(User.id)]
+
+
+def generate(patients: int = 400, seed: int = 2026, today: dt.date | None = None,
+             interactions_per_patient: float = 2.0) -> int:
+    """Adds about `patients` patients (mothers, pregnant women, children, fathers…) with their
+    phones, family links and contact history. Returns the number of patients written."""
+    rng = random.Random(seed)
+    today = today or dt.date.today()
+    with database.atomic():
+        site_ids, user_ids = _ensure_sites_and_users(rng)
+    next_id = (Patient.select(Patient.id).order_by(Patient.id.desc()).scalar() or 0) + 1
+    written = 0
+    while written < patients:
+        size = min(BATCH, patients - written)
+        rows, phone_rows, token_rows, link_rows, interaction_rows = [], [], [], [], []
+        while len(rows) < size:
+            family_name = rng.choice(LAST_NAMES)
+            site = rng.choice(site_ids)
+            mother_id = next_id + len(rows)
+            pathway = rng.choices(["pregnancy", "gynaecology", "none"], [5, 3, 2])[0]
+            mother = _person(rng, mother_id, "F", rng.choice(LAST_NAMES), _birth(rng, today, 18, 44),
+                             site, pathway, today, user_ids)
+            rows.append(mother)
+            phone = _mobile(rng)
+            phone_rows.append(_phone_row(mother_id, phone, 0))
+            children = rng.choices([0, 1, 2, 3], [4, 3, 2, 1])[0]
+            for _index in range(min(children, size - len(rows))):
+                child_id = next_id + len(rows)
+                child = _person(rng, child_id, rng.choice("FM"), family_name,
+                                _birth(rng, today, 0, 10), site, "paediatrics", today, user_ids)
+                rows.append(child)
+                # The mother's phone is the child's contact number.
+                phone_rows.append(_phone_row(child_id, phone, 0))
+                link_rows.append({"parent": mother_id, "child": child_id, "relation": "mother"})
+            if len(rows) < size and rng.random() < 0.15:
+                father_id = next_id + len(rows)
+                rows.append(_person(rng, father_id, "M", family_name, _birth(rng, today, 25, 60),
+                                    site, "none", today, user_ids))
+                phone_rows.append(_phone_row(father_id, _mobile(rng), 0))
+        for row in rows:
+            token_rows.extend({"patient": row["id"], "token": token}
+                              for token in words(f"{row['last_name']} {row['first_names']}"))
+            for _index in range(int(rng.expovariate(1 / interactions_per_patient))):
+                channel, direction, subject, outcome = rng.choice(CALL_SUBJECTS)
+                when = dt.datetime.combine(
+                    today - dt.timedelta(days=rng.randint(0, 400)),
+                    dt.time(rng.randint(8, 18), rng.choice([0, 15, 30, 45])))
+                interaction_rows.append({
+                    "patient": row["id"], "occurred_at": when, "user": rng.choice(user_ids),
+                    "channel": channel, "direction": direction, "subject": subject,
+                    "notes": "", "outcome": outcome, "created_at": when})
+        with database.atomic():
+            for model, batch in ((Patient, rows), (PatientPhone, phone_rows),
+                                 (PatientSearchToken, token_rows), (FamilyLink, link_rows),
+                                 (Interaction, interaction_rows)):
+                for start in range(0, len(batch), 500):
+                    model.insert_many(batch[start:start + 500]).execute()
+        next_id += len(rows)
+        written += len(rows)
+    return written
+
+
+def _phone_row(patient_id: int, e164: str, position: int) -> dict:
+    return {"patient": patient_id, "e164": e164,
+            "national_digits": phones.national_digits(e164), "position": position}
+
+
+def _person(rng: random.Random, patient_id: int, sex: str, last_name: str, birth: dt.date,
+            site: int, pathway: str, today: dt.date, user_ids: list[int]) -> dict:
+    first_names = rng.choice(FEMALE_FIRST_NAMES if sex == "F" else MALE_FIRST_NAMES)
+    created = dt.datetime.combine(today - dt.timedelta(days=rng.randint(0, 900)),
+                                  dt.time(rng.randint(8, 18), rng.randint(0, 59)))
+    first_visit = max(created.date(), birth)
+    intake_done = rng.random() < 0.85
+    return {
+        "id": patient_id,
+        "last_name": last_name,
+        "first_names": first_names,
+        "sort_key": f"{fold(last_name)} {fold(first_names)}",
+        "sex": sex,
+        "birth_date": birth,
+        "email": (f"{fold(first_names).replace(' ', '.')}.{fold(last_name)}@example.sn"
+                  if rng.random() < 0.3 else ""),
+        "address": f"{rng.choice(DISTRICTS)}, Dakar",
+        "site": site,
+        "provenance": rng.choice(PROVENANCES),
+        "provenance_detail": "",
+        "visit_reason": rng.choice(VISIT_REASONS[pathway]),
+        "pathway": pathway,
+        "intake_date": first_visit if intake_done else None,
+        "intake_by": rng.choice(user_ids) if intake_done else None,
+        "intake_tariffs_given": intake_done,
+        "intake_pathways_given": intake_done,
+        "intake_file_complete": intake_done and rng.random() < 0.9,
+        "intake_provenance_collected": intake_done,
+        "sms_consent": rng.random() < 0.8,
+        "newsletter_consent": rng.random() < 0.5,
+        "preferred_channel": rng.choice(["sms", "sms", "whatsapp", "email", "facebook"]),
+        "first_visit_date": first_visit,
+        "notes": "",
+        "created_at": created,
+        "updated_at": created,
+        "version": 1,
+    }

@@ -1,0 +1,418 @@
+"""Patients: the file (PAT-02), the list and its search, the duplicate check (PRO-05)."""
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+
+from peewee import JOIN, fn
+
+from nest_desktop.db.models import (
+    FamilyLink,
+    Interaction,
+    Patient,
+    PatientPhone,
+    PatientSearchToken,
+    Site,
+    User,
+    database,
+    now,
+)
+from nest_desktop.domain import patients as rules
+from nest_desktop.domain import phones
+from nest_desktop.domain.dates import entry_text, parse_date
+from nest_desktop.domain.messages import _
+from nest_desktop.domain.text import clean_name, fold, words
+from nest_desktop.services import StaleRecordError, ValidationFailed
+
+# A phone shared by more records than this is junk (the clinic's own number typed by
+# mistake) and says nothing about who a person is.
+JUNK_PHONE_THRESHOLD = 5
+MAX_PHONES = 3
+
+
+@dataclass
+class PatientForm:
+    """A patient file as typed: texts as entered, choices as codes."""
+
+    last_name: str = ""
+    first_names: str = ""
+    sex: str = "F"
+    birth_date: str = ""
+    phones: list[str] = field(default_factory=list)
+    email: str = ""
+    address: str = ""
+    site_id: int | None = None
+    provenance: str = ""
+    provenance_detail: str = ""
+    visit_reason: str = ""
+    pathway: str = "none"
+    intake_date: str = ""
+    intake_by_id: int | None = None
+    intake_tariffs_given: bool = False
+    intake_pathways_given: bool = False
+    intake_file_complete: bool = False
+    intake_provenance_collected: bool = False
+    sms_consent: bool = False
+    newsletter_consent: bool = False
+    preferred_channel: str = "sms"
+    first_visit_date: str = ""
+    notes: str = ""
+
+
+def _parse_optional_date(text: str, field_name: str, errors: dict[str, str]) -> dt.date | None:
+    if not (text or "").strip():
+        return None
+    try:
+        return parse_date(text)
+    except ValueError as error:
+        errors[field_name] = str(error)
+        return None
+
+
+def clean(form: PatientForm, today: dt.date | None = None) -> tuple[dict, list[str]]:
+    """Checks a form; returns the values to store and the phones in E.164.
+
+    Raises ValidationFailed with a message per field; phone errors are keyed 'phone_0'…
+    """
+    today = today or dt.date.today()
+    errors: dict[str, str] = {}
+    for name in ("last_name", "first_names"):
+        message = rules.validate_name(getattr(form, name))
+        if message:
+            errors[name] = message
+    if form.sex not in rules.SEXES:
+        errors["sex"] = _("Choose the sex.")
+    birth_date = _parse_optional_date(form.birth_date, "birth_date", errors)
+    if "birth_date" not in errors:
+        message = rules.validate_birth_date(birth_date, today)
+        if message:
+            errors["birth_date"] = message
+    e164_numbers: list[str] = []
+    for index, raw in enumerate(form.phones):
+        if not raw.strip():
+            continue
+        try:
+            number = phones.normalize(raw)
+        except ValueError as error:
+            errors[f"phone_{index}"] = str(error)
+            continue
+        if number not in e164_numbers:
+            e164_numbers.append(number)
+    if len(e164_numbers) > MAX_PHONES:
+        errors["phone_0"] = _("At most three phone numbers.")
+    message = rules.validate_email(form.email)
+    if message:
+        errors["email"] = message
+    intake_date = _parse_optional_date(form.intake_date, "intake_date", errors)
+    if intake_date and intake_date > today:
+        errors["intake_date"] = _("The intake interview cannot be in the future.")
+    first_visit = _parse_optional_date(form.first_visit_date, "first_visit_date", errors)
+    if "first_visit_date" not in errors:
+        message = rules.validate_first_visit(first_visit, birth_date, today)
+        if message:
+            errors["first_visit_date"] = message
+    if form.provenance and form.provenance not in rules.PROVENANCES:
+        errors["provenance"] = _("Choose a provenance from the list.")
+    if form.pathway not in rules.PATHWAYS:
+        errors["pathway"] = _("Choose a pathway from the list.")
+    if form.preferred_channel not in rules.CONTACT_CHANNELS:
+        errors["preferred_channel"] = _("Choose a channel from the list.")
+    if errors:
+        raise ValidationFailed(errors)
+    last_name, first_names = clean_name(form.last_name), clean_name(form.first_names)
+    values = {
+        "last_name": last_name,
+        "first_names": first_names,
+        "sort_key": f"{fold(last_name)} {fold(first_names)}",
+        "sex": form.sex,
+        "birth_date": birth_date,
+        "email": form.email.strip(),
+        "address": form.address.strip(),
+        "site": form.site_id,
+        "provenance": form.provenance,
+        "provenance_detail": form.provenance_detail.strip(),
+        "visit_reason": form.visit_reason.strip(),
+        "pathway": form.pathway,
+        "intake_date": intake_date,
+        "intake_by": form.intake_by_id,
+        "sms_consent": form.sms_consent,
+        "newsletter_consent": form.newsletter_consent,
+        "preferred_channel": form.preferred_channel,
+        "first_visit_date": first_visit,
+        "notes": form.notes.strip(),
+    }
+    for item in rules.INTAKE_ITEMS:
+        values[item] = bool(getattr(form, item))
+    return values, e164_numbers
+
+
+def _write_phones_and_tokens(patient_id: int, e164_numbers: list[str], last_name: str,
+                             first_names: str) -> None:
+    PatientPhone.delete().where(PatientPhone.patient == patient_id).execute()
+    PatientSearchToken.delete().where(PatientSearchToken.patient == patient_id).execute()
+    if e164_numbers:
+        PatientPhone.insert_many(
+            [{"patient": patient_id, "e164": number,
+              "national_digits": phones.national_digits(number), "position": position}
+             for position, number in enumerate(e164_numbers)]
+        ).execute()
+    tokens = words(f"{last_name} {first_names}")
+    if tokens:
+        PatientSearchToken.insert_many(
+            [{"patient": patient_id, "token": token[:100]} for token in tokens]
+        ).execute()
+
+
+def create_patient(form: PatientForm, today: dt.date | None = None) -> Patient:
+    values, e164_numbers = clean(form, today)
+    with database.atomic():
+        patient = Patient.create(**values)
+        _write_phones_and_tokens(patient.id, e164_numbers, values["last_name"],
+                                 values["first_names"])
+    return patient
+
+
+def update_patient(patient_id: int, expected_version: int, form: PatientForm,
+                   today: dt.date | None = None) -> Patient:
+    """Saves a changed file; refused if someone saved it since `expected_version` was read."""
+    values, e164_numbers = clean(form, today)
+    with database.atomic():
+        changed = (Patient.update(**values, updated_at=now(), version=Patient.version + 1)
+                   .where((Patient.id == patient_id) & (Patient.version == expected_version))
+                   .execute())
+        if changed != 1:
+            raise StaleRecordError(
+                _("This file was changed on another workstation since you opened it. "
+                  "Close it and open it again to see the changes.")
+            )
+        _write_phones_and_tokens(patient_id, e164_numbers, values["last_name"],
+                                 values["first_names"])
+    return Patient.get_by_id(patient_id)
+
+
+def get_patient(patient_id: int) -> Patient:
+    return Patient.get_by_id(patient_id)
+
+
+def phones_of(patient_id: int) -> list[str]:
+    query = (PatientPhone.select(PatientPhone.e164)
+             .where(PatientPhone.patient == patient_id).order_by(PatientPhone.position))
+    return [row.e164 for row in query]
+
+
+def form_of(patient: Patient) -> PatientForm:
+    """The form showing a stored patient."""
+    form = PatientForm()
+    for item in fields(PatientForm):
+        if item.name in ("phones", "site_id", "intake_by_id"):
+            continue
+        value = getattr(patient, item.name)
+        setattr(form, item.name, entry_text(value) if isinstance(value, dt.date) else value)
+    form.phones = [phones.display(number) for number in phones_of(patient.id)]
+    form.site_id = patient.site_id
+    form.intake_by_id = patient.intake_by_id
+    return form
+
+
+# --- the list and its search ------------------------------------------------------------
+
+SORT_COLUMNS = {
+    "name": (Patient.sort_key,),
+    "birth_date": (Patient.birth_date, Patient.sort_key),
+    "created_at": (Patient.created_at, Patient.id),
+}
+
+
+def _prefix(column, text: str):
+    # An index range rather than LIKE: portable and served by the index on every database.
+    return (column >= text) & (column < text + "\uffff")
+
+
+def search_ids(query: str = "", sort: str = "name", descending: bool = False,
+               site_id: int | None = None) -> list[int]:
+    """Ids of the patients matching `query`, in list order.
+
+    The query is a phone number in any written form, or words: parts of names (accents and
+    case ignored) and birth dates.
+    """
+    select = Patient.select(Patient.id)
+    text = (query or "").strip()
+    if text and phones.looks_like_phone(text) and phones.search_digits(text):
+        digits = phones.search_digits(text)
+        select = select.where(Patient.id.in_(
+            PatientPhone.select(PatientPhone.patient)
+            .where(_prefix(PatientPhone.national_digits, digits))))
+    elif text:
+        for term in text.split():
+            try:
+                select = select.where(Patient.birth_date == parse_date(term))
+                continue
+            except ValueError:
+                pass
+            for word in words(term):
+                select = select.where(Patient.id.in_(
+                    PatientSearchToken.select(PatientSearchToken.patient)
+                    .where(_prefix(PatientSearchToken.token, word))))
+    if site_id is not None:
+        select = select.where(Patient.site == site_id)
+    columns = SORT_COLUMNS.get(sort, SORT_COLUMNS["name"])
+    select = select.order_by(*[c.desc() if descending else c.asc() for c in columns])
+    return [row[0] for row in select.tuples()]
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    id: int
+    last_name: str
+    first_names: str
+    sex: str
+    birth_date: dt.date | None
+    phone: str  # E.164 of the main number, '' if none
+    site_name: str
+    pathway: str
+
+
+def rows_for(ids: Iterable[int]) -> dict[int, PatientRow]:
+    """The list's columns for a batch of patients, in one query each for patients and phones."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    main_phones = dict(
+        PatientPhone.select(PatientPhone.patient, fn.MIN(PatientPhone.e164))
+        .where(PatientPhone.patient.in_(ids) & (PatientPhone.position == 0))
+        .group_by(PatientPhone.patient).tuples()
+    )
+    query = (Patient.select(Patient.id, Patient.last_name, Patient.first_names, Patient.sex,
+                            Patient.birth_date, Site.name, Patient.pathway)
+             .join(Site, JOIN.LEFT_OUTER).where(Patient.id.in_(ids)).tuples())
+    return {
+        row[0]: PatientRow(row[0], row[1], row[2], row[3], row[4], main_phones.get(row[0], ""),
+                           row[5] or "", row[6])
+        for row in query
+    }
+
+
+def count() -> int:
+    return Patient.select().count()
+
+
+# --- duplicate check (PRO-05) -----------------------------------------------------------
+
+def find_duplicates(form: PatientForm, exclude_id: int | None = None
+                    ) -> list[rules.DuplicateCandidate]:
+    """Patients who may already be the person in `form` (phone, or birth date and name)."""
+    e164_numbers = []
+    for raw in form.phones:
+        try:
+            e164_numbers.append(phones.normalize(raw))
+        except ValueError:
+            continue
+    try:
+        birth_date = parse_date(form.birth_date) if form.birth_date.strip() else None
+    except ValueError:
+        birth_date = None
+    conditions = []
+    if e164_numbers:
+        conditions.append(Patient.id.in_(
+            PatientPhone.select(PatientPhone.patient).where(PatientPhone.e164.in_(e164_numbers))))
+    if birth_date:
+        conditions.append(Patient.birth_date == birth_date)
+    if not conditions:
+        return []
+    where = conditions[0] if len(conditions) == 1 else conditions[0] | conditions[1]
+    if exclude_id is not None:
+        where &= Patient.id != exclude_id
+    found = list(Patient.select(Patient.id, Patient.first_names, Patient.last_name,
+                                Patient.birth_date).where(where).limit(200))
+    phones_by_patient: dict[int, list[str]] = {}
+    for row in PatientPhone.select(PatientPhone.patient, PatientPhone.e164).where(
+            PatientPhone.patient.in_([p.id for p in found])):
+        phones_by_patient.setdefault(row.patient_id, []).append(row.e164)
+    junk = frozenset(
+        number for number, uses in
+        PatientPhone.select(PatientPhone.e164, fn.COUNT(PatientPhone.id))
+        .where(PatientPhone.e164.in_(e164_numbers)).group_by(PatientPhone.e164).tuples()
+        if uses > JUNK_PHONE_THRESHOLD
+    ) if e164_numbers else frozenset()
+    existing = [rules.PersonRecord("patient", p.id, p.full_name, p.birth_date,
+                                   tuple(phones_by_patient.get(p.id, ())))
+                for p in found]
+    full_name = f"{form.first_names} {form.last_name}"
+    return rules.find_duplicates(full_name, birth_date, e164_numbers, existing, junk)
+
+
+# --- timeline and family ----------------------------------------------------------------
+
+INTERACTION_CHANNELS = ("phone", "visit", "sms", "whatsapp", "email", "facebook", "other")
+INTERACTION_DIRECTIONS = ("incoming", "outgoing", "internal")
+
+
+def add_interaction(patient_id: int, user_id: int | None, channel: str, direction: str,
+                    subject: str, notes: str = "", outcome: str = "",
+                    occurred_at: dt.datetime | None = None) -> Interaction:
+    errors = {}
+    if not subject.strip():
+        errors["subject"] = _("Write what the contact was about.")
+    if channel not in INTERACTION_CHANNELS:
+        errors["channel"] = _("Choose a channel from the list.")
+    if direction not in INTERACTION_DIRECTIONS:
+        errors["direction"] = _("Choose a direction from the list.")
+    if occurred_at and occurred_at > now() + dt.timedelta(minutes=5):
+        errors["occurred_at"] = _("A contact cannot be in the future.")
+    if errors:
+        raise ValidationFailed(errors)
+    with database.atomic():
+        return Interaction.create(
+            patient=patient_id, user=user_id, channel=channel, direction=direction,
+            subject=subject.strip()[:200], notes=notes.strip(), outcome=outcome.strip()[:200],
+            occurred_at=occurred_at or now())
+
+
+def interactions_of(patient_id: int) -> list[Interaction]:
+    return list(Interaction.select(Interaction, User).join(User, JOIN.LEFT_OUTER)
+                .where(Interaction.patient == patient_id)
+                .order_by(Interaction.occurred_at.desc(), Interaction.id.desc()))
+
+
+@dataclass(frozen=True)
+class FamilyMember:
+    link_id: int
+    patient_id: int
+    full_name: str
+    birth_date: dt.date | None
+    relation: str  # the parent's relation to the child
+    is_parent: bool  # True when this member is the parent of the file's patient
+
+
+def link_family(parent_id: int, child_id: int, relation: str) -> FamilyLink:
+    if parent_id == child_id:
+        raise ValidationFailed({"family": _("A person cannot be her own parent.")})
+    if relation not in rules.FAMILY_RELATIONS:
+        raise ValidationFailed({"family": _("Choose the relation from the list.")})
+    with database.atomic():
+        exists = FamilyLink.select().where(
+            ((FamilyLink.parent == parent_id) & (FamilyLink.child == child_id))
+            | ((FamilyLink.parent == child_id) & (FamilyLink.child == parent_id))).exists()
+        if exists:
+            raise ValidationFailed({"family": _("These two people are already linked.")})
+        return FamilyLink.create(parent=parent_id, child=child_id, relation=relation)
+
+
+def unlink_family(link_id: int) -> None:
+    with database.atomic():
+        FamilyLink.delete().where(FamilyLink.id == link_id).execute()
+
+
+def family_of(patient_id: int) -> list[FamilyMember]:
+    members = []
+    Parent = Patient.alias()
+    for link in (FamilyLink.select(FamilyLink, Parent).join(Parent, on=FamilyLink.parent == Parent.id)
+                 .where(FamilyLink.child == patient_id)):
+        members.append(FamilyMember(link.id, link.parent.id, link.parent.full_name,
+                                    link.parent.birth_date, link.relation, True))
+    Child = Patient.alias()
+    for link in (FamilyLink.select(FamilyLink, Child).join(Child, on=FamilyLink.child == Child.id)
+                 .where(FamilyLink.parent == patient_id)):
+        members.append(FamilyMember(link.id, link.child.id, link.child.full_name,
+                                    link.child.birth_date, link.relation, False))
+    return members

@@ -1,0 +1,35 @@
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+from nest_desktop import i18n  # noqa: E402
+from nest_desktop.db.connection import close_database, open_database, sqlite_url  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def french():
+    """Every test starts in the application's default language."""
+    i18n.set_language("fr")
+    yield
+    i18n.set_language("fr")
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_database(sqlite_url(tmp_path / "nest.sqlite3"))
+    yield database
+    close_database()
+
+
+@pytest.fixture
+def desk(db):
+    """A site and the secretary at the desk."""
+    from nest_desktop.services import desk as desk_service
+
+    site, user = desk_service.create_first_site_and_user(
+        desk_service.SiteForm("Clinique Nest Mermoz", "33 860 10 10", "Mermoz, Dakar"),
+        desk_service.UserForm("Clémence Diatta", "Clémence", "administrator"),
+    )
+    return site, user

@@ -1,0 +1,73 @@
+import sqlite3
+
+import pytest
+from playhouse.migrate import SchemaMigrator, migrate
+
+from nest_desktop.db import migrations
+from nest_desktop.db.connection import close_database, open_database, sqlite_url
+from nest_desktop.db.models import Patient, SchemaVersion, Site
+from peewee import CharField
+
+
+def test_new_database_is_created_at_the_latest_version_with_sqlite_pragmas(db):
+    assert migrations.current_version(db) == migrations.SCHEMA_VERSION
+    assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] == 5000
+
+
+def test_an_older_database_is_upgraded_in_place_without_losing_a_row(db):
+    Site.create(name="Clinique Nest Mermoz")
+
+    def add_site_email(database):
+        migrate(SchemaMigrator.from_database(database).add_column(
+            "site", "email", CharField(default="")))
+
+    previous = migrations.upgrade(db, target=migrations.SCHEMA_VERSION + 1,
+                                  migrations={migrations.SCHEMA_VERSION + 1: add_site_email})
+    assert previous == migrations.SCHEMA_VERSION
+    assert migrations.current_version(db) == migrations.SCHEMA_VERSION + 1
+    assert db.execute_sql("SELECT name, email FROM site").fetchall() == [
+        ("Clinique Nest Mermoz", "")]
+
+
+def test_a_failed_migration_leaves_the_database_as_it_was(db):
+    Site.create(name="Clinique Nest Mermoz")
+
+    def broken(database):
+        database.execute_sql("UPDATE site SET name = 'changed'")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        migrations.upgrade(db, target=migrations.SCHEMA_VERSION + 1,
+                           migrations={migrations.SCHEMA_VERSION + 1: broken})
+    assert Site.get().name == "Clinique Nest Mermoz"
+    assert migrations.current_version(db) == migrations.SCHEMA_VERSION
+
+
+def test_a_database_newer_than_the_application_is_refused(tmp_path):
+    path = tmp_path / "newer.sqlite3"
+    open_database(sqlite_url(path))
+    SchemaVersion.update(version=migrations.SCHEMA_VERSION + 1).execute()
+    close_database()
+    with pytest.raises(migrations.SchemaError) as error:
+        open_database(sqlite_url(path))
+    assert "plus récente" in str(error.value)
+
+
+def test_a_foreign_database_is_refused(tmp_path):
+    path = tmp_path / "other.sqlite3"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE something (id INTEGER)")
+    connection.close()
+    with pytest.raises(migrations.SchemaError):
+        open_database(sqlite_url(path))
+
+
+def test_deleting_a_patient_cascades_to_phones(db):
+    from nest_desktop.services import patients
+
+    patient = patients.create_patient(patients.PatientForm(
+        last_name="Diop", first_names="Awa", phones=["771234567"]))
+    Patient.delete_by_id(patient.id)
+    assert patients.search_ids("77 12") == []
