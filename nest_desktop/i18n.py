@@ -12,6 +12,7 @@ from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 
 from nest_desktop.domain import messages as domain_messages
+from nest_desktop.domain.dates import age_in_months, age_in_years
 from nest_desktop.paths import TRANSLATIONS_DIR
 
 DOMAIN = "nest_desktop"
@@ -82,3 +83,12 @@ def format_fcfa(amount: int | Decimal) -> str:
     """An amount in CFA francs as the clinic writes it: '1 234 567 FCFA' (no decimals)."""
     rounded = Decimal(amount).quantize(Decimal(1))
     return babel_numbers.format_decimal(rounded, locale=current_locale()) + "\u00a0FCFA"
+
+
+def format_age(birth_date: dt.date, on: dt.date) -> str:
+    """'34 years'; in months below two years, as parents and paediatricians say it."""
+    months = age_in_months(birth_date, on)
+    if months < 24:
+        return ngettext("{count} month", "{count} months", months).format(count=months)
+    years = age_in_years(birth_date, on)
+    return ngettext("{count} year", "{count} years", years).format(count=years)

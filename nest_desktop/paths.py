@@ -1,4 +1,4 @@
-"""Where the application's own files are, from a source tree, an installed package or a frozen build."""
+"""Where the application's own files are: in the source tree or in a frozen build."""
 
 import sys
 from pathlib import Path

@@ -1,12 +1,12 @@
 import sqlite3
 
 import pytest
+from peewee import CharField
 from playhouse.migrate import SchemaMigrator, migrate
 
 from nest_desktop.db import migrations
 from nest_desktop.db.connection import close_database, open_database, sqlite_url
 from nest_desktop.db.models import Patient, SchemaVersion, Site
-from peewee import CharField
 
 
 def test_new_database_is_created_at_the_latest_version_with_sqlite_pragmas(db):

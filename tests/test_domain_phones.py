@@ -35,7 +35,7 @@ def test_display_national_for_senegal_international_otherwise():
 
 @pytest.mark.parametrize("raw, digits", [
     ("77 12", "7712"), ("+221 77 12", "7712"), ("00221 77 123", "77123"),
-    ("221771234567", "771234567"), ("77", ""),
+    ("221771234567", "771234567"), ("77", "77"), ("7", ""),
 ])
 def test_search_digits(raw, digits):
     assert phones.search_digits(raw) == digits

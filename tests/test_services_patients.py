@@ -56,7 +56,7 @@ def test_bad_input_gives_a_message_per_field_and_writes_nothing(db):
     with pytest.raises(ValidationFailed) as failed:
         service.create_patient(form)
     errors = failed.value.errors
-    assert set(errors) == {"last_name", "birth_date", "phone_0", "email"}
+    assert set(errors) == {"last_name", "birth_date", "phone_0", "email", "first_visit_date"}
     assert errors["birth_date"] == "La date de naissance ne peut pas être dans le futur."
     assert Patient.select().count() == 0 and PatientPhone.select().count() == 0
 

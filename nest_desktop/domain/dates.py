@@ -39,6 +39,11 @@ def age_in_years(birth_date: dt.date, on: dt.date) -> int:
     return on.year - birth_date.year - int(before_birthday)
 
 
+def age_in_months(birth_date: dt.date, on: dt.date) -> int:
+    months = (on.year - birth_date.year) * 12 + on.month - birth_date.month
+    return months - int(on.day < birth_date.day)
+
+
 def entry_text(value: dt.date | None) -> str:
     """A date as it is typed in the forms: 23/11/2026."""
     return value.strftime("%d/%m/%Y") if value else ""

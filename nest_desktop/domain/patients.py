@@ -54,6 +54,22 @@ FAMILY_RELATIONS = {
     "guardian": N_("Guardian"),
 }
 
+# The timeline of a file: every contact, whatever its channel.
+INTERACTION_CHANNELS = {
+    "phone": N_("Phone"),
+    "visit": N_("Visit"),
+    "sms": N_("SMS"),
+    "whatsapp": N_("WhatsApp"),
+    "email": N_("Email"),
+    "facebook": N_("Facebook"),
+    "other": N_("Other"),
+}
+INTERACTION_DIRECTIONS = {
+    "incoming": N_("From the patient"),
+    "outgoing": N_("To the patient"),
+    "internal": N_("Internal note"),
+}
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 

@@ -57,7 +57,7 @@ def search_digits(raw: str) -> str:
     """The digits to look for when part of a number is typed, in any written form.
 
     '+221 77 12' -> '7712'; '00221 77…' and '221 77…' likewise; '77 123' -> '77123'.
-    Returns '' when the text holds fewer than 3 digits, too few to search on.
+    Returns '' when the text holds fewer than 2 digits, too few to search on.
     """
     text = (raw or "").strip()
     digits = re.sub(r"\D", "", text)
@@ -67,7 +67,7 @@ def search_digits(raw: str) -> str:
         digits = digits[5:]
     elif digits.startswith("221") and len(digits) > 9:
         digits = digits[3:]
-    return digits if len(digits) >= 3 else ""
+    return digits if len(digits) >= 2 else ""
 
 
 def looks_like_phone(text: str) -> bool:

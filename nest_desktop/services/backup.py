@@ -129,3 +129,9 @@ def restore(source: Path) -> Backup:
     database.connect(reuse_if_open=True)
     migrations.upgrade(database.obj)
     return safety_copy
+
+
+def reopen_after_restore() -> None:
+    """Reopens this thread's connection so that it reads the restored file afresh."""
+    database.close()
+    database.connect(reuse_if_open=True)

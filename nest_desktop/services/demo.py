@@ -113,8 +113,8 @@ def generate(patients: int = 400, seed: int = 2026, today: dt.date | None = None
             site = rng.choice(site_ids)
             mother_id = next_id + len(rows)
             pathway = rng.choices(["pregnancy", "gynaecology", "none"], [5, 3, 2])[0]
-            mother = _person(rng, mother_id, "F", rng.choice(LAST_NAMES), _birth(rng, today, 18, 44),
-                             site, pathway, today, user_ids)
+            mother = _person(rng, mother_id, "F", rng.choice(LAST_NAMES),
+                             _birth(rng, today, 18, 44), site, pathway, today, user_ids)
             rows.append(mother)
             phone = _mobile(rng)
             phone_rows.append(_phone_row(mother_id, phone, 0))

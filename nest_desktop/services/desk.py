@@ -129,8 +129,8 @@ def greeting(site: Site | None, user: User, service: str | None = None) -> str:
     """What to say on picking up (TEL-01): 'Clinique Nest, Clémence, bonjour'."""
     first_name = user.phone_first_name
     if service:
-        return _("{service}, {first_name}, good morning").format(service=service,
+        return _("{service}, {first_name}, hello").format(service=service,
                                                                  first_name=first_name)
     structure = site.name if site else "Clinique Nest"
-    return _("{structure}, {first_name}, good morning").format(structure=structure,
+    return _("{structure}, {first_name}, hello").format(structure=structure,
                                                                first_name=first_name)

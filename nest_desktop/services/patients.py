@@ -343,19 +343,15 @@ def find_duplicates(form: PatientForm, exclude_id: int | None = None
 
 # --- timeline and family ----------------------------------------------------------------
 
-INTERACTION_CHANNELS = ("phone", "visit", "sms", "whatsapp", "email", "facebook", "other")
-INTERACTION_DIRECTIONS = ("incoming", "outgoing", "internal")
-
-
 def add_interaction(patient_id: int, user_id: int | None, channel: str, direction: str,
                     subject: str, notes: str = "", outcome: str = "",
                     occurred_at: dt.datetime | None = None) -> Interaction:
     errors = {}
     if not subject.strip():
         errors["subject"] = _("Write what the contact was about.")
-    if channel not in INTERACTION_CHANNELS:
+    if channel not in rules.INTERACTION_CHANNELS:
         errors["channel"] = _("Choose a channel from the list.")
-    if direction not in INTERACTION_DIRECTIONS:
+    if direction not in rules.INTERACTION_DIRECTIONS:
         errors["direction"] = _("Choose a direction from the list.")
     if occurred_at and occurred_at > now() + dt.timedelta(minutes=5):
         errors["occurred_at"] = _("A contact cannot be in the future.")
@@ -406,12 +402,14 @@ def unlink_family(link_id: int) -> None:
 def family_of(patient_id: int) -> list[FamilyMember]:
     members = []
     Parent = Patient.alias()
-    for link in (FamilyLink.select(FamilyLink, Parent).join(Parent, on=FamilyLink.parent == Parent.id)
+    for link in (FamilyLink.select(FamilyLink, Parent)
+                 .join(Parent, on=FamilyLink.parent == Parent.id)
                  .where(FamilyLink.child == patient_id)):
         members.append(FamilyMember(link.id, link.parent.id, link.parent.full_name,
                                     link.parent.birth_date, link.relation, True))
     Child = Patient.alias()
-    for link in (FamilyLink.select(FamilyLink, Child).join(Child, on=FamilyLink.child == Child.id)
+    for link in (FamilyLink.select(FamilyLink, Child)
+                 .join(Child, on=FamilyLink.child == Child.id)
                  .where(FamilyLink.parent == patient_id)):
         members.append(FamilyMember(link.id, link.child.id, link.child.full_name,
                                     link.child.birth_date, link.relation, False))

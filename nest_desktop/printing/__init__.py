@@ -1,0 +1,1 @@
+"""ReportLab documents handed to patients; one module per document, `common` for the house style."""

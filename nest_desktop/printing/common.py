@@ -1,0 +1,107 @@
+"""The house style of every handout: A4, embedded DejaVu fonts (French spaces and accents
+print as they should; Helvetica draws Babel's narrow no-break space as a box), a header with
+the site and a footer with the page number."""
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import SimpleDocTemplate, Table, TableStyle
+
+from nest_desktop.paths import FONTS_DIR
+
+FONT = "DejaVuSans"
+FONT_BOLD = "DejaVuSans-Bold"
+ACCENT = colors.HexColor("#00695c")
+MARGIN = 18 * mm
+
+
+def register_fonts() -> None:
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(FONT, str(FONTS_DIR / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONTS_DIR / "DejaVuSans-Bold.ttf")))
+        pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT,
+                                      boldItalic=FONT_BOLD)
+
+
+def styles() -> dict[str, ParagraphStyle]:
+    register_fonts()
+    body = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=13, alignment=TA_LEFT)
+    return {
+        "body": body,
+        "small": ParagraphStyle("small", parent=body, fontSize=8, leading=10,
+                                textColor=colors.HexColor("#555555")),
+        "title": ParagraphStyle("title", parent=body, fontName=FONT_BOLD, fontSize=17,
+                                leading=21, textColor=ACCENT, spaceAfter=4 * mm),
+        "heading": ParagraphStyle("heading", parent=body, fontName=FONT_BOLD, fontSize=11.5,
+                                  leading=15, textColor=ACCENT, spaceBefore=4 * mm,
+                                  spaceAfter=1.5 * mm),
+        "label": ParagraphStyle("label", parent=body, textColor=colors.HexColor("#444444")),
+    }
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    site_name: str
+    site_lines: str  # address and phone, already formatted
+    footer: str  # e.g. "Printed on 23/11/2026 — page {page}"
+
+
+def key_value_table(rows: list[tuple[str, str]], label_width: float = 55 * mm) -> Table:
+    """Two columns, labels on the left: the way a file's fields are printed."""
+    st = styles()
+    from reportlab.platypus import Paragraph
+
+    data = [[Paragraph(label, st["label"]), Paragraph(value or "—", st["body"])]
+            for label, value in rows]
+    table = Table(data, colWidths=[label_width, A4[0] - 2 * MARGIN - label_width])
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#dddddd")),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+    ]))
+    return table
+
+
+def build_pdf(story: list, letterhead: Letterhead, title: str) -> bytes:
+    """Lays out `story` on A4 pages with the letterhead; returns the PDF's bytes."""
+    register_fonts()
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
+                                 topMargin=MARGIN + 14 * mm, bottomMargin=MARGIN,
+                                 title=title, author=letterhead.site_name,
+                                 creator="NEST Desktop")
+    decorate = _page_decoration(letterhead)
+    document.build(story, onFirstPage=decorate, onLaterPages=decorate)
+    return buffer.getvalue()
+
+
+def _page_decoration(letterhead: Letterhead) -> Callable:
+    def decorate(canvas, document) -> None:
+        width, height = A4
+        canvas.saveState()
+        canvas.setFillColor(ACCENT)
+        canvas.setFont(FONT_BOLD, 13)
+        # The frame pads its content by 6 pt: the header lines up with the text below.
+        left = MARGIN + 6
+        canvas.drawString(left, height - MARGIN, letterhead.site_name)
+        canvas.setFillColor(colors.HexColor("#555555"))
+        canvas.setFont(FONT, 8.5)
+        canvas.drawString(left, height - MARGIN - 11, letterhead.site_lines)
+        canvas.setStrokeColor(ACCENT)
+        canvas.setLineWidth(1)
+        canvas.line(left, height - MARGIN - 17, width - left, height - MARGIN - 17)
+        canvas.setFont(FONT, 8)
+        canvas.drawRightString(width - left, MARGIN - 8 * mm,
+                               letterhead.footer.format(page=document.page))
+        canvas.restoreState()
+
+    return decorate

@@ -1,0 +1,1 @@
+"""PySide6 windows: they show and ask; the services do the work."""

@@ -1,0 +1,245 @@
+"""The main window: who is at the desk, the sections of the mission, keyboard first."""
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nest_desktop.i18n import _
+from nest_desktop.services import backup, desk, documents
+from nest_desktop.ui.desk_context import DeskContext
+from nest_desktop.ui.desk_dialogs import DeskLoginDialog
+from nest_desktop.ui.patient_list import PatientListPage
+from nest_desktop.ui.patient_window import PatientWindow
+from nest_desktop.ui.pdf_preview import PdfPreviewDialog
+from nest_desktop.ui.settings_page import SettingsPage
+from nest_desktop.ui.tasks import run_in_background
+
+log = logging.getLogger(__name__)
+BACKUP_CHECK_MS = 60 * 60 * 1000  # the daily copy is checked for every hour
+
+
+class MainWindow(QMainWindow):
+    languageChanged = Signal(str)
+    shown = Signal()
+
+    def __init__(self, context: DeskContext, database_label: str, parent=None):
+        super().__init__(parent)
+        self.context = context
+        self.patient_windows: dict[int, PatientWindow] = {}
+        self.new_patient_windows: list[PatientWindow] = []
+        self.setWindowTitle("NEST Desktop")
+
+        self.greeting = QLabel()
+        self.greeting.setStyleSheet("font-size: 12pt;")
+        self.at_desk = QLabel()
+        switch_user = QPushButton(_("Change user"))
+        switch_user.clicked.connect(self.change_user)
+        header = QHBoxLayout()
+        header.addWidget(self.greeting, 1)
+        header.addWidget(self.at_desk)
+        header.addWidget(switch_user)
+
+        self.sections = QListWidget()
+        self.sections.setFixedWidth(190)
+        self.sections.setStyleSheet("QListWidget { font-size: 11pt; } "
+                                    "QListWidget::item { padding: 8px; }")
+        self.stack = QStackedWidget()
+        self.patients_page = PatientListPage(context.site.id if context.site else None)
+        self.patients_page.openPatient.connect(self.open_patient)
+        self.patients_page.newPatient.connect(self.new_patient)
+        self.settings_page = SettingsPage()
+        self.settings_page.languageChanged.connect(self.languageChanged)
+        self.settings_page.restoreRequested.connect(self.restore)
+        self._add_section(_("Patients"), self.patients_page)
+        self._add_section(_("Settings"), self.settings_page)
+        self.sections.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.sections.setCurrentRow(0)
+
+        body = QHBoxLayout()
+        body.addWidget(self.sections)
+        body.addWidget(self.stack, 1)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addLayout(header)
+        layout.addLayout(body, 1)
+        self.setCentralWidget(central)
+        self.statusBar().showMessage(_("Database: {where}").format(where=database_label))
+
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
+        QShortcut(QKeySequence.StandardKey.New, self, activated=self.new_patient)
+        self._show_desk()
+        self._restore_geometry()
+
+        self.backup_timer = QTimer(self)
+        self.backup_timer.timeout.connect(self.daily_backup)
+        self.backup_timer.start(BACKUP_CHECK_MS)
+        QTimer.singleShot(10_000, self.daily_backup)
+
+    def _add_section(self, title: str, page: QWidget) -> None:
+        self.sections.addItem(title)
+        self.stack.addWidget(page)
+
+    def _show_desk(self) -> None:
+        user, site = self.context.user, self.context.site
+        self.greeting.setText(_("On the phone: “{greeting}”").format(
+            greeting=desk.greeting(site, user)))
+        self.at_desk.setText(_("At the desk: {name}").format(name=user.full_name)
+                             + (f" — {site.name}" if site else ""))
+
+    # --- windows ---------------------------------------------------------------------
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        self.shown.emit()
+
+    def _restore_geometry(self) -> None:
+        geometry = QSettings().value("main_window/geometry")
+        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
+            return
+        self.resize(1200, 760)
+
+    def close_patient_windows(self) -> bool:
+        """Closes every open file (each asks about unsaved changes); False if one stays."""
+        for window in [*self.patient_windows.values(), *self.new_patient_windows]:
+            if not window.close():
+                return False
+        return True
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if not self.close_patient_windows():
+            event.ignore()
+            return
+        QSettings().setValue("main_window/geometry", self.saveGeometry())
+        event.accept()
+
+    def focus_search(self) -> None:
+        self.sections.setCurrentRow(0)
+        self.patients_page.focus_search()
+
+    def open_patient(self, patient_id: int) -> PatientWindow:
+        window = self.patient_windows.get(patient_id)
+        if window is None:
+            window = self._patient_window(patient_id)
+            self.patient_windows[patient_id] = window
+            window.destroyed.connect(lambda: self.patient_windows.pop(patient_id, None))
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        return window
+
+    def new_patient(self) -> PatientWindow:
+        window = self._patient_window(None)
+        self.new_patient_windows.append(window)
+        window.destroyed.connect(lambda: self.new_patient_windows.remove(window)
+                                 if window in self.new_patient_windows else None)
+        window.saved.connect(lambda patient_id: self._adopt(window, patient_id))
+        window.show()
+        return window
+
+    def _adopt(self, window: PatientWindow, patient_id: int) -> None:
+        """A new file once saved is the file of that patient."""
+        if window in self.new_patient_windows:
+            self.new_patient_windows.remove(window)
+            self.patient_windows[patient_id] = window
+            window.destroyed.connect(lambda: self.patient_windows.pop(patient_id, None))
+
+    def _patient_window(self, patient_id: int | None) -> PatientWindow:
+        window = PatientWindow(self.context, patient_id)
+        window.openPatient.connect(self.open_patient)
+        window.saved.connect(lambda _id: self.patients_page.refresh())
+        window.printRequested.connect(self.print_patient_sheet)
+        return window
+
+    def print_patient_sheet(self, patient_id: int) -> None:
+        self.statusBar().showMessage(_("Preparing the document…"))
+
+        def show(result: tuple[str, bytes]) -> None:
+            self.statusBar().clearMessage()
+            name, pdf = result
+            PdfPreviewDialog(pdf, name, self).exec()
+
+        run_in_background(lambda: documents.patient_sheet_pdf(patient_id), show,
+                          self._report_error)
+
+    def _report_error(self, error: Exception) -> None:
+        self.statusBar().clearMessage()
+        QMessageBox.warning(self, _("Something went wrong"), str(error))
+
+    # --- the desk ----------------------------------------------------------------------
+
+    def change_user(self) -> None:
+        dialog = DeskLoginDialog(self.context.user.id,
+                                 self.context.site.id if self.context.site else None, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        user_id, site_id = dialog.chosen()
+        user = desk.get_user(user_id)
+        if user is None:
+            return
+        self.context.user = user
+        self.context.site = desk.get_site(site_id) if site_id else None
+        remember_desk(user.id, site_id)
+        self._show_desk()
+
+    # --- backups -----------------------------------------------------------------------
+
+    def daily_backup(self) -> None:
+        def done(copy) -> None:
+            if copy is not None:
+                self.statusBar().showMessage(_("Daily backup written: {path}").format(
+                    path=copy.path), 10_000)
+                self.settings_page.refresh_backups()
+
+        def failed(error: Exception) -> None:
+            if not isinstance(error, backup.BackupError) or "server" not in str(error):
+                self.statusBar().showMessage(_("The daily backup failed: {error}").format(
+                    error=error))
+
+        try:
+            backup.database_file()
+        except backup.BackupError:
+            return  # a database server has its own backups
+        run_in_background(backup.back_up_if_due, done, failed)
+
+    def restore(self, path: Path) -> None:
+        if not self.close_patient_windows():
+            return
+        self.setEnabled(False)
+        self.statusBar().showMessage(_("Restoring…"))
+
+        def done(safety_copy: backup.Backup) -> None:
+            self.setEnabled(True)
+            backup.reopen_after_restore()
+            self.patients_page.refresh()
+            self.settings_page.refresh_backups()
+            QMessageBox.information(self, _("Copy restored"), _(
+                "The copy was restored. The data as it was just before is kept in {path}."
+            ).format(path=safety_copy.path))
+            self.statusBar().clearMessage()
+
+        def failed(error: Exception) -> None:
+            self.setEnabled(True)
+            self._report_error(error)
+
+        run_in_background(lambda: backup.restore(path), done, failed)
+
+
+def remember_desk(user_id: int, site_id: int | None) -> None:
+    """The workstation remembers who was last at the desk and its own site."""
+    store = QSettings()
+    store.setValue("desk/user_id", user_id)
+    store.setValue("desk/site_id", site_id if site_id is not None else 0)

@@ -1,0 +1,202 @@
+"""The patient list: as-you-type search over a lazy model that holds ids, not rows."""
+
+import datetime as dt
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nest_desktop.domain import phones
+from nest_desktop.domain.patients import PATHWAYS, SEXES
+from nest_desktop.i18n import _, format_age, format_date, format_number, ngettext
+from nest_desktop.services import desk
+from nest_desktop.services import patients as service
+from nest_desktop.ui.tasks import run_in_background
+
+BLOCK = 200
+_NO_PARENT = QModelIndex()  # rows fetched at once when the view shows a row not yet loaded
+
+
+class PatientTableModel(QAbstractTableModel):
+    """Holds the ids of a search; each row's columns are fetched by block when first shown."""
+
+    COLUMNS = ("name", "first_names", "sex", "birth_date", "phone", "site", "pathway")
+    SORTABLE = {0: "name", 1: "name", 3: "birth_date"}
+    sortRequested = Signal(str, bool)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._ids: list[int] = []
+        self._rows: dict[int, service.PatientRow] = {}
+        self.today = dt.date.today()
+
+    def headers(self) -> list[str]:
+        return [_("Last name"), _("First names"), _("Sex"), _("Birth date"), _("Phone"),
+                _("Site"), _("Pathway")]
+
+    def set_ids(self, ids: list[int]) -> None:
+        self.beginResetModel()
+        self._ids = ids
+        self._rows = {}
+        self.endResetModel()
+
+    def patient_id(self, row: int) -> int | None:
+        return self._ids[row] if 0 <= row < len(self._ids) else None
+
+    def rowCount(self, parent=_NO_PARENT) -> int:  # noqa: N802 (Qt's name)
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent=_NO_PARENT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.headers()[section]
+        return None
+
+    def _row(self, row: int) -> service.PatientRow | None:
+        patient_id = self._ids[row]
+        if patient_id not in self._rows:
+            start = (row // BLOCK) * BLOCK
+            self._rows.update(service.rows_for(self._ids[start:start + BLOCK]))
+        return self._rows.get(patient_id)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole,
+                                               Qt.ItemDataRole.ToolTipRole):
+            return None
+        record = self._row(index.row())
+        if record is None:
+            return None
+        column = self.COLUMNS[index.column()]
+        if column == "name":
+            return record.last_name
+        if column == "first_names":
+            return record.first_names
+        if column == "sex":
+            return _(SEXES.get(record.sex, ""))
+        if column == "birth_date":
+            if record.birth_date is None:
+                return ""
+            age = format_age(record.birth_date, self.today)
+            return f"{format_date(record.birth_date)} ({age})"
+        if column == "phone":
+            return phones.display(record.phone) if record.phone else ""
+        if column == "site":
+            return record.site_name
+        if column == "pathway":
+            return _(PATHWAYS.get(record.pathway, ""))
+        return None
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        key = self.SORTABLE.get(column)
+        if key:
+            self.sortRequested.emit(key, order == Qt.SortOrder.DescendingOrder)
+
+
+class PatientListPage(QWidget):
+    """Search field, site filter, the list; Enter or a double click opens the file."""
+
+    openPatient = Signal(int)
+    newPatient = Signal()
+
+    def __init__(self, workstation_site_id: int | None, parent=None):
+        super().__init__(parent)
+        self._generation = 0
+        self._sort = ("name", False)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(
+            _("Search: name, phone in any form (77 123 45 67, +221…), birth date"))
+        self.search.setClearButtonEnabled(True)
+        self.site_filter = QComboBox()
+        self.site_filter.addItem(_("All sites"), None)
+        for site in desk.sites():
+            self.site_filter.addItem(site.name, site.id)
+        if workstation_site_id is not None:
+            self.site_filter.setCurrentIndex(max(self.site_filter.findData(workstation_site_id), 0))
+        new_button = QPushButton(_("New patient"))
+        new_button.setToolTip("Ctrl+N")
+        new_button.clicked.connect(self.newPatient)
+        self.count_label = QLabel()
+        self.model = PatientTableModel(self)
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.verticalHeader().hide()
+        self.view.verticalHeader().setDefaultSectionSize(26)
+        self.view.setSortingEnabled(True)
+        self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((160, 180, 80, 170, 130, 190)):
+            self.view.setColumnWidth(column, width)
+
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.site_filter)
+        top.addWidget(new_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.count_label)
+
+        self.search.textChanged.connect(self.refresh)
+        self.search.returnPressed.connect(self._open_first_or_current)
+        self.site_filter.currentIndexChanged.connect(self.refresh)
+        self.model.sortRequested.connect(self._sort_by)
+        self.view.activated.connect(lambda index: self._open_row(index.row()))
+        QShortcut(QKeySequence(Qt.Key.Key_Return), self.view,
+                  activated=lambda: self._open_row(self.view.currentIndex().row()))
+        self.refresh()
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def _sort_by(self, key: str, descending: bool) -> None:
+        self._sort = (key, descending)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Runs the search off the GUI thread; only the latest answer is shown."""
+        self._generation += 1
+        generation = self._generation
+        query, (sort, descending) = self.search.text(), self._sort
+        site_id = self.site_filter.currentData()
+        run_in_background(
+            lambda: service.search_ids(query, sort, descending, site_id),
+            lambda ids: self._show(generation, ids),
+        )
+
+    def _show(self, generation: int, ids: list[int]) -> None:
+        if generation != self._generation:
+            return
+        self.model.set_ids(ids)
+        self.count_label.setText(ngettext("{count} patient", "{count} patients", len(ids))
+                                 .format(count=format_number(len(ids))))
+        if ids:
+            self.view.selectRow(0)
+
+    def _open_first_or_current(self) -> None:
+        row = self.view.currentIndex().row()
+        self._open_row(row if row >= 0 else 0)
+
+    def _open_row(self, row: int) -> None:
+        patient_id = self.model.patient_id(row)
+        if patient_id is not None:
+            self.openPatient.emit(patient_id)

@@ -1,0 +1,605 @@
+"""The patient file (PAT-02): identity, contacts, provenance and pathway, intake interview,
+consents, family, the contacts timeline and notes. A save is one transaction."""
+
+import datetime as dt
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nest_desktop.domain import patients as rules
+from nest_desktop.domain import phones
+from nest_desktop.i18n import _, format_date, format_datetime
+from nest_desktop.services import StaleRecordError, ValidationFailed, desk
+from nest_desktop.services import patients as service
+from nest_desktop.ui.desk_context import DeskContext
+from nest_desktop.ui.widgets import (
+    ERROR_STYLE,
+    DateEdit,
+    FieldWithError,
+    choice_box,
+    select_data,
+)
+
+PHONE_FIELDS = ("phone_0", "phone_1", "phone_2")
+
+
+class PatientWindow(QMainWindow):
+    saved = Signal(int)
+    openPatient = Signal(int)
+    printRequested = Signal(int)
+
+    def __init__(self, context: DeskContext, patient_id: int | None = None, parent=None):
+        super().__init__(parent)
+        self.context = context
+        self.patient_id = patient_id
+        self.version: int | None = None
+        self.confirmed_not_duplicate = False
+        self._dirty = False
+        self._loading = False
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.resize(860, 720)
+        self.fields: dict[str, FieldWithError] = {}
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._file_tab(), _("File"))
+        self.tabs.addTab(self._intake_tab(), _("Intake and consents"))
+        self.family_tab_index = self.tabs.addTab(self._family_tab(), _("Family"))
+        self.timeline_tab_index = self.tabs.addTab(self._timeline_tab(), _("Contacts"))
+        self.notes = QPlainTextEdit()
+        self.tabs.addTab(self.notes, _("Notes"))
+
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.save_button = QPushButton(_("Save"))
+        self.save_button.setShortcut(QKeySequence.StandardKey.Save)
+        self.save_button.setToolTip("Ctrl+S")
+        self.save_button.setDefault(True)
+        self.print_button = QPushButton(_("Print the file…"))
+        self.print_button.setShortcut(QKeySequence.StandardKey.Print)
+        close_button = QPushButton(_("Close"))
+        self.save_button.clicked.connect(self.save)
+        self.print_button.clicked.connect(self._print)
+        close_button.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.message, 1)
+        buttons.addWidget(self.print_button)
+        buttons.addWidget(close_button)
+        buttons.addWidget(self.save_button)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.tabs, 1)
+        layout.addLayout(buttons)
+        self.setCentralWidget(central)
+        self._watch_changes()
+        self.load()
+
+    # --- building the tabs -----------------------------------------------------------
+
+    def _field(self, name: str, editor: QWidget) -> FieldWithError:
+        self.fields[name] = FieldWithError(editor)
+        return self.fields[name]
+
+    def _file_tab(self) -> QWidget:
+        self.last_name = QLineEdit()
+        self.first_names = QLineEdit()
+        self.sex = choice_box(rules.SEXES)
+        self.birth_date = DateEdit()
+        self.phone_edits = [QLineEdit() for _name in PHONE_FIELDS]
+        for edit in self.phone_edits:
+            edit.setPlaceholderText(_("77 123 45 67"))
+            edit.setMaximumWidth(220)
+        self.email = QLineEdit()
+        self.address = QLineEdit()
+        self.site = QComboBox()
+        self.site.addItem(_("(no site)"), None)
+        for site in desk.sites():
+            self.site.addItem(site.name, site.id)
+        self.provenance = choice_box(rules.PROVENANCES, empty_label=_("(not collected)"))
+        self.provenance_detail = QLineEdit()
+        self.provenance_detail.setPlaceholderText(_("Doctor's name, event, who recommended…"))
+        self.visit_reason = QLineEdit()
+        self.pathway = choice_box(rules.PATHWAYS)
+        self.first_visit_date = DateEdit()
+
+        form = QFormLayout()
+        form.addRow(_("Last name *"), self._field("last_name", self.last_name))
+        form.addRow(_("First names *"), self._field("first_names", self.first_names))
+        form.addRow(_("Sex *"), self._field("sex", self.sex))
+        form.addRow(_("Birth date"), self._field("birth_date", self.birth_date))
+        form.addRow(_("Main phone"), self._field("phone_0", self.phone_edits[0]))
+        form.addRow(_("Other phone"), self._field("phone_1", self.phone_edits[1]))
+        form.addRow(_("Other phone"), self._field("phone_2", self.phone_edits[2]))
+        form.addRow(_("Email"), self._field("email", self.email))
+        form.addRow(_("Address"), self._field("address", self.address))
+        form.addRow(_("Site"), self._field("site", self.site))
+        form.addRow(_("Provenance"), self._field("provenance", self.provenance))
+        form.addRow(_("Provenance details"), self.provenance_detail)
+        form.addRow(_("Reason for the visit"), self._field("visit_reason", self.visit_reason))
+        form.addRow(_("Standard pathway"), self._field("pathway", self.pathway))
+        form.addRow(_("First visit"), self._field("first_visit_date", self.first_visit_date))
+        page = QWidget()
+        page.setLayout(form)
+        return page
+
+    def _intake_tab(self) -> QWidget:
+        self.intake_date = DateEdit()
+        self.intake_by = QComboBox()
+        self.intake_by.addItem(_("(not recorded)"), None)
+        for user in desk.users():
+            self.intake_by.addItem(user.full_name, user.id)
+        self.intake_checks = {item: QCheckBox(_(label))
+                              for item, label in rules.INTAKE_ITEMS.items()}
+        self.sms_consent = QCheckBox(_("Agrees to receive SMS (appointment and vaccine reminders)"))
+        self.newsletter_consent = QCheckBox(_("Agrees to receive newsletters"))
+        self.preferred_channel = choice_box(rules.CONTACT_CHANNELS)
+        mark_done = QPushButton(_("Interview held today by me"))
+        mark_done.clicked.connect(self._intake_done_now)
+
+        form = QFormLayout()
+        form.addRow(QLabel("<b>{}</b>".format(_("Intake interview with a medical secretary"))))
+        form.addRow(_("Date"), self._field("intake_date", self.intake_date))
+        form.addRow(_("Secretary"), self.intake_by)
+        form.addRow("", mark_done)
+        for check in self.intake_checks.values():
+            form.addRow("", check)
+        form.addRow(QLabel("<b>{}</b>".format(_("Consents"))))
+        form.addRow("", self.sms_consent)
+        form.addRow("", self.newsletter_consent)
+        form.addRow(_("Preferred channel"),
+                    self._field("preferred_channel", self.preferred_channel))
+        page = QWidget()
+        page.setLayout(form)
+        return page
+
+    def _family_tab(self) -> QWidget:
+        self.family_list = QListWidget()
+        self.family_list.itemActivated.connect(
+            lambda item: self.openPatient.emit(item.data(Qt.ItemDataRole.UserRole)[1]))
+        add = QPushButton(_("Link a relative…"))
+        remove = QPushButton(_("Remove the link"))
+        add.clicked.connect(self._add_family_link)
+        remove.clicked.connect(self._remove_family_link)
+        self.family_error = QLabel()
+        self.family_error.setStyleSheet(ERROR_STYLE)
+        buttons = QHBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        buttons.addStretch(1)
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addWidget(QLabel(_("Parents and children (double-click opens their file).")))
+        layout.addWidget(self.family_list, 1)
+        layout.addWidget(self.family_error)
+        layout.addLayout(buttons)
+        return page
+
+    def _timeline_tab(self) -> QWidget:
+        self.timeline = QTableWidget(0, 6)
+        self.timeline.setHorizontalHeaderLabels(
+            [_("When"), _("Channel"), _("Direction"), _("Subject"), _("Outcome"), _("By")])
+        self.timeline.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.timeline.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.timeline.verticalHeader().hide()
+        self.timeline.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        add = QPushButton(_("Record a contact…"))
+        add.clicked.connect(self._add_interaction)
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.timeline, 1)
+        row = QHBoxLayout()
+        row.addWidget(add)
+        row.addStretch(1)
+        layout.addLayout(row)
+        return page
+
+    def _watch_changes(self) -> None:
+        for edit in (self.last_name, self.first_names, self.birth_date, *self.phone_edits,
+                     self.email, self.address, self.provenance_detail, self.visit_reason,
+                     self.first_visit_date, self.intake_date):
+            edit.textChanged.connect(self._mark_dirty)
+        for box in (self.sex, self.site, self.provenance, self.pathway, self.intake_by,
+                    self.preferred_channel):
+            box.currentIndexChanged.connect(self._mark_dirty)
+        for check in (*self.intake_checks.values(), self.sms_consent, self.newsletter_consent):
+            check.toggled.connect(self._mark_dirty)
+        self.notes.textChanged.connect(self._mark_dirty)
+
+    # --- loading and saving --------------------------------------------------------
+
+    def _mark_dirty(self) -> None:
+        if not self._loading:
+            self._dirty = True
+            self._update_title()
+
+    def is_dirty(self) -> bool:
+        return self._dirty
+
+    def _update_title(self) -> None:
+        name = " ".join(p for p in (self.first_names.text().strip(),
+                                    self.last_name.text().strip().upper()) if p)
+        title = name or _("New patient")
+        self.setWindowTitle(("* " if self._dirty else "") + title + " — NEST Desktop")
+
+    def load(self) -> None:
+        self._loading = True
+        try:
+            if self.patient_id is None:
+                form = service.PatientForm(site_id=self.context.site.id if self.context.site
+                                           else None)
+                self.version = None
+            else:
+                patient = service.get_patient(self.patient_id)
+                form = service.form_of(patient)
+                self.version = patient.version
+            self._show_form(form)
+            self._refresh_family()
+            self._refresh_timeline()
+        finally:
+            self._loading = False
+        self._dirty = False
+        for index in (self.family_tab_index, self.timeline_tab_index):
+            self.tabs.setTabEnabled(index, self.patient_id is not None)
+        self.print_button.setEnabled(self.patient_id is not None)
+        self._update_title()
+
+    def _show_form(self, form: service.PatientForm) -> None:
+        self.last_name.setText(form.last_name)
+        self.first_names.setText(form.first_names)
+        select_data(self.sex, form.sex)
+        self.birth_date.setText(form.birth_date)
+        for edit, number in zip(self.phone_edits, form.phones + ["", "", ""], strict=False):
+            edit.setText(number)
+        self.email.setText(form.email)
+        self.address.setText(form.address)
+        select_data(self.site, form.site_id)
+        select_data(self.provenance, form.provenance)
+        self.provenance_detail.setText(form.provenance_detail)
+        self.visit_reason.setText(form.visit_reason)
+        select_data(self.pathway, form.pathway)
+        self.first_visit_date.setText(form.first_visit_date)
+        self.intake_date.setText(form.intake_date)
+        select_data(self.intake_by, form.intake_by_id)
+        for item, check in self.intake_checks.items():
+            check.setChecked(bool(getattr(form, item)))
+        self.sms_consent.setChecked(form.sms_consent)
+        self.newsletter_consent.setChecked(form.newsletter_consent)
+        select_data(self.preferred_channel, form.preferred_channel)
+        self.notes.setPlainText(form.notes)
+
+    def collect(self) -> service.PatientForm:
+        form = service.PatientForm(
+            last_name=self.last_name.text(), first_names=self.first_names.text(),
+            sex=self.sex.currentData(), birth_date=self.birth_date.text(),
+            phones=[edit.text() for edit in self.phone_edits], email=self.email.text(),
+            address=self.address.text(), site_id=self.site.currentData(),
+            provenance=self.provenance.currentData(),
+            provenance_detail=self.provenance_detail.text(),
+            visit_reason=self.visit_reason.text(), pathway=self.pathway.currentData(),
+            intake_date=self.intake_date.text(), intake_by_id=self.intake_by.currentData(),
+            sms_consent=self.sms_consent.isChecked(),
+            newsletter_consent=self.newsletter_consent.isChecked(),
+            preferred_channel=self.preferred_channel.currentData(),
+            first_visit_date=self.first_visit_date.text(), notes=self.notes.toPlainText())
+        for item, check in self.intake_checks.items():
+            setattr(form, item, check.isChecked())
+        return form
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        first_tab = None
+        for name, field in self.fields.items():
+            field.set_error(errors.get(name))
+            if name in errors and first_tab is None:
+                first_tab = self._tab_of(field)
+        if first_tab is not None:
+            self.tabs.setCurrentIndex(first_tab)
+        self._say(_("Please correct the fields marked in red: nothing was saved.")
+                  if errors else "", error=bool(errors))
+
+    def _tab_of(self, widget: QWidget) -> int | None:
+        for index in range(self.tabs.count()):
+            if self.tabs.widget(index).isAncestorOf(widget):
+                return index
+        return None
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message.setStyleSheet(ERROR_STYLE if error else "color: #1b5e20;")
+        self.message.setText(text)
+
+    def save(self) -> bool:
+        """Checks and saves the file; True when it was saved."""
+        form = self.collect()
+        try:
+            service.clean(form)
+        except ValidationFailed as failed:
+            self._show_errors(failed.errors)
+            return False
+        self._show_errors({})
+        if self.patient_id is None and not self.confirmed_not_duplicate:
+            candidates = service.find_duplicates(form)
+            if candidates:
+                dialog = DuplicatesDialog(candidates, self)
+                if dialog.exec() != QDialog.DialogCode.Accepted:
+                    return False
+                if dialog.chosen_patient_id is not None:
+                    self.openPatient.emit(dialog.chosen_patient_id)
+                    self._say(_("The existing file is open: nothing was created."))
+                    return False
+                self.confirmed_not_duplicate = True
+        try:
+            if self.patient_id is None:
+                patient = service.create_patient(form)
+            else:
+                patient = service.update_patient(self.patient_id, self.version, form)
+        except ValidationFailed as failed:
+            self._show_errors(failed.errors)
+            return False
+        except StaleRecordError as stale:
+            QMessageBox.warning(self, _("File changed elsewhere"), str(stale))
+            return False
+        self.patient_id = patient.id
+        self.load()
+        self._say(_("File saved."))
+        self.saved.emit(patient.id)
+        return True
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if self._dirty:
+            answer = QMessageBox.question(
+                self, _("Unsaved changes"),
+                _("This file has unsaved changes. Save them before closing?"),
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+            if answer == QMessageBox.StandardButton.Cancel or (
+                    answer == QMessageBox.StandardButton.Save and not self.save()):
+                event.ignore()
+                return
+        event.accept()
+
+    def _intake_done_now(self) -> None:
+        self.intake_date.setText(dt.date.today().strftime("%d/%m/%Y"))
+        select_data(self.intake_by, self.context.user.id)
+
+    def _print(self) -> None:
+        if self._dirty and not self.save():
+            return
+        if self.patient_id is not None:
+            self.printRequested.emit(self.patient_id)
+
+    # --- family and timeline ---------------------------------------------------------
+
+    def _refresh_family(self) -> None:
+        self.family_list.clear()
+        if self.patient_id is None:
+            return
+        for member in service.family_of(self.patient_id):
+            relation = _(rules.FAMILY_RELATIONS.get(member.relation, member.relation))
+            text = (_("{relation}: {name}") if member.is_parent
+                    else _("Child: {name}")).format(name=member.full_name, relation=relation)
+            if member.birth_date:
+                text += " — " + _("born on {date}").format(date=format_date(member.birth_date))
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, (member.link_id, member.patient_id))
+            self.family_list.addItem(item)
+
+    def _add_family_link(self) -> None:
+        dialog = FamilyLinkDialog(self.patient_id, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self._refresh_family()
+
+    def _remove_family_link(self) -> None:
+        item = self.family_list.currentItem()
+        if item is None:
+            self.family_error.setText(_("Choose the link to remove in the list."))
+            return
+        self.family_error.setText("")
+        if QMessageBox.question(self, _("Remove the link"),
+                                _("Remove this family link? The files themselves are kept.")
+                                ) == QMessageBox.StandardButton.Yes:
+            service.unlink_family(item.data(Qt.ItemDataRole.UserRole)[0])
+            self._refresh_family()
+
+    def _refresh_timeline(self) -> None:
+        entries = service.interactions_of(self.patient_id) if self.patient_id else []
+        self.timeline.setRowCount(len(entries))
+        for row, entry in enumerate(entries):
+            values = (
+                format_datetime(entry.occurred_at),
+                _(rules.INTERACTION_CHANNELS.get(entry.channel, entry.channel)),
+                _(rules.INTERACTION_DIRECTIONS.get(entry.direction, entry.direction)),
+                entry.subject + (f"\n{entry.notes}" if entry.notes else ""),
+                entry.outcome,
+                entry.user.phone_first_name if entry.user else "",
+            )
+            for column, value in enumerate(values):
+                self.timeline.setItem(row, column, QTableWidgetItem(value))
+        self.timeline.resizeColumnsToContents()
+        self.timeline.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+
+    def _add_interaction(self) -> None:
+        dialog = InteractionDialog(self.patient_id, self.context.user.id, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self._refresh_timeline()
+
+
+class DuplicatesDialog(QDialog):
+    """PRO-05: the people this may already be, before a second file is created."""
+
+    def __init__(self, candidates: list[rules.DuplicateCandidate], parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(_("This person may already have a file"))
+        self.chosen_patient_id: int | None = None
+        self.list = QListWidget()
+        for candidate in candidates:
+            record = candidate.record
+            reasons = ", ".join(_("same phone") if r == "phone" else
+                                _("same birth date and a similar name")
+                                for r in candidate.reasons)
+            parts = [record.full_name]
+            if record.birth_date:
+                parts.append(_("born on {date}").format(date=format_date(record.birth_date)))
+            if record.phones:
+                parts.append(", ".join(phones.display(p) for p in record.phones))
+            item = QListWidgetItem(" — ".join(parts) + f"  ({reasons})")
+            item.setData(Qt.ItemDataRole.UserRole, record.record_id)
+            self.list.addItem(item)
+        self.list.setCurrentRow(0)
+        self.list.itemActivated.connect(lambda _item: self._open())
+        open_button = QPushButton(_("Open this file"))
+        open_button.setDefault(True)
+        create_button = QPushButton(_("It is another person: create the file"))
+        cancel_button = QPushButton(_("Cancel"))
+        open_button.clicked.connect(self._open)
+        create_button.clicked.connect(self.accept)
+        cancel_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(cancel_button)
+        buttons.addStretch(1)
+        buttons.addWidget(create_button)
+        buttons.addWidget(open_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(_("Before creating a new file, check whether the person is "
+                                  "already known. Never create a second file for her.")))
+        layout.addWidget(self.list)
+        layout.addLayout(buttons)
+        self.resize(620, 300)
+
+    def _open(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self.chosen_patient_id = item.data(Qt.ItemDataRole.UserRole)
+            self.accept()
+
+
+class FamilyLinkDialog(QDialog):
+    """Links the file's patient to a parent or a child found by the same search as the list."""
+
+    def __init__(self, patient_id: int, parent=None):
+        super().__init__(parent)
+        self.patient_id = patient_id
+        self.setWindowTitle(_("Link a relative"))
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(_("Name, phone or birth date of the relative"))
+        self.results = QListWidget()
+        self.results_note = QLabel()
+        self.is_parent = QRadioButton(_("The person chosen is a parent of this patient"))
+        self.is_child = QRadioButton(_("The person chosen is a child of this patient"))
+        self.is_parent.setChecked(True)
+        self.relation = choice_box(rules.FAMILY_RELATIONS)
+        self.error = QLabel()
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._link)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow(_("Relation of the parent"), self.relation)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.search)
+        layout.addWidget(self.results, 1)
+        layout.addWidget(self.results_note)
+        layout.addWidget(self.is_parent)
+        layout.addWidget(self.is_child)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.search.textChanged.connect(self._find)
+        self.resize(560, 480)
+
+    def _find(self, text: str) -> None:
+        self.results.clear()
+        if len(text.strip()) < 2:
+            self.results_note.setText("")
+            return
+        ids = [i for i in service.search_ids(text) if i != self.patient_id]
+        rows = service.rows_for(ids[:50])
+        for patient_id in ids[:50]:
+            row = rows[patient_id]
+            label = f"{row.first_names} {row.last_name}"
+            if row.birth_date:
+                label += " — " + format_date(row.birth_date)
+            if row.phone:
+                label += " — " + phones.display(row.phone)
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, patient_id)
+            self.results.addItem(item)
+        self.results_note.setText(
+            _("{shown} of {total} shown: type more to narrow the search.").format(
+                shown=min(50, len(ids)), total=len(ids)) if len(ids) > 50 else "")
+
+    def _link(self) -> None:
+        item = self.results.currentItem()
+        if item is None:
+            self.error.setText(_("Search for the relative and choose her in the list."))
+            return
+        other = item.data(Qt.ItemDataRole.UserRole)
+        parent_id, child_id = ((other, self.patient_id) if self.is_parent.isChecked()
+                               else (self.patient_id, other))
+        try:
+            service.link_family(parent_id, child_id, self.relation.currentData())
+        except ValidationFailed as failed:
+            self.error.setText(" ".join(failed.errors.values()))
+            return
+        self.accept()
+
+
+class InteractionDialog(QDialog):
+    """Records a contact with the patient on her timeline."""
+
+    def __init__(self, patient_id: int, user_id: int, parent=None):
+        super().__init__(parent)
+        self.patient_id, self.user_id = patient_id, user_id
+        self.setWindowTitle(_("Record a contact"))
+        self.channel = choice_box(rules.INTERACTION_CHANNELS)
+        self.direction = choice_box(rules.INTERACTION_DIRECTIONS)
+        self.subject = QLineEdit()
+        self.subject.setMaxLength(200)
+        self.outcome = QLineEdit()
+        self.outcome.setMaxLength(200)
+        self.notes = QPlainTextEdit()
+        self.subject_field = FieldWithError(self.subject)
+        form = QFormLayout(self)
+        form.addRow(_("Channel"), self.channel)
+        form.addRow(_("Direction"), self.direction)
+        form.addRow(_("Subject *"), self.subject_field)
+        form.addRow(_("Outcome"), self.outcome)
+        form.addRow(_("Notes"), self.notes)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.resize(520, 360)
+
+    def _save(self) -> None:
+        try:
+            service.add_interaction(self.patient_id, self.user_id, self.channel.currentData(),
+                                    self.direction.currentData(), self.subject.text(),
+                                    self.notes.toPlainText(), self.outcome.text())
+        except ValidationFailed as failed:
+            self.subject_field.set_error(" ".join(failed.errors.values()))
+            return
+        self.accept()

@@ -1,0 +1,63 @@
+"""Small widgets shared by the windows: a field with its message, a date entry, choice boxes."""
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from nest_desktop.i18n import _
+
+ERROR_STYLE = "color: #b00020;"
+
+
+class FieldWithError(QWidget):
+    """An input with the message about its value right below it."""
+
+    def __init__(self, editor: QWidget, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.editor = editor
+        self.error = QLabel()
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setWordWrap(True)
+        self.error.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(editor)
+        layout.addWidget(self.error)
+
+    def set_error(self, message: str | None) -> None:
+        self.error.setText(message or "")
+        self.error.setVisible(bool(message))
+        if isinstance(self.editor, QLineEdit):
+            self.editor.setStyleSheet("border: 1px solid #b00020;" if message else "")
+
+
+class DateEdit(QLineEdit):
+    """A date typed day first; checked by the service, which says what is wrong."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setPlaceholderText(_("dd/mm/yyyy"))
+        self.setMaxLength(10)
+        self.setMaximumWidth(140)
+
+
+def choice_box(choices: dict[str, str], empty_label: str | None = None) -> QComboBox:
+    """A combo box of translated labels carrying their codes as data."""
+    box = QComboBox()
+    if empty_label is not None:
+        box.addItem(empty_label, "")
+    for code, label in choices.items():
+        box.addItem(_(label), code)
+    return box
+
+
+def select_data(box: QComboBox, value) -> None:
+    index = box.findData(value)
+    box.setCurrentIndex(max(index, 0))
+
+
+def section_title(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setStyleSheet("font-weight: bold; font-size: 13pt;")
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft)
+    return label

@@ -1,0 +1,78 @@
+"""Screenshots of the main windows on a demo clinic, for the README and for review.
+
+    QT_QPA_PLATFORM=offscreen python scripts/screenshots.py [folder] [--language en]
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PySide6.QtCore import QCoreApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from nest_desktop.app import install_language  # noqa: E402
+from nest_desktop.db.connection import open_database, sqlite_url  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("folder", nargs="?", default="shots")
+    parser.add_argument("--language", default="fr")
+    args = parser.parse_args()
+    folder = Path(args.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    QCoreApplication.setOrganizationName("NEST-screenshots")
+    app = QApplication(sys.argv[:1])
+    install_language(app, args.language)
+    work = Path(tempfile.mkdtemp())
+    open_database(sqlite_url(work / "demo.sqlite3"))
+    from nest_desktop.services import demo, desk
+    from nest_desktop.ui.desk_context import DeskContext
+    from nest_desktop.ui.desk_dialogs import FirstRunDialog
+    from nest_desktop.ui.main_window import MainWindow
+    from nest_desktop.ui.tasks import wait_for_background_work
+
+    def settle() -> None:
+        for _round in range(5):
+            wait_for_background_work()
+            app.processEvents()
+
+    first_run = FirstRunDialog()
+    first_run.show()
+    settle()
+    first_run.grab().save(str(folder / "first-run.png"))
+    demo.generate(600)
+    user = desk.users()[0]
+    window = MainWindow(DeskContext(user, desk.sites()[0]), "demo")
+    window.resize(1200, 760)
+    window.show()
+    settle()
+    window.grab().save(str(folder / "main-window.png"))
+    window.patients_page.search.setText("77 5")
+    settle()
+    window.grab().save(str(folder / "search.png"))
+    patient_id = window.patients_page.model.patient_id(0)
+    file_window = window.open_patient(patient_id)
+    settle()
+    for index in range(file_window.tabs.count()):
+        file_window.tabs.setCurrentIndex(index)
+        settle()
+        file_window.grab().save(str(folder / f"patient-file-{index}.png"))
+    new_window = window.new_patient()
+    new_window.birth_date.setText("31/12/2999")
+    new_window.phone_edits[0].setText("77 12")
+    new_window.save()
+    settle()
+    new_window.grab().save(str(folder / "patient-file-errors.png"))
+    window.sections.setCurrentRow(1)
+    settle()
+    window.grab().save(str(folder / "settings.png"))
+    os._exit(0)  # the windows ask about unsaved changes on close: not wanted here
+
+
+if __name__ == "__main__":
+    main()
