@@ -1,6 +1,11 @@
 import os
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Qt's settings and data folders of the tests, away from the user's own.
+_isolated = tempfile.mkdtemp(prefix="nest-tests-")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_isolated, "config")
+os.environ["XDG_DATA_HOME"] = os.path.join(_isolated, "data")
 
 import pytest  # noqa: E402
 

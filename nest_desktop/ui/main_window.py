@@ -173,7 +173,7 @@ class MainWindow(QMainWindow):
             PdfPreviewDialog(pdf, name, self).exec()
 
         run_in_background(lambda: documents.patient_sheet_pdf(patient_id), show,
-                          self._report_error)
+                          self._report_error, owner=self)
 
     def _report_error(self, error: Exception) -> None:
         self.statusBar().clearMessage()
@@ -213,7 +213,7 @@ class MainWindow(QMainWindow):
             backup.database_file()
         except backup.BackupError:
             return  # a database server has its own backups
-        run_in_background(backup.back_up_if_due, done, failed)
+        run_in_background(backup.back_up_if_due, done, failed, owner=self)
 
     def restore(self, path: Path) -> None:
         if not self.close_patient_windows():
@@ -235,7 +235,7 @@ class MainWindow(QMainWindow):
             self.setEnabled(True)
             self._report_error(error)
 
-        run_in_background(lambda: backup.restore(path), done, failed)
+        run_in_background(lambda: backup.restore(path), done, failed, owner=self)
 
 
 def remember_desk(user_id: int, site_id: int | None) -> None:

@@ -181,6 +181,7 @@ class PatientListPage(QWidget):
         run_in_background(
             lambda: service.search_ids(query, sort, descending, site_id),
             lambda ids: self._show(generation, ids),
+            owner=self.model,
         )
 
     def _show(self, generation: int, ids: list[int]) -> None:

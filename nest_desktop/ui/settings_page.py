@@ -262,7 +262,7 @@ class SettingsPage(QScrollArea):
             self.back_up_button.setEnabled(True)
             self._say(str(error), error=True)
 
-        run_in_background(backup.back_up_now, done, failed)
+        run_in_background(backup.back_up_now, done, failed, owner=self)
 
     def _restore_selected(self) -> None:
         item = self.backups_list.currentItem()

@@ -6,6 +6,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
@@ -34,18 +35,27 @@ class _Job(QRunnable):
 
 
 def run_in_background(work: Callable[[], Any], on_done: Callable[[Any], None],
-                      on_error: Callable[[Exception], None] | None = None) -> None:
-    """Runs `work()` on the pool; `on_done(result)` or `on_error(error)` on the GUI thread."""
+                      on_error: Callable[[Exception], None] | None = None,
+                      owner: QObject | None = None) -> None:
+    """Runs `work()` on the pool; `on_done(result)` or `on_error(error)` on the GUI thread.
+
+    With an `owner` (the widget that asked), the answer is dropped if the owner was closed
+    and deleted in the meantime.
+    """
     relay = _Relay()
     _running.add(relay)
 
+    def owner_gone() -> bool:
+        return owner is not None and not shiboken6.isValid(owner)
+
     def done(result: Any) -> None:
         _running.discard(relay)
-        on_done(result)
+        if not owner_gone():
+            on_done(result)
 
     def failed(error: Exception) -> None:
         _running.discard(relay)
-        if on_error:
+        if on_error and not owner_gone():
             on_error(error)
 
     relay.finished.connect(done)

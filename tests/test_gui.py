@@ -1,0 +1,215 @@
+"""The windows driven as a secretary would, offscreen."""
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QDialog, QMessageBox
+
+from nest_desktop.db.models import Patient, Site, User
+from nest_desktop.services import desk as desk_service
+from nest_desktop.services import documents
+from nest_desktop.ui import patient_window as patient_window_module
+from nest_desktop.ui.desk_context import DeskContext
+from nest_desktop.ui.desk_dialogs import FirstRunDialog
+from nest_desktop.ui.main_window import MainWindow
+from nest_desktop.ui.pdf_preview import PRINT_DPI, PdfPreviewDialog, print_pdf
+from nest_desktop.ui.tasks import wait_for_background_work
+
+
+@pytest.fixture(autouse=True)
+def no_blocking_questions(monkeypatch):
+    """Files left with changes are discarded when the test closes its windows, instead of a
+    modal question that nobody would answer; tests about the question patch it themselves."""
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *args, **kwargs: QMessageBox.StandardButton.Discard)
+
+
+def settle(qtbot, condition, timeout=5000):
+    def check():
+        wait_for_background_work()
+        assert condition()
+
+    qtbot.waitUntil(check, timeout=timeout)
+
+
+def make_main_window(qtbot, desk):
+    site, user = desk
+    window = MainWindow(DeskContext(user, site), "test")
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)  # shortcuts act in the active window
+    return window
+
+
+def fill_aissatou(window):
+    window.last_name.setText("Ndiaye")
+    window.first_names.setText("Aïssatou")
+    window.birth_date.setText("12/03/1994")
+    window.phone_edits[0].setText("77 123 45 67")
+    window.pathway.setCurrentIndex(window.pathway.findData("pregnancy"))
+
+
+def test_main_window_shows_the_sections_that_exist_and_the_greeting(qtbot, desk):
+    window = make_main_window(qtbot, desk)
+    sections = [window.sections.item(i).text() for i in range(window.sections.count())]
+    assert sections == ["Patients", "Paramètres"]
+    assert "Clinique Nest Mermoz, Clémence, bonjour" in window.greeting.text()
+
+
+def test_create_find_reopen_and_duplicate_warning(qtbot, desk, monkeypatch):
+    window = make_main_window(qtbot, desk)
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.new_patient_windows) == 1
+    file_window = window.new_patient_windows[0]
+    fill_aissatou(file_window)
+    assert file_window.is_dirty()
+    qtbot.mouseClick(file_window.save_button, Qt.MouseButton.LeftButton)
+    patient = Patient.get()
+    assert (patient.first_names, patient.pathway) == ("Aïssatou", "pregnancy")
+    assert file_window.patient_id == patient.id and not file_window.is_dirty()
+    file_window.close()
+
+    # Found by part of her number written another way, and opened with Enter.
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(window.patients_page.search, "+221 77 123")
+    page = window.patients_page
+    settle(qtbot, lambda: page.model.rowCount() == 1 and page.search.text() == "+221 77 123")
+    assert page.model.patient_id(0) == patient.id
+    qtbot.keyClick(page.search, Qt.Key.Key_Return)
+    reopened = window.patient_windows[patient.id]
+    assert reopened.first_names.text() == "Aïssatou"
+    assert reopened.phone_edits[0].text() == "77 123 45 67"
+    assert reopened.birth_date.text() == "12/03/1994"
+    reopened.close()
+
+    # Creating her again shows who she may be, and opens the existing file.
+    shown = {}
+
+    def choose_existing(dialog):
+        shown["count"] = dialog.list.count()
+        shown["text"] = dialog.list.item(0).text()
+        dialog._open()
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(patient_window_module.DuplicatesDialog, "exec", choose_existing)
+    again = window.new_patient()
+    again.last_name.setText("NDIAYE")
+    again.first_names.setText("Aissatou")
+    again.phone_edits[0].setText("00221771234567")
+    with qtbot.waitSignal(again.openPatient) as opened:
+        assert again.save() is False
+    assert opened.args == [patient.id]
+    assert shown["count"] == 1 and "même téléphone" in shown["text"]
+    assert Patient.select().count() == 1
+    assert again.last_name.text() == "NDIAYE"  # what was typed is kept
+
+
+def test_confirming_another_person_creates_the_file(qtbot, desk, monkeypatch):
+    window = make_main_window(qtbot, desk)
+    first = window.new_patient()
+    fill_aissatou(first)
+    assert first.save()
+    monkeypatch.setattr(patient_window_module.DuplicatesDialog, "exec",
+                        lambda dialog: QDialog.DialogCode.Accepted)
+    twin = window.new_patient()
+    fill_aissatou(twin)
+    twin.first_names.setText("Awa")
+    assert twin.save()
+    assert Patient.select().count() == 2
+
+
+def test_bad_input_is_shown_at_the_field_and_nothing_is_saved(qtbot, desk):
+    window = make_main_window(qtbot, desk)
+    file_window = window.new_patient()
+    file_window.first_names.setText("Awa")
+    file_window.birth_date.setText("31/12/2999")
+    file_window.phone_edits[0].setText("77 12")
+    assert file_window.save() is False
+    fields = file_window.fields
+    assert fields["last_name"].error.text() == "Le nom est obligatoire."
+    assert fields["birth_date"].error.text() == (
+        "La date de naissance ne peut pas être dans le futur.")
+    assert "9 chiffres" in fields["phone_0"].error.text()
+    assert not fields["first_names"].error.isVisibleTo(file_window)
+    assert Patient.select().count() == 0
+    assert file_window.birth_date.text() == "31/12/2999"
+
+
+def test_closing_with_unsaved_changes_asks(qtbot, desk, monkeypatch):
+    window = make_main_window(qtbot, desk)
+    file_window = window.new_patient()
+    file_window.last_name.setText("Diop")
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *args, **kwargs: QMessageBox.StandardButton.Cancel)
+    assert file_window.close() is False
+    assert file_window.isVisible()
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *args, **kwargs: QMessageBox.StandardButton.Discard)
+    assert file_window.close() is True
+
+
+def test_first_run_creates_the_site_and_the_administrator(qtbot, db):
+    assert desk_service.needs_first_run()
+    dialog = FirstRunDialog()
+    qtbot.addWidget(dialog)
+    dialog.site_fields.site_name.setText("Clinique Nest Sacré-Cœur")
+    dialog.site_fields.site_phone.setText("338")
+    dialog.user_fields.full_name.setText("Clémence Diatta")
+    dialog._create()
+    assert dialog.result() != QDialog.DialogCode.Accepted
+    assert dialog.site_fields.fields["site_phone"].error.text()
+    assert dialog.user_fields.fields["phone_first_name"].error.text()
+    assert Site.select().count() == 0
+    dialog.site_fields.site_phone.setText("33 867 30 30")
+    dialog.user_fields.phone_first_name.setText("Clémence")
+    dialog._create()
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    user = User.get()
+    assert (user.role, user.site.phone) == ("administrator", "+221338673030")
+    assert not desk_service.needs_first_run()
+
+
+def test_patient_sheet_preview_saves_and_prints_at_300_dpi(qtbot, desk, tmp_path):
+    from nest_desktop.services import patients
+
+    patient = patients.create_patient(patients.PatientForm(
+        last_name="Ndiaye", first_names="Aïssatou", phones=["771234567"], site_id=desk[0].id))
+    name, pdf = documents.patient_sheet_pdf(patient.id)
+    assert name.startswith("Fiche patient Aïssatou Ndiaye") and name.endswith(".pdf")
+    dialog = PdfPreviewDialog(pdf, name)
+    qtbot.addWidget(dialog)
+    assert dialog.document.status() == QPdfDocument.Status.Ready
+    assert dialog.document.pageCount() == 1
+    dialog.save_to(tmp_path / name)
+    assert (tmp_path / name).read_bytes() == pdf
+    printer = dialog.make_printer()
+    assert printer.resolution() == PRINT_DPI
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "printed.pdf"))
+    print_pdf(dialog.document, printer)
+    assert (tmp_path / "printed.pdf").stat().st_size > 10_000
+
+
+def test_language_switch_rebuilds_the_window_in_english(qtbot, desk):
+    from PySide6.QtWidgets import QApplication
+
+    from nest_desktop import i18n
+    from nest_desktop.app import Application, install_language
+
+    app = QApplication.instance()
+    application = Application(app, "test")
+    application.context = DeskContext(desk[1], desk[0])
+    application.show_main_window()
+    first = application.window
+    qtbot.addWidget(first)
+    try:
+        application.change_language("en")
+        qtbot.addWidget(application.window)
+        assert application.window is not first
+        assert application.window.sections.item(1).text() == "Settings"
+        assert "Clinique Nest Mermoz, Clémence, hello" in application.window.greeting.text()
+    finally:
+        install_language(app, "fr")
+        assert i18n.current_language() == "fr"

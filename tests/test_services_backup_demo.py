@@ -1,0 +1,59 @@
+import datetime as dt
+
+import pytest
+
+from nest_desktop.db.models import FamilyLink, Interaction, Patient, Site
+from nest_desktop.services import backup, demo, settings
+from nest_desktop.services import patients as patient_service
+
+
+def test_back_up_now_prune_and_daily_copy(db, tmp_path):
+    settings.put("backup.folder", str(tmp_path / "usb"))
+    settings.put("backup.keep_days", 7)
+    old = backup.back_up_now(dt.datetime(2026, 11, 1, 9, 0, 0))
+    assert old.path.parent == tmp_path / "usb" and old.size > 0
+    # Each new copy prunes the copies older than the days to keep.
+    recent = backup.back_up_now(dt.datetime(2026, 11, 20, 9, 0, 0))
+    assert not old.path.exists()
+    newest = backup.back_up_now(dt.datetime(2026, 11, 21, 9, 0, 0))
+    # The newest copy is kept whatever its age.
+    assert backup.prune(dt.datetime(2027, 6, 1)) == [recent.path]
+    assert [b.path for b in backup.backups()] == [newest.path]
+    assert backup.back_up_if_due(dt.date(2026, 11, 20)) is None
+    assert backup.back_up_if_due(dt.date.today()) is not None
+
+
+def test_restore_brings_back_the_copy_after_saving_the_current_data(db, tmp_path):
+    settings.put("backup.folder", str(tmp_path / "copies"))
+    Site.create(name="Clinique Nest Mermoz")
+    copy = backup.back_up_now(dt.datetime(2026, 11, 22, 8, 0, 0))
+    Site.create(name="Clinique Nest Almadies")
+    safety = backup.restore(copy.path)
+    backup.reopen_after_restore()
+    assert [s.name for s in Site.select()] == ["Clinique Nest Mermoz"]
+    assert safety.path.exists() and safety.path != copy.path
+
+
+def test_restore_refuses_a_file_that_is_not_a_copy(db, tmp_path):
+    bogus = tmp_path / "nest-2026-11-22_080000.sqlite3"
+    bogus.write_bytes(b"not a database")
+    with pytest.raises(backup.BackupError):
+        backup.restore(bogus)
+
+
+def test_settings_default_and_round_trip(db):
+    assert settings.get("backup.keep_days") == 30
+    settings.put("backup.keep_days", 60)
+    settings.put("backup.keep_days", 90)
+    assert settings.get("backup.keep_days") == 90
+
+
+def test_demo_generates_a_believable_clinic_reproducibly(db):
+    written = demo.generate(300, seed=7, today=dt.date(2026, 11, 23))
+    assert written == Patient.select().count() == 300
+    assert FamilyLink.select().count() > 50 and Interaction.select().count() > 100
+    pathways = {p.pathway for p in Patient.select(Patient.pathway)}
+    assert pathways == {"pregnancy", "gynaecology", "paediatrics", "none"}
+    someone = Patient.get_by_id(1)
+    assert patient_service.search_ids(someone.first_names.split()[0]) != []
+    assert patient_service.phones_of(someone.id)[0].startswith("+221")
