@@ -19,7 +19,7 @@ def test_back_up_now_prune_and_daily_copy(db, tmp_path):
     # The newest copy is kept whatever its age.
     assert backup.prune(dt.datetime(2027, 6, 1)) == [recent.path]
     assert [b.path for b in backup.backups()] == [newest.path]
-    assert backup.back_up_if_due(dt.date(2026, 11, 20)) is None
+    assert backup.back_up_if_due(dt.date(2026, 11, 21)) is None
     assert backup.back_up_if_due(dt.date.today()) is not None
 
 
