@@ -143,7 +143,7 @@ class PatientListPage(QWidget):
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((160, 180, 80, 170, 130, 190)):
+        for column, width in enumerate((150, 160, 75, 165, 115, 175)):
             self.view.setColumnWidth(column, width)
 
         top = QHBoxLayout()
