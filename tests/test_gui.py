@@ -213,3 +213,42 @@ def test_language_switch_rebuilds_the_window_in_english(qtbot, desk):
     finally:
         install_language(app, "fr")
         assert i18n.current_language() == "fr"
+
+
+def test_start_runs_the_first_run_then_remembers_who_is_at_the_desk(qtbot, db, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    from nest_desktop.app import Application
+    from nest_desktop.ui import desk_dialogs
+
+    def first_run(dialog):
+        dialog.site_fields.site_name.setText("Clinique Nest Mermoz")
+        dialog.user_fields.full_name.setText("Clémence Diatta")
+        dialog.user_fields.phone_first_name.setText("Clémence")
+        dialog._create()
+        return dialog.result()
+
+    monkeypatch.setattr(desk_dialogs.FirstRunDialog, "exec", first_run)
+    application = Application(QApplication.instance(), "test")
+    assert application.start()
+    qtbot.addWidget(application.window)
+    assert application.context.user.full_name == "Clémence Diatta"
+
+    # With several users, the next start asks who is at the desk, the last one proposed.
+    desk_service.create_user(desk_service.UserForm("Awa Ndiaye", "Awa", "customer_relations",
+                                                   application.context.site.id))
+    asked = {}
+
+    def who(dialog):
+        asked["proposed"] = dialog.user.currentText()
+        dialog.user.setCurrentIndex(dialog.user.findData(User.get(User.phone_first_name
+                                                                   == "Awa").id))
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(desk_dialogs.DeskLoginDialog, "exec", who)
+    second = Application(QApplication.instance(), "test")
+    assert second.start()
+    qtbot.addWidget(second.window)
+    assert asked["proposed"].startswith("Clémence Diatta")
+    assert second.context.user.phone_first_name == "Awa"
+    assert second.context.site.name == "Clinique Nest Mermoz"
