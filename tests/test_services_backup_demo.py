@@ -57,3 +57,13 @@ def test_demo_generates_a_believable_clinic_reproducibly(db):
     someone = Patient.get_by_id(1)
     assert patient_service.search_ids(someone.first_names.split()[0]) != []
     assert patient_service.phones_of(someone.id)[0].startswith("+221")
+
+
+def test_demo_mothers_were_adults_when_their_children_were_born(db):
+    demo.generate(400, seed=3)
+    Mother, Child = Patient.alias(), Patient.alias()
+    links = (FamilyLink.select(Mother.birth_date, Child.birth_date)
+             .join(Mother, on=FamilyLink.parent == Mother.id)
+             .switch(FamilyLink).join(Child, on=FamilyLink.child == Child.id).tuples())
+    assert links.count() > 50
+    assert all((child - mother).days >= 18 * 365 for mother, child in links)

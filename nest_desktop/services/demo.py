@@ -119,10 +119,14 @@ def generate(patients: int = 400, seed: int = 2026, today: dt.date | None = None
             phone = _mobile(rng)
             phone_rows.append(_phone_row(mother_id, phone, 0))
             children = rng.choices([0, 1, 2, 3], [4, 3, 2, 1])[0]
-            for _index in range(min(children, size - len(rows))):
+            # Children born after their mother's 18th birthday, ten years ago at most.
+            mother_age = (today - mother["birth_date"]).days / 365.25
+            oldest_child = min(10.0, mother_age - 18)
+            for _index in range(min(children, size - len(rows)) if oldest_child > 0 else 0):
                 child_id = next_id + len(rows)
                 child = _person(rng, child_id, rng.choice("FM"), family_name,
-                                _birth(rng, today, 0, 10), site, "paediatrics", today, user_ids)
+                                _birth(rng, today, 0, oldest_child), site, "paediatrics", today,
+                                user_ids)
                 rows.append(child)
                 # The mother's phone is the child's contact number.
                 phone_rows.append(_phone_row(child_id, phone, 0))
