@@ -3,7 +3,6 @@
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -12,7 +11,13 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.i18n import _
 from nest_desktop.services import ValidationFailed, desk
-from nest_desktop.ui.widgets import FieldWithError, choice_box, section_title
+from nest_desktop.ui.widgets import (
+    FieldWithError,
+    choice_box,
+    dialog_buttons,
+    section_title,
+    site_box,
+)
 
 
 class SiteUserForm:
@@ -80,11 +85,7 @@ class FirstRunDialog(QDialog):
         layout.addLayout(user_form)
         self.site_fields = SiteUserForm(site_form, with_site=True, with_user=False)
         self.user_fields = SiteUserForm(user_form, with_site=False, with_user=True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._create)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(dialog_buttons(self, self._create))
         self.resize(560, 0)
 
     def _create(self) -> None:
@@ -109,18 +110,11 @@ class DeskLoginDialog(QDialog):
         for user in desk.users():
             self.user.addItem(f"{user.full_name} — {_(desk.ROLE_LABELS[user.role])}", user.id)
         self.user.setCurrentIndex(max(self.user.findData(current_user_id), 0))
-        self.site = QComboBox()
-        for site in desk.sites():
-            self.site.addItem(site.name, site.id)
-        self.site.setCurrentIndex(max(self.site.findData(workstation_site_id), 0))
+        self.site = site_box(workstation_site_id)
         form = QFormLayout(self)
         form.addRow(_("At the desk"), self.user)
         form.addRow(_("This workstation's site"), self.site)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(dialog_buttons(self, self.accept))
         self.resize(460, 0)
 
     def chosen(self) -> tuple[int, int | None]:

@@ -6,7 +6,6 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -20,9 +19,9 @@ from PySide6.QtWidgets import (
 from nest_desktop.domain import phones
 from nest_desktop.domain.patients import PATHWAYS, SEXES
 from nest_desktop.i18n import _, format_age, format_date, format_number, ngettext
-from nest_desktop.services import desk
 from nest_desktop.services import patients as service
 from nest_desktop.ui.tasks import run_in_background
+from nest_desktop.ui.widgets import site_box
 
 BLOCK = 200
 _NO_PARENT = QModelIndex()  # rows fetched at once when the view shows a row not yet loaded
@@ -119,12 +118,7 @@ class PatientListPage(QWidget):
         self.search.setPlaceholderText(
             _("Search: name, phone in any form (77 123 45 67, +221…), birth date"))
         self.search.setClearButtonEnabled(True)
-        self.site_filter = QComboBox()
-        self.site_filter.addItem(_("All sites"), None)
-        for site in desk.sites():
-            self.site_filter.addItem(site.name, site.id)
-        if workstation_site_id is not None:
-            self.site_filter.setCurrentIndex(max(self.site_filter.findData(workstation_site_id), 0))
+        self.site_filter = site_box(workstation_site_id, empty_label=_("All sites"))
         new_button = QPushButton(_("New patient"))
         new_button.setToolTip("Ctrl+N")
         new_button.clicked.connect(self.newPatient)

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -41,7 +40,9 @@ from nest_desktop.ui.widgets import (
     DateEdit,
     FieldWithError,
     choice_box,
+    dialog_buttons,
     select_data,
+    site_box,
 )
 
 PHONE_FIELDS = ("phone_0", "phone_1", "phone_2")
@@ -113,10 +114,7 @@ class PatientWindow(QMainWindow):
             edit.setMaximumWidth(220)
         self.email = QLineEdit()
         self.address = QLineEdit()
-        self.site = QComboBox()
-        self.site.addItem(_("(no site)"), None)
-        for site in desk.sites():
-            self.site.addItem(site.name, site.id)
+        self.site = site_box(empty_label=_("(no site)"))
         self.provenance = choice_box(rules.PROVENANCES, empty_label=_("(not collected)"))
         self.provenance_detail = QLineEdit()
         self.provenance_detail.setPlaceholderText(_("Doctor's name, event, who recommended…"))
@@ -511,10 +509,7 @@ class FamilyLinkDialog(QDialog):
         self.error = QLabel()
         self.error.setStyleSheet(ERROR_STYLE)
         self.error.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._link)
-        buttons.rejected.connect(self.reject)
+        buttons = dialog_buttons(self, self._link)
         form = QFormLayout()
         form.addRow(_("Relation of the parent"), self.relation)
         layout = QVBoxLayout(self)
@@ -587,11 +582,7 @@ class InteractionDialog(QDialog):
         form.addRow(_("Subject *"), self.subject_field)
         form.addRow(_("Outcome"), self.outcome)
         form.addRow(_("Notes"), self.notes)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._save)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(dialog_buttons(self, self._save, save=True))
         self.resize(520, 360)
 
     def _save(self) -> None:

@@ -6,7 +6,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -28,7 +27,7 @@ from nest_desktop.i18n import LANGUAGE_NAMES, _, current_language, format_dateti
 from nest_desktop.services import ValidationFailed, backup, desk, settings
 from nest_desktop.ui.desk_dialogs import SiteUserForm
 from nest_desktop.ui.tasks import run_in_background
-from nest_desktop.ui.widgets import ERROR_STYLE
+from nest_desktop.ui.widgets import ERROR_STYLE, dialog_buttons, site_box
 
 
 class SiteDialog(QDialog):
@@ -42,11 +41,7 @@ class SiteDialog(QDialog):
             self.fields.site_name.setText(site.name)
             self.fields.site_phone.setText(phones.display(site.phone) if site.phone else "")
             self.fields.site_address.setText(site.address)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._save)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(dialog_buttons(self, self._save, save=True))
         self.resize(520, 0)
 
     def _save(self) -> None:
@@ -67,15 +62,9 @@ class UserDialog(QDialog):
         self.setWindowTitle(_("New user"))
         form = QFormLayout(self)
         self.fields = SiteUserForm(form, with_site=False, with_user=True, with_role=True)
-        self.site = QComboBox()
-        for site in desk.sites():
-            self.site.addItem(site.name, site.id)
+        self.site = site_box()
         form.addRow(_("Site"), self.site)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._save)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(dialog_buttons(self, self._save, save=True))
         self.resize(520, 0)
 
     def _save(self) -> None:

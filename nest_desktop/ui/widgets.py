@@ -1,9 +1,20 @@
 """Small widgets shared by the windows: a field with its message, a date entry, choice boxes."""
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nest_desktop.i18n import _
+from nest_desktop.services import desk
 
 ERROR_STYLE = "color: #b00020;"
 
@@ -61,3 +72,26 @@ def section_title(text: str) -> QLabel:
     label.setStyleSheet("font-weight: bold; font-size: 13pt;")
     label.setAlignment(Qt.AlignmentFlag.AlignLeft)
     return label
+
+
+def dialog_buttons(dialog: QDialog, on_accept: Callable[[], None],
+                   save: bool = False) -> QDialogButtonBox:
+    """OK (or Save) and Cancel: accepting calls `on_accept`, which closes the dialog itself
+    once the input is right; Cancel rejects."""
+    main = QDialogButtonBox.StandardButton.Save if save else QDialogButtonBox.StandardButton.Ok
+    buttons = QDialogButtonBox(main | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(on_accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
+def site_box(selected_id: int | None = None, empty_label: str | None = None) -> QComboBox:
+    """The NEST sites, with the site's id as data; `empty_label` adds a 'none' choice."""
+    box = QComboBox()
+    if empty_label is not None:
+        box.addItem(empty_label, None)
+    for site in desk.sites():
+        box.addItem(site.name, site.id)
+    if selected_id is not None:
+        box.setCurrentIndex(max(box.findData(selected_id), 0))
+    return box
