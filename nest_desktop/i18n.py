@@ -92,3 +92,16 @@ def format_age(birth_date: dt.date, on: dt.date) -> str:
         return ngettext("{count} month", "{count} months", months).format(count=months)
     years = age_in_years(birth_date, on)
     return ngettext("{count} year", "{count} years", years).format(count=years)
+
+
+def format_schedule_age(days: int = 0, weeks: int = 0, months: int = 0, years: int = 0) -> str:
+    """The age of a vaccine dose as parents read it: 'At birth', '6 weeks', '9 months'."""
+    if years:
+        return ngettext("{count} year", "{count} years", years).format(count=years)
+    if months:
+        return ngettext("{count} month", "{count} months", months).format(count=months)
+    if weeks:
+        return ngettext("{count} week", "{count} weeks", weeks).format(count=weeks)
+    if days:
+        return ngettext("{count} day", "{count} days", days).format(count=days)
+    return _("At birth")

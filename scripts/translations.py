@@ -6,6 +6,7 @@ catalog, compile the catalogs.
     python scripts/translations.py check     # fails when a message has no French translation
 """
 
+import re
 import sys
 from pathlib import Path
 
@@ -41,6 +42,11 @@ def read(path: Path, locale: str) -> Catalog:
         return read_po(handle, locale=locale, domain=DOMAIN)
 
 
+def french_typography(text: str) -> str:
+    """A no-break space before ':', ';', '?' and '!', so no line starts with one of them."""
+    return re.sub(r" ([:;?!])", "\u00a0\\1", text)
+
+
 def update() -> None:
     template = extract()
     with (TRANSLATIONS / f"{DOMAIN}.pot").open("wb") as handle:
@@ -50,6 +56,12 @@ def update() -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         catalog = read(path, locale) if path.exists() else Catalog(locale=locale, domain=DOMAIN)
         catalog.update(template, no_fuzzy_matching=True)
+        if language == "fr":
+            for message in catalog:
+                if isinstance(message.string, tuple):
+                    message.string = tuple(french_typography(s) for s in message.string)
+                elif message.string:
+                    message.string = french_typography(message.string)
         with path.open("wb") as handle:
             write_po(handle, catalog, width=100, ignore_obsolete=True)
 

@@ -71,3 +71,22 @@ def test_deleting_a_patient_cascades_to_phones(db):
         last_name="Diop", first_names="Awa", phones=["771234567"]))
     Patient.delete_by_id(patient.id)
     assert patients.search_ids("77 12") == []
+
+
+def test_a_version_1_database_gains_the_vaccination_tables_and_keeps_its_rows(db):
+    from nest_desktop.db.models import VaccinationPlan, VaccineDose
+
+    Site.create(name="Clinique Nest Mermoz")
+    # Back to what a version 1 database was: no vaccination tables.
+    db.drop_tables([VaccineDose, VaccinationPlan])
+    SchemaVersion.update(version=1).execute()
+    assert migrations.upgrade(db) == 1
+    assert migrations.current_version(db) == migrations.SCHEMA_VERSION
+    assert {"vaccination_plan", "vaccine_dose"} <= set(db.get_tables())
+    assert [s.name for s in Site.select()] == ["Clinique Nest Mermoz"]
+    # The tables made by the step are those of the models.
+    for model in (VaccinationPlan, VaccineDose):
+        columns = {c.name for c in db.get_columns(model._meta.table_name)}
+        assert columns == {f.column_name for f in model._meta.sorted_fields}
+    indexes = {i.name: i.unique for i in db.get_indexes("vaccine_dose")}
+    assert any(unique for unique in indexes.values())

@@ -54,7 +54,7 @@ def fill_aissatou(window):
 def test_main_window_shows_the_sections_that_exist_and_the_greeting(qtbot, desk):
     window = make_main_window(qtbot, desk)
     sections = [window.sections.item(i).text() for i in range(window.sections.count())]
-    assert sections == ["Patients", "Paramètres"]
+    assert sections == ["Patients", "Enfants et vaccins", "Paramètres"]
     assert "Clinique Nest Mermoz, Clémence, bonjour" in window.greeting.text()
 
 
@@ -208,7 +208,7 @@ def test_language_switch_rebuilds_the_window_in_english(qtbot, desk):
         application.change_language("en")
         qtbot.addWidget(application.window)
         assert application.window is not first
-        assert application.window.sections.item(1).text() == "Settings"
+        assert application.window.sections.item(2).text() == "Settings"
         assert "Clinique Nest Mermoz, Clémence, hello" in application.window.greeting.text()
     finally:
         install_language(app, "fr")

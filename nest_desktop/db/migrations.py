@@ -5,17 +5,66 @@ number that brings a database of the previous version to the new one (with
 `playhouse.migrate`, portable across SQLite and PostgreSQL), and raise `SCHEMA_VERSION`.
 """
 
+import datetime as dt
 from collections.abc import Callable
 
-from peewee import Database
+from peewee import (
+    CharField,
+    Database,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
 
-from nest_desktop.db.models import ALL_MODELS, SchemaVersion
+from nest_desktop.db.models import ALL_MODELS, Patient, SchemaVersion, Site, User
 from nest_desktop.domain.messages import _
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def _add_vaccination(db: Database) -> None:
+    """2: vaccination plans and doses given (child follow-up).
+
+    The tables are frozen here as they were at version 2, so that later changes of the
+    models never change what this step creates.
+    """
+
+    class Frozen(Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class VaccinationPlan(Frozen):
+        patient = ForeignKeyField(Patient, unique=True, on_delete="CASCADE")
+        schedule = CharField(max_length=30, default="senegal")
+        optional_vaccines = TextField(default="[]")
+        updated_at = DateTimeField(default=dt.datetime.now)
+
+    class VaccineDose(Frozen):
+        patient = ForeignKeyField(Patient, on_delete="CASCADE")
+        vaccine = CharField(max_length=30)
+        dose = IntegerField()
+        given_on = DateField()
+        product = CharField(max_length=100, default="")
+        lot = CharField(max_length=50, default="")
+        place = CharField(max_length=20, default="nest")
+        site = ForeignKeyField(Site, null=True, on_delete="SET NULL")
+        recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+        recorded_at = DateTimeField(default=dt.datetime.now)
+
+        class Meta:
+            indexes = ((("patient", "vaccine", "dose"), True),)
+
+    db.create_tables([VaccinationPlan, VaccineDose])
+
 
 # version -> function upgrading a database from version - 1 to version.
-MIGRATIONS: dict[int, Callable[[Database], None]] = {}
+MIGRATIONS: dict[int, Callable[[Database], None]] = {
+    2: _add_vaccination,
+}
 
 
 class SchemaError(RuntimeError):

@@ -124,6 +124,34 @@ class FamilyLink(BaseModel):
         indexes = ((("parent", "child"), True),)
 
 
+class VaccinationPlan(BaseModel):
+    """Which schedule a child follows and the clinic's optional vaccines chosen for her."""
+
+    patient = ForeignKeyField(Patient, unique=True, backref="vaccination_plans",
+                              on_delete="CASCADE")
+    schedule = CharField(max_length=30, default="senegal")
+    optional_vaccines = TextField(default="[]")  # JSON list of vaccine codes
+    updated_at = DateTimeField(default=now)
+
+
+class VaccineDose(BaseModel):
+    """A dose given, at NEST or elsewhere (PAT-11)."""
+
+    patient = ForeignKeyField(Patient, backref="vaccine_doses", on_delete="CASCADE")
+    vaccine = CharField(max_length=30)
+    dose = IntegerField()
+    given_on = DateField()
+    product = CharField(max_length=100, default="")
+    lot = CharField(max_length=50, default="")
+    place = CharField(max_length=20, default="nest")  # "nest" or "elsewhere"
+    site = ForeignKeyField(Site, null=True, backref="vaccine_doses", on_delete="SET NULL")
+    recorded_by = ForeignKeyField(User, null=True, backref="vaccine_doses", on_delete="SET NULL")
+    recorded_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("patient", "vaccine", "dose"), True),)
+
+
 class Setting(BaseModel):
     """A clinic-wide setting, shared by every workstation; the value is JSON."""
 
@@ -132,4 +160,4 @@ class Setting(BaseModel):
 
 
 ALL_MODELS = [SchemaVersion, Site, User, Patient, PatientPhone, PatientSearchToken,
-              Interaction, FamilyLink, Setting]
+              Interaction, FamilyLink, VaccinationPlan, VaccineDose, Setting]

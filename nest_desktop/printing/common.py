@@ -15,7 +15,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import SimpleDocTemplate, Table, TableStyle
 
-from nest_desktop.paths import FONTS_DIR
+from nest_desktop.paths import FONTS_DIR, RESOURCES_DIR
+
+LOGO = RESOURCES_DIR / "logo.png"  # the clinic may replace it by its own
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -54,6 +56,10 @@ class Letterhead:
     footer: str  # e.g. "Printed on 23/11/2026 — page {page}"
 
 
+def text_width(pagesize: tuple[float, float] = A4) -> float:
+    return pagesize[0] - 2 * MARGIN
+
+
 def key_value_table(rows: list[tuple[str, str]], label_width: float = 55 * mm) -> Table:
     """Two columns, labels on the left: the way a file's fields are printed."""
     st = styles()
@@ -71,12 +77,14 @@ def key_value_table(rows: list[tuple[str, str]], label_width: float = 55 * mm) -
     return table
 
 
-def build_pdf(story: list, letterhead: Letterhead, title: str) -> bytes:
-    """Lays out `story` on A4 pages with the letterhead; returns the PDF's bytes."""
+def build_pdf(story: list, letterhead: Letterhead, title: str,
+              pagesize: tuple[float, float] = A4) -> bytes:
+    """Lays out `story` on pages with the letterhead; returns the PDF's bytes."""
     register_fonts()
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
-                                 topMargin=MARGIN + 14 * mm, bottomMargin=MARGIN,
+    document = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=MARGIN,
+                                 rightMargin=MARGIN, topMargin=MARGIN + 14 * mm,
+                                 bottomMargin=MARGIN,
                                  title=title, author=letterhead.site_name,
                                  creator="NEST Desktop")
     decorate = _page_decoration(letterhead)
@@ -86,19 +94,24 @@ def build_pdf(story: list, letterhead: Letterhead, title: str) -> bytes:
 
 def _page_decoration(letterhead: Letterhead) -> Callable:
     def decorate(canvas, document) -> None:
-        width, height = A4
+        width, height = document.pagesize
         canvas.saveState()
-        canvas.setFillColor(ACCENT)
-        canvas.setFont(FONT_BOLD, 13)
         # The frame pads its content by 6 pt: the header lines up with the text below.
         left = MARGIN + 6
+        if LOGO.exists():
+            logo_size = 12 * mm
+            canvas.drawImage(str(LOGO), width - left - logo_size, height - MARGIN - 10,
+                             logo_size, logo_size, mask="auto")
+        canvas.setFillColor(ACCENT)
+        canvas.setFont(FONT_BOLD, 13)
         canvas.drawString(left, height - MARGIN, letterhead.site_name)
         canvas.setFillColor(colors.HexColor("#555555"))
         canvas.setFont(FONT, 8.5)
         canvas.drawString(left, height - MARGIN - 11, letterhead.site_lines)
         canvas.setStrokeColor(ACCENT)
         canvas.setLineWidth(1)
-        canvas.line(left, height - MARGIN - 17, width - left, height - MARGIN - 17)
+        canvas.line(left, height - MARGIN - 17, width - left - 14 * mm,
+                    height - MARGIN - 17)
         canvas.setFont(FONT, 8)
         canvas.drawRightString(width - left, MARGIN - 8 * mm,
                                letterhead.footer.format(page=document.page))

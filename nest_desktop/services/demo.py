@@ -15,9 +15,10 @@ from nest_desktop.db.models import (
     PatientSearchToken,
     Site,
     User,
+    VaccineDose,
     database,
 )
-from nest_desktop.domain import phones
+from nest_desktop.domain import phones, vaccination
 from nest_desktop.domain.text import fold, words
 
 FEMALE_FIRST_NAMES = [
@@ -72,6 +73,9 @@ CALL_SUBJECTS = [
 ]
 PROVENANCES = ["facebook", "website", "word_of_mouth", "event", "free_care",
                "referring_doctor", "walk_in", "other"]
+PRODUCTS = {"BCG": "BCG-SSI", "Hexa": "Hexaxim", "Penta": "Pentavac", "PCV": "Prevenar 13",
+            "Rota": "Rotarix", "VPO": "VPO bivalent", "VPI": "Imovax Polio",
+            "HepB": "Engerix B10", "RR": "MR-VAC", "VAA": "Stamaril", "HPV": "Gardasil"}
 BATCH = 2000
 
 
@@ -108,6 +112,7 @@ def generate(patients: int = 400, seed: int = 2026, today: dt.date | None = None
     while written < patients:
         size = min(BATCH, patients - written)
         rows, phone_rows, token_rows, link_rows, interaction_rows = [], [], [], [], []
+        dose_rows = []
         while len(rows) < size:
             family_name = rng.choice(LAST_NAMES)
             site = rng.choice(site_ids)
@@ -128,6 +133,7 @@ def generate(patients: int = 400, seed: int = 2026, today: dt.date | None = None
                                 _birth(rng, today, 0, oldest_child), site, "paediatrics", today,
                                 user_ids)
                 rows.append(child)
+                dose_rows.extend(_doses_given(rng, child, today, user_ids))
                 # The mother's phone is the child's contact number.
                 phone_rows.append(_phone_row(child_id, phone, 0))
                 link_rows.append({"parent": mother_id, "child": child_id, "relation": "mother"})
@@ -151,12 +157,34 @@ def generate(patients: int = 400, seed: int = 2026, today: dt.date | None = None
         with database.atomic():
             for model, batch in ((Patient, rows), (PatientPhone, phone_rows),
                                  (PatientSearchToken, token_rows), (FamilyLink, link_rows),
-                                 (Interaction, interaction_rows)):
+                                 (Interaction, interaction_rows), (VaccineDose, dose_rows)):
                 for start in range(0, len(batch), 500):
                     model.insert_many(batch[start:start + 500]).execute()
         next_id += len(rows)
         written += len(rows)
     return written
+
+
+def _doses_given(rng: random.Random, child: dict, today: dt.date,
+                 user_ids: list[int]) -> list[dict]:
+    """The doses a child has had: most on time or a few days late, some children late by
+    weeks, a few who stopped coming (their next doses are overdue)."""
+    delay = dt.timedelta(days=rng.choice([0, 1, 2, 3, 5, 7, 10, 30, 45]))
+    stops_after = rng.choice([None] * 6 + [dt.timedelta(days=rng.randint(30, 400))])
+    stop = child["birth_date"] + stops_after if stops_after else None
+    rows = []
+    for dose in vaccination.calendar(child["birth_date"], sex=child["sex"], today=today):
+        given_on = dose.due + delay
+        if given_on >= today or (stop and given_on > stop):
+            continue
+        if dose.limit and given_on > dose.limit:
+            continue
+        rows.append({"patient": child["id"], "vaccine": dose.vaccine, "dose": dose.dose,
+                     "given_on": given_on, "product": PRODUCTS.get(dose.vaccine, ""),
+                     "lot": f"L{rng.randrange(10**5):05d}", "place": "nest",
+                     "site": child["site"], "recorded_by": rng.choice(user_ids),
+                     "recorded_at": dt.datetime.combine(given_on, dt.time(10, 0))})
+    return rows
 
 
 def _phone_row(patient_id: int, e164: str, position: int) -> dict:

@@ -6,10 +6,17 @@ from xml.sax.saxutils import escape
 from nest_desktop.db.models import Patient, Site
 from nest_desktop.domain import patients as rules
 from nest_desktop.domain import phones
-from nest_desktop.i18n import _, format_age, format_date
-from nest_desktop.printing import patient_sheet
+from nest_desktop.domain import vaccination as vaccine_rules
+from nest_desktop.i18n import _, current_language, format_age, format_date, format_schedule_age
+from nest_desktop.printing import patient_sheet, vaccination_calendar
 from nest_desktop.printing.common import Letterhead
 from nest_desktop.services import patients as patient_service
+from nest_desktop.services import vaccination
+
+
+def text(value: str) -> str:
+    """A value of a record inside a ReportLab paragraph, its markup characters escaped."""
+    return escape(value or "")
 
 
 def letterhead(site: Site | None, today: dt.date) -> Letterhead:
@@ -33,10 +40,6 @@ def patient_sheet_pdf(patient_id: int, today: dt.date | None = None) -> tuple[st
     """The printed patient file: its suggested file name and the PDF."""
     today = today or dt.date.today()
     patient = Patient.get_by_id(patient_id)
-
-    def text(value: str) -> str:
-        return escape(value or "")
-
     birth = ""
     if patient.birth_date:
         age = format_age(patient.birth_date, today)
@@ -95,4 +98,72 @@ def patient_sheet_pdf(patient_id: int, today: dt.date | None = None) -> tuple[st
     pdf = patient_sheet.render(sheet, letterhead(patient.site, today))
     name = safe_file_name(_("Patient file {name} {date}").format(
         name=patient.full_name, date=today.isoformat()))
+    return name + ".pdf", pdf
+
+
+def next_visit_line(upcoming: dt.date | None, today: dt.date) -> str:
+    if upcoming is None:
+        return ""
+    if upcoming < today:
+        return _("Next vaccination visit: as soon as possible (due since {date})").format(
+            date=format_date(upcoming, "long"))
+    return _("Next vaccination visit: {date}").format(date=format_date(upcoming, "full"))
+
+
+def dose_label(dose: int) -> str:
+    return _("booster") if dose >= 4 else str(dose)
+
+
+def vaccination_calendar_pdf(patient_id: int, page: str = "A4",
+                             today: dt.date | None = None) -> tuple[str, bytes]:
+    """The child's personalised vaccination calendar for the parents (PAT-11)."""
+    today = today or dt.date.today()
+    calendar = vaccination.child_calendar(patient_id, today)
+    child = calendar.patient
+    language = current_language()
+    upcoming = vaccine_rules.next_visit(calendar.doses)
+    rows = []
+    for entry in calendar.doses:
+        record = calendar.records.get((entry.vaccine, entry.dose))
+        expired = entry.status == vaccine_rules.EXPIRED
+        rows.append(vaccination_calendar.CalendarRow(
+            vaccine=text(vaccine_rules.vaccine_label(entry.vaccine, language)),
+            dose=dose_label(entry.dose),
+            age=format_schedule_age(entry.age.days, entry.age.weeks, entry.age.months,
+                                    entry.age.years),
+            due=_("no longer given") if expired else format_date(entry.due, "long"),
+            given=format_date(entry.given),
+            lot=text(record.lot if record else ""),
+            next_visit=entry.due == upcoming and entry.status != vaccine_rules.GIVEN,
+            no_longer_due=expired))
+    parents = "; ".join(
+        "{name} ({relation}){phones}".format(
+            name=text(p.full_name), relation=_(rules.FAMILY_RELATIONS[p.relation]).lower(),
+            phones=(" — " + ", ".join(phones.display(n) for n in p.phones)) if p.phones else "")
+        for p in calendar.parents)
+    child_lines = [
+        _("<b>{name}</b>, born on {date}").format(name=text(child.full_name),
+                                                   date=format_date(child.birth_date, "long")),
+    ]
+    if parents:
+        child_lines.append(_("Parents: {parents}").format(parents=parents))
+    site = child.site
+    contact = (_("Questions, appointments: {site}, {phone}").format(
+        site=text(site.name), phone=phones.display(site.phone)) if site and site.phone
+        else _("Bring this calendar to every visit."))
+    document = vaccination_calendar.VaccinationCalendar(
+        title=_("Vaccination calendar"),
+        child_lines=child_lines,
+        next_visit_line=next_visit_line(upcoming, today),
+        headers=(_("Vaccine"), _("Dose"), _("Age"), _("Due on"), _("Given on"), _("Lot"),
+                 _("Signature, stamp")),
+        rows=rows,
+        contact_line=contact,
+        schedule_line=_("Schedule: {schedule}. When a dose is given late, the dates of the "
+                        "next doses are moved.").format(
+            schedule=text(calendar.version.label.get(language) or calendar.version.id)),
+    )
+    pdf = vaccination_calendar.render(document, letterhead(site, today), page)
+    name = safe_file_name(_("Vaccination calendar {name} {date}").format(
+        name=child.full_name, date=today.isoformat()))
     return name + ".pdf", pdf

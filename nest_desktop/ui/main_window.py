@@ -1,6 +1,7 @@
 """The main window: who is at the desk, the sections of the mission, keyboard first."""
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from nest_desktop.i18n import _
-from nest_desktop.services import backup, desk, documents
+from nest_desktop.services import backup, desk
 from nest_desktop.ui.desk_context import DeskContext
 from nest_desktop.ui.desk_dialogs import DeskLoginDialog
 from nest_desktop.ui.patient_list import PatientListPage
@@ -27,6 +28,7 @@ from nest_desktop.ui.patient_window import PatientWindow
 from nest_desktop.ui.pdf_preview import PdfPreviewDialog
 from nest_desktop.ui.settings_page import SettingsPage
 from nest_desktop.ui.tasks import run_in_background
+from nest_desktop.ui.vaccines_page import VaccinesPage
 
 log = logging.getLogger(__name__)
 BACKUP_CHECK_MS = 60 * 60 * 1000  # the daily copy is checked for every hour
@@ -61,10 +63,13 @@ class MainWindow(QMainWindow):
         self.patients_page = PatientListPage(context.site.id if context.site else None)
         self.patients_page.openPatient.connect(self.open_patient)
         self.patients_page.newPatient.connect(self.new_patient)
+        self.vaccines_page = VaccinesPage(context.site.id if context.site else None)
+        self.vaccines_page.openChild.connect(self.open_child_vaccines)
         self.settings_page = SettingsPage()
         self.settings_page.languageChanged.connect(self.languageChanged)
         self.settings_page.restoreRequested.connect(self.restore)
         self._add_section(_("Patients"), self.patients_page)
+        self._add_section(_("Children & vaccines"), self.vaccines_page)
         self._add_section(_("Settings"), self.settings_page)
         self.sections.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.sections.setCurrentRow(0)
@@ -141,6 +146,9 @@ class MainWindow(QMainWindow):
         window.activateWindow()
         return window
 
+    def open_child_vaccines(self, patient_id: int) -> None:
+        self.open_patient(patient_id).show_vaccines()
+
     def new_patient(self) -> PatientWindow:
         window = self._patient_window(None)
         self.new_patient_windows.append(window)
@@ -161,10 +169,12 @@ class MainWindow(QMainWindow):
         window = PatientWindow(self.context, patient_id)
         window.openPatient.connect(self.open_patient)
         window.saved.connect(lambda _id: self.patients_page.refresh())
-        window.printRequested.connect(self.print_patient_sheet)
+        window.vaccination.changed.connect(self.vaccines_page.refresh)
+        window.documentRequested.connect(self.show_document)
         return window
 
-    def print_patient_sheet(self, patient_id: int) -> None:
+    def show_document(self, make: Callable[[], tuple[str, bytes]]) -> None:
+        """Makes a handout off the GUI thread, then shows it to print or save."""
         self.statusBar().showMessage(_("Preparing the document…"))
 
         def show(result: tuple[str, bytes]) -> None:
@@ -172,8 +182,7 @@ class MainWindow(QMainWindow):
             name, pdf = result
             PdfPreviewDialog(pdf, name, self).exec()
 
-        run_in_background(lambda: documents.patient_sheet_pdf(patient_id), show,
-                          self._report_error, owner=self)
+        run_in_background(make, show, self._report_error, owner=self)
 
     def _report_error(self, error: Exception) -> None:
         self.statusBar().clearMessage()

@@ -32,9 +32,11 @@ from PySide6.QtWidgets import (
 from nest_desktop.domain import patients as rules
 from nest_desktop.domain import phones
 from nest_desktop.i18n import _, format_date, format_datetime
-from nest_desktop.services import StaleRecordError, ValidationFailed, desk
+from nest_desktop.services import StaleRecordError, ValidationFailed, desk, documents
 from nest_desktop.services import patients as service
+from nest_desktop.services import vaccination as vaccination_service
 from nest_desktop.ui.desk_context import DeskContext
+from nest_desktop.ui.vaccination_tab import VaccinationTab
 from nest_desktop.ui.widgets import (
     ERROR_STYLE,
     DateEdit,
@@ -51,7 +53,7 @@ PHONE_FIELDS = ("phone_0", "phone_1", "phone_2")
 class PatientWindow(QMainWindow):
     saved = Signal(int)
     openPatient = Signal(int)
-    printRequested = Signal(int)
+    documentRequested = Signal(object)  # a function making (file name, PDF bytes)
 
     def __init__(self, context: DeskContext, patient_id: int | None = None, parent=None):
         super().__init__(parent)
@@ -68,6 +70,9 @@ class PatientWindow(QMainWindow):
         self.tabs.addTab(self._file_tab(), _("File"))
         self.tabs.addTab(self._intake_tab(), _("Intake and consents"))
         self.family_tab_index = self.tabs.addTab(self._family_tab(), _("Family"))
+        self.vaccination = VaccinationTab(context)
+        self.vaccination.documentRequested.connect(self.documentRequested)
+        self.vaccination_tab_index = self.tabs.addTab(self.vaccination, _("Vaccines"))
         self.timeline_tab_index = self.tabs.addTab(self._timeline_tab(), _("Contacts"))
         self.notes = QPlainTextEdit()
         self.tabs.addTab(self.notes, _("Notes"))
@@ -260,8 +265,21 @@ class PatientWindow(QMainWindow):
         self._dirty = False
         for index in (self.family_tab_index, self.timeline_tab_index):
             self.tabs.setTabEnabled(index, self.patient_id is not None)
+        self._show_vaccination()
         self.print_button.setEnabled(self.patient_id is not None)
         self._update_title()
+
+    def _show_vaccination(self) -> None:
+        """Children have a Vaccines tab; it follows the saved birth date."""
+        child = self.patient_id is not None and vaccination_service.is_child(
+            service.get_patient(self.patient_id))
+        self.tabs.setTabVisible(self.vaccination_tab_index, child)
+        if child:
+            self.vaccination.load(self.patient_id)
+
+    def show_vaccines(self) -> None:
+        if self.tabs.isTabVisible(self.vaccination_tab_index):
+            self.tabs.setCurrentIndex(self.vaccination_tab_index)
 
     def _show_form(self, form: service.PatientForm) -> None:
         self.last_name.setText(form.last_name)
@@ -384,7 +402,8 @@ class PatientWindow(QMainWindow):
         if self._dirty and not self.save():
             return
         if self.patient_id is not None:
-            self.printRequested.emit(self.patient_id)
+            patient_id = self.patient_id
+            self.documentRequested.emit(lambda: documents.patient_sheet_pdf(patient_id))
 
     # --- family and timeline ---------------------------------------------------------
 
@@ -402,10 +421,14 @@ class PatientWindow(QMainWindow):
             item.setData(Qt.ItemDataRole.UserRole, (member.link_id, member.patient_id))
             self.family_list.addItem(item)
 
+    def _family_changed(self) -> None:
+        self._refresh_family()
+        self._show_vaccination()  # the parents the reminders go to
+
     def _add_family_link(self) -> None:
         dialog = FamilyLinkDialog(self.patient_id, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            self._refresh_family()
+            self._family_changed()
 
     def _remove_family_link(self) -> None:
         item = self.family_list.currentItem()
@@ -417,7 +440,7 @@ class PatientWindow(QMainWindow):
                                 _("Remove this family link? The files themselves are kept.")
                                 ) == QMessageBox.StandardButton.Yes:
             service.unlink_family(item.data(Qt.ItemDataRole.UserRole)[0])
-            self._refresh_family()
+            self._family_changed()
 
     def _refresh_timeline(self) -> None:
         entries = service.interactions_of(self.patient_id) if self.patient_id else []

@@ -1,0 +1,229 @@
+"""Vaccination schedules as data, and the personalised calendar of a child (PAT-11).
+
+The schedules live in `resources/vaccination/schedules.json`, which the clinic may correct;
+the application tells this module where the file is (`use_schedule_file`).
+"""
+
+import calendar as month_calendar
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+GIVEN, DUE, OVERDUE, UPCOMING, EXPIRED = "given", "due", "overdue", "upcoming", "expired"
+DEFAULT_SCHEDULE = "senegal"
+
+_schedule_file: Path | None = None
+
+
+def use_schedule_file(path: Path) -> None:
+    global _schedule_file
+    _schedule_file = Path(path)
+    schedules.cache_clear()
+    _rules.cache_clear()
+    _dates_by_age.cache_clear()
+
+
+@dataclass(frozen=True)
+class Age:
+    """An age counted from birth: days, weeks, calendar months or years."""
+
+    days: int = 0
+    weeks: int = 0
+    months: int = 0
+    years: int = 0
+
+    def after(self, birth: dt.date) -> dt.date:
+        months = self.months + 12 * self.years
+        if not months:
+            return birth + dt.timedelta(days=self.days + 7 * self.weeks)
+        year, month = divmod(birth.month - 1 + months, 12)
+        year, month = birth.year + year, month + 1
+        # 9 months after 31 May is the last day of February.
+        day = min(birth.day, month_calendar.monthrange(year, month)[1])
+        return dt.date(year, month, day) + dt.timedelta(days=self.days + 7 * self.weeks)
+
+    @classmethod
+    def parse(cls, data: dict) -> "Age":
+        unknown = set(data) - {"days", "weeks", "months", "years"}
+        if unknown or not data:
+            raise ValueError(f"an age is given in days, weeks, months or years: {data}")
+        return cls(**{key: int(value) for key, value in data.items()})
+
+
+@dataclass(frozen=True)
+class DoseRule:
+    vaccine: str
+    dose: int
+    age: Age
+    min_interval_days: int = 0
+    window_days: int = 28
+    limit_age: Age | None = None
+    sex: str | None = None
+
+    @classmethod
+    def parse(cls, data: dict) -> "DoseRule":
+        return cls(vaccine=data["vaccine"], dose=int(data["dose"]), age=Age.parse(data["age"]),
+                   min_interval_days=int(data.get("min_interval_days", 0)),
+                   window_days=int(data.get("window_days", 28)),
+                   limit_age=Age.parse(data["limit_age"]) if data.get("limit_age") else None,
+                   sex=data.get("sex"))
+
+
+@dataclass(frozen=True)
+class ScheduleVersion:
+    id: str
+    label: dict[str, str]
+    doses: tuple[DoseRule, ...]
+    born_from: dt.date | None = None
+    born_before: dt.date | None = None
+
+    def applies_to(self, birth: dt.date) -> bool:
+        return ((self.born_from is None or birth >= self.born_from)
+                and (self.born_before is None or birth < self.born_before))
+
+
+@dataclass(frozen=True)
+class Schedules:
+    vaccines: dict[str, dict[str, str]]  # code -> label per language
+    schedules: dict[str, tuple[dict[str, str], tuple[ScheduleVersion, ...]]]
+    optional: tuple[DoseRule, ...] = ()
+
+    def version_for(self, schedule: str, birth: dt.date) -> ScheduleVersion:
+        if schedule not in self.schedules:
+            raise ValueError(f"unknown vaccination schedule: {schedule}")
+        for version in self.schedules[schedule][1]:
+            if version.applies_to(birth):
+                return version
+        raise ValueError(f"no version of schedule {schedule} for a child born on {birth}")
+
+    def optional_vaccines(self) -> list[str]:
+        return list(dict.fromkeys(rule.vaccine for rule in self.optional))
+
+
+def parse_schedules(data: dict) -> Schedules:
+    """Reads the schedules' data; raises ValueError naming what is wrong."""
+    try:
+        vaccines = dict(data["vaccines"])
+        parsed = {}
+        for name, schedule in data["schedules"].items():
+            versions = tuple(
+                ScheduleVersion(
+                    id=version["id"], label=version.get("label", {}),
+                    doses=tuple(DoseRule.parse(d) for d in version["doses"]),
+                    born_from=(dt.date.fromisoformat(version["born_from"])
+                               if version.get("born_from") else None),
+                    born_before=(dt.date.fromisoformat(version["born_before"])
+                                 if version.get("born_before") else None))
+                for version in schedule["versions"])
+            parsed[name] = (schedule.get("label", {}), versions)
+        optional = tuple(DoseRule.parse(d) for d in data.get("optional", {}).get("doses", []))
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"vaccination schedules: missing or wrong entry {error}") from error
+    result = Schedules(vaccines, parsed, optional)
+    for _label, versions in parsed.values():
+        for version in versions:
+            for rule in version.doses:
+                if rule.vaccine not in vaccines:
+                    raise ValueError(f"vaccination schedules: {rule.vaccine} has no label")
+    return result
+
+
+@lru_cache(maxsize=1)
+def schedules() -> Schedules:
+    if _schedule_file is None:
+        raise RuntimeError("the vaccination schedules' file was not given")
+    with _schedule_file.open(encoding="utf-8") as handle:
+        return parse_schedules(json.load(handle))
+
+
+def vaccine_label(code: str, language: str) -> str:
+    labels = schedules().vaccines.get(code, {})
+    return labels.get(language) or labels.get("en") or code
+
+
+@dataclass(slots=True)
+class Dose:
+    """One dose of a child's calendar."""
+
+    vaccine: str
+    dose: int
+    due: dt.date
+    given: dt.date | None = None
+    age: Age = field(default_factory=Age)
+    window_end: dt.date | None = None  # after it, a dose not given is overdue
+    limit: dt.date | None = None  # after it, the dose is no longer given
+    status: str = UPCOMING
+
+
+def calendar(birth_date: dt.date, schedule: str = DEFAULT_SCHEDULE, given: dict | None = None,
+             *, sex: str | None = None, optional: tuple[str, ...] = (),
+             today: dt.date | None = None) -> list[Dose]:
+    """The personalised calendar of a child born on `birth_date`.
+
+    `given` maps (vaccine, dose) to the date it was given. A dose is due at its age, and not
+    before the previous dose of the same vaccine (given, or due) plus its minimum interval: a
+    late dose moves the following ones. A dose that cannot be given before its limit age is
+    'expired' (no longer due), not overdue. `sex` leaves out the doses of the other sex;
+    `optional` adds the clinic's optional vaccines named there. Statuses are as of `today`.
+    """
+    given = given or {}
+    today = today or dt.date.today()
+    version = schedules().version_for(schedule, birth_date)
+    previous: dict[str, dt.date] = {}  # vaccine -> date the last dose was given or is due
+    doses = []
+    for rule, due, limit, interval, window in _dates_by_age(version.id, tuple(sorted(optional)),
+                                                            birth_date):
+        if sex and rule.sex and rule.sex != sex:
+            continue
+        if rule.vaccine in previous and interval:
+            due = max(due, previous[rule.vaccine] + interval)
+        given_on = given.get((rule.vaccine, rule.dose))
+        window_end = due + window
+        if given_on:
+            status = GIVEN
+        elif limit and (due > limit or today > limit):
+            status = EXPIRED
+        elif today < due:
+            status = UPCOMING
+        elif today <= window_end:
+            status = DUE
+        else:
+            status = OVERDUE
+        previous[rule.vaccine] = given_on or due
+        doses.append(Dose(rule.vaccine, rule.dose, due, given_on, rule.age, window_end, limit,
+                          status))
+    doses.sort(key=lambda d: (d.given or d.due, d.vaccine, d.dose))
+    return doses
+
+
+@lru_cache(maxsize=64)
+def _rules(version_id: str, optional: tuple[str, ...]) -> tuple[DoseRule, ...]:
+    """A version's doses and the optional ones asked for, each vaccine's doses in order."""
+    data = schedules()
+    version = next(v for _label, versions in data.schedules.values() for v in versions
+                   if v.id == version_id)
+    base_vaccines = {rule.vaccine for rule in version.doses}
+    extra = [rule for rule in data.optional
+             if rule.vaccine in optional and rule.vaccine not in base_vaccines]
+    rules = list(version.doses) + extra
+    return tuple(sorted(rules, key=lambda r: (r.vaccine, r.dose)))
+
+
+@lru_cache(maxsize=1 << 15)
+def _dates_by_age(version_id: str, optional: tuple[str, ...], birth: dt.date) -> tuple:
+    """Each dose's rule, its date by age alone, its limit date, interval and window.
+
+    Children share birth dates, so a clinic's calendars compute these few times.
+    """
+    return tuple(
+        (rule, rule.age.after(birth), rule.limit_age.after(birth) if rule.limit_age else None,
+         dt.timedelta(days=rule.min_interval_days), dt.timedelta(days=rule.window_days))
+        for rule in _rules(version_id, optional))
+
+
+def next_visit(doses: list[Dose]) -> dt.date | None:
+    """The earliest date on which a dose still to give is due."""
+    pending = [d.due for d in doses if d.status in (DUE, OVERDUE, UPCOMING)]
+    return min(pending) if pending else None

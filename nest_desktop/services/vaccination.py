@@ -1,0 +1,220 @@
+"""Child follow-up: a child's vaccination plan, the doses given, her calendar, and the list of
+children with doses due (PAT-11)."""
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from peewee import JOIN
+
+from nest_desktop.db.models import (
+    FamilyLink,
+    Patient,
+    PatientPhone,
+    Site,
+    VaccinationPlan,
+    VaccineDose,
+    database,
+    now,
+)
+from nest_desktop.domain import vaccination as rules
+from nest_desktop.domain.dates import age_in_years, parse_date
+from nest_desktop.domain.messages import N_, _
+from nest_desktop.services import ValidationFailed
+
+CHILD_MAX_AGE = 16  # HPV ends at 15: past this age a patient is no longer followed here
+PLACES = {"nest": N_("At NEST"), "elsewhere": N_("Elsewhere")}
+
+
+@dataclass(frozen=True)
+class ParentContact:
+    patient_id: int
+    full_name: str
+    relation: str
+    phones: tuple[str, ...]  # E.164
+    sms_consent: bool
+    preferred_channel: str
+
+
+@dataclass(frozen=True)
+class ChildCalendar:
+    patient: Patient
+    schedule: str
+    version: rules.ScheduleVersion
+    optional: tuple[str, ...]
+    doses: list[rules.Dose]
+    records: dict[tuple[str, int], VaccineDose]
+    parents: list[ParentContact]
+
+
+def is_child(patient: Patient, today: dt.date | None = None) -> bool:
+    return bool(patient.birth_date) and age_in_years(
+        patient.birth_date, today or dt.date.today()) < CHILD_MAX_AGE
+
+
+def plan_of(patient_id: int) -> tuple[str, tuple[str, ...]]:
+    plan = VaccinationPlan.get_or_none(VaccinationPlan.patient == patient_id)
+    if plan is None:
+        return rules.DEFAULT_SCHEDULE, ()
+    return plan.schedule, tuple(json.loads(plan.optional_vaccines))
+
+
+def set_plan(patient_id: int, schedule: str, optional: tuple[str, ...] = ()) -> None:
+    data = rules.schedules()
+    errors = {}
+    if schedule not in data.schedules:
+        errors["schedule"] = _("Choose a schedule from the list.")
+    unknown = set(optional) - set(data.optional_vaccines())
+    if unknown:
+        errors["optional"] = _("Unknown optional vaccine: {codes}").format(
+            codes=", ".join(sorted(unknown)))
+    if errors:
+        raise ValidationFailed(errors)
+    encoded = json.dumps(sorted(optional))
+    with database.atomic():
+        updated = (VaccinationPlan.update(schedule=schedule, optional_vaccines=encoded,
+                                          updated_at=now())
+                   .where(VaccinationPlan.patient == patient_id).execute())
+        if not updated:
+            VaccinationPlan.create(patient=patient_id, schedule=schedule,
+                                   optional_vaccines=encoded)
+
+
+def parents_of(patient_id: int) -> list[ParentContact]:
+    parents = list(Patient.select(Patient, FamilyLink.relation)
+                   .join(FamilyLink, on=FamilyLink.parent == Patient.id)
+                   .where(FamilyLink.child == patient_id).objects())
+    numbers: dict[int, list[str]] = {}
+    for row in (PatientPhone.select(PatientPhone.patient, PatientPhone.e164)
+                .where(PatientPhone.patient.in_([p.id for p in parents]))
+                .order_by(PatientPhone.position)):
+        numbers.setdefault(row.patient_id, []).append(row.e164)
+    return [ParentContact(p.id, p.full_name, p.relation, tuple(numbers.get(p.id, ())),
+                          p.sms_consent, p.preferred_channel) for p in parents]
+
+
+def child_calendar(patient_id: int, today: dt.date | None = None) -> ChildCalendar:
+    patient = Patient.get_by_id(patient_id)
+    if patient.birth_date is None:
+        raise ValidationFailed({"birth_date": _(
+            "The vaccination calendar needs the child's birth date.")})
+    schedule, optional = plan_of(patient_id)
+    records = {(r.vaccine, r.dose): r
+               for r in VaccineDose.select().where(VaccineDose.patient == patient_id)}
+    given = {key: record.given_on for key, record in records.items()}
+    doses = rules.calendar(patient.birth_date, schedule, given, sex=patient.sex,
+                           optional=optional, today=today)
+    version = rules.schedules().version_for(schedule, patient.birth_date)
+    return ChildCalendar(patient, schedule, version, optional, doses, records,
+                         parents_of(patient_id))
+
+
+def record_dose(patient_id: int, vaccine: str, dose: int, given_on: str, product: str = "",
+                lot: str = "", place: str = "nest", site_id: int | None = None,
+                user_id: int | None = None, today: dt.date | None = None) -> VaccineDose:
+    """Records a dose given; the following doses of the vaccine move if it was late."""
+    today = today or dt.date.today()
+    calendar = child_calendar(patient_id, today)
+    errors = {}
+    if (vaccine, dose) not in {(d.vaccine, d.dose) for d in calendar.doses}:
+        errors["dose"] = _("This dose is not in the child's calendar.")
+    elif (vaccine, dose) in calendar.records:
+        errors["dose"] = _("This dose is already recorded.")
+    try:
+        date = parse_date(given_on, today)
+    except ValueError as error:
+        errors["given_on"] = str(error)
+    else:
+        if date > today:
+            errors["given_on"] = _("A dose cannot be given in the future.")
+        elif date < calendar.patient.birth_date:
+            errors["given_on"] = _("A dose cannot be given before the birth date.")
+    if place not in PLACES:
+        errors["place"] = _("Choose where the dose was given.")
+    if len(lot.strip()) > 50 or len(product.strip()) > 100:
+        errors["lot"] = _("The product has at most 100 characters and the lot 50.")
+    if errors:
+        raise ValidationFailed(errors)
+    with database.atomic():
+        return VaccineDose.create(
+            patient=patient_id, vaccine=vaccine, dose=dose, given_on=date,
+            product=product.strip(), lot=lot.strip(), place=place,
+            site=site_id if place == "nest" else None, recorded_by=user_id)
+
+
+def remove_dose(record_id: int) -> None:
+    with database.atomic():
+        VaccineDose.delete().where(VaccineDose.id == record_id).execute()
+
+
+@dataclass(frozen=True)
+class DueRow:
+    """A child to call or remind, with the doses to give."""
+
+    patient_id: int
+    child_name: str
+    birth_date: dt.date
+    site_name: str
+    doses: tuple[rules.Dose, ...]  # overdue first, then by due date
+    contact_phone: str  # E.164 of the child's main number (usually a parent's)
+    sms_consent: bool
+
+    @property
+    def first_due(self) -> dt.date:
+        return min(d.due for d in self.doses)
+
+    @property
+    def overdue(self) -> bool:
+        return any(d.status == rules.OVERDUE for d in self.doses)
+
+
+def due_list(within_days: int = 7, site_id: int | None = None,
+             today: dt.date | None = None) -> list[DueRow]:
+    """Doses overdue or due within `within_days`, for the calls and SMS of the day.
+
+    Computed from three queries (children, plans, doses given), whatever the number of
+    children; the calendars themselves are pure computation.
+    """
+    today = today or dt.date.today()
+    horizon = today + dt.timedelta(days=within_days)
+    youngest_birth = dt.date(today.year - CHILD_MAX_AGE, today.month, 1)
+    query = (Patient.select(Patient.id, Patient.first_names, Patient.last_name,
+                            Patient.birth_date, Patient.sex, Patient.sms_consent, Site.name)
+             .join(Site, JOIN.LEFT_OUTER, on=Patient.site == Site.id)
+             .where(Patient.birth_date >= youngest_birth))
+    if site_id is not None:
+        query = query.where(Patient.site == site_id)
+    children = list(query.tuples())
+    ids = [row[0] for row in children]
+    plans = {}
+    given: dict[int, dict] = {}
+    phones = {}
+    for chunk_start in range(0, len(ids), 5000):
+        chunk = ids[chunk_start:chunk_start + 5000]
+        for patient_id, schedule, optional in (
+                VaccinationPlan.select(VaccinationPlan.patient, VaccinationPlan.schedule,
+                                       VaccinationPlan.optional_vaccines)
+                .where(VaccinationPlan.patient.in_(chunk)).tuples()):
+            plans[patient_id] = (schedule, tuple(json.loads(optional)))
+        for patient_id, vaccine, dose, given_on in (
+                VaccineDose.select(VaccineDose.patient, VaccineDose.vaccine, VaccineDose.dose,
+                                   VaccineDose.given_on)
+                .where(VaccineDose.patient.in_(chunk)).tuples()):
+            given.setdefault(patient_id, {})[(vaccine, dose)] = given_on
+        for patient_id, e164 in (PatientPhone.select(PatientPhone.patient, PatientPhone.e164)
+                                 .where(PatientPhone.patient.in_(chunk)
+                                        & (PatientPhone.position == 0)).tuples()):
+            phones[patient_id] = e164
+    rows = []
+    for patient_id, first_names, last_name, birth, sex, consent, site_name in children:
+        schedule, optional = plans.get(patient_id, (rules.DEFAULT_SCHEDULE, ()))
+        doses = tuple(
+            entry for entry in rules.calendar(birth, schedule, given.get(patient_id), sex=sex,
+                                              optional=optional, today=today)
+            if entry.status == rules.OVERDUE
+            or (entry.status in (rules.DUE, rules.UPCOMING) and entry.due <= horizon))
+        if doses:
+            rows.append(DueRow(patient_id, f"{first_names} {last_name}", birth,
+                               site_name or "", doses, phones.get(patient_id, ""), consent))
+    rows.sort(key=lambda r: (not r.overdue, r.first_due, r.child_name))
+    return rows
