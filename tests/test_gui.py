@@ -252,3 +252,108 @@ def test_start_runs_the_first_run_then_remembers_who_is_at_the_desk(qtbot, db, m
     assert asked["proposed"].startswith("Clémence Diatta")
     assert second.context.user.phone_first_name == "Awa"
     assert second.context.site.name == "Clinique Nest Mermoz"
+
+
+def pdf_document(pdf: bytes) -> QPdfDocument:
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    document = QPdfDocument()
+    document.data = QByteArray(pdf)  # the buffer reads from it as long as the document lives
+    document.buffer = QBuffer(document.data)
+    document.buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    document.load(document.buffer)
+    return document
+
+
+def pdf_text(document: QPdfDocument) -> str:
+    return "\n".join(document.getAllText(page).text() for page in range(document.pageCount()))
+
+
+@pytest.fixture
+def child(desk):
+    from nest_desktop.services import patients
+
+    site, _user = desk
+    mother = patients.create_patient(patients.PatientForm(
+        last_name="Diop", first_names="Awa", phones=["77 123 45 67"], sms_consent=True,
+        site_id=site.id))
+    baby = patients.create_patient(patients.PatientForm(
+        last_name="Fall", first_names="Moussa", sex="M", birth_date="05/09/2026",
+        pathway="paediatrics", site_id=site.id))
+    patients.link_family(mother.id, baby.id, "mother")
+    return baby
+
+
+def test_vaccination_calendar_pdf_text(qtbot, child):
+    import datetime as dt
+
+    from nest_desktop.services import vaccination
+
+    vaccination.record_dose(child.id, "BCG", 1, "05/09/2026", lot="L24-0915",
+                            today=dt.date(2026, 11, 23))
+    for page in ("A4", "A5"):
+        name, pdf = documents.vaccination_calendar_pdf(child.id, page, dt.date(2026, 11, 23))
+        assert name == "Calendrier vaccinal Moussa Fall 2026-11-23.pdf"
+        document = pdf_document(pdf)
+        text = pdf_text(document)
+        for expected in ("Calendrier vaccinal", "Moussa Fall", "5 septembre 2026",
+                         "Awa Diop (mère)", "77 123 45 67", "BCG (tuberculose)", "05/09/2026",
+                         "L24-0915", "Rougeole-rubéole (RR)", "5 juin 2027",
+                         "dès que possible", "Clinique Nest Mermoz, 33 860 10 10"):
+            assert expected in text, (page, expected)
+        assert document.pageCount() == 1
+
+
+def test_child_file_records_a_late_dose_and_the_next_ones_move(qtbot, desk, child, monkeypatch):
+    from nest_desktop.ui import vaccination_tab
+
+    window = make_main_window(qtbot, desk)
+    file_window = window.open_patient(child.id)
+    tab = file_window.vaccination
+    assert file_window.tabs.isTabVisible(file_window.vaccination_tab_index)
+    assert "Awa Diop (mère) — 77 123 45 67 — accepte les SMS" in tab.parents.text()
+
+    def row_of(vaccine, dose):
+        for row in range(tab.table.rowCount()):
+            if tab.table.item(row, 0).data(Qt.ItemDataRole.UserRole) == (vaccine, dose):
+                return row
+        raise AssertionError((vaccine, dose))
+
+    hexa_2 = row_of("Hexa", 2)
+    assert tab.table.item(hexa_2, 3).text() == "14/11/2026"
+    tab.table.selectRow(row_of("Hexa", 1))
+
+    def fill(dialog):
+        assert dialog.dose.currentData() == ("Hexa", 1)
+        dialog.given_on.setText("31/12/2999")
+        dialog._save()
+        assert "futur" in dialog.fields["given_on"].error.text()
+        dialog.given_on.setText("20/11/2026")
+        dialog.lot.setText("HX-42")
+        dialog._save()
+        return dialog.result()
+
+    monkeypatch.setattr(vaccination_tab.DoseDialog, "exec", fill)
+    with qtbot.waitSignal(tab.changed):
+        tab.record_dose()
+    assert tab.table.item(row_of("Hexa", 1), 4).text() == "Faite"
+    assert tab.table.item(row_of("Hexa", 1), 7).text() == "HX-42"
+    assert tab.table.item(row_of("Hexa", 2), 3).text() == "18/12/2026"
+
+    # The schedule can be changed: a private patient on the French calendar.
+    tab.schedule.setCurrentIndex(tab.schedule.findData("france"))
+    assert tab.calendar.version.id == "france-2025"
+    assert tab.version_label.text() == "Calendrier français 2025"
+
+
+def test_children_and_vaccines_list_opens_the_child_on_her_vaccines(qtbot, desk, child):
+    window = make_main_window(qtbot, desk)
+    page = window.vaccines_page
+    page.days.setValue(30)
+    settle(qtbot, lambda: page.model.rowCount() == 1)
+    assert page.model.data(page.model.index(0, 0)) == "Moussa Fall"
+    assert "(en retard)" in page.model.data(page.model.index(0, 4))
+    assert page.model.data(page.model.index(0, 5)) == ""  # the child has no phone of her own
+    page.view.activated.emit(page.model.index(0, 0))
+    file_window = window.patient_windows[child.id]
+    assert file_window.tabs.currentIndex() == file_window.vaccination_tab_index

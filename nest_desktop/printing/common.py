@@ -22,7 +22,12 @@ LOGO = RESOURCES_DIR / "logo.png"  # the clinic may replace it by its own
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
 ACCENT = colors.HexColor("#00695c")
-MARGIN = 18 * mm
+MARGIN = 18 * mm  # A4
+SMALL_MARGIN = 10 * mm  # A5 and smaller
+
+
+def margin_for(pagesize: tuple[float, float]) -> float:
+    return MARGIN if pagesize[0] >= A4[0] - 1 else SMALL_MARGIN
 
 
 def register_fonts() -> None:
@@ -57,7 +62,7 @@ class Letterhead:
 
 
 def text_width(pagesize: tuple[float, float] = A4) -> float:
-    return pagesize[0] - 2 * MARGIN
+    return pagesize[0] - 2 * margin_for(pagesize)
 
 
 def key_value_table(rows: list[tuple[str, str]], label_width: float = 55 * mm) -> Table:
@@ -82,9 +87,10 @@ def build_pdf(story: list, letterhead: Letterhead, title: str,
     """Lays out `story` on pages with the letterhead; returns the PDF's bytes."""
     register_fonts()
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=MARGIN,
-                                 rightMargin=MARGIN, topMargin=MARGIN + 14 * mm,
-                                 bottomMargin=MARGIN,
+    margin = margin_for(pagesize)
+    document = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=margin,
+                                 rightMargin=margin, topMargin=margin + 14 * mm,
+                                 bottomMargin=margin,
                                  title=title, author=letterhead.site_name,
                                  creator="NEST Desktop")
     decorate = _page_decoration(letterhead)
@@ -95,25 +101,27 @@ def build_pdf(story: list, letterhead: Letterhead, title: str,
 def _page_decoration(letterhead: Letterhead) -> Callable:
     def decorate(canvas, document) -> None:
         width, height = document.pagesize
+        margin = margin_for(document.pagesize)
+        small = margin < MARGIN
         canvas.saveState()
         # The frame pads its content by 6 pt: the header lines up with the text below.
-        left = MARGIN + 6
+        left = margin + 6
         if LOGO.exists():
             logo_size = 12 * mm
-            canvas.drawImage(str(LOGO), width - left - logo_size, height - MARGIN - 10,
+            canvas.drawImage(str(LOGO), width - left - logo_size, height - margin - 10,
                              logo_size, logo_size, mask="auto")
         canvas.setFillColor(ACCENT)
-        canvas.setFont(FONT_BOLD, 13)
-        canvas.drawString(left, height - MARGIN, letterhead.site_name)
+        canvas.setFont(FONT_BOLD, 11 if small else 13)
+        canvas.drawString(left, height - margin, letterhead.site_name)
         canvas.setFillColor(colors.HexColor("#555555"))
-        canvas.setFont(FONT, 8.5)
-        canvas.drawString(left, height - MARGIN - 11, letterhead.site_lines)
+        canvas.setFont(FONT, 7 if small else 8.5)
+        canvas.drawString(left, height - margin - 11, letterhead.site_lines)
         canvas.setStrokeColor(ACCENT)
         canvas.setLineWidth(1)
-        canvas.line(left, height - MARGIN - 17, width - left - 14 * mm,
-                    height - MARGIN - 17)
+        canvas.line(left, height - margin - 17, width - left - 14 * mm,
+                    height - margin - 17)
         canvas.setFont(FONT, 8)
-        canvas.drawRightString(width - left, MARGIN - 8 * mm,
+        canvas.drawRightString(width - left, margin - 6 * mm if small else margin - 8 * mm,
                                letterhead.footer.format(page=document.page))
         canvas.restoreState()
 

@@ -49,25 +49,29 @@ def render(calendar: VaccinationCalendar, letterhead: Letterhead, page: str = "A
     pagesize = PAGE_SIZES[page]
     small = page == "A5"
     st = styles()
-    size = 7 if small else 8.5
+    size = 6.5 if small else 8.5
     cell = st["body"].clone("cell", fontSize=size, leading=size + 2)
     cell_bold = cell.clone("cell_bold", fontName=FONT_BOLD)
     cell_grey = cell.clone("cell_grey", textColor=colors.HexColor("#666666"))
     story = [Paragraph(calendar.title, st["title"].clone(
-        "calendar_title", fontSize=14 if small else 17, leading=17 if small else 21))]
+        "calendar_title", fontSize=13 if small else 17, leading=16 if small else 21,
+        spaceAfter=2 * mm if small else 4 * mm))]
     for line in calendar.child_lines:
         story.append(Paragraph(line, cell if small else st["body"]))
     story.append(Spacer(1, 2 * mm))
     if calendar.next_visit_line:
         story.append(Paragraph(calendar.next_visit_line, st["heading"].clone(
-            "next_visit", spaceBefore=1 * mm, fontSize=10 if small else 11.5)))
+            "next_visit", spaceBefore=1 * mm, fontSize=8.5 if small else 11.5,
+            leading=10.5 if small else 15)))
     data = [[Paragraph(h, cell_bold) for h in calendar.headers]]
     style = [
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#888888")),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#d9d9d9")),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2 if small else 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2 if small else 3),
+        ("TOPPADDING", (0, 0), (-1, -1), 1 if small else 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5 if small else 3),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2 if small else 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 2 if small else 3),
     ]
     for index, row in enumerate(calendar.rows, start=1):
         style_of = cell_bold if row.next_visit else cell_grey if row.no_longer_due else cell
@@ -78,8 +82,11 @@ def render(calendar: VaccinationCalendar, letterhead: Letterhead, page: str = "A
             style.append(("LINEABOVE", (0, index), (-1, index), 1.2, colors.black))
             style.append(("LINEBELOW", (0, index), (-1, index), 1.2, colors.black))
     width = text_width(pagesize)
-    shares = (0.25, 0.09, 0.10, 0.18, 0.13, 0.11, 0.14)
-    table = Table(data, colWidths=[width * share for share in shares], repeatRows=1)
+    shares = (0.23, 0.075, 0.115, 0.17, 0.115, 0.115, 0.18)
+    # On A4 each row leaves room to write a date and a lot number by hand.
+    heights = None if small else [None] + [8.2 * mm] * len(calendar.rows)
+    table = Table(data, colWidths=[width * share for share in shares], rowHeights=heights,
+                  repeatRows=1)
     table.setStyle(TableStyle(style))
     story.append(table)
     story.append(Spacer(1, 3 * mm))

@@ -208,7 +208,8 @@ class VaccinationTab(QWidget):
         self.changed.emit()
 
     def selected_dose(self) -> tuple[str, int] | None:
-        item = self.table.item(self.table.currentRow(), 0)
+        selected = self.table.selectionModel().selectedRows()
+        item = self.table.item(selected[0].row(), 0) if selected else None
         return item.data(Qt.ItemDataRole.UserRole) if item else None
 
     def record_dose(self) -> None:
@@ -259,7 +260,10 @@ class DoseDialog(QDialog):
             self.dose.addItem(_("{dose} (due on {date})").format(
                 dose=dose_text(dose), date=format_date(dose.due)), (dose.vaccine, dose.dose))
         if selected:
-            self.dose.setCurrentIndex(max(self.dose.findData(selected), 0))
+            # findData() does not compare Python tuples: look for the dose by hand.
+            for index in range(self.dose.count()):
+                if self.dose.itemData(index) == selected:
+                    self.dose.setCurrentIndex(index)
         self.given_on = DateEdit()
         self.given_on.setText(dt.date.today().strftime("%d/%m/%Y"))
         self.product = QLineEdit()
