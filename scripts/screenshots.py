@@ -69,6 +69,14 @@ def main() -> None:
     settle()
     new_window.grab().save(str(folder / "patient-file-errors.png"))
     window.sections.setCurrentRow(1)
+    window.vaccines_page.site_filter.setCurrentIndex(0)
+    settle()
+    window.grab().save(str(folder / "children-vaccines.png"))
+    child_id = window.vaccines_page.model.rows[0].patient_id
+    window.open_child_vaccines(child_id)
+    settle()
+    window.patient_windows[child_id].grab().save(str(folder / "child-vaccines.png"))
+    window.sections.setCurrentRow(2)
     settle()
     window.grab().save(str(folder / "settings.png"))
     os._exit(0)  # the windows ask about unsaved changes on close: not wanted here

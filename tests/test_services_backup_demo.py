@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from nest_desktop.db.models import FamilyLink, Interaction, Patient, Site
+from nest_desktop.db.models import FamilyLink, Interaction, Patient, Site, VaccineDose
 from nest_desktop.services import backup, demo, settings
 from nest_desktop.services import patients as patient_service
 
@@ -52,11 +52,22 @@ def test_demo_generates_a_believable_clinic_reproducibly(db):
     written = demo.generate(300, seed=7, today=dt.date(2026, 11, 23))
     assert written == Patient.select().count() == 300
     assert FamilyLink.select().count() > 50 and Interaction.select().count() > 100
+    assert VaccineDose.select().count() > 500
     pathways = {p.pathway for p in Patient.select(Patient.pathway)}
     assert pathways == {"pregnancy", "gynaecology", "paediatrics", "none"}
     someone = Patient.get_by_id(1)
     assert patient_service.search_ids(someone.first_names.split()[0]) != []
     assert patient_service.phones_of(someone.id)[0].startswith("+221")
+
+
+def test_demo_doses_follow_each_child_calendar(db):
+    from nest_desktop.services import vaccination
+
+    demo.generate(200, seed=4)
+    child = Patient.select().where(Patient.pathway == "paediatrics").first()
+    calendar = vaccination.child_calendar(child.id)
+    assert all(dose.given is None or dose.given >= dose.due for dose in calendar.doses)
+    assert vaccination.due_list(7) != []
 
 
 def test_demo_mothers_were_adults_when_their_children_were_born(db):

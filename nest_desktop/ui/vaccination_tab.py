@@ -148,6 +148,10 @@ class VaccinationTab(QWidget):
         calendar = self.calendar
         language = current_language()
         self.version_label.setText(calendar.version.label.get(language, calendar.version.id))
+        # An optional vaccine already in the child's schedule is not offered twice.
+        in_schedule = {rule.vaccine for rule in calendar.version.doses}
+        for code, check in self.optional_checks.items():
+            check.setVisible(code not in in_schedule)
         self.parents.setText(self._parents_text(calendar.parents))
         upcoming = rules.next_visit(calendar.doses)
         self.next_visit.setText(documents.next_visit_line(upcoming, dt.date.today())
