@@ -357,3 +357,17 @@ def test_children_and_vaccines_list_opens_the_child_on_her_vaccines(qtbot, desk,
     page.view.activated.emit(page.model.index(0, 0))
     file_window = window.patient_windows[child.id]
     assert file_window.tabs.currentIndex() == file_window.vaccination_tab_index
+
+
+def test_an_a5_calendar_is_proposed_on_a5_paper(qtbot, child, tmp_path):
+    from PySide6.QtGui import QPageSize
+
+    name, pdf = documents.vaccination_calendar_pdf(child.id, "A5")
+    dialog = PdfPreviewDialog(pdf, name)
+    qtbot.addWidget(dialog)
+    printer = dialog.make_printer()
+    assert printer.pageLayout().pageSize().id() == QPageSize.PageSizeId.A5
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "a5.pdf"))
+    print_pdf(dialog.document, printer)
+    assert pdf_document((tmp_path / "a5.pdf").read_bytes()).pageCount() == 1

@@ -4,7 +4,7 @@ dialog at 300 dpi (not QPrinter's 1200-dpi default, half a gigabyte a page), or 
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, QStandardPaths
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QPageSize, QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
@@ -84,6 +84,11 @@ class PdfPreviewDialog(QDialog):
         printer.setResolution(PRINT_DPI)
         printer.setDocName(self.file_name)
         printer.setFromTo(1, self.document.pageCount())
+        if self.document.pageCount():
+            # The paper of the document (A4, or A5 for a small calendar) is proposed first.
+            printer.setPageSize(QPageSize(self.document.pagePointSize(0),
+                                          QPageSize.Unit.Point, "", QPageSize.SizeMatchPolicy
+                                          .FuzzyMatch))
         return printer
 
     def print_document(self) -> None:
