@@ -38,3 +38,19 @@ def desk(db):
         desk_service.UserForm("Clémence Diatta", "Clémence", "administrator"),
     )
     return site, user
+
+
+@pytest.fixture
+def family(desk):
+    """A mother and her baby boy, born on 5 September 2026, linked."""
+    from nest_desktop.services import patients
+
+    site, _user = desk
+    mother = patients.create_patient(patients.PatientForm(
+        last_name="Diop", first_names="Awa", phones=["77 123 45 67"], sms_consent=True,
+        site_id=site.id))
+    child = patients.create_patient(patients.PatientForm(
+        last_name="Fall", first_names="Moussa", sex="M", birth_date="05/09/2026",
+        pathway="paediatrics", site_id=site.id))
+    patients.link_family(mother.id, child.id, "mother")
+    return mother, child

@@ -270,18 +270,8 @@ def pdf_text(document: QPdfDocument) -> str:
 
 
 @pytest.fixture
-def child(desk):
-    from nest_desktop.services import patients
-
-    site, _user = desk
-    mother = patients.create_patient(patients.PatientForm(
-        last_name="Diop", first_names="Awa", phones=["77 123 45 67"], sms_consent=True,
-        site_id=site.id))
-    baby = patients.create_patient(patients.PatientForm(
-        last_name="Fall", first_names="Moussa", sex="M", birth_date="05/09/2026",
-        pathway="paediatrics", site_id=site.id))
-    patients.link_family(mother.id, baby.id, "mother")
-    return baby
+def child(family):
+    return family[1]
 
 
 def test_vaccination_calendar_pdf_text(qtbot, child):
@@ -353,7 +343,7 @@ def test_children_and_vaccines_list_opens_the_child_on_her_vaccines(qtbot, desk,
     settle(qtbot, lambda: page.model.rowCount() == 1)
     assert page.model.data(page.model.index(0, 0)) == "Moussa Fall"
     assert "(en retard)" in page.model.data(page.model.index(0, 4))
-    assert page.model.data(page.model.index(0, 5)) == ""  # the child has no phone of her own
+    assert page.model.data(page.model.index(0, 5)) == "77 123 45 67"  # her mother's
     page.view.activated.emit(page.model.index(0, 0))
     file_window = window.patient_windows[child.id]
     assert file_window.tabs.currentIndex() == file_window.vaccination_tab_index

@@ -99,6 +99,8 @@ def test_interactions_and_family_links(db, desk):
     service.add_interaction(mother.id, user.id, "phone", "incoming", "Demande de tarifs")
     with pytest.raises(ValidationFailed):
         service.add_interaction(mother.id, user.id, "phone", "incoming", "  ")
+    with pytest.raises(ValidationFailed):
+        service.add_interaction(mother.id, user.id, "phone", "incoming", "x" * 201)
     timeline = service.interactions_of(mother.id)
     assert [i.subject for i in timeline] == ["Demande de tarifs"]
     assert timeline[0].user.phone_first_name == "Clémence"

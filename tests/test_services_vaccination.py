@@ -5,23 +5,9 @@ import pytest
 from nest_desktop.db.models import VaccineDose
 from nest_desktop.domain import vaccination as rules
 from nest_desktop.services import ValidationFailed
-from nest_desktop.services import patients as patient_service
 from nest_desktop.services import vaccination as service
 
 TODAY = dt.date(2026, 11, 23)
-
-
-@pytest.fixture
-def family(db, desk):
-    site, _user = desk
-    mother = patient_service.create_patient(patient_service.PatientForm(
-        last_name="Diop", first_names="Awa", phones=["77 123 45 67"], sms_consent=True,
-        site_id=site.id))
-    child = patient_service.create_patient(patient_service.PatientForm(
-        last_name="Fall", first_names="Moussa", sex="M", birth_date="05/09/2026",
-        phones=["77 123 45 67"], pathway="paediatrics", site_id=site.id))
-    patient_service.link_family(mother.id, child.id, "mother")
-    return mother, child
 
 
 def by_key(doses):
@@ -85,7 +71,8 @@ def test_due_list_groups_the_doses_to_give_per_child(family, desk):
     rows = service.due_list(within_days=30, today=TODAY)
     assert [r.patient_id for r in rows] == [child.id]  # the mother is no child
     row = rows[0]
-    assert row.overdue and row.contact_phone == "+221771234567"
+    assert row.overdue and row.contact_phone == "+221771234567"  # the mother's number
+    assert row.sms_consent
     doses = {(d.vaccine, d.dose) for d in row.doses}
     assert ("Hexa", 2) in doses and ("BCG", 1) not in doses and ("RR", 1) not in doses
     assert service.due_list(within_days=30, site_id=desk[0].id + 1, today=TODAY) == []

@@ -358,6 +358,8 @@ def add_interaction(patient_id: int, user_id: int | None, channel: str, directio
         errors["channel"] = _("Choose a channel from the list.")
     if direction not in rules.INTERACTION_DIRECTIONS:
         errors["direction"] = _("Choose a direction from the list.")
+    if len(subject.strip()) > 200 or len(outcome.strip()) > 200:
+        errors["subject"] = _("The subject and the outcome have at most 200 characters.")
     if occurred_at and occurred_at > now() + dt.timedelta(minutes=5):
         errors["occurred_at"] = _("A contact cannot be in the future.")
     if errors:
@@ -365,7 +367,7 @@ def add_interaction(patient_id: int, user_id: int | None, channel: str, directio
     with database.atomic():
         return Interaction.create(
             patient=patient_id, user=user_id, channel=channel, direction=direction,
-            subject=subject.strip()[:200], notes=notes.strip(), outcome=outcome.strip()[:200],
+            subject=subject.strip(), notes=notes.strip(), outcome=outcome.strip(),
             occurred_at=occurred_at or now())
 
 

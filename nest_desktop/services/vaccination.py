@@ -156,8 +156,8 @@ class DueRow:
     birth_date: dt.date
     site_name: str
     doses: tuple[rules.Dose, ...]  # overdue first, then by due date
-    contact_phone: str  # E.164 of the child's main number (usually a parent's)
-    sms_consent: bool
+    contact_phone: str  # E.164: the child's main number, else her parent's
+    sms_consent: bool  # of whoever has that number
 
     @property
     def first_due(self) -> dt.date:
@@ -172,14 +172,14 @@ def due_list(within_days: int = 7, site_id: int | None = None,
              today: dt.date | None = None) -> list[DueRow]:
     """Doses overdue or due within `within_days`, for the calls and SMS of the day.
 
-    Computed from three queries (children, plans, doses given), whatever the number of
-    children; the calendars themselves are pure computation.
+    A few queries by chunk of children (children, plans, doses, parents, phones), whatever
+    their number; the calendars themselves are pure computation.
     """
     today = today or dt.date.today()
     horizon = today + dt.timedelta(days=within_days)
     youngest_birth = dt.date(today.year - CHILD_MAX_AGE, today.month, 1)
     query = (Patient.select(Patient.id, Patient.first_names, Patient.last_name,
-                            Patient.birth_date, Patient.sex, Patient.sms_consent, Site.name)
+                            Patient.birth_date, Patient.sex, Site.name)
              .join(Site, JOIN.LEFT_OUTER, on=Patient.site == Site.id)
              .where(Patient.birth_date >= youngest_birth))
     if site_id is not None:
@@ -189,6 +189,7 @@ def due_list(within_days: int = 7, site_id: int | None = None,
     plans = {}
     given: dict[int, dict] = {}
     phones = {}
+    parent_of: dict[int, int] = {}
     for chunk_start in range(0, len(ids), 5000):
         chunk = ids[chunk_start:chunk_start + 5000]
         for patient_id, schedule, optional in (
@@ -201,12 +202,23 @@ def due_list(within_days: int = 7, site_id: int | None = None,
                                    VaccineDose.given_on)
                 .where(VaccineDose.patient.in_(chunk)).tuples()):
             given.setdefault(patient_id, {})[(vaccine, dose)] = given_on
+        for child_id, parent_id in (FamilyLink.select(FamilyLink.child, FamilyLink.parent)
+                                    .where(FamilyLink.child.in_(chunk))
+                                    .order_by(FamilyLink.id).tuples()):
+            parent_of.setdefault(child_id, parent_id)
+    # Whom to call or text: the child's own number, else her (first linked) parent's.
+    contact_ids = list(set(ids) | set(parent_of.values()))
+    consent = {}
+    for chunk_start in range(0, len(contact_ids), 5000):
+        chunk = contact_ids[chunk_start:chunk_start + 5000]
         for patient_id, e164 in (PatientPhone.select(PatientPhone.patient, PatientPhone.e164)
                                  .where(PatientPhone.patient.in_(chunk)
                                         & (PatientPhone.position == 0)).tuples()):
             phones[patient_id] = e164
+        consent.update(Patient.select(Patient.id, Patient.sms_consent)
+                       .where(Patient.id.in_(chunk)).tuples())
     rows = []
-    for patient_id, first_names, last_name, birth, sex, consent, site_name in children:
+    for patient_id, first_names, last_name, birth, sex, site_name in children:
         schedule, optional = plans.get(patient_id, (rules.DEFAULT_SCHEDULE, ()))
         doses = tuple(
             entry for entry in rules.calendar(birth, schedule, given.get(patient_id), sex=sex,
@@ -214,7 +226,9 @@ def due_list(within_days: int = 7, site_id: int | None = None,
             if entry.status == rules.OVERDUE
             or (entry.status in (rules.DUE, rules.UPCOMING) and entry.due <= horizon))
         if doses:
+            contact = patient_id if patient_id in phones else parent_of.get(patient_id)
             rows.append(DueRow(patient_id, f"{first_names} {last_name}", birth,
-                               site_name or "", doses, phones.get(patient_id, ""), consent))
+                               site_name or "", doses, phones.get(contact, ""),
+                               bool(consent.get(contact, False))))
     rows.sort(key=lambda r: (not r.overdue, r.first_due, r.child_name))
     return rows
