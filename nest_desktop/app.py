@@ -33,6 +33,9 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quit-after-start", action="store_true",
                         help="print the start-up time and quit once the main window shows "
                              "(for benchmarks)")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check on a throw-away demo clinic that the build finds its "
+                             "resources, opens a patient file and prints, then quit")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     return parser.parse_args(argv)
 
@@ -109,6 +112,12 @@ class Application:
         self.window.languageChanged.connect(self.change_language)
         self.window.show()
 
+    def bring_forward(self) -> None:
+        if self.window is not None:
+            self.window.showNormal()
+            self.window.raise_()
+            self.window.activateWindow()
+
     def change_language(self, language: str) -> None:
         QSettings().setValue("language", language)
         old = self.window
@@ -129,7 +138,21 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
+    if args.self_test:
+        from nest_desktop.ui import self_test
+
+        install_language(app, i18n.DEFAULT_LANGUAGE)
+        return 0 if self_test.run(app) else 1
     install_language(app, QSettings().value("language", i18n.DEFAULT_LANGUAGE))
+
+    # One instance per user on the clinic's data: a second launch brings the open window
+    # forward. The demo and benchmarks run beside it.
+    from nest_desktop.ui.single_instance import SingleInstance
+
+    instance = SingleInstance(parent=app)
+    if not (args.demo or args.quit_after_start) and not instance.claim():
+        log.info("NEST Desktop is already open: its window is brought forward")
+        return 0
 
     demo_folder = None
     if args.demo:
@@ -157,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not application.start():
             return 0
+        instance.activated.connect(application.bring_forward)
         if args.quit_after_start:
             def report() -> None:
                 print(f"main window shown after {time.perf_counter() - started:.3f} s",

@@ -1,6 +1,7 @@
 """Handouts: gathers a record, translates and formats it, and has `printing` lay it out."""
 
 import datetime as dt
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from nest_desktop.db.models import Patient, Site
@@ -12,6 +13,7 @@ from nest_desktop.printing import patient_sheet, vaccination_calendar
 from nest_desktop.printing.common import Letterhead
 from nest_desktop.services import patients as patient_service
 from nest_desktop.services import vaccination
+from nest_desktop.services.exports import safe_file_name, write_csv
 
 
 def text(value: str) -> str:
@@ -28,12 +30,6 @@ def letterhead(site: Site | None, today: dt.date) -> Letterhead:
         lines.append(_("Tel. {phone}").format(phone=phones.display(site.phone)))
     return Letterhead(site.name, " — ".join(lines),
                       _("Printed on {date} — page {{page}}").format(date=format_date(today)))
-
-
-def safe_file_name(text: str) -> str:
-    """A file name Windows accepts, accents kept: no \\ / : * ? " < > |."""
-    cleaned = "".join("-" if ch in '\\/:*?"<>|' else ch for ch in text)
-    return " ".join(cleaned.split()).strip(" .") or "document"
 
 
 def patient_sheet_pdf(patient_id: int, today: dt.date | None = None) -> tuple[str, bytes]:
@@ -167,3 +163,18 @@ def vaccination_calendar_pdf(patient_id: int, page: str = "A4",
     name = safe_file_name(_("Vaccination calendar {name} {date}").format(
         name=child.full_name, date=today.isoformat()))
     return name + ".pdf", pdf
+
+
+def due_list_csv(path: Path, rows: list[vaccination.DueRow], separator: str | None = None) -> int:
+    """The children with doses to give (Children & vaccines), for calls and SMS campaigns."""
+    language = current_language()
+    headers = [_("Child"), _("Birth date"), _("Site"), _("Doses to give"), _("First due date"),
+               _("Overdue"), _("Phone"), _("SMS")]
+    return write_csv(path, headers, (
+        [row.child_name, format_date(row.birth_date), row.site_name,
+         ", ".join(f"{vaccine_rules.vaccine_label(d.vaccine, language)} {dose_label(d.dose)}"
+                   for d in row.doses),
+         format_date(row.first_due), _("yes") if row.overdue else _("no"),
+         phones.display(row.contact_phone) if row.contact_phone else "",
+         _("yes") if row.sms_consent else _("no")]
+        for row in rows), separator)

@@ -8,6 +8,7 @@ from nest_desktop.db.models import Setting, database
 DEFAULTS: dict[str, Any] = {
     "backup.folder": "",  # empty: the "backups" folder beside the database
     "backup.keep_days": 30,
+    "export.csv_separator": ";",  # French Excel; "," for other spreadsheets
 }
 
 

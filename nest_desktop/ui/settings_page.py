@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.domain import phones
 from nest_desktop.i18n import LANGUAGE_NAMES, _, current_language, format_datetime, format_number
-from nest_desktop.services import ValidationFailed, backup, desk, settings
+from nest_desktop.services import ValidationFailed, backup, desk, exports, settings
 from nest_desktop.ui.desk_dialogs import SiteUserForm
 from nest_desktop.ui.tasks import run_in_background
 from nest_desktop.ui.widgets import ERROR_STYLE, dialog_buttons, site_box
@@ -86,6 +86,7 @@ class SettingsPage(QScrollArea):
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.addWidget(self._language_box())
+        layout.addWidget(self._exports_box())
         layout.addWidget(self._sites_box())
         layout.addWidget(self._users_box())
         layout.addWidget(self._backup_box())
@@ -104,6 +105,19 @@ class SettingsPage(QScrollArea):
             lambda: self.languageChanged.emit(self.language.currentData()))
         form = QFormLayout(box)
         form.addRow(_("Language of the interface"), self.language)
+        return box
+
+    def _exports_box(self) -> QGroupBox:
+        box = QGroupBox(_("Exports"))
+        self.csv_separator = QComboBox()
+        self.csv_separator.addItem(_("; (Excel in French)"), ";")
+        self.csv_separator.addItem(_(", (other spreadsheets)"), ",")
+        self.csv_separator.setCurrentIndex(max(self.csv_separator.findData(
+            exports.csv_separator()), 0))
+        self.csv_separator.currentIndexChanged.connect(
+            lambda: settings.put("export.csv_separator", self.csv_separator.currentData()))
+        form = QFormLayout(box)
+        form.addRow(_("Separator of CSV files"), self.csv_separator)
         return box
 
     # --- sites and users -----------------------------------------------------------

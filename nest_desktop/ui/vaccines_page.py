@@ -2,14 +2,17 @@
 and SMS (PAT-11)."""
 
 import datetime as dt
+from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QStandardPaths, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QTableView,
@@ -19,7 +22,9 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.domain import phones
 from nest_desktop.i18n import _, format_age, format_date, format_number, ngettext
+from nest_desktop.services import documents
 from nest_desktop.services import vaccination as service
+from nest_desktop.services.exports import ExportError, safe_file_name
 from nest_desktop.ui.tasks import run_in_background
 from nest_desktop.ui.vaccination_tab import dose_text
 from nest_desktop.ui.widgets import site_box
@@ -94,6 +99,8 @@ class VaccinesPage(QWidget):
         self.site_filter = site_box(workstation_site_id, empty_label=_("All sites"))
         refresh = QPushButton(_("Refresh"))
         refresh.clicked.connect(self.refresh)
+        export = QPushButton(_("Export (CSV)…"))
+        export.clicked.connect(self.export)
         self.count_label = QLabel()
         self.model = DueChildrenModel(self)
         self.view = QTableView()
@@ -109,6 +116,7 @@ class VaccinesPage(QWidget):
         top.addWidget(self.site_filter)
         top.addStretch(1)
         top.addWidget(refresh)
+        top.addWidget(export)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
@@ -137,6 +145,25 @@ class VaccinesPage(QWidget):
                      len(rows)).format(count=format_number(len(rows)))
             + " — " + ngettext("{count} with a dose overdue", "{count} with doses overdue",
                                overdue).format(count=format_number(overdue)))
+
+    def export(self) -> None:
+        """Writes the list shown to a CSV that a French Excel opens as it is."""
+        rows = list(self.model.rows)
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        name = safe_file_name(_("Vaccines to give {date}").format(
+            date=dt.date.today().isoformat())) + ".csv"
+        path, _filter = QFileDialog.getSaveFileName(self, _("Export the list"),
+                                                    str(Path(folder) / name), _("CSV (*.csv)"))
+        if not path:
+            return
+        try:
+            count = documents.due_list_csv(Path(path), rows)
+        except ExportError as error:
+            QMessageBox.warning(self, _("Export failed"), str(error))
+            return
+        self.count_label.setText(ngettext("{count} child exported to {path}",
+                                          "{count} children exported to {path}", count)
+                                 .format(count=format_number(count), path=path))
 
     def _open(self, index) -> None:
         if index.isValid():

@@ -1,0 +1,79 @@
+"""`nest-desktop --self-test`: what a frozen build must do without its source tree, checked on
+a throw-away demo clinic: catalogs, Qt's translations, schedules, the main window, a patient
+file, and the handouts as PDF."""
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtWidgets import QApplication
+
+from nest_desktop import i18n
+from nest_desktop.db.connection import close_database, open_database, sqlite_url
+from nest_desktop.paths import RESOURCES_DIR, TRANSLATIONS_DIR
+
+
+def _pdf_pages(pdf: bytes) -> int:
+    data = QByteArray(pdf)
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    document = QPdfDocument()
+    document.load(buffer)
+    return document.pageCount()
+
+
+def run(app: QApplication, report: Callable[[str], None] = print) -> bool:
+    from nest_desktop.services import demo, desk, documents, vaccination
+    from nest_desktop.services import patients as patient_service
+    from nest_desktop.ui.desk_context import DeskContext
+    from nest_desktop.ui.main_window import MainWindow
+    from nest_desktop.ui.tasks import wait_for_background_work
+
+    folder = Path(tempfile.mkdtemp(prefix="nest-self-test-"))
+    results: list[tuple[str, bool]] = []
+
+    def check(name: str, passed: bool) -> None:
+        results.append((name, passed))
+        report(f"{'ok  ' if passed else 'FAIL'} {name}")
+
+    try:
+        check(f"resources found in {RESOURCES_DIR}",
+              (RESOURCES_DIR / "vaccination" / "schedules.json").is_file())
+        check(f"catalogs found in {TRANSLATIONS_DIR}",
+              (TRANSLATIONS_DIR / "fr" / "LC_MESSAGES" / "nest_desktop.mo").is_file())
+        check("French messages", i18n._("Settings") == "Paramètres")
+        check("Qt's own French translations",
+              QCoreApplication.translate("QPlatformTheme", "Cancel") == "Annuler")
+        open_database(sqlite_url(folder / "self-test.sqlite3"))
+        demo.generate(60, seed=1)
+        check("demo clinic", patient_service.count() >= 60)
+        user = desk.users()[0]
+        window = MainWindow(DeskContext(user, desk.sites()[0]), "self-test")
+        window.show()
+        app.processEvents()
+        check("main window", window.isVisible())
+        child = next(r for r in vaccination.due_list(3650) if r.patient_id)
+        file_window = window.open_patient(child.patient_id)
+        app.processEvents()
+        check("patient file", file_window.first_names.text() != "")
+        check("vaccination tab", file_window.vaccination.table.rowCount() > 0)
+        name, sheet = documents.patient_sheet_pdf(child.patient_id)
+        check(f"patient file PDF ({name})", _pdf_pages(sheet) >= 1)
+        name, calendar = documents.vaccination_calendar_pdf(child.patient_id)
+        check(f"vaccination calendar PDF ({name})", _pdf_pages(calendar) == 1)
+        wait_for_background_work()
+        for open_window in list(window.patient_windows.values()):
+            open_window.close()
+        window.close()
+    except Exception as error:  # the self-test reports every failure, it never crashes
+        check(f"unexpected error: {error!r}", False)
+    finally:
+        wait_for_background_work()
+        close_database()
+        shutil.rmtree(folder, ignore_errors=True)
+    passed = all(ok for _name, ok in results)
+    report("self-test passed" if passed else "self-test FAILED")
+    return passed
