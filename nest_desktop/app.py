@@ -72,45 +72,80 @@ class Application:
         self.database_label = database_label
         self.window = None
         self.context = None
+        self.idle_watcher = None
 
     def start(self) -> bool:
-        from nest_desktop.services import desk
+        """First run or login, then the main window; False when the person gave up."""
+        from nest_desktop.services import demo, desk, session
         from nest_desktop.ui.desk_context import DeskContext
-        from nest_desktop.ui.desk_dialogs import DeskLoginDialog, FirstRunDialog
+        from nest_desktop.ui.desk_dialogs import FirstRunDialog, LoginDialog, PasswordDialog
         from nest_desktop.ui.main_window import remember_desk
 
         store = QSettings()
+        site_id = int(store.value("desk/site_id", 0) or 0) or None
         if desk.needs_first_run():
             dialog = FirstRunDialog()
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return False
-            remember_desk(dialog.user.id, dialog.site.id)
-            self.context = DeskContext(dialog.user, dialog.site)
+            site_id = dialog.site.id
+        elif not self.ask_who_is_at_desk:
+            # The demo (and benchmarks on demo data) open as Clémence.
+            session.login("clemence", demo.DEMO_PASSWORD)
+            site_id = site_id or session.current().site_id
         else:
-            last_user = desk.get_user(int(store.value("desk/user_id", 0) or 0))
-            site_id = int(store.value("desk/site_id", 0) or 0) or None
-            users = desk.users()
-            if len(users) == 1 or not self.ask_who_is_at_desk:
-                user = last_user or users[0]
-                site_id = site_id or user.site_id
-            else:
-                dialog = DeskLoginDialog(last_user.id if last_user else None,
-                                         site_id or (last_user.site_id if last_user else None))
-                if dialog.exec() != QDialog.DialogCode.Accepted:
-                    return False
-                user_id, site_id = dialog.chosen()
-                user = desk.get_user(user_id)
-            remember_desk(user.id, site_id)
-            self.context = DeskContext(user, desk.get_site(site_id) if site_id else None)
+            last_user_id = int(store.value("desk/user_id", 0) or 0) or None
+            dialog = LoginDialog(last_user_id, site_id)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return False
+            site_id = dialog.chosen_site()
+        if session.current().must_change_password:
+            if PasswordDialog(required=True).exec() != QDialog.DialogCode.Accepted:
+                session.logout()
+                return False
+        user = session.current()
+        remember_desk(user.id, site_id)
+        self.context = DeskContext(user, desk.get_site(site_id) if site_id else None)
         self.show_main_window()
         return True
 
     def show_main_window(self) -> None:
+        from nest_desktop.services import settings
+        from nest_desktop.ui.idle_lock import IdleWatcher
         from nest_desktop.ui.main_window import MainWindow
 
         self.window = MainWindow(self.context, self.database_label)
         self.window.languageChanged.connect(self.change_language)
+        self.window.lockRequested.connect(self.lock)
         self.window.show()
+        # The watcher lives with the window: Qt removes it from the application with it.
+        self.idle_watcher = IdleWatcher(float(settings.get("security.lock_minutes")),
+                                        self.window)
+        self.app.installEventFilter(self.idle_watcher)
+        self.idle_watcher.idle.connect(self.lock)
+
+    def lock(self) -> None:
+        """Hides every window until the same or another person logs in; nothing is lost."""
+        from nest_desktop.services import desk, session
+        from nest_desktop.ui.desk_dialogs import LoginDialog
+
+        hidden = [w for w in self.app.topLevelWidgets() if w.isVisible()]
+        for widget in hidden:
+            widget.hide()
+        session.log("lock", "user", self.context.user.id)
+        session.logout()
+        site_id = self.context.site.id if self.context.site else None
+        while True:
+            dialog = LoginDialog(self.context.user.id, site_id, locked=True)
+            if dialog.exec() == QDialog.DialogCode.Accepted:
+                break
+        self.context.user = session.current()
+        chosen_site = dialog.chosen_site()
+        self.context.site = desk.get_site(chosen_site) if chosen_site else None
+        for widget in hidden:
+            widget.show()
+        self.window.desk_changed()
+        if self.idle_watcher is not None:
+            self.idle_watcher.resume()
 
     def bring_forward(self) -> None:
         if self.window is not None:

@@ -21,23 +21,55 @@ def french():
     i18n.set_language("fr")
 
 
+PASSWORD = "Dakar-2026!"
+
+
 @pytest.fixture
-def db(tmp_path):
+def empty_db(tmp_path):
+    """A new database, before its first run: no site, no user, nobody logged in."""
+    from nest_desktop.services import session
+
     database = open_database(sqlite_url(tmp_path / "nest.sqlite3"))
     yield database
+    session._reset_for_tests()
     close_database()
 
 
 @pytest.fixture
-def desk(db):
-    """A site and the secretary at the desk."""
+def desk(empty_db):
+    """The clinic's site and its administrator, Clémence, logged in at the desk."""
     from nest_desktop.services import desk as desk_service
+    from nest_desktop.services import session
 
     site, user = desk_service.create_first_site_and_user(
         desk_service.SiteForm("Clinique Nest Mermoz", "33 860 10 10", "Mermoz, Dakar"),
-        desk_service.UserForm("Clémence Diatta", "Clémence", "administrator"),
+        desk_service.UserForm("Clémence Diatta", "Clémence", "administrator", None,
+                              "clemence", PASSWORD, PASSWORD),
     )
+    session.login("clemence", PASSWORD)
     return site, user
+
+
+@pytest.fixture
+def db(empty_db, desk):
+    """A database with its site and a logged-in administrator."""
+    return empty_db
+
+
+@pytest.fixture
+def as_role(desk):
+    """Logs in a new user of the given role (created by the administrator)."""
+    from nest_desktop.services import desk as desk_service
+    from nest_desktop.services import session
+
+    def log_in(role: str):
+        session.login("clemence", PASSWORD)
+        login = role.replace("_", "")
+        desk_service.create_user(desk_service.UserForm(
+            f"Test {role}", "Awa", role, desk[0].id, login, PASSWORD, PASSWORD))
+        return session.login(login, PASSWORD)
+
+    return log_in
 
 
 @pytest.fixture

@@ -9,6 +9,12 @@ from nest_desktop.db.connection import close_database, open_database, sqlite_url
 from nest_desktop.db.models import Patient, SchemaVersion, Site
 
 
+@pytest.fixture
+def db(empty_db):
+    """These tests write their own rows in a new database."""
+    return empty_db
+
+
 def test_new_database_is_created_at_the_latest_version_with_sqlite_pragmas(db):
     assert migrations.current_version(db) == migrations.SCHEMA_VERSION
     assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -64,7 +70,7 @@ def test_a_foreign_database_is_refused(tmp_path):
         open_database(sqlite_url(path))
 
 
-def test_deleting_a_patient_cascades_to_phones(db):
+def test_deleting_a_patient_cascades_to_phones(desk):
     from nest_desktop.services import patients
 
     patient = patients.create_patient(patients.PatientForm(
@@ -73,20 +79,40 @@ def test_deleting_a_patient_cascades_to_phones(db):
     assert patients.search_ids("77 12") == []
 
 
-def test_a_version_1_database_gains_the_vaccination_tables_and_keeps_its_rows(db):
-    from nest_desktop.db.models import VaccinationPlan, VaccineDose
+def make_version_1(db):
+    """Takes a new database back to what version 1 was, with a site and two users."""
+    from nest_desktop.db.models import AuditEntry, VaccinationPlan, VaccineDose
 
-    Site.create(name="Clinique Nest Mermoz")
-    # Back to what a version 1 database was: no vaccination tables.
-    db.drop_tables([VaccineDose, VaccinationPlan])
+    db.drop_tables([AuditEntry, VaccineDose, VaccinationPlan])
+    migrator = SchemaMigrator.from_database(db)
+    migrate(migrator.drop_index("user", "user_login"),
+            *[migrator.drop_column("user", column) for column in (
+                "login", "password_hash", "must_change_password", "failed_logins",
+                "locked_until")])
     SchemaVersion.update(version=1).execute()
+    db.execute_sql("INSERT INTO site (name, phone, address, active) "
+                   "VALUES ('Clinique Nest Mermoz', '', '', 1)")
+    for name, first_name in (("Clémence Diatta", "Clémence"), ("Clémence Sow", "Clémence")):
+        db.execute_sql("INSERT INTO user (full_name, phone_first_name, role, active, "
+                       "created_at) VALUES (?, ?, 'secretary', 1, '2026-01-01 08:00:00')",
+                       (name, first_name))
+
+
+def test_a_version_1_database_is_upgraded_to_the_latest_and_keeps_its_rows(db):
+    from nest_desktop.db.models import AuditEntry, User, VaccinationPlan, VaccineDose
+
+    make_version_1(db)
     assert migrations.upgrade(db) == 1
     assert migrations.current_version(db) == migrations.SCHEMA_VERSION
-    assert {"vaccination_plan", "vaccine_dose"} <= set(db.get_tables())
     assert [s.name for s in Site.select()] == ["Clinique Nest Mermoz"]
-    # The tables made by the step are those of the models.
-    for model in (VaccinationPlan, VaccineDose):
+    # Users made before accounts get distinct logins and choose a password at first login.
+    assert [(u.login, u.password_hash, u.must_change_password)
+            for u in User.select().order_by(User.id)] == [
+        ("clemence", "", True), ("clemence2", "", True)]
+    # What the steps made is what the models describe.
+    for model in (VaccinationPlan, VaccineDose, AuditEntry, User):
         columns = {c.name for c in db.get_columns(model._meta.table_name)}
-        assert columns == {f.column_name for f in model._meta.sorted_fields}
-    indexes = {i.name: i.unique for i in db.get_indexes("vaccine_dose")}
-    assert any(unique for unique in indexes.values())
+        assert columns == {f.column_name for f in model._meta.sorted_fields}, model
+    assert any(i.unique for i in db.get_indexes("vaccine_dose"))
+    assert {"user_login": True}.items() <= {i.name: i.unique
+                                            for i in db.get_indexes("user")}.items()

@@ -15,6 +15,7 @@ from nest_desktop.ui.desk_dialogs import FirstRunDialog
 from nest_desktop.ui.main_window import MainWindow
 from nest_desktop.ui.pdf_preview import PRINT_DPI, PdfPreviewDialog, print_pdf
 from nest_desktop.ui.tasks import wait_for_background_work
+from tests.conftest import PASSWORD
 
 
 @pytest.fixture(autouse=True)
@@ -150,24 +151,35 @@ def test_closing_with_unsaved_changes_asks(qtbot, desk, monkeypatch):
     assert file_window.close() is True
 
 
-def test_first_run_creates_the_site_and_the_administrator(qtbot, db):
+def test_first_run_creates_the_site_and_the_administrator(qtbot, empty_db):
+    from nest_desktop.services import session
+
     assert desk_service.needs_first_run()
     dialog = FirstRunDialog()
     qtbot.addWidget(dialog)
     dialog.site_fields.site_name.setText("Clinique Nest Sacré-Cœur")
     dialog.site_fields.site_phone.setText("338")
     dialog.user_fields.full_name.setText("Clémence Diatta")
+    dialog.user_fields.login.setText("Clémence!")
+    dialog.user_fields.password.setText("court")
     dialog._create()
     assert dialog.result() != QDialog.DialogCode.Accepted
-    assert dialog.site_fields.fields["site_phone"].error.text()
-    assert dialog.user_fields.fields["phone_first_name"].error.text()
+    errors = {name: field.error.text() for name, field in
+              {**dialog.site_fields.fields, **dialog.user_fields.fields}.items()}
+    assert errors["site_phone"] and errors["phone_first_name"] and errors["login"]
+    assert errors["password"] == "Un mot de passe compte au moins 8 caractères."
     assert Site.select().count() == 0
     dialog.site_fields.site_phone.setText("33 867 30 30")
     dialog.user_fields.phone_first_name.setText("Clémence")
+    dialog.user_fields.login.setText("clemence")
+    dialog.user_fields.password.setText(PASSWORD)
+    dialog.user_fields.confirmation.setText(PASSWORD)
     dialog._create()
     assert dialog.result() == QDialog.DialogCode.Accepted
     user = User.get()
     assert (user.role, user.site.phone) == ("administrator", "+221338673030")
+    assert PASSWORD not in user.password_hash and user.password_hash.startswith("$argon2")
+    assert session.current().id == user.id  # she is logged in
     assert not desk_service.needs_first_run()
 
 
@@ -215,16 +227,20 @@ def test_language_switch_rebuilds_the_window_in_english(qtbot, desk):
         assert i18n.current_language() == "fr"
 
 
-def test_start_runs_the_first_run_then_remembers_who_is_at_the_desk(qtbot, db, monkeypatch):
+def test_start_runs_the_first_run_then_asks_who_logs_in(qtbot, empty_db, monkeypatch):
     from PySide6.QtWidgets import QApplication
 
     from nest_desktop.app import Application
+    from nest_desktop.services import session
     from nest_desktop.ui import desk_dialogs
 
     def first_run(dialog):
         dialog.site_fields.site_name.setText("Clinique Nest Mermoz")
         dialog.user_fields.full_name.setText("Clémence Diatta")
         dialog.user_fields.phone_first_name.setText("Clémence")
+        dialog.user_fields.login.setText("clemence")
+        dialog.user_fields.password.setText(PASSWORD)
+        dialog.user_fields.confirmation.setText(PASSWORD)
         dialog._create()
         return dialog.result()
 
@@ -234,35 +250,84 @@ def test_start_runs_the_first_run_then_remembers_who_is_at_the_desk(qtbot, db, m
     qtbot.addWidget(application.window)
     assert application.context.user.full_name == "Clémence Diatta"
 
-    # With several users, the next start asks who is at the desk, the last one proposed.
-    desk_service.create_user(desk_service.UserForm("Awa Ndiaye", "Awa", "customer_relations",
-                                                   application.context.site.id))
+    # The administrator adds Awa with a temporary password; Awa logs in, then chooses hers.
+    desk_service.create_user(desk_service.UserForm(
+        "Awa Ndiaye", "Awa", "customer_relations", application.context.site.id, "awa",
+        "temporaire-1", "temporaire-1"))
+    session.logout()
     asked = {}
 
-    def who(dialog):
+    def awa_logs_in(dialog):
         asked["proposed"] = dialog.user.currentText()
-        dialog.user.setCurrentIndex(dialog.user.findData(User.get(User.phone_first_name
-                                                                   == "Awa").id))
-        return QDialog.DialogCode.Accepted
+        dialog.user.setCurrentIndex(dialog.user.findData("awa"))
+        dialog.password.setText("wrong password")
+        dialog._log_in()
+        asked["error"] = dialog.password_field.error.text()
+        dialog.password.setText("temporaire-1")
+        dialog._log_in()
+        return dialog.result()
 
-    monkeypatch.setattr(desk_dialogs.DeskLoginDialog, "exec", who)
+    def awa_changes_her_password(dialog):
+        dialog.current.setText("temporaire-1")
+        dialog.new.setText("Awa-a-Dakar")
+        dialog.confirmation.setText("Awa-a-Dakar")
+        dialog._change()
+        return dialog.result()
+
+    monkeypatch.setattr(desk_dialogs.LoginDialog, "exec", awa_logs_in)
+    monkeypatch.setattr(desk_dialogs.PasswordDialog, "exec", awa_changes_her_password)
     second = Application(QApplication.instance(), "test")
     assert second.start()
     qtbot.addWidget(second.window)
-    assert asked["proposed"].startswith("Clémence Diatta")
+    assert asked["proposed"].startswith("Clémence Diatta")  # the last one at the desk
+    assert asked["error"] == "Identifiant ou mot de passe incorrect."
     assert second.context.user.phone_first_name == "Awa"
     assert second.context.site.name == "Clinique Nest Mermoz"
+    assert not User.get(User.login == "awa").must_change_password
+    assert session.login("awa", "Awa-a-Dakar").login == "awa"
+
+
+def test_idle_lock_hides_the_windows_and_keeps_unsaved_work(qtbot, desk, monkeypatch, as_role):
+    from PySide6.QtWidgets import QApplication
+
+    from nest_desktop.app import Application
+    from nest_desktop.services import session
+    from nest_desktop.ui import desk_dialogs
+
+    application = Application(QApplication.instance(), "test")
+    application.context = DeskContext(desk[1], desk[0])
+    application.show_main_window()
+    qtbot.addWidget(application.window)
+    file_window = application.window.new_patient()
+    file_window.last_name.setText("Ndiaye (en cours)")
+    pilot = as_role("quality_pilot")
+    session.login("clemence", PASSWORD)
+    seen = {}
+
+    def pilot_logs_in(dialog):
+        seen["patient data hidden"] = not file_window.isVisible()
+        seen["locked title"] = dialog.windowTitle()
+        dialog.user.setCurrentIndex(dialog.user.findData(pilot.login))
+        dialog.password.setText(PASSWORD)
+        dialog._log_in()
+        return dialog.result()
+
+    monkeypatch.setattr(desk_dialogs.LoginDialog, "exec", pilot_logs_in)
+    application.idle_watcher.minutes = 0.0001
+    application.idle_watcher.last_activity -= 60
+    application.idle_watcher.check()
+    assert seen == {"patient data hidden": True, "locked title": "Écran verrouillé"}
+    assert file_window.isVisible() and file_window.last_name.text() == "Ndiaye (en cours)"
+    assert application.context.user.id == pilot.id
+    # The quality pilot reads and changes nothing: saving is not offered to her.
+    assert not file_window.save_button.isEnabled()
+    assert "Test quality_pilot" in application.window.at_desk.text()
 
 
 def pdf_document(pdf: bytes) -> QPdfDocument:
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from nest_desktop.ui.pdf_preview import open_pdf
 
-    document = QPdfDocument()
-    document.data = QByteArray(pdf)  # the buffer reads from it as long as the document lives
-    document.buffer = QBuffer(document.data)
-    document.buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-    document.load(document.buffer)
-    return document
+    return open_pdf(pdf)
 
 
 def pdf_text(document: QPdfDocument) -> str:

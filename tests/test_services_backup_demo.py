@@ -25,12 +25,13 @@ def test_back_up_now_prune_and_daily_copy(db, tmp_path):
 
 def test_restore_brings_back_the_copy_after_saving_the_current_data(db, tmp_path):
     settings.put("backup.folder", str(tmp_path / "copies"))
-    Site.create(name="Clinique Nest Mermoz")
+    Site.create(name="Clinique Nest Ouakam")
     copy = backup.back_up_now(dt.datetime(2026, 11, 22, 8, 0, 0))
     Site.create(name="Clinique Nest Almadies")
     safety = backup.restore(copy.path)
     backup.reopen_after_restore()
-    assert [s.name for s in Site.select()] == ["Clinique Nest Mermoz"]
+    assert [s.name for s in Site.select().order_by(Site.id)] == [
+        "Clinique Nest Mermoz", "Clinique Nest Ouakam"]
     assert safety.path.exists() and safety.path != copy.path
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from peewee import (
+    BooleanField,
     CharField,
     Database,
     DateField,
@@ -21,8 +22,9 @@ from peewee import (
 
 from nest_desktop.db.models import ALL_MODELS, Patient, SchemaVersion, Site, User
 from nest_desktop.domain.messages import _
+from nest_desktop.domain.text import fold
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _add_vaccination(db: Database) -> None:
@@ -61,9 +63,60 @@ def _add_vaccination(db: Database) -> None:
     db.create_tables([VaccinationPlan, VaccineDose])
 
 
+def _add_accounts_and_audit(db: Database) -> None:
+    """3: accounts (login, Argon2 password, lockout) and the audit trail.
+
+    Users made before accounts existed get a login from their first name and must choose a
+    password at their first login.
+    """
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = SchemaMigrator.from_database(db)
+    migrate(
+        migrator.add_column("user", "login", CharField(max_length=50, default="")),
+        migrator.add_column("user", "password_hash", CharField(max_length=200, default="")),
+        migrator.add_column("user", "must_change_password", BooleanField(default=True)),
+        migrator.add_column("user", "failed_logins", IntegerField(default=0)),
+        migrator.add_column("user", "locked_until", DateTimeField(null=True)),
+    )
+    taken: set[str] = set()
+    for user_id, first_name in db.execute_sql(
+            'SELECT id, phone_first_name FROM "user" ORDER BY id').fetchall():
+        login = "".join(ch for ch in fold(first_name) if ch.isalnum()) or "user"
+        candidate, number = login, 1
+        while candidate in taken:
+            number += 1
+            candidate = f"{login}{number}"
+        taken.add(candidate)
+        db.execute_sql('UPDATE "user" SET login = %s WHERE id = %s'.replace(
+            "%s", db.param), (candidate, user_id))
+    migrate(migrator.add_index("user", ("login",), True))
+
+    class Frozen(Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class AuditEntry(Frozen):
+        at = DateTimeField(default=dt.datetime.now, index=True)
+        user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+        user_name = CharField(max_length=100, default="")
+        action = CharField(max_length=30)
+        table = CharField(max_length=50, default="")
+        record_id = IntegerField(null=True)
+        changes = TextField(default="{}")
+        details = TextField(default="")
+
+        class Meta:
+            indexes = ((("table", "record_id"), False),)
+
+    db.create_tables([AuditEntry])
+
+
 # version -> function upgrading a database from version - 1 to version.
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     2: _add_vaccination,
+    3: _add_accounts_and_audit,
 }
 
 

@@ -14,9 +14,10 @@ from peewee import (
     TextField,
 )
 
+from nest_desktop.domain.permissions import ROLES
+
 database = DatabaseProxy()
 
-ROLES = ("secretary", "customer_relations", "prospect_manager", "quality_pilot", "administrator")
 
 
 def now() -> dt.datetime:
@@ -52,6 +53,11 @@ class User(BaseModel):
     site = ForeignKeyField(Site, null=True, backref="users", on_delete="SET NULL")
     active = BooleanField(default=True)
     created_at = DateTimeField(default=now)
+    login = CharField(max_length=50, unique=True)
+    password_hash = CharField(max_length=200, default="")  # Argon2; empty: to be chosen
+    must_change_password = BooleanField(default=True)
+    failed_logins = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
 
 
 class Patient(BaseModel):
@@ -152,6 +158,22 @@ class VaccineDose(BaseModel):
         indexes = ((("patient", "vaccine", "dose"), True),)
 
 
+class AuditEntry(BaseModel):
+    """Who did what and when (ISO 9001). Written by the services, never changed afterwards."""
+
+    at = DateTimeField(default=now, index=True)
+    user = ForeignKeyField(User, null=True, backref="audit_entries", on_delete="SET NULL")
+    user_name = CharField(max_length=100, default="")  # kept if the account is removed
+    action = CharField(max_length=30)  # create, update, delete, login, login_failed, export…
+    table = CharField(max_length=50, default="")
+    record_id = IntegerField(null=True)
+    changes = TextField(default="{}")  # JSON: field -> [old, new]
+    details = TextField(default="")
+
+    class Meta:
+        indexes = ((("table", "record_id"), False),)
+
+
 class Setting(BaseModel):
     """A clinic-wide setting, shared by every workstation; the value is JSON."""
 
@@ -160,4 +182,4 @@ class Setting(BaseModel):
 
 
 ALL_MODELS = [SchemaVersion, Site, User, Patient, PatientPhone, PatientSearchToken,
-              Interaction, FamilyLink, VaccinationPlan, VaccineDose, Setting]
+              Interaction, FamilyLink, VaccinationPlan, VaccineDose, AuditEntry, Setting]

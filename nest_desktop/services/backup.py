@@ -12,9 +12,9 @@ from pathlib import Path
 
 from nest_desktop.db import migrations
 from nest_desktop.db.connection import sqlite_path
-from nest_desktop.db.models import database
+from nest_desktop.db.models import User, database
 from nest_desktop.domain.messages import _
-from nest_desktop.services import settings
+from nest_desktop.services import audit, session, settings
 
 _NAME = re.compile(r"^nest-(\d{4}-\d{2}-\d{2})_(\d{6})\.sqlite3$")
 
@@ -68,6 +68,7 @@ def backups() -> list[Backup]:
 
 
 def back_up_now(when: dt.datetime | None = None) -> Backup:
+    session.require("backup.create")
     when = (when or dt.datetime.now()).replace(microsecond=0)
     folder = backup_folder()
     try:
@@ -105,6 +106,7 @@ def back_up_if_due(today: dt.date | None = None) -> Backup | None:
 
 def restore(source: Path) -> Backup:
     """Replaces the database's content by a copy, after backing up the current content."""
+    who = session.require("backup.restore")
     source = Path(source)
     try:
         connection = sqlite3.connect(f"file:{source.as_posix()}?mode=ro", uri=True)
@@ -128,6 +130,9 @@ def restore(source: Path) -> Backup:
     _copy(source, target)
     database.connect(reuse_if_open=True)
     migrations.upgrade(database.obj)
+    # The copy holds the trail as it was then; the restore itself is added to it.
+    audit.record("restore", "database", None, User.get_or_none(User.id == who.id),
+                 details=f"{source.name}; safety copy {safety_copy.path.name}")
     return safety_copy
 
 

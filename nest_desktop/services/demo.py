@@ -20,6 +20,7 @@ from nest_desktop.db.models import (
 )
 from nest_desktop.domain import phones, vaccination
 from nest_desktop.domain.text import fold, words
+from nest_desktop.services import session
 
 FEMALE_FIRST_NAMES = [
     "Aïssatou", "Awa", "Fatou", "Mariama", "Ndèye", "Khady", "Aminata", "Coumba", "Astou",
@@ -46,13 +47,15 @@ SITES = [
     ("Clinique Nest Almadies", "+221338202020", "Route des Almadies, Dakar"),
     ("Clinique Nest Sacré-Cœur", "+221338673030", "VDN, Sacré-Cœur 3, Dakar"),
 ]
+# Every demo account has the password DEMO_PASSWORD; the demo opens as Clémence.
+DEMO_PASSWORD = "nest-demo"
 USERS = [
-    ("Clémence Diatta", "Clémence", "secretary"),
+    ("Clémence Diatta", "Clémence", "administrator"),
     ("Awa Ndiaye", "Awa", "customer_relations"),
     ("Fatou Sarr", "Fatou", "prospect_manager"),
     ("Mariama Ba", "Mariama", "quality_pilot"),
     ("Khady Sow", "Khady", "secretary"),
-    ("Ibrahima Fall", "Ibrahima", "administrator"),
+    ("Ibrahima Fall", "Ibrahima", "secretary"),
 ]
 VISIT_REASONS = {
     "pregnancy": ["Suivi de grossesse", "Première consultation de grossesse",
@@ -93,8 +96,11 @@ def _ensure_sites_and_users(rng: random.Random) -> tuple[list[int], list[int]]:
             Site.create(name=name, phone=phone, address=address)
     site_ids = [s.id for s in Site.select(Site.id).order_by(Site.id)]
     if not User.select().exists():
+        password_hash = session.hash_password(DEMO_PASSWORD)
         for full_name, first_name, role in USERS:
             User.create(full_name=full_name, phone_first_name=first_name, role=role,
+                        login=fold(first_name), password_hash=password_hash,
+                        must_change_password=False,
                         site=rng.choice(site_ids))
     return site_ids, [u.id for u in User.select(User.id).order_by(User.id)]
 

@@ -1,21 +1,17 @@
 """Sites, users and who is at the desk (TEL-09); the first run creates the first of each."""
 
+import re
 from dataclasses import dataclass
 
-from nest_desktop.db.models import ROLES, Site, User, database
+from nest_desktop.db.models import Site, User, database
 from nest_desktop.domain import phones
-from nest_desktop.domain.messages import N_, _
+from nest_desktop.domain.messages import _
 from nest_desktop.domain.patients import validate_name
-from nest_desktop.services import ValidationFailed
+from nest_desktop.domain.permissions import ROLES
+from nest_desktop.services import ValidationFailed, audit, session
+from nest_desktop.services.session import PermissionDenied
 
-ROLE_LABELS = {
-    "secretary": N_("Medical secretary"),
-    "customer_relations": N_("Customer-relations secretary"),
-    "prospect_manager": N_("Prospect manager"),
-    "quality_pilot": N_("Quality pilot"),
-    "administrator": N_("Administrator"),
-}
-assert set(ROLE_LABELS) == set(ROLES)
+_LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,49}$")
 
 
 @dataclass(frozen=True)
@@ -31,6 +27,9 @@ class UserForm:
     phone_first_name: str = ""
     role: str = "secretary"
     site_id: int | None = None
+    login: str = ""
+    password: str = ""  # the first password, or a temporary one the user changes
+    confirmation: str = ""
 
 
 def needs_first_run() -> bool:
@@ -63,15 +62,28 @@ def _clean_user(form: UserForm) -> dict:
             errors[key] = message
     if form.role not in ROLES:
         errors["role"] = _("Choose a role from the list.")
+    login = form.login.strip().lower()
+    if not _LOGIN.match(login):
+        errors["login"] = _("A login has 2 to 50 lower-case letters, digits, '.', '-' or '_'.")
+    elif User.select().where(User.login == login).exists():
+        errors["login"] = _("This login is taken.")
+    problem = session.password_problem(form.password, form.confirmation)
+    if problem:
+        errors["password"] = problem
+    if len(form.phone_first_name.strip()) > 50:
+        errors["phone_first_name"] = _("A first name has at most 50 characters.")
     if errors:
         raise ValidationFailed(errors)
     return {"full_name": " ".join(form.full_name.split()),
-            "phone_first_name": " ".join(form.phone_first_name.split())[:50],
-            "role": form.role, "site": form.site_id}
+            "phone_first_name": " ".join(form.phone_first_name.split()),
+            "role": form.role, "site": form.site_id, "login": login,
+            "password_hash": session.hash_password(form.password)}
 
 
 def create_first_site_and_user(site: SiteForm, user: UserForm) -> tuple[Site, User]:
     """The first run: the clinic's site and its first user, an administrator, together."""
+    if not needs_first_run():
+        raise PermissionDenied(_("The first run is over: an administrator adds the users."))
     errors = {}
     try:
         site_values = _clean_site(site)
@@ -85,28 +97,51 @@ def create_first_site_and_user(site: SiteForm, user: UserForm) -> tuple[Site, Us
         raise ValidationFailed(errors)
     with database.atomic():
         new_site = Site.create(**site_values)
-        user_values["site"] = new_site.id
+        user_values.update(site=new_site.id, role="administrator", must_change_password=False)
         new_user = User.create(**user_values)
+        audit.record("create", "site", new_site.id, new_user, audit.diff({}, site_values))
+        audit.record("create", "user", new_user.id, new_user, audit.diff({}, _shown(user_values)))
     return new_site, new_user
 
 
+def _shown(values: dict) -> dict:
+    """What the audit trail may keep of a user: never the password's hash."""
+    return {key: value for key, value in values.items() if key != "password_hash"}
+
+
 def create_site(form: SiteForm) -> Site:
+    session.require("sites.manage")
     values = _clean_site(form)
     with database.atomic():
-        return Site.create(**values)
+        site = Site.create(**values)
+        session.log("create", "site", site.id, audit.diff({}, values))
+    return site
 
 
 def update_site(site_id: int, form: SiteForm) -> Site:
+    session.require("sites.manage")
     values = _clean_site(form, site_id)
+    old = Site.get_by_id(site_id)
     with database.atomic():
         Site.update(**values).where(Site.id == site_id).execute()
+        session.log("update", "site", site_id,
+                    audit.diff({key: getattr(old, key) for key in values}, values))
     return Site.get_by_id(site_id)
 
 
 def create_user(form: UserForm) -> User:
+    """An administrator adds a user with a temporary password, changed at the first login."""
+    session.require("accounts.manage")
     values = _clean_user(form)
     with database.atomic():
-        return User.create(**values)
+        user = User.create(**values, must_change_password=True)
+        session.log("create", "user", user.id, audit.diff({}, _shown(values)))
+    return user
+
+
+def all_users() -> list[User]:
+    """Active and disabled accounts, for their management."""
+    return list(User.select().order_by(User.active.desc(), User.full_name))
 
 
 def sites() -> list[Site]:

@@ -4,15 +4,22 @@ import datetime as dt
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from nest_desktop.db.models import Patient, Site
+from nest_desktop.db.models import Patient, Site, database
 from nest_desktop.domain import patients as rules
 from nest_desktop.domain import phones
 from nest_desktop.domain import vaccination as vaccine_rules
-from nest_desktop.i18n import _, current_language, format_age, format_date, format_schedule_age
+from nest_desktop.i18n import (
+    _,
+    current_language,
+    format_age,
+    format_date,
+    format_datetime,
+    format_schedule_age,
+)
 from nest_desktop.printing import patient_sheet, vaccination_calendar
 from nest_desktop.printing.common import Letterhead
+from nest_desktop.services import audit, session, vaccination
 from nest_desktop.services import patients as patient_service
-from nest_desktop.services import vaccination
 from nest_desktop.services.exports import safe_file_name, write_csv
 
 
@@ -34,6 +41,7 @@ def letterhead(site: Site | None, today: dt.date) -> Letterhead:
 
 def patient_sheet_pdf(patient_id: int, today: dt.date | None = None) -> tuple[str, bytes]:
     """The printed patient file: its suggested file name and the PDF."""
+    session.require("document.print")
     today = today or dt.date.today()
     patient = Patient.get_by_id(patient_id)
     birth = ""
@@ -92,6 +100,8 @@ def patient_sheet_pdf(patient_id: int, today: dt.date | None = None) -> tuple[st
         signature_label=_("The patient's signature:"),
     )
     pdf = patient_sheet.render(sheet, letterhead(patient.site, today))
+    with database.atomic():
+        session.log("print", "patient", patient_id, details="patient file")
     name = safe_file_name(_("Patient file {name} {date}").format(
         name=patient.full_name, date=today.isoformat()))
     return name + ".pdf", pdf
@@ -113,6 +123,7 @@ def dose_label(dose: int) -> str:
 def vaccination_calendar_pdf(patient_id: int, page: str = "A4",
                              today: dt.date | None = None) -> tuple[str, bytes]:
     """The child's personalised vaccination calendar for the parents (PAT-11)."""
+    session.require("document.print")
     today = today or dt.date.today()
     calendar = vaccination.child_calendar(patient_id, today)
     child = calendar.patient
@@ -160,6 +171,8 @@ def vaccination_calendar_pdf(patient_id: int, page: str = "A4",
             schedule=text(calendar.version.label.get(language) or calendar.version.id)),
     )
     pdf = vaccination_calendar.render(document, letterhead(site, today), page)
+    with database.atomic():
+        session.log("print", "patient", patient_id, details="vaccination calendar")
     name = safe_file_name(_("Vaccination calendar {name} {date}").format(
         name=child.full_name, date=today.isoformat()))
     return name + ".pdf", pdf
@@ -167,10 +180,11 @@ def vaccination_calendar_pdf(patient_id: int, page: str = "A4",
 
 def due_list_csv(path: Path, rows: list[vaccination.DueRow], separator: str | None = None) -> int:
     """The children with doses to give (Children & vaccines), for calls and SMS campaigns."""
+    session.require("patients.export")
     language = current_language()
     headers = [_("Child"), _("Birth date"), _("Site"), _("Doses to give"), _("First due date"),
                _("Overdue"), _("Phone"), _("SMS")]
-    return write_csv(path, headers, (
+    count = write_csv(path, headers, (
         [row.child_name, format_date(row.birth_date), row.site_name,
          ", ".join(f"{vaccine_rules.vaccine_label(d.vaccine, language)} {dose_label(d.dose)}"
                    for d in row.doses),
@@ -178,3 +192,20 @@ def due_list_csv(path: Path, rows: list[vaccination.DueRow], separator: str | No
          phones.display(row.contact_phone) if row.contact_phone else "",
          _("yes") if row.sms_consent else _("no")]
         for row in rows), separator)
+    with database.atomic():
+        session.log("export", "patient", None, details=f"vaccines to give: {count} children")
+    return count
+
+
+def audit_csv(path: Path, since: dt.datetime, separator: str | None = None) -> int:
+    """The audit trail since a date, for the quality pilot (ISO 9001 reviews)."""
+    session.require("audit.read")
+    headers = [_("When"), _("By"), _("Action"), _("Record"), _("Number"), _("Changes"),
+               _("Details")]
+    count = write_csv(path, headers, (
+        [format_datetime(entry.at), entry.user_name, entry.action, entry.table,
+         entry.record_id if entry.record_id is not None else "", entry.changes, entry.details]
+        for entry in audit.entries_since(since)), separator)
+    with database.atomic():
+        session.log("export", "audit_entry", None, details=f"audit trail: {count} entries")
+    return count

@@ -22,7 +22,7 @@ from nest_desktop.domain import phones
 from nest_desktop.domain.dates import entry_text, parse_date
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import clean_name, fold, words
-from nest_desktop.services import StaleRecordError, ValidationFailed
+from nest_desktop.services import StaleRecordError, ValidationFailed, audit, session
 
 # A phone shared by more records than this is junk (the clinic's own number typed by
 # mistake) and says nothing about who a person is.
@@ -163,19 +163,33 @@ def _write_phones_and_tokens(patient_id: int, e164_numbers: list[str], last_name
         ).execute()
 
 
+def _audited(values: dict, e164_numbers: list[str]) -> dict:
+    shown = {key: value for key, value in values.items() if key != "sort_key"}
+    shown["phones"] = list(e164_numbers)
+    return shown
+
+
 def create_patient(form: PatientForm, today: dt.date | None = None) -> Patient:
+    session.require("patient.write")
     values, e164_numbers = clean(form, today)
     with database.atomic():
         patient = Patient.create(**values)
         _write_phones_and_tokens(patient.id, e164_numbers, values["last_name"],
                                  values["first_names"])
+        session.log("create", "patient", patient.id,
+                    audit.diff({}, _audited(values, e164_numbers)))
     return patient
 
 
 def update_patient(patient_id: int, expected_version: int, form: PatientForm,
                    today: dt.date | None = None) -> Patient:
     """Saves a changed file; refused if someone saved it since `expected_version` was read."""
+    session.require("patient.write")
     values, e164_numbers = clean(form, today)
+    old = Patient.get_by_id(patient_id)
+    old_values = _audited({key: getattr(old, key if key not in ("site", "intake_by")
+                                        else f"{key}_id") for key in values},
+                          phones_of(patient_id))
     with database.atomic():
         changed = (Patient.update(**values, updated_at=now(), version=Patient.version + 1)
                    .where((Patient.id == patient_id) & (Patient.version == expected_version))
@@ -187,6 +201,8 @@ def update_patient(patient_id: int, expected_version: int, form: PatientForm,
             )
         _write_phones_and_tokens(patient_id, e164_numbers, values["last_name"],
                                  values["first_names"])
+        session.log("update", "patient", patient_id,
+                    audit.diff(old_values, _audited(values, e164_numbers)))
     return Patient.get_by_id(patient_id)
 
 
@@ -351,6 +367,7 @@ def find_duplicates(form: PatientForm, exclude_id: int | None = None
 def add_interaction(patient_id: int, user_id: int | None, channel: str, direction: str,
                     subject: str, notes: str = "", outcome: str = "",
                     occurred_at: dt.datetime | None = None) -> Interaction:
+    session.require("patient.write")
     errors = {}
     if not subject.strip():
         errors["subject"] = _("Write what the contact was about.")
@@ -364,11 +381,13 @@ def add_interaction(patient_id: int, user_id: int | None, channel: str, directio
         errors["occurred_at"] = _("A contact cannot be in the future.")
     if errors:
         raise ValidationFailed(errors)
+    values = {"patient": patient_id, "user": user_id, "channel": channel,
+              "direction": direction, "subject": subject.strip(), "notes": notes.strip(),
+              "outcome": outcome.strip(), "occurred_at": occurred_at or now()}
     with database.atomic():
-        return Interaction.create(
-            patient=patient_id, user=user_id, channel=channel, direction=direction,
-            subject=subject.strip(), notes=notes.strip(), outcome=outcome.strip(),
-            occurred_at=occurred_at or now())
+        interaction = Interaction.create(**values)
+        session.log("create", "interaction", interaction.id, audit.diff({}, values))
+    return interaction
 
 
 def interactions_of(patient_id: int) -> list[Interaction]:
@@ -388,6 +407,7 @@ class FamilyMember:
 
 
 def link_family(parent_id: int, child_id: int, relation: str) -> FamilyLink:
+    session.require("patient.write")
     if parent_id == child_id:
         raise ValidationFailed({"family": _("A person cannot be her own parent.")})
     if relation not in rules.FAMILY_RELATIONS:
@@ -398,12 +418,21 @@ def link_family(parent_id: int, child_id: int, relation: str) -> FamilyLink:
             | ((FamilyLink.parent == child_id) & (FamilyLink.child == parent_id))).exists()
         if exists:
             raise ValidationFailed({"family": _("These two people are already linked.")})
-        return FamilyLink.create(parent=parent_id, child=child_id, relation=relation)
+        link = FamilyLink.create(parent=parent_id, child=child_id, relation=relation)
+        session.log("create", "family_link", link.id, audit.diff(
+            {}, {"parent": parent_id, "child": child_id, "relation": relation}))
+    return link
 
 
 def unlink_family(link_id: int) -> None:
+    session.require("patient.write")
+    link = FamilyLink.get_or_none(FamilyLink.id == link_id)
+    if link is None:
+        return
     with database.atomic():
         FamilyLink.delete().where(FamilyLink.id == link_id).execute()
+        session.log("delete", "family_link", link_id, audit.diff(
+            {"parent": link.parent_id, "child": link.child_id, "relation": link.relation}, {}))
 
 
 def family_of(patient_id: int) -> list[FamilyMember]:

@@ -4,11 +4,13 @@ import json
 from typing import Any
 
 from nest_desktop.db.models import Setting, database
+from nest_desktop.services import audit, session
 
 DEFAULTS: dict[str, Any] = {
     "backup.folder": "",  # empty: the "backups" folder beside the database
     "backup.keep_days": 30,
     "export.csv_separator": ";",  # French Excel; "," for other spreadsheets
+    "security.lock_minutes": 5,  # the screen locks after this long without use; 0: never
 }
 
 
@@ -20,7 +22,10 @@ def get(key: str) -> Any:
 
 
 def put(key: str, value: Any) -> None:
+    session.require("settings.write")
     encoded = json.dumps(value)
+    old = get(key)
     with database.atomic():
         if Setting.update(value=encoded).where(Setting.key == key).execute() == 0:
             Setting.create(key=key, value=encoded)
+        session.log("update", "setting", None, audit.diff({key: old}, {key: value}))

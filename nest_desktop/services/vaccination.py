@@ -20,7 +20,7 @@ from nest_desktop.db.models import (
 from nest_desktop.domain import vaccination as rules
 from nest_desktop.domain.dates import age_in_years, parse_date
 from nest_desktop.domain.messages import N_, _
-from nest_desktop.services import ValidationFailed
+from nest_desktop.services import ValidationFailed, audit, session
 
 CHILD_MAX_AGE = 16  # HPV ends at 15: past this age a patient is no longer followed here
 PLACES = {"nest": N_("At NEST"), "elsewhere": N_("Elsewhere")}
@@ -60,6 +60,7 @@ def plan_of(patient_id: int) -> tuple[str, tuple[str, ...]]:
 
 
 def set_plan(patient_id: int, schedule: str, optional: tuple[str, ...] = ()) -> None:
+    session.require("vaccination.write")
     data = rules.schedules()
     errors = {}
     if schedule not in data.schedules:
@@ -71,6 +72,7 @@ def set_plan(patient_id: int, schedule: str, optional: tuple[str, ...] = ()) -> 
     if errors:
         raise ValidationFailed(errors)
     encoded = json.dumps(sorted(optional))
+    old_schedule, old_optional = plan_of(patient_id)
     with database.atomic():
         updated = (VaccinationPlan.update(schedule=schedule, optional_vaccines=encoded,
                                           updated_at=now())
@@ -78,6 +80,9 @@ def set_plan(patient_id: int, schedule: str, optional: tuple[str, ...] = ()) -> 
         if not updated:
             VaccinationPlan.create(patient=patient_id, schedule=schedule,
                                    optional_vaccines=encoded)
+        session.log("update", "vaccination_plan", patient_id, audit.diff(
+            {"schedule": old_schedule, "optional": sorted(old_optional)},
+            {"schedule": schedule, "optional": sorted(optional)}))
 
 
 def parents_of(patient_id: int) -> list[ParentContact]:
@@ -113,6 +118,7 @@ def record_dose(patient_id: int, vaccine: str, dose: int, given_on: str, product
                 lot: str = "", place: str = "nest", site_id: int | None = None,
                 user_id: int | None = None, today: dt.date | None = None) -> VaccineDose:
     """Records a dose given; the following doses of the vaccine move if it was late."""
+    session.require("vaccination.write")
     today = today or dt.date.today()
     calendar = child_calendar(patient_id, today)
     errors = {}
@@ -135,16 +141,25 @@ def record_dose(patient_id: int, vaccine: str, dose: int, given_on: str, product
         errors["lot"] = _("The product has at most 100 characters and the lot 50.")
     if errors:
         raise ValidationFailed(errors)
+    values = {"patient": patient_id, "vaccine": vaccine, "dose": dose, "given_on": date,
+              "product": product.strip(), "lot": lot.strip(), "place": place,
+              "site": site_id if place == "nest" else None, "recorded_by": user_id}
     with database.atomic():
-        return VaccineDose.create(
-            patient=patient_id, vaccine=vaccine, dose=dose, given_on=date,
-            product=product.strip(), lot=lot.strip(), place=place,
-            site=site_id if place == "nest" else None, recorded_by=user_id)
+        record = VaccineDose.create(**values)
+        session.log("create", "vaccine_dose", record.id, audit.diff({}, values))
+    return record
 
 
 def remove_dose(record_id: int) -> None:
+    session.require("vaccination.write")
+    record = VaccineDose.get_or_none(VaccineDose.id == record_id)
+    if record is None:
+        return
     with database.atomic():
         VaccineDose.delete().where(VaccineDose.id == record_id).execute()
+        session.log("delete", "vaccine_dose", record_id, audit.diff(
+            {"patient": record.patient_id, "vaccine": record.vaccine, "dose": record.dose,
+             "given_on": record.given_on, "lot": record.lot}, {}))
 
 
 @dataclass(frozen=True)

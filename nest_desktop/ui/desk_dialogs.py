@@ -1,4 +1,5 @@
-"""The first run (the site and the first user) and choosing who is at the desk."""
+"""The first run (the site and the first administrator), logging in at the desk, and
+changing one's password."""
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -9,8 +10,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from nest_desktop.domain.permissions import ROLE_LABELS
 from nest_desktop.i18n import _
-from nest_desktop.services import ValidationFailed, desk
+from nest_desktop.services import ValidationFailed, desk, session
 from nest_desktop.ui.widgets import (
     FieldWithError,
     choice_box,
@@ -18,6 +20,13 @@ from nest_desktop.ui.widgets import (
     section_title,
     site_box,
 )
+
+
+def password_edit() -> QLineEdit:
+    edit = QLineEdit()
+    edit.setEchoMode(QLineEdit.EchoMode.Password)
+    edit.setMaxLength(200)
+    return edit
 
 
 class SiteUserForm:
@@ -43,9 +52,17 @@ class SiteUserForm:
             form.addRow(_("Full name *"), self._field("full_name", self.full_name))
             form.addRow(_("First name said on the phone *"),
                         self._field("phone_first_name", self.phone_first_name))
-            self.role = choice_box(desk.ROLE_LABELS)
+            self.role = choice_box(ROLE_LABELS)
             if with_role:
                 form.addRow(_("Role"), self._field("role", self.role))
+            self.login = QLineEdit()
+            self.login.setPlaceholderText(_("e.g. clemence"))
+            self.password = password_edit()
+            self.confirmation = password_edit()
+            form.addRow(_("Login *"), self._field("login", self.login))
+            form.addRow(_("Password (8 characters or more) *"),
+                        self._field("password", self.password))
+            form.addRow(_("The password again *"), self.confirmation)
 
     def _field(self, name, editor) -> FieldWithError:
         self.fields[name] = FieldWithError(editor)
@@ -57,7 +74,8 @@ class SiteUserForm:
 
     def user_form(self, role: str | None = None, site_id: int | None = None) -> desk.UserForm:
         return desk.UserForm(self.full_name.text(), self.phone_first_name.text(),
-                             role or self.role.currentData(), site_id)
+                             role or self.role.currentData(), site_id, self.login.text(),
+                             self.password.text(), self.confirmation.text())
 
     def show_errors(self, errors: dict[str, str]) -> None:
         for name, field in self.fields.items():
@@ -90,32 +108,87 @@ class FirstRunDialog(QDialog):
 
     def _create(self) -> None:
         try:
+            form = self.user_fields.user_form(role="administrator")
             self.site, self.user = desk.create_first_site_and_user(
-                self.site_fields.site_form(), self.user_fields.user_form(role="administrator"))
+                self.site_fields.site_form(), form)
         except ValidationFailed as failed:
             self.site_fields.show_errors(failed.errors)
             self.user_fields.show_errors(failed.errors)
             return
+        session.login(self.user.login, form.password)
         self.accept()
 
 
-class DeskLoginDialog(QDialog):
-    """Who is at the desk, and on which site this workstation is."""
+class LoginDialog(QDialog):
+    """Who is at the desk, with her password; also the lock screen's way back in."""
 
-    def __init__(self, current_user_id: int | None, workstation_site_id: int | None,
-                 parent=None):
+    def __init__(self, last_user_id: int | None, workstation_site_id: int | None,
+                 locked: bool = False, parent=None):
         super().__init__(parent)
-        self.setWindowTitle(_("Who is at the desk?"))
+        self.setWindowTitle(_("Screen locked") if locked else _("Who is at the desk?"))
         self.user = QComboBox()
         for user in desk.users():
-            self.user.addItem(f"{user.full_name} — {_(desk.ROLE_LABELS[user.role])}", user.id)
-        self.user.setCurrentIndex(max(self.user.findData(current_user_id), 0))
+            self.user.addItem(f"{user.full_name} — {_(ROLE_LABELS[user.role])}", user.login)
+        for index in range(self.user.count()):
+            if desk.users()[index].id == last_user_id:
+                self.user.setCurrentIndex(index)
+        self.password = password_edit()
+        self.password_field = FieldWithError(self.password)
         self.site = site_box(workstation_site_id)
         form = QFormLayout(self)
+        if locked:
+            note = QLabel(_("The screen was locked after a while without use. Log in to go on: "
+                            "unsaved work is kept."))
+            note.setWordWrap(True)
+            form.addRow(note)
         form.addRow(_("At the desk"), self.user)
+        form.addRow(_("Password"), self.password_field)
         form.addRow(_("This workstation's site"), self.site)
-        form.addRow(dialog_buttons(self, self.accept))
-        self.resize(460, 0)
+        form.addRow(dialog_buttons(self, self._log_in))
+        self.password.setFocus()
+        self.resize(480, 0)
 
-    def chosen(self) -> tuple[int, int | None]:
-        return self.user.currentData(), self.site.currentData()
+    def _log_in(self) -> None:
+        try:
+            session.login(self.user.currentData(), self.password.text())
+        except session.LoginFailed as failed:
+            self.password.clear()
+            self.password_field.set_error(str(failed))
+            return
+        self.accept()
+
+    def chosen_site(self) -> int | None:
+        return self.site.currentData()
+
+
+class PasswordDialog(QDialog):
+    """The person at the desk changes her password (required after a temporary one)."""
+
+    def __init__(self, required: bool = False, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(_("Change my password"))
+        self.current = password_edit()
+        self.new = password_edit()
+        self.confirmation = password_edit()
+        self.fields = {"current_password": FieldWithError(self.current),
+                       "new_password": FieldWithError(self.new)}
+        form = QFormLayout(self)
+        if required:
+            note = QLabel(_("Your password was given by an administrator: choose your own."))
+            note.setWordWrap(True)
+            form.addRow(note)
+        form.addRow(_("Current password"), self.fields["current_password"])
+        form.addRow(_("New password (8 characters or more)"), self.fields["new_password"])
+        form.addRow(_("The new password again"), self.confirmation)
+        form.addRow(dialog_buttons(self, self._change))
+        self.resize(480, 0)
+
+    def _change(self) -> None:
+        try:
+            session.change_own_password(self.current.text(), self.new.text(),
+                                        self.confirmation.text())
+        except ValidationFailed as failed:
+            for name, field in self.fields.items():
+                field.set_error(failed.errors.get(name))
+            return
+        self.accept()

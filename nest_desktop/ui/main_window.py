@@ -7,7 +7,6 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -22,7 +21,7 @@ from PySide6.QtWidgets import (
 from nest_desktop.i18n import _
 from nest_desktop.services import backup, desk
 from nest_desktop.ui.desk_context import DeskContext
-from nest_desktop.ui.desk_dialogs import DeskLoginDialog
+from nest_desktop.ui.desk_dialogs import PasswordDialog
 from nest_desktop.ui.patient_list import PatientListPage
 from nest_desktop.ui.patient_window import PatientWindow
 from nest_desktop.ui.pdf_preview import PdfPreviewDialog
@@ -36,6 +35,7 @@ BACKUP_CHECK_MS = 60 * 60 * 1000  # the daily copy is checked for every hour
 
 class MainWindow(QMainWindow):
     languageChanged = Signal(str)
+    lockRequested = Signal()
     shown = Signal()
 
     def __init__(self, context: DeskContext, database_label: str, parent=None):
@@ -49,10 +49,14 @@ class MainWindow(QMainWindow):
         self.greeting.setStyleSheet("font-size: 12pt;")
         self.at_desk = QLabel()
         switch_user = QPushButton(_("Change user"))
-        switch_user.clicked.connect(self.change_user)
+        switch_user.setToolTip(_("Hides the windows until someone logs in (Ctrl+L)"))
+        switch_user.clicked.connect(self.lockRequested)
+        password = QPushButton(_("My password…"))
+        password.clicked.connect(lambda: PasswordDialog(parent=self).exec())
         header = QHBoxLayout()
         header.addWidget(self.greeting, 1)
         header.addWidget(self.at_desk)
+        header.addWidget(password)
         header.addWidget(switch_user)
 
         self.sections = QListWidget()
@@ -86,6 +90,7 @@ class MainWindow(QMainWindow):
 
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
         QShortcut(QKeySequence.StandardKey.New, self, activated=self.new_patient)
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lockRequested)
         self._show_desk()
         self._restore_geometry()
 
@@ -190,19 +195,13 @@ class MainWindow(QMainWindow):
 
     # --- the desk ----------------------------------------------------------------------
 
-    def change_user(self) -> None:
-        dialog = DeskLoginDialog(self.context.user.id,
-                                 self.context.site.id if self.context.site else None, self)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return
-        user_id, site_id = dialog.chosen()
-        user = desk.get_user(user_id)
-        if user is None:
-            return
-        self.context.user = user
-        self.context.site = desk.get_site(site_id) if site_id else None
-        remember_desk(user.id, site_id)
+    def desk_changed(self) -> None:
+        """Someone else logged in (the lock screen): her name, site and rights are shown."""
         self._show_desk()
+        remember_desk(self.context.user.id, self.context.site.id if self.context.site else None)
+        self.settings_page.refresh_permissions()
+        for window in [*self.patient_windows.values(), *self.new_patient_windows]:
+            window.refresh_permissions()
 
     # --- backups -----------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 consents, family, the contacts timeline and notes. A save is one transaction."""
 
 import datetime as dt
+import json
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
@@ -31,8 +32,15 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.domain import patients as rules
 from nest_desktop.domain import phones
-from nest_desktop.i18n import _, format_date, format_datetime
-from nest_desktop.services import StaleRecordError, ValidationFailed, desk, documents
+from nest_desktop.i18n import N_, _, format_date, format_datetime
+from nest_desktop.services import (
+    StaleRecordError,
+    ValidationFailed,
+    audit,
+    desk,
+    documents,
+    session,
+)
 from nest_desktop.services import patients as service
 from nest_desktop.services import vaccination as vaccination_service
 from nest_desktop.ui.desk_context import DeskContext
@@ -48,6 +56,13 @@ from nest_desktop.ui.widgets import (
 )
 
 PHONE_FIELDS = ("phone_0", "phone_1", "phone_2")
+AUDIT_ACTIONS = {
+    "create": N_("Created"),
+    "update": N_("Changed"),
+    "delete": N_("Deleted"),
+    "print": N_("Printed"),
+    "export": N_("Exported"),
+}
 
 
 class PatientWindow(QMainWindow):
@@ -76,6 +91,12 @@ class PatientWindow(QMainWindow):
         self.timeline_tab_index = self.tabs.addTab(self._timeline_tab(), _("Contacts"))
         self.notes = QPlainTextEdit()
         self.tabs.addTab(self.notes, _("Notes"))
+        self.history = QTableWidget(0, 4)
+        self.history.setHorizontalHeaderLabels([_("When"), _("By"), _("Action"), _("Changes")])
+        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.history.verticalHeader().hide()
+        self.history.setWordWrap(True)
+        self.history_tab_index = self.tabs.addTab(self.history, _("History"))
 
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -268,6 +289,35 @@ class PatientWindow(QMainWindow):
         self._show_vaccination()
         self.print_button.setEnabled(self.patient_id is not None)
         self._update_title()
+        self.refresh_permissions()
+
+    def refresh_permissions(self) -> None:
+        """The quality pilot reads files and changes nothing; she and the administrator see
+        each file's history."""
+        writable = session.may("patient.write")
+        self.save_button.setEnabled(writable)
+        self.save_button.setToolTip("Ctrl+S" if writable else _("Read only for your role."))
+        auditor = session.may("audit.read") and self.patient_id is not None
+        self.tabs.setTabVisible(self.history_tab_index, auditor)
+        if auditor:
+            self._refresh_history()
+        self.vaccination.refresh_permissions()
+
+    def _refresh_history(self) -> None:
+        entries = audit.history("patient", self.patient_id)
+        self.history.setRowCount(len(entries))
+        for row, entry in enumerate(entries):
+            changes = json.loads(entry.changes or "{}")
+            text = "\n".join(f"{field}: {old if old not in (None, '') else '—'} → "
+                              f"{new if new not in (None, '') else '—'}"
+                              for field, (old, new) in changes.items())
+            for column, value in enumerate((format_datetime(entry.at), entry.user_name,
+                                            _(AUDIT_ACTIONS.get(entry.action, entry.action)),
+                                            text or entry.details)):
+                self.history.setItem(row, column, QTableWidgetItem(value))
+        self.history.resizeColumnsToContents()
+        self.history.resizeRowsToContents()
+        self.history.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
 
     def _show_vaccination(self) -> None:
         """Children have a Vaccines tab; it follows the saved birth date."""
@@ -374,6 +424,9 @@ class PatientWindow(QMainWindow):
             return False
         except StaleRecordError as stale:
             QMessageBox.warning(self, _("File changed elsewhere"), str(stale))
+            return False
+        except session.PermissionDenied as refused:
+            self._say(str(refused), error=True)
             return False
         self.patient_id = patient.id
         self.load()

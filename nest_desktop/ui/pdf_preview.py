@@ -23,6 +23,17 @@ from nest_desktop.i18n import _
 PRINT_DPI = 300
 
 
+def open_pdf(pdf: bytes, parent=None) -> QPdfDocument:
+    """A PDF in memory as a QPdfDocument. The buffer it reads is its child, so that it is
+    deleted after the document and never while the document may still read it."""
+    document = QPdfDocument(parent)
+    buffer = QBuffer(document)
+    buffer.setData(QByteArray(pdf))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    document.load(buffer)
+    return document
+
+
 def print_pdf(document: QPdfDocument, printer: QPrinter) -> None:
     """Paints each page at the printer's resolution, fitted to its printable area."""
     painter = QPainter()
@@ -52,11 +63,7 @@ class PdfPreviewDialog(QDialog):
         self.pdf = pdf
         self.file_name = file_name
         self.setWindowTitle(file_name)
-        self._bytes = QByteArray(pdf)
-        self._buffer = QBuffer(self._bytes, self)
-        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-        self.document = QPdfDocument(self)
-        self.document.load(self._buffer)
+        self.document = open_pdf(pdf, self)
         self.view = QPdfView(self)
         self.view.setDocument(self.document)
         self.view.setPageMode(QPdfView.PageMode.MultiPage)

@@ -7,26 +7,24 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice
-from PySide6.QtPdf import QPdfDocument
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication
 
 from nest_desktop import i18n
 from nest_desktop.db.connection import close_database, open_database, sqlite_url
 from nest_desktop.paths import RESOURCES_DIR, TRANSLATIONS_DIR
+from nest_desktop.ui.pdf_preview import open_pdf
 
 
 def _pdf_pages(pdf: bytes) -> int:
-    data = QByteArray(pdf)
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-    document = QPdfDocument()
-    document.load(buffer)
-    return document.pageCount()
+    document = open_pdf(pdf)
+    pages = document.pageCount()
+    document.close()
+    return pages
 
 
 def run(app: QApplication, report: Callable[[str], None] = print) -> bool:
-    from nest_desktop.services import demo, desk, documents, vaccination
+    from nest_desktop.services import demo, desk, documents, session, vaccination
     from nest_desktop.services import patients as patient_service
     from nest_desktop.ui.desk_context import DeskContext
     from nest_desktop.ui.main_window import MainWindow
@@ -50,6 +48,8 @@ def run(app: QApplication, report: Callable[[str], None] = print) -> bool:
         open_database(sqlite_url(folder / "self-test.sqlite3"))
         demo.generate(60, seed=1)
         check("demo clinic", patient_service.count() >= 60)
+        session.login("clemence", demo.DEMO_PASSWORD)
+        check("login", session.may("patient.write"))
         user = desk.users()[0]
         window = MainWindow(DeskContext(user, desk.sites()[0]), "self-test")
         window.show()
@@ -68,10 +68,13 @@ def run(app: QApplication, report: Callable[[str], None] = print) -> bool:
         for open_window in list(window.patient_windows.values()):
             open_window.close()
         window.close()
+        window.deleteLater()
+        app.processEvents()
     except Exception as error:  # the self-test reports every failure, it never crashes
         check(f"unexpected error: {error!r}", False)
     finally:
         wait_for_background_work()
+        session.logout()
         close_database()
         shutil.rmtree(folder, ignore_errors=True)
     passed = all(ok for _name, ok in results)

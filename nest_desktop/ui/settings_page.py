@@ -1,8 +1,9 @@
 """Settings: language, sites and users, backups (daily copy, back up now, restore)."""
 
+import datetime as dt
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QStandardPaths, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -23,11 +24,20 @@ from PySide6.QtWidgets import (
 )
 
 from nest_desktop.domain import phones
+from nest_desktop.domain.permissions import ROLE_LABELS
 from nest_desktop.i18n import LANGUAGE_NAMES, _, current_language, format_datetime, format_number
-from nest_desktop.services import ValidationFailed, backup, desk, exports, settings
-from nest_desktop.ui.desk_dialogs import SiteUserForm
+from nest_desktop.services import (
+    ValidationFailed,
+    backup,
+    desk,
+    documents,
+    exports,
+    session,
+    settings,
+)
+from nest_desktop.ui.desk_dialogs import SiteUserForm, password_edit
 from nest_desktop.ui.tasks import run_in_background
-from nest_desktop.ui.widgets import ERROR_STYLE, dialog_buttons, site_box
+from nest_desktop.ui.widgets import ERROR_STYLE, FieldWithError, dialog_buttons, site_box
 
 
 class SiteDialog(QDialog):
@@ -76,6 +86,31 @@ class UserDialog(QDialog):
         self.accept()
 
 
+class TemporaryPasswordDialog(QDialog):
+    """An administrator gives a user a temporary password (forgotten, or locked out)."""
+
+    def __init__(self, user_id: int, parent=None):
+        super().__init__(parent)
+        self.user_id = user_id
+        self.setWindowTitle(_("Temporary password"))
+        self.password = password_edit()
+        self.confirmation = password_edit()
+        self.field = FieldWithError(self.password)
+        form = QFormLayout(self)
+        form.addRow(_("Temporary password"), self.field)
+        form.addRow(_("The password again"), self.confirmation)
+        form.addRow(dialog_buttons(self, self._save, save=True))
+        self.resize(460, 0)
+
+    def _save(self) -> None:
+        try:
+            session.reset_password(self.user_id, self.password.text(), self.confirmation.text())
+        except ValidationFailed as failed:
+            self.field.set_error(" ".join(failed.errors.values()))
+            return
+        self.accept()
+
+
 class SettingsPage(QScrollArea):
     languageChanged = Signal(str)
     restoreRequested = Signal(Path)  # the main window closes the files, then restores
@@ -85,13 +120,23 @@ class SettingsPage(QScrollArea):
         self.setWidgetResizable(True)
         content = QWidget()
         layout = QVBoxLayout(content)
+        self.admin_only: list[QWidget] = []  # enabled for the administrator only
         layout.addWidget(self._language_box())
         layout.addWidget(self._exports_box())
         layout.addWidget(self._sites_box())
         layout.addWidget(self._users_box())
         layout.addWidget(self._backup_box())
+        layout.addWidget(self._audit_box())
         layout.addStretch(1)
         self.setWidget(content)
+        self.refresh_permissions()
+
+    def refresh_permissions(self) -> None:
+        """What the person at the desk may change; the services refuse the rest anyway."""
+        admin = session.may("settings.write")
+        for widget in self.admin_only:
+            widget.setEnabled(admin)
+        self.audit_box.setVisible(session.may("audit.read"))
 
     # --- language ------------------------------------------------------------------
 
@@ -108,7 +153,7 @@ class SettingsPage(QScrollArea):
         return box
 
     def _exports_box(self) -> QGroupBox:
-        box = QGroupBox(_("Exports"))
+        box = QGroupBox(_("Exports and security"))
         self.csv_separator = QComboBox()
         self.csv_separator.addItem(_("; (Excel in French)"), ";")
         self.csv_separator.addItem(_(", (other spreadsheets)"), ",")
@@ -116,8 +161,18 @@ class SettingsPage(QScrollArea):
             exports.csv_separator()), 0))
         self.csv_separator.currentIndexChanged.connect(
             lambda: settings.put("export.csv_separator", self.csv_separator.currentData()))
+        self.lock_minutes = QSpinBox()
+        self.lock_minutes.setRange(0, 120)
+        self.lock_minutes.setSuffix(" " + _("minutes"))
+        self.lock_minutes.setSpecialValueText(_("never"))
+        self.lock_minutes.setValue(int(settings.get("security.lock_minutes")))
+        self.lock_minutes.valueChanged.connect(
+            lambda value: settings.put("security.lock_minutes", int(value)))
         form = QFormLayout(box)
         form.addRow(_("Separator of CSV files"), self.csv_separator)
+        form.addRow(_("Lock the screen after (takes effect at the next start)"),
+                    self.lock_minutes)
+        self.admin_only += [self.csv_separator, self.lock_minutes]
         return box
 
     # --- sites and users -----------------------------------------------------------
@@ -129,6 +184,7 @@ class SettingsPage(QScrollArea):
         add, edit = QPushButton(_("Add a site…")), QPushButton(_("Edit…"))
         add.clicked.connect(lambda: self._site_dialog(None))
         edit.clicked.connect(self._edit_site)
+        self.admin_only += [add, edit]
         self.sites_list.itemActivated.connect(self._edit_site)
         layout = QVBoxLayout(box)
         layout.addWidget(self.sites_list)
@@ -150,6 +206,8 @@ class SettingsPage(QScrollArea):
 
     def _edit_site(self) -> None:
         item = self.sites_list.currentItem()
+        if not session.may("sites.manage"):
+            return
         if item is not None:
             self._site_dialog(desk.get_site(item.data(Qt.ItemDataRole.UserRole)))
 
@@ -163,21 +221,65 @@ class SettingsPage(QScrollArea):
         self.users_list.setMaximumHeight(140)
         add = QPushButton(_("Add a user…"))
         add.clicked.connect(self._add_user)
+        toggle = QPushButton(_("Disable / enable"))
+        toggle.clicked.connect(self._toggle_user)
+        reset = QPushButton(_("Temporary password…"))
+        reset.clicked.connect(self._reset_password)
+        self.users_message = QLabel()
+        self.users_message.setWordWrap(True)
         layout = QVBoxLayout(box)
         layout.addWidget(self.users_list)
         row = QHBoxLayout()
-        row.addWidget(add)
+        for button in (add, toggle, reset):
+            row.addWidget(button)
         row.addStretch(1)
         layout.addLayout(row)
+        layout.addWidget(self.users_message)
+        self.admin_only += [add, toggle, reset]
         self._refresh_users()
         return box
 
     def _refresh_users(self) -> None:
         self.users_list.clear()
-        for user in desk.users():
+        for user in desk.all_users():
             site = f" — {user.site.name}" if user.site else ""
-            self.users_list.addItem(f"{user.full_name} ({user.phone_first_name}) — "
-                                    f"{_(desk.ROLE_LABELS[user.role])}{site}")
+            state = "" if user.active else " — " + _("disabled")
+            item = QListWidgetItem(f"{user.full_name} ({user.login}) — "
+                                   f"{_(ROLE_LABELS[user.role])}{site}{state}")
+            item.setData(Qt.ItemDataRole.UserRole, (user.id, user.active))
+            self.users_list.addItem(item)
+
+    def _selected_user(self) -> tuple[int, bool] | None:
+        item = self.users_list.currentItem()
+        if item is None:
+            self._say_users(_("Choose a user in the list."), error=True)
+            return None
+        return item.data(Qt.ItemDataRole.UserRole)
+
+    def _say_users(self, text: str, error: bool = False) -> None:
+        self.users_message.setStyleSheet(ERROR_STYLE if error else "")
+        self.users_message.setText(text)
+
+    def _toggle_user(self) -> None:
+        selected = self._selected_user()
+        if selected is None:
+            return
+        user_id, active = selected
+        try:
+            session.set_active(user_id, not active)
+        except (ValidationFailed, session.PermissionDenied) as error:
+            message = (" ".join(error.errors.values()) if isinstance(error, ValidationFailed)
+                       else str(error))
+            self._say_users(message, error=True)
+            return
+        self._refresh_users()
+        self._say_users(_("Account enabled.") if not active else _("Account disabled."))
+
+    def _reset_password(self) -> None:
+        selected = self._selected_user()
+        if selected is not None and TemporaryPasswordDialog(selected[0], self).exec():
+            self._say_users(_("Temporary password set: the user chooses her own at her next "
+                              "login."))
 
     def _add_user(self) -> None:
         if UserDialog(self).exec() == QDialog.DialogCode.Accepted:
@@ -207,11 +309,14 @@ class SettingsPage(QScrollArea):
         self.backups_list = QListWidget()
         self.backups_list.setMaximumHeight(150)
         self.back_up_button = QPushButton(_("Back up now"))
+        self.admin_only.append(choose)
+        self.admin_only.append(self.keep_days)
         self.back_up_button.clicked.connect(self.back_up_now)
         self.restore_button = QPushButton(_("Restore the selected copy…"))
         self.restore_button.clicked.connect(self._restore_selected)
         restore_file = QPushButton(_("Restore from a file…"))
         restore_file.clicked.connect(self._restore_file)
+        self.admin_only += [self.restore_button, restore_file]
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(choose)
@@ -231,6 +336,44 @@ class SettingsPage(QScrollArea):
         layout.addWidget(self.backup_status)
         self.refresh_backups()
         return box
+
+    # --- audit trail ------------------------------------------------------------------
+
+    def _audit_box(self) -> QGroupBox:
+        self.audit_box = QGroupBox(_("Audit trail"))
+        self.audit_days = QSpinBox()
+        self.audit_days.setRange(1, 3650)
+        self.audit_days.setValue(90)
+        self.audit_days.setSuffix(" " + _("days"))
+        export = QPushButton(_("Export the audit trail (CSV)…"))
+        export.clicked.connect(self._export_audit)
+        self.audit_message = QLabel()
+        row = QHBoxLayout()
+        row.addWidget(QLabel(_("Entries of the last")))
+        row.addWidget(self.audit_days)
+        row.addWidget(export)
+        row.addStretch(1)
+        layout = QVBoxLayout(self.audit_box)
+        layout.addLayout(row)
+        layout.addWidget(self.audit_message)
+        return self.audit_box
+
+    def _export_audit(self) -> None:
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        name = exports.safe_file_name(_("Audit trail {date}").format(
+            date=dt.date.today().isoformat())) + ".csv"
+        path, _filter = QFileDialog.getSaveFileName(self, _("Export the audit trail"),
+                                                    str(Path(folder) / name), _("CSV (*.csv)"))
+        if not path:
+            return
+        since = dt.datetime.now() - dt.timedelta(days=self.audit_days.value())
+        try:
+            count = documents.audit_csv(Path(path), since)
+        except (exports.ExportError, session.PermissionDenied) as error:
+            self.audit_message.setText(str(error))
+            return
+        self.audit_message.setText(_("{count} entries exported to {path}").format(
+            count=format_number(count), path=path))
 
     def refresh_backups(self) -> None:
         self.backups_list.clear()

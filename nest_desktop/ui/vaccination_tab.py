@@ -27,7 +27,7 @@ from nest_desktop.domain import patients as patient_rules
 from nest_desktop.domain import phones
 from nest_desktop.domain import vaccination as rules
 from nest_desktop.i18n import N_, _, current_language, format_date, format_schedule_age
-from nest_desktop.services import ValidationFailed, documents
+from nest_desktop.services import ValidationFailed, documents, session
 from nest_desktop.services import vaccination as service
 from nest_desktop.ui.desk_context import DeskContext
 from nest_desktop.ui.widgets import (
@@ -103,6 +103,7 @@ class VaccinationTab(QWidget):
         record.clicked.connect(self.record_dose)
         remove = QPushButton(_("Remove the recorded dose"))
         remove.clicked.connect(self.remove_dose)
+        self.writers = [record, remove, self.schedule]
         self.page_size = QComboBox()
         self.page_size.addItems(["A4", "A5"])
         print_button = QPushButton(_("Print the calendar…"))
@@ -125,6 +126,11 @@ class VaccinationTab(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
+
+    def refresh_permissions(self) -> None:
+        writable = session.may("vaccination.write")
+        for widget in self.writers + list(self.optional_checks.values()):
+            widget.setEnabled(writable)
 
     def load(self, patient_id: int) -> None:
         self.patient_id = patient_id

@@ -1,0 +1,55 @@
+"""Who may do what (ISO 9001: every action by an identified person with the right role).
+
+The services check these before any change; the windows only hide what would be refused.
+"""
+
+from nest_desktop.domain.messages import N_
+
+SECRETARY = "secretary"
+CUSTOMER_RELATIONS = "customer_relations"
+PROSPECT_MANAGER = "prospect_manager"
+QUALITY_PILOT = "quality_pilot"
+ADMINISTRATOR = "administrator"
+ROLES = (SECRETARY, CUSTOMER_RELATIONS, PROSPECT_MANAGER, QUALITY_PILOT, ADMINISTRATOR)
+ROLE_LABELS = {
+    SECRETARY: N_("Medical secretary"),
+    CUSTOMER_RELATIONS: N_("Customer-relations secretary"),
+    PROSPECT_MANAGER: N_("Prospect manager"),
+    QUALITY_PILOT: N_("Quality pilot"),
+    ADMINISTRATOR: N_("Administrator"),
+}
+
+_DESK = frozenset({SECRETARY, CUSTOMER_RELATIONS, PROSPECT_MANAGER, ADMINISTRATOR})
+_EVERYONE = frozenset(ROLES)
+
+# action -> roles allowed to do it
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "patient.read": _EVERYONE,
+    "patient.write": _DESK,  # the quality pilot reads everything and changes no patient data
+    "vaccination.write": _DESK,
+    "document.print": _EVERYONE,
+    "backup.create": _EVERYONE,
+    "patients.export": frozenset({CUSTOMER_RELATIONS, QUALITY_PILOT, ADMINISTRATOR}),
+    "audit.read": frozenset({QUALITY_PILOT, ADMINISTRATOR}),
+    "settings.write": frozenset({ADMINISTRATOR}),
+    "sites.manage": frozenset({ADMINISTRATOR}),
+    "accounts.manage": frozenset({ADMINISTRATOR}),
+    "backup.restore": frozenset({ADMINISTRATOR}),
+    "prospects.import": frozenset({PROSPECT_MANAGER}),
+}
+
+
+def allowed(role: str, action: str) -> bool:
+    return role in PERMISSIONS[action]
+
+
+def roles_for(action: str) -> list[str]:
+    """The roles that may do `action`, in the order of ROLES."""
+    return [role for role in ROLES if role in PERMISSIONS[action]]
+
+
+# Accounts
+PASSWORD_MIN_LENGTH = 8
+MAX_FAILED_LOGINS = 5
+LOCKOUT_MINUTES = 15
+IDLE_LOCK_MINUTES = 5
