@@ -8,6 +8,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from peewee import DatabaseError
 from PySide6.QtCore import QLibraryInfo, QLocale, QSettings, QStandardPaths, QTimer, QTranslator
@@ -38,6 +39,17 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
                              "resources, opens a patient file and prints, then quit")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     return parser.parse_args(argv)
+
+
+def without_password(url: str) -> str:
+    """A database URL fit for a log or a screen: its password replaced by stars."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 def default_database_url() -> str:
@@ -202,13 +214,13 @@ def main(argv: list[str] | None = None) -> int:
 
             demo.generate(DEMO_PATIENTS)
     except (SchemaError, OSError, DatabaseError) as error:
-        log.exception("cannot open the database %s", url)
+        log.exception("cannot open the database %s", without_password(url))
         QMessageBox.critical(None, APP_NAME, _("The database cannot be opened:\n{error}").format(
             error=error))
         return 1
     path = sqlite_path(db)
     label = (_("demo (throw-away)") if args.demo else str(path) if path
-             else url.split("@")[-1])
+             else without_password(url))
     # The demo and benchmarks start straight away; a clinic's desk says who is there.
     application = Application(app, label, ask_who_is_at_desk=not (args.demo or
                                                                   args.quit_after_start))

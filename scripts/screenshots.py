@@ -46,6 +46,9 @@ def main() -> None:
     settle()
     first_run.grab().save(str(folder / "first-run.png"))
     demo.generate(600)
+    from nest_desktop.services import session
+
+    session.login("clemence", demo.DEMO_PASSWORD)
     user = desk.users()[0]
     window = MainWindow(DeskContext(user, desk.sites()[0]), "demo")
     window.resize(1200, 760)

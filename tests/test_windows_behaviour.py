@@ -83,3 +83,11 @@ def test_self_test_passes_from_the_source_tree(qtbot):
     lines = []
     assert self_test.run(app, lines.append), lines
     assert lines[-1] == "self-test passed"
+
+
+def test_database_passwords_never_reach_logs_or_screens():
+    from nest_desktop.app import without_password
+
+    assert without_password("postgresql://nest:S3cret@10.0.0.5:5432/nest") == (
+        "postgresql://nest:***@10.0.0.5:5432/nest")
+    assert without_password("sqlite:///C:/NEST/nest.sqlite3") == "sqlite:///C:/NEST/nest.sqlite3"
