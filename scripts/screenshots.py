@@ -41,6 +41,8 @@ def main() -> None:
             wait_for_background_work()
             app.processEvents()
 
+    from nest_desktop.ui.desk_dialogs import LoginDialog, PasswordDialog
+
     first_run = FirstRunDialog()
     first_run.show()
     settle()
@@ -82,6 +84,26 @@ def main() -> None:
     window.sections.setCurrentRow(2)
     settle()
     window.grab().save(str(folder / "settings.png"))
+    history_window = window.patient_windows[patient_id]
+    history_window.email.setText("alioune.ba@example.sn")
+    history_window.phone_edits[1].setText("+221 76 555 44 33")
+    history_window.save()
+    from nest_desktop.services import documents
+
+    documents.patient_sheet_pdf(patient_id)
+    history_window.tabs.setCurrentIndex(history_window.history_tab_index)
+    settle()
+    history_window.grab().save(str(folder / "history.png"))
+    login = LoginDialog(user.id, None, locked=True)
+    login.show()
+    login.password.setText("wrong")
+    login._log_in()
+    settle()
+    login.grab().save(str(folder / "lock-screen.png"))
+    password = PasswordDialog(required=True)
+    password.show()
+    settle()
+    password.grab().save(str(folder / "password.png"))
     os._exit(0)  # the windows ask about unsaved changes on close: not wanted here
 
 

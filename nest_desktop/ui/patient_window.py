@@ -56,6 +56,34 @@ from nest_desktop.ui.widgets import (
 )
 
 PHONE_FIELDS = ("phone_0", "phone_1", "phone_2")
+# The file's fields as its history names them.
+FIELD_LABELS = {
+    "last_name": N_("Last name"), "first_names": N_("First names"), "sex": N_("Sex"),
+    "birth_date": N_("Birth date"), "phones": N_("Phones"), "email": N_("Email"),
+    "address": N_("Address"), "site": N_("Site"), "provenance": N_("Provenance"),
+    "provenance_detail": N_("Provenance details"), "visit_reason": N_("Reason for the visit"),
+    "pathway": N_("Standard pathway"), "first_visit_date": N_("First visit"),
+    "intake_date": N_("Intake interview"), "intake_by": N_("Secretary"),
+    "sms_consent": N_("Agrees to receive SMS (appointment and vaccine reminders)"),
+    "newsletter_consent": N_("Agrees to receive newsletters"),
+    "preferred_channel": N_("Preferred channel"), "notes": N_("Notes"),
+    **rules.INTAKE_ITEMS,
+}
+
+
+def history_value(value) -> str:
+    """A value of the audit trail as a person reads it."""
+    if value in (None, "", []):
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(history_value(v) for v in value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, str) and value.startswith("+") and value[1:].isdigit():
+        return phones.display(value)
+    return str(value)
+
+
 AUDIT_ACTIONS = {
     "create": N_("Created"),
     "update": N_("Changed"),
@@ -97,6 +125,8 @@ class PatientWindow(QMainWindow):
         self.history.verticalHeader().hide()
         self.history.setWordWrap(True)
         self.history_tab_index = self.tabs.addTab(self.history, _("History"))
+        self.tabs.currentChanged.connect(
+            lambda index: self._refresh_history() if index == self.history_tab_index else None)
 
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -308,9 +338,11 @@ class PatientWindow(QMainWindow):
         self.history.setRowCount(len(entries))
         for row, entry in enumerate(entries):
             changes = json.loads(entry.changes or "{}")
-            text = "\n".join(f"{field}: {old if old not in (None, '') else '—'} → "
-                              f"{new if new not in (None, '') else '—'}"
-                              for field, (old, new) in changes.items())
+            text = "\n".join(
+                _("{field}: {old} → {new}").format(
+                    field=_(FIELD_LABELS[field]) if field in FIELD_LABELS else field,
+                    old=history_value(old), new=history_value(new))
+                for field, (old, new) in changes.items())
             for column, value in enumerate((format_datetime(entry.at), entry.user_name,
                                             _(AUDIT_ACTIONS.get(entry.action, entry.action)),
                                             text or entry.details)):
