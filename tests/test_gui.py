@@ -426,3 +426,16 @@ def test_an_a5_calendar_is_proposed_on_a5_paper(qtbot, child, tmp_path):
     printer.setOutputFileName(str(tmp_path / "a5.pdf"))
     print_pdf(dialog.document, printer)
     assert pdf_document((tmp_path / "a5.pdf").read_bytes()).pageCount() == 1
+
+
+def test_the_history_tab_shows_who_changed_what(qtbot, desk, family):
+    mother, _child = family
+    window = make_main_window(qtbot, desk)
+    file_window = window.open_patient(mother.id)
+    assert file_window.tabs.isTabVisible(file_window.history_tab_index)
+    file_window.email.setText("awa.diop@example.sn")
+    assert file_window.save()
+    file_window.tabs.setCurrentIndex(file_window.history_tab_index)
+    assert file_window.history.item(0, 1).text() == "Clémence Diatta"
+    assert file_window.history.item(0, 2).text() == "Modification"
+    assert file_window.history.item(0, 3).text() == "E-mail\u00a0: — → awa.diop@example.sn"
