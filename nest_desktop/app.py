@@ -241,6 +241,12 @@ def main(argv: list[str] | None = None) -> int:
         from nest_desktop.ui.tasks import wait_for_background_work
 
         wait_for_background_work()
+        # Deliver the last answers of background work, then delete the windows while Qt is
+        # still there, rather than leave them to Python's exit.
+        app.processEvents()
+        if application.window is not None:
+            application.window.deleteLater()
+            app.processEvents()
         close_database()
         if demo_folder is not None:
             shutil.rmtree(demo_folder, ignore_errors=True)

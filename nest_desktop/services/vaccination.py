@@ -187,51 +187,55 @@ def due_list(within_days: int = 7, site_id: int | None = None,
              today: dt.date | None = None) -> list[DueRow]:
     """Doses overdue or due within `within_days`, for the calls and SMS of the day.
 
-    A few queries by chunk of children (children, plans, doses, parents, phones), whatever
-    their number; the calendars themselves are pure computation.
+    The children are read by chunks (children, plans, doses, parents, phones: a few queries a
+    chunk) and only the rows to show are kept, so that memory stays flat however many
+    children the clinic follows; the calendars themselves are pure computation.
     """
     today = today or dt.date.today()
     horizon = today + dt.timedelta(days=within_days)
     youngest_birth = dt.date(today.year - CHILD_MAX_AGE, today.month, 1)
-    query = (Patient.select(Patient.id, Patient.first_names, Patient.last_name,
-                            Patient.birth_date, Patient.sex, Site.name)
-             .join(Site, JOIN.LEFT_OUTER, on=Patient.site == Site.id)
-             .where(Patient.birth_date >= youngest_birth))
+    query = Patient.select(Patient.id).where(Patient.birth_date >= youngest_birth)
     if site_id is not None:
         query = query.where(Patient.site == site_id)
-    children = list(query.tuples())
-    ids = [row[0] for row in children]
-    plans = {}
+    ids = [row[0] for row in query.tuples()]
+    rows = []
+    for start in range(0, len(ids), CHUNK):
+        rows.extend(_due_rows(ids[start:start + CHUNK], today, horizon))
+    rows.sort(key=lambda r: (not r.overdue, r.first_due, r.child_name))
+    return rows
+
+
+CHUNK = 2000
+
+
+def _due_rows(ids: list[int], today: dt.date, horizon: dt.date) -> list[DueRow]:
+    children = list(Patient.select(Patient.id, Patient.first_names, Patient.last_name,
+                                   Patient.birth_date, Patient.sex, Site.name)
+                    .join(Site, JOIN.LEFT_OUTER, on=Patient.site == Site.id)
+                    .where(Patient.id.in_(ids)).tuples())
+    plans = {patient_id: (schedule, tuple(json.loads(optional)))
+             for patient_id, schedule, optional in
+             VaccinationPlan.select(VaccinationPlan.patient, VaccinationPlan.schedule,
+                                    VaccinationPlan.optional_vaccines)
+             .where(VaccinationPlan.patient.in_(ids)).tuples()}
     given: dict[int, dict] = {}
-    phones = {}
+    for patient_id, vaccine, dose, given_on in (
+            VaccineDose.select(VaccineDose.patient, VaccineDose.vaccine, VaccineDose.dose,
+                               VaccineDose.given_on)
+            .where(VaccineDose.patient.in_(ids)).tuples()):
+        given.setdefault(patient_id, {})[(vaccine, dose)] = given_on
     parent_of: dict[int, int] = {}
-    for chunk_start in range(0, len(ids), 5000):
-        chunk = ids[chunk_start:chunk_start + 5000]
-        for patient_id, schedule, optional in (
-                VaccinationPlan.select(VaccinationPlan.patient, VaccinationPlan.schedule,
-                                       VaccinationPlan.optional_vaccines)
-                .where(VaccinationPlan.patient.in_(chunk)).tuples()):
-            plans[patient_id] = (schedule, tuple(json.loads(optional)))
-        for patient_id, vaccine, dose, given_on in (
-                VaccineDose.select(VaccineDose.patient, VaccineDose.vaccine, VaccineDose.dose,
-                                   VaccineDose.given_on)
-                .where(VaccineDose.patient.in_(chunk)).tuples()):
-            given.setdefault(patient_id, {})[(vaccine, dose)] = given_on
-        for child_id, parent_id in (FamilyLink.select(FamilyLink.child, FamilyLink.parent)
-                                    .where(FamilyLink.child.in_(chunk))
-                                    .order_by(FamilyLink.id).tuples()):
-            parent_of.setdefault(child_id, parent_id)
+    for child_id, parent_id in (FamilyLink.select(FamilyLink.child, FamilyLink.parent)
+                                .where(FamilyLink.child.in_(ids))
+                                .order_by(FamilyLink.id).tuples()):
+        parent_of.setdefault(child_id, parent_id)
     # Whom to call or text: the child's own number, else her (first linked) parent's.
     contact_ids = list(set(ids) | set(parent_of.values()))
-    consent = {}
-    for chunk_start in range(0, len(contact_ids), 5000):
-        chunk = contact_ids[chunk_start:chunk_start + 5000]
-        for patient_id, e164 in (PatientPhone.select(PatientPhone.patient, PatientPhone.e164)
-                                 .where(PatientPhone.patient.in_(chunk)
-                                        & (PatientPhone.position == 0)).tuples()):
-            phones[patient_id] = e164
-        consent.update(Patient.select(Patient.id, Patient.sms_consent)
-                       .where(Patient.id.in_(chunk)).tuples())
+    phones = dict(PatientPhone.select(PatientPhone.patient, PatientPhone.e164)
+                  .where(PatientPhone.patient.in_(contact_ids)
+                         & (PatientPhone.position == 0)).tuples())
+    consent = dict(Patient.select(Patient.id, Patient.sms_consent)
+                   .where(Patient.id.in_(contact_ids)).tuples())
     rows = []
     for patient_id, first_names, last_name, birth, sex, site_name in children:
         schedule, optional = plans.get(patient_id, (rules.DEFAULT_SCHEDULE, ()))
@@ -245,5 +249,4 @@ def due_list(within_days: int = 7, site_id: int | None = None,
             rows.append(DueRow(patient_id, f"{first_names} {last_name}", birth,
                                site_name or "", doses, phones.get(contact, ""),
                                bool(consent.get(contact, False))))
-    rows.sort(key=lambda r: (not r.overdue, r.first_due, r.child_name))
     return rows

@@ -123,9 +123,18 @@ class VaccinesPage(QWidget):
         layout.addWidget(self.count_label)
         self.days.valueChanged.connect(self.refresh)
         self.site_filter.currentIndexChanged.connect(self.refresh)
-        self.refresh()
+        self._stale = True  # computed when first shown: no work for a page nobody opened
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
 
     def refresh(self) -> None:
+        if not self.isVisible():
+            self._stale = True
+            return
+        self._stale = False
         self._generation += 1
         generation = self._generation
         days, site_id = self.days.value(), self.site_filter.currentData()
