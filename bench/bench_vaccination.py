@@ -50,7 +50,7 @@ def main() -> None:
     from nest_desktop.db.connection import open_database, sqlite_url
     from nest_desktop.db.models import Patient
     from nest_desktop.domain import vaccination
-    from nest_desktop.services import demo, documents
+    from nest_desktop.services import demo, documents, session
     from nest_desktop.services import vaccination as service
 
     # Calendars: children of every age with the doses a real clinic records.
@@ -72,6 +72,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="nest-bench-"))
     open_database(sqlite_url(folder / "bench.sqlite3"))
     demo.generate(args.clinic, seed=5)
+    session.login("clemence", demo.DEMO_PASSWORD)
     child = (Patient.select().where(Patient.pathway == "paediatrics")
              .order_by(Patient.birth_date.desc()).first())
     pdf_ms = median_ms(lambda: documents.vaccination_calendar_pdf(child.id), 20)

@@ -1,0 +1,31 @@
+"""The benchmark scripts still run (on tiny data: their figures are checked in bench/ runs)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_bench(script: str, *args: str, tmp_path: Path) -> str:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "cfg"),
+               XDG_DATA_HOME=str(tmp_path / "data"))
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_foundation_benchmark_runs(tmp_path):
+    output = run_bench("bench_foundation.py", "--patients", "300", "--keep",
+                       str(tmp_path / "bench.sqlite3"), tmp_path=tmp_path)
+    for measure in ("search, keystroke to results", "cold start to main window",
+                    "patient list open, resident memory"):
+        assert measure in output
+
+
+def test_vaccination_benchmark_runs(tmp_path):
+    output = run_bench("bench_vaccination.py", "--children", "300", "--clinic", "300",
+                       tmp_path=tmp_path)
+    assert "calendar PDF" in output and "calendars for 300 children" in output
