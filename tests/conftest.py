@@ -24,13 +24,50 @@ def french():
 PASSWORD = "Dakar-2026!"
 
 
+# NEST_TEST_DATABASE_URL=postgresql://… runs the suite on that server (an empty database
+# whose tables each test drops and makes anew); SQLite files in a temporary folder otherwise.
+SERVER_URL = os.environ.get("NEST_TEST_DATABASE_URL", "")
+ON_SERVER = SERVER_URL.startswith("postgres")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: about the embedded SQLite file itself")
+
+
+def pytest_collection_modifyitems(config, items):
+    if ON_SERVER:
+        skip = pytest.mark.skip(reason="about the embedded SQLite file")
+        for item in items:
+            if "sqlite_only" in item.keywords:
+                item.add_marker(skip)
+
+
+def fresh_server_database() -> None:
+    import psycopg2
+
+    connection = psycopg2.connect(SERVER_URL)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    connection.close()
+
+
+def database_url_for_test(tmp_path) -> str:
+    if ON_SERVER:
+        fresh_server_database()
+        return SERVER_URL
+    return sqlite_url(tmp_path / "nest.sqlite3")
+
+
 @pytest.fixture
 def empty_db(tmp_path):
     """A new database, before its first run: no site, no user, nobody logged in."""
     from nest_desktop.services import session
+    from nest_desktop.ui.tasks import wait_for_background_work
 
-    database = open_database(sqlite_url(tmp_path / "nest.sqlite3"))
+    database = open_database(database_url_for_test(tmp_path))
     yield database
+    wait_for_background_work()
     session._reset_for_tests()
     close_database()
 

@@ -15,6 +15,7 @@ def db(empty_db):
     return empty_db
 
 
+@pytest.mark.sqlite_only
 def test_new_database_is_created_at_the_latest_version_with_sqlite_pragmas(db):
     assert migrations.current_version(db) == migrations.SCHEMA_VERSION
     assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -91,11 +92,11 @@ def make_version_1(db):
                 "locked_until")])
     SchemaVersion.update(version=1).execute()
     db.execute_sql("INSERT INTO site (name, phone, address, active) "
-                   "VALUES ('Clinique Nest Mermoz', '', '', 1)")
+                   "VALUES ('Clinique Nest Mermoz', '', '', TRUE)")
     for name, first_name in (("Clémence Diatta", "Clémence"), ("Clémence Sow", "Clémence")):
-        db.execute_sql("INSERT INTO user (full_name, phone_first_name, role, active, "
-                       "created_at) VALUES (?, ?, 'secretary', 1, '2026-01-01 08:00:00')",
-                       (name, first_name))
+        db.execute_sql('INSERT INTO "user" (full_name, phone_first_name, role, active, '
+                       f"created_at) VALUES ({db.param}, {db.param}, 'secretary', TRUE, "
+                       "'2026-01-01 08:00:00')", (name, first_name))
 
 
 def test_a_version_1_database_is_upgraded_to_the_latest_and_keeps_its_rows(db):

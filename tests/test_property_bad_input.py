@@ -120,3 +120,13 @@ def test_dates_and_phones_parse_or_explain(value):
             parse(value)
         except ValueError as error:
             assert str(error)
+
+
+def test_control_characters_are_refused_with_a_message(db):
+    form = patient_service.PatientForm(last_name="Diop\x00", first_names="Awa")
+    try:
+        patient_service.create_patient(form)
+    except ValidationFailed as failed:
+        assert "caractère de contrôle" in failed.errors["last_name"]
+    else:
+        raise AssertionError("a NUL character was stored")

@@ -7,6 +7,7 @@ from nest_desktop.services import backup, demo, settings
 from nest_desktop.services import patients as patient_service
 
 
+@pytest.mark.sqlite_only
 def test_back_up_now_prune_and_daily_copy(db, tmp_path):
     settings.put("backup.folder", str(tmp_path / "usb"))
     settings.put("backup.keep_days", 7)
@@ -23,6 +24,7 @@ def test_back_up_now_prune_and_daily_copy(db, tmp_path):
     assert backup.back_up_if_due(dt.date.today()) is not None
 
 
+@pytest.mark.sqlite_only
 def test_restore_brings_back_the_copy_after_saving_the_current_data(db, tmp_path):
     settings.put("backup.folder", str(tmp_path / "copies"))
     Site.create(name="Clinique Nest Ouakam")
@@ -35,6 +37,7 @@ def test_restore_brings_back_the_copy_after_saving_the_current_data(db, tmp_path
     assert safety.path.exists() and safety.path != copy.path
 
 
+@pytest.mark.sqlite_only
 def test_restore_refuses_a_file_that_is_not_a_copy(db, tmp_path):
     bogus = tmp_path / "nest-2026-11-22_080000.sqlite3"
     bogus.write_bytes(b"not a database")

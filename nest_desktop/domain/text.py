@@ -42,3 +42,9 @@ def similar_names(first: str, second: str, threshold: float = 0.8) -> bool:
         None, " ".join(sorted(first_words)), " ".join(sorted(second_words))
     ).ratio()
     return ratio >= threshold
+
+
+def has_control_characters(text: str) -> bool:
+    """Invisible control characters (NUL and the like, pasted from elsewhere) that a database
+    may refuse; tabs and line breaks are allowed."""
+    return any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text or "")

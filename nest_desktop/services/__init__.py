@@ -1,5 +1,8 @@
 """Use cases: each runs its database work in one transaction and calls the domain's rules."""
 
+from nest_desktop.domain.messages import _
+from nest_desktop.domain.text import has_control_characters
+
 
 class ValidationFailed(ValueError):
     """Bad input: `errors` maps each field to the message to show next to it."""
@@ -11,3 +14,11 @@ class ValidationFailed(ValueError):
 
 class StaleRecordError(RuntimeError):
     """The record was changed by someone else since it was read."""
+
+
+def check_characters(errors: dict[str, str], **texts: str) -> None:
+    """Adds a message for each text holding an invisible control character."""
+    for field, text in texts.items():
+        if field not in errors and isinstance(text, str) and has_control_characters(text):
+            errors[field] = _("This text holds an invisible control character: "
+                              "type it again rather than paste it.")

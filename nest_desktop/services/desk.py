@@ -8,7 +8,7 @@ from nest_desktop.domain import phones
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.patients import validate_name
 from nest_desktop.domain.permissions import ROLES
-from nest_desktop.services import ValidationFailed, audit, session
+from nest_desktop.services import ValidationFailed, audit, check_characters, session
 from nest_desktop.services.session import PermissionDenied
 
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,49}$")
@@ -43,6 +43,7 @@ def _clean_site(form: SiteForm, site_id: int | None = None) -> dict:
         errors["site_name"] = _("Give the site's name, as said on the phone.")
     elif Site.select().where((Site.name == name) & (Site.id != (site_id or 0))).exists():
         errors["site_name"] = _("A site already has this name.")
+    check_characters(errors, site_name=form.name + form.address)
     phone = ""
     if form.phone.strip():
         try:
@@ -70,6 +71,7 @@ def _clean_user(form: UserForm) -> dict:
     problem = session.password_problem(form.password, form.confirmation)
     if problem:
         errors["password"] = problem
+    check_characters(errors, full_name=form.full_name, phone_first_name=form.phone_first_name)
     if len(form.phone_first_name.strip()) > 50:
         errors["phone_first_name"] = _("A first name has at most 50 characters.")
     if errors:

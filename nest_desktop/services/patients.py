@@ -22,7 +22,13 @@ from nest_desktop.domain import phones
 from nest_desktop.domain.dates import entry_text, parse_date
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import clean_name, fold, words
-from nest_desktop.services import StaleRecordError, ValidationFailed, audit, session
+from nest_desktop.services import (
+    StaleRecordError,
+    ValidationFailed,
+    audit,
+    check_characters,
+    session,
+)
 
 # A phone shared by more records than this is junk (the clinic's own number typed by
 # mistake) and says nothing about who a person is.
@@ -117,6 +123,10 @@ def clean(form: PatientForm, today: dt.date | None = None) -> tuple[dict, list[s
         errors["pathway"] = _("Choose a pathway from the list.")
     if form.preferred_channel not in rules.CONTACT_CHANNELS:
         errors["preferred_channel"] = _("Choose a channel from the list.")
+    check_characters(errors, last_name=form.last_name, first_names=form.first_names,
+                     email=form.email, address=form.address,
+                     provenance=form.provenance_detail, visit_reason=form.visit_reason,
+                     notes=form.notes)
     if errors:
         raise ValidationFailed(errors)
     last_name, first_names = clean_name(form.last_name), clean_name(form.first_names)
@@ -377,6 +387,7 @@ def add_interaction(patient_id: int, user_id: int | None, channel: str, directio
         errors["direction"] = _("Choose a direction from the list.")
     if len(subject.strip()) > 200 or len(outcome.strip()) > 200:
         errors["subject"] = _("The subject and the outcome have at most 200 characters.")
+    check_characters(errors, subject=subject + outcome + notes)
     if occurred_at and occurred_at > now() + dt.timedelta(minutes=5):
         errors["occurred_at"] = _("A contact cannot be in the future.")
     if errors:

@@ -20,7 +20,7 @@ from nest_desktop.db.models import (
 from nest_desktop.domain import vaccination as rules
 from nest_desktop.domain.dates import age_in_years, parse_date
 from nest_desktop.domain.messages import N_, _
-from nest_desktop.services import ValidationFailed, audit, session
+from nest_desktop.services import ValidationFailed, audit, check_characters, session
 
 CHILD_MAX_AGE = 16  # HPV ends at 15: past this age a patient is no longer followed here
 PLACES = {"nest": N_("At NEST"), "elsewhere": N_("Elsewhere")}
@@ -137,6 +137,7 @@ def record_dose(patient_id: int, vaccine: str, dose: int, given_on: str, product
             errors["given_on"] = _("A dose cannot be given before the birth date.")
     if place not in PLACES:
         errors["place"] = _("Choose where the dose was given.")
+    check_characters(errors, lot=lot + product)
     if len(lot.strip()) > 50 or len(product.strip()) > 100:
         errors["lot"] = _("The product has at most 100 characters and the lot 50.")
     if errors:
