@@ -11,7 +11,8 @@ packages=(libglib2.0-0 libgl1 libegl1 libxkbcommon0 libx11-6 libfontconfig1 libf
   libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libx11-xcb1 libgssapi-krb5-2
   libcups2 fonts-dejavu-core)
 if [ "${1:-}" = "test" ]; then
-  packages+=(xvfb xauth poppler-utils binutils)  # binutils: PyInstaller reads libraries with objdump
+  # binutils: PyInstaller reads libraries with objdump; postgresql: the suite runs on it too
+  packages+=(xvfb xauth poppler-utils binutils postgresql)
 fi
 # Debian's own Python needs python3-venv to make a virtual environment.
 python3 -c "import ensurepip" 2>/dev/null || packages+=(python3-venv python3-pip)

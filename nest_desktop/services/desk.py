@@ -11,7 +11,7 @@ from nest_desktop.domain.permissions import ROLES
 from nest_desktop.services import ValidationFailed, audit, check_characters, session
 from nest_desktop.services.session import PermissionDenied
 
-_LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,49}$")
+_LOGIN = re.compile(r"\A[a-z0-9][a-z0-9._-]{1,49}\Z")
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,12 @@ def needs_first_run() -> bool:
 def _clean_site(form: SiteForm, site_id: int | None = None) -> dict:
     errors = {}
     name = " ".join(form.name.split())
+    check_characters(errors, site_name=form.name + form.address)
     if not name:
         errors["site_name"] = _("Give the site's name, as said on the phone.")
-    elif Site.select().where((Site.name == name) & (Site.id != (site_id or 0))).exists():
+    elif "site_name" not in errors and Site.select().where(
+            (Site.name == name) & (Site.id != (site_id or 0))).exists():
         errors["site_name"] = _("A site already has this name.")
-    check_characters(errors, site_name=form.name + form.address)
     phone = ""
     if form.phone.strip():
         try:
