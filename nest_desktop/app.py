@@ -206,7 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         demo_folder = Path(tempfile.mkdtemp(prefix="nest-demo-"))
         url = sqlite_url(demo_folder / "demo.sqlite3")
     else:
-        url = args.database or os.environ.get("NEST_DATABASE_URL") or default_database_url()
+        from nest_desktop.ui import workstation
+
+        url = (args.database or os.environ.get("NEST_DATABASE_URL")
+               or workstation.database_url() or default_database_url())
     try:
         db = open_database(url)
         if args.demo:

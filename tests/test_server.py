@@ -73,3 +73,38 @@ def test_two_workstations_saving_the_same_file(family):
     with pytest.raises(StaleRecordError):
         patient_service.update_patient(mother.id, read_version, form)
     assert patient_service.get_patient(mother.id).first_names == "Awa Binetou"
+
+
+def test_settings_test_and_save_the_shared_server(qtbot, db):
+    from nest_desktop.ui import workstation
+    from nest_desktop.ui.settings_page import SettingsPage
+    from tests.conftest import ON_SERVER, SERVER_URL
+
+    page = SettingsPage()
+    qtbot.addWidget(page)
+    page.use_server.setChecked(True)
+    page.server_host.setText("serveur nest")
+    page.save_server()
+    assert "192.168.1.10" in page.server_fields["host"].error.text()
+    assert workstation.server_address() is None
+    page.server_host.setText("127.0.0.1")
+    page.server_port.setValue(1)
+    page.save_server()
+    assert page.server_message.text().startswith("Le serveur est injoignable")
+    assert workstation.server_address() is None
+    if ON_SERVER:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(SERVER_URL)
+        page.server_port.setValue(parts.port)
+        page.server_name.setText(parts.path.lstrip("/"))
+        page.server_user.setText(parts.username)
+        page.server_password.setText("secret-1")
+        page.save_server()
+        assert page.server_message.text().startswith("Enregistré")
+        assert workstation.database_url() == (
+            f"postgresql://{parts.username}:secret-1@127.0.0.1:{parts.port}"
+            f"/{parts.path.lstrip('/')}")
+    page.use_server.setChecked(False)
+    page.save_server()
+    assert workstation.database_url() is None

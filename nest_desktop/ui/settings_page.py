@@ -5,6 +5,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nest_desktop.db.server import ConnectionProblem, ServerAddress, check_address, test_connection
 from nest_desktop.domain import phones
 from nest_desktop.domain.permissions import ROLE_LABELS
 from nest_desktop.i18n import LANGUAGE_NAMES, _, current_language, format_datetime, format_number
@@ -35,6 +37,7 @@ from nest_desktop.services import (
     session,
     settings,
 )
+from nest_desktop.ui import workstation
 from nest_desktop.ui.desk_dialogs import SiteUserForm, password_edit
 from nest_desktop.ui.tasks import run_in_background
 from nest_desktop.ui.widgets import ERROR_STYLE, FieldWithError, dialog_buttons, site_box
@@ -125,6 +128,7 @@ class SettingsPage(QScrollArea):
         layout.addWidget(self._exports_box())
         layout.addWidget(self._sites_box())
         layout.addWidget(self._users_box())
+        layout.addWidget(self._database_box())
         layout.addWidget(self._backup_box())
         layout.addWidget(self._audit_box())
         layout.addStretch(1)
@@ -336,6 +340,87 @@ class SettingsPage(QScrollArea):
         layout.addWidget(self.backup_status)
         self.refresh_backups()
         return box
+
+    # --- database ---------------------------------------------------------------------
+
+    def _database_box(self) -> QGroupBox:
+        """Where this workstation's data is: its own file, or the clinic's shared server."""
+        box = QGroupBox(_("Database of this workstation"))
+        address = workstation.server_address()
+        self.use_server = QCheckBox(_("Use the clinic's shared PostgreSQL server"))
+        self.use_server.setChecked(address is not None)
+        self.server_host = QLineEdit(address.host if address else "")
+        self.server_host.setPlaceholderText("192.168.1.10")
+        self.server_port = QSpinBox()
+        self.server_port.setRange(1, 65535)
+        self.server_port.setValue(address.port if address else 5432)
+        self.server_name = QLineEdit(address.name if address else "nest")
+        self.server_user = QLineEdit(address.user if address else "nest")
+        self.server_password = password_edit()
+        self.server_fields = {name: FieldWithError(editor) for name, editor in (
+            ("host", self.server_host), ("port", self.server_port),
+            ("name", self.server_name), ("user", self.server_user))}
+        test = QPushButton(_("Test the connection"))
+        test.clicked.connect(self.test_server)
+        save = QPushButton(_("Save (applies at the next start)"))
+        save.clicked.connect(self.save_server)
+        self.server_message = QLabel()
+        self.server_message.setWordWrap(True)
+        form = QFormLayout(box)
+        form.addRow(self.use_server)
+        form.addRow(_("Server"), self.server_fields["host"])
+        form.addRow(_("Port"), self.server_fields["port"])
+        form.addRow(_("Database"), self.server_fields["name"])
+        form.addRow(_("User"), self.server_fields["user"])
+        form.addRow(_("Password"), self.server_password)
+        buttons = QHBoxLayout()
+        buttons.addWidget(test)
+        buttons.addWidget(save)
+        buttons.addStretch(1)
+        form.addRow(buttons)
+        form.addRow(self.server_message)
+        self.admin_only += [self.use_server, test, save]
+        return box
+
+    def _server_address(self) -> ServerAddress | None:
+        address = ServerAddress(self.server_host.text().strip(), self.server_port.value(),
+                                self.server_name.text().strip(),
+                                self.server_user.text().strip())
+        errors = check_address(address)
+        for name, field in self.server_fields.items():
+            field.set_error(errors.get(name))
+        return None if errors else address
+
+    def _say_server(self, text: str, error: bool = False) -> None:
+        self.server_message.setStyleSheet(ERROR_STYLE if error else "color: #1b5e20;")
+        self.server_message.setText(text)
+
+    def test_server(self) -> bool:
+        address = self._server_address()
+        if address is None:
+            return False
+        try:
+            test_connection(address.url(self.server_password.text()))
+        except ConnectionProblem as problem:
+            self._say_server(str(problem), error=True)
+            return False
+        self._say_server(_("Connection works."))
+        return True
+
+    def save_server(self) -> None:
+        if not self.use_server.isChecked():
+            workstation.use_embedded_database()
+            self._say_server(_("This workstation will use its own database at the next "
+                               "start."))
+            return
+        if not self.test_server():
+            return
+        in_keyring = workstation.save_server(self._server_address(),
+                                             self.server_password.text())
+        self._say_server(
+            _("Saved: the shared server is used from the next start.")
+            + ("" if in_keyring else " " + _("This computer has no keyring: the password is "
+                                             "kept in the user's settings.")))
 
     # --- audit trail ------------------------------------------------------------------
 
