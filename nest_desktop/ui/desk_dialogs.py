@@ -143,7 +143,11 @@ class LoginDialog(QDialog):
             form.addRow(note)
         form.addRow(_("At the desk"), self.user)
         form.addRow(_("Password"), self.password_field)
-        form.addRow(_("This workstation's site"), self.site)
+        # A workstation's site is set once, at its first login; then in Settings.
+        if workstation_site_id is None:
+            form.addRow(_("This workstation's site"), self.site)
+        else:
+            self.site.hide()
         form.addRow(dialog_buttons(self, self._log_in))
         self.password.setFocus()
         self.resize(480, 0)

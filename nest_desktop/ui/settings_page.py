@@ -3,7 +3,7 @@
 import datetime as dt
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Qt, Signal
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -367,6 +367,11 @@ class SettingsPage(QScrollArea):
         self.server_message = QLabel()
         self.server_message.setWordWrap(True)
         form = QFormLayout(box)
+        self.workstation_site = site_box(
+            int(QSettings().value("desk/site_id", 0) or 0) or None)
+        self.workstation_site.currentIndexChanged.connect(
+            lambda: QSettings().setValue("desk/site_id", self.workstation_site.currentData()))
+        form.addRow(_("This workstation's site (lists show it first)"), self.workstation_site)
         form.addRow(self.use_server)
         form.addRow(_("Server"), self.server_fields["host"])
         form.addRow(_("Port"), self.server_fields["port"])
@@ -379,7 +384,7 @@ class SettingsPage(QScrollArea):
         buttons.addStretch(1)
         form.addRow(buttons)
         form.addRow(self.server_message)
-        self.admin_only += [self.use_server, test, save]
+        self.admin_only += [self.workstation_site, self.use_server, test, save]
         return box
 
     def _server_address(self) -> ServerAddress | None:
