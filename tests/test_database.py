@@ -1,12 +1,12 @@
 import sqlite3
 
 import pytest
-from peewee import CharField
+from peewee import CharField, DateTimeField, ForeignKeyField, Model, TextField
 from playhouse.migrate import SchemaMigrator, migrate
 
 from nest_desktop.db import migrations
 from nest_desktop.db.connection import close_database, open_database, sqlite_url
-from nest_desktop.db.models import Patient, SchemaVersion, Site
+from nest_desktop.db.models import Patient, SchemaVersion, Site, User
 
 
 @pytest.fixture
@@ -82,15 +82,37 @@ def test_deleting_a_patient_cascades_to_phones(desk):
 
 def make_version_1(db):
     """Takes a new database back to what version 1 was, with a site and two users."""
-    from nest_desktop.db.models import AuditEntry, VaccinationPlan, VaccineDose
+    from nest_desktop.db.models import AuditEntry, Interaction, VaccinationPlan, VaccineDose
 
-    db.drop_tables([AuditEntry, VaccineDose, VaccinationPlan])
+    db.drop_tables([AuditEntry, VaccineDose, VaccinationPlan, Interaction])
+
+    class V1Interaction(Model):  # the table as version 1 made it: no site
+        patient = ForeignKeyField(Patient, on_delete="CASCADE")
+        occurred_at = DateTimeField(index=True)
+        user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+        channel = CharField(max_length=20)
+        direction = CharField(max_length=10)
+        subject = CharField(max_length=200)
+        notes = TextField(default="")
+        outcome = CharField(max_length=200, default="")
+        created_at = DateTimeField()
+
+        class Meta:
+            database = db
+            table_name = "interaction"
+
+    db.create_tables([V1Interaction])
     migrator = SchemaMigrator.from_database(db)
     migrate(migrator.drop_index("user", "user_login"),
             *[migrator.drop_column("user", column) for column in (
                 "login", "password_hash", "must_change_password", "failed_logins",
                 "locked_until")])
     SchemaVersion.update(version=1).execute()
+    site = Site.create(name="Clinique Nest Almadies")
+    patient = Patient.create(last_name="Diop", first_names="Awa", sort_key="diop awa", sex="F",
+                             site=site)
+    V1Interaction.create(patient=patient, occurred_at="2026-01-02 09:00:00", channel="phone",
+                         direction="incoming", subject="Tarifs", created_at="2026-01-02 09:00:00")
     db.execute_sql("INSERT INTO site (name, phone, address, active) "
                    "VALUES ('Clinique Nest Mermoz', '', '', TRUE)")
     for name, first_name in (("Clémence Diatta", "Clémence"), ("Clémence Sow", "Clémence")):
@@ -100,18 +122,21 @@ def make_version_1(db):
 
 
 def test_a_version_1_database_is_upgraded_to_the_latest_and_keeps_its_rows(db):
-    from nest_desktop.db.models import AuditEntry, User, VaccinationPlan, VaccineDose
+    from nest_desktop.db.models import AuditEntry, Interaction, User, VaccinationPlan, VaccineDose
 
     make_version_1(db)
     assert migrations.upgrade(db) == 1
     assert migrations.current_version(db) == migrations.SCHEMA_VERSION
-    assert [s.name for s in Site.select()] == ["Clinique Nest Mermoz"]
+    assert [s.name for s in Site.select().order_by(Site.id)] == [
+        "Clinique Nest Almadies", "Clinique Nest Mermoz"]
+    # A contact made before sites were recorded on contacts takes her patient's site.
+    assert Interaction.get().site.name == "Clinique Nest Almadies"
     # Users made before accounts get distinct logins and choose a password at first login.
     assert [(u.login, u.password_hash, u.must_change_password)
             for u in User.select().order_by(User.id)] == [
         ("clemence", "", True), ("clemence2", "", True)]
     # What the steps made is what the models describe.
-    for model in (VaccinationPlan, VaccineDose, AuditEntry, User):
+    for model in (VaccinationPlan, VaccineDose, AuditEntry, User, Interaction):
         columns = {c.name for c in db.get_columns(model._meta.table_name)}
         assert columns == {f.column_name for f in model._meta.sorted_fields}, model
     assert any(i.unique for i in db.get_indexes("vaccine_dose"))

@@ -96,7 +96,8 @@ def test_interactions_and_family_links(db, desk):
         (mother.id, True)]
     assert [(m.patient_id, m.is_parent) for m in service.family_of(mother.id)] == [
         (child.id, False)]
-    service.add_interaction(mother.id, user.id, "phone", "incoming", "Demande de tarifs")
+    service.add_interaction(mother.id, user.id, "phone", "incoming", "Demande de tarifs",
+                            site_id=_site.id)
     with pytest.raises(ValidationFailed):
         service.add_interaction(mother.id, user.id, "phone", "incoming", "  ")
     with pytest.raises(ValidationFailed):
@@ -104,3 +105,4 @@ def test_interactions_and_family_links(db, desk):
     timeline = service.interactions_of(mother.id)
     assert [i.subject for i in timeline] == ["Demande de tarifs"]
     assert timeline[0].user.phone_first_name == "Clémence"
+    assert timeline[0].site_id == _site.id

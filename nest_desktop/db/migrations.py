@@ -24,7 +24,7 @@ from nest_desktop.db.models import ALL_MODELS, Patient, SchemaVersion, Site, Use
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import fold
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _add_vaccination(db: Database) -> None:
@@ -113,10 +113,24 @@ def _add_accounts_and_audit(db: Database) -> None:
     db.create_tables([AuditEntry])
 
 
+def _add_interaction_site(db: Database) -> None:
+    """4: each contact carries the site where it was made (reports per site); the patient's
+    site for the contacts recorded before."""
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = SchemaMigrator.from_database(db)
+    migrate(migrator.add_column("interaction", "site_id",
+                                ForeignKeyField(Site, null=True, field=Site.id,
+                                                on_delete="SET NULL")))
+    db.execute_sql("UPDATE interaction SET site_id = (SELECT site_id FROM patient "
+                   "WHERE patient.id = interaction.patient_id)")
+
+
 # version -> function upgrading a database from version - 1 to version.
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     2: _add_vaccination,
     3: _add_accounts_and_audit,
+    4: _add_interaction_site,
 }
 
 

@@ -119,6 +119,7 @@ class Interaction(BaseModel):
     notes = TextField(default="")
     outcome = CharField(max_length=200, default="")
     created_at = DateTimeField(default=now)
+    site = ForeignKeyField(Site, null=True, backref="interactions", on_delete="SET NULL")
 
 
 class FamilyLink(BaseModel):

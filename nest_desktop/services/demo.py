@@ -159,7 +159,8 @@ def generate(patients: int = 400, seed: int = 2026, today: dt.date | None = None
                 interaction_rows.append({
                     "patient": row["id"], "occurred_at": when, "user": rng.choice(user_ids),
                     "channel": channel, "direction": direction, "subject": subject,
-                    "notes": "", "outcome": outcome, "created_at": when})
+                    "notes": "", "outcome": outcome, "created_at": when,
+                    "site": row["site"]})
         with database.atomic():
             for model, batch in ((Patient, rows), (PatientPhone, phone_rows),
                                  (PatientSearchToken, token_rows), (FamilyLink, link_rows),

@@ -376,7 +376,8 @@ def find_duplicates(form: PatientForm, exclude_id: int | None = None
 
 def add_interaction(patient_id: int, user_id: int | None, channel: str, direction: str,
                     subject: str, notes: str = "", outcome: str = "",
-                    occurred_at: dt.datetime | None = None) -> Interaction:
+                    occurred_at: dt.datetime | None = None,
+                    site_id: int | None = None) -> Interaction:
     session.require("patient.write")
     errors = {}
     if not subject.strip():
@@ -394,7 +395,8 @@ def add_interaction(patient_id: int, user_id: int | None, channel: str, directio
         raise ValidationFailed(errors)
     values = {"patient": patient_id, "user": user_id, "channel": channel,
               "direction": direction, "subject": subject.strip(), "notes": notes.strip(),
-              "outcome": outcome.strip(), "occurred_at": occurred_at or now()}
+              "outcome": outcome.strip(), "occurred_at": occurred_at or now(),
+              "site": site_id}
     with database.atomic():
         interaction = Interaction.create(**values)
         session.log("create", "interaction", interaction.id, audit.diff({}, values))

@@ -545,7 +545,7 @@ class PatientWindow(QMainWindow):
         self.timeline.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
 
     def _add_interaction(self) -> None:
-        dialog = InteractionDialog(self.patient_id, self.context.user.id, self)
+        dialog = InteractionDialog(self.patient_id, self.context, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self._refresh_timeline()
 
@@ -672,9 +672,9 @@ class FamilyLinkDialog(QDialog):
 class InteractionDialog(QDialog):
     """Records a contact with the patient on her timeline."""
 
-    def __init__(self, patient_id: int, user_id: int, parent=None):
+    def __init__(self, patient_id: int, context: DeskContext, parent=None):
         super().__init__(parent)
-        self.patient_id, self.user_id = patient_id, user_id
+        self.patient_id, self.context = patient_id, context
         self.setWindowTitle(_("Record a contact"))
         self.channel = choice_box(rules.INTERACTION_CHANNELS)
         self.direction = choice_box(rules.INTERACTION_DIRECTIONS)
@@ -695,9 +695,11 @@ class InteractionDialog(QDialog):
 
     def _save(self) -> None:
         try:
-            service.add_interaction(self.patient_id, self.user_id, self.channel.currentData(),
-                                    self.direction.currentData(), self.subject.text(),
-                                    self.notes.toPlainText(), self.outcome.text())
+            service.add_interaction(
+                self.patient_id, self.context.user.id, self.channel.currentData(),
+                self.direction.currentData(), self.subject.text(), self.notes.toPlainText(),
+                self.outcome.text(),
+                site_id=self.context.site.id if self.context.site else None)
         except ValidationFailed as failed:
             self.subject_field.set_error(" ".join(failed.errors.values()))
             return
