@@ -384,7 +384,12 @@ class SettingsPage(QScrollArea):
         buttons.addStretch(1)
         form.addRow(buttons)
         form.addRow(self.server_message)
-        self.admin_only += [self.workstation_site, self.use_server, test, save]
+        self.admin_only += [self.workstation_site, self.use_server, save]
+        server_widgets = [*self.server_fields.values(), self.server_password, test]
+        self.use_server.toggled.connect(
+            lambda checked: [widget.setEnabled(checked) for widget in server_widgets])
+        for widget in server_widgets:
+            widget.setEnabled(self.use_server.isChecked())
         return box
 
     def _server_address(self) -> ServerAddress | None:
