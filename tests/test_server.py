@@ -90,7 +90,7 @@ def test_settings_test_and_save_the_shared_server(qtbot, db):
     page.server_host.setText("127.0.0.1")
     page.server_port.setValue(1)
     page.save_server()
-    assert page.server_message.text().startswith("Le serveur est injoignable")
+    qtbot.waitUntil(lambda: page.server_message.text().startswith("Le serveur est injoignable"))
     assert workstation.server_address() is None
     if ON_SERVER:
         from urllib.parse import urlsplit
@@ -101,7 +101,7 @@ def test_settings_test_and_save_the_shared_server(qtbot, db):
         page.server_user.setText(parts.username)
         page.server_password.setText("secret-1")
         page.save_server()
-        assert page.server_message.text().startswith("Enregistré")
+        qtbot.waitUntil(lambda: page.server_message.text().startswith("Enregistré"))
         assert workstation.database_url() == (
             f"postgresql://{parts.username}:secret-1@127.0.0.1:{parts.port}"
             f"/{parts.path.lstrip('/')}")

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nest_desktop.db.server import ConnectionProblem, ServerAddress, check_address, test_connection
+from nest_desktop.db.server import ServerAddress, check_address, test_connection
 from nest_desktop.domain import phones
 from nest_desktop.domain.permissions import ROLE_LABELS
 from nest_desktop.i18n import LANGUAGE_NAMES, _, current_language, format_datetime, format_number
@@ -405,17 +405,24 @@ class SettingsPage(QScrollArea):
         self.server_message.setStyleSheet(ERROR_STYLE if error else "color: #1b5e20;")
         self.server_message.setText(text)
 
-    def test_server(self) -> bool:
+    def test_server(self, then=None) -> None:
+        """Connects off the GUI thread (an unreachable server takes seconds to say so);
+        `then(address)` runs once the connection works."""
         address = self._server_address()
         if address is None:
-            return False
-        try:
-            test_connection(address.url(self.server_password.text()))
-        except ConnectionProblem as problem:
-            self._say_server(str(problem), error=True)
-            return False
-        self._say_server(_("Connection works."))
-        return True
+            return
+        url = address.url(self.server_password.text())
+        self._say_server(_("Testing the connection…"))
+
+        def works(_result) -> None:
+            self._say_server(_("Connection works."))
+            if then:
+                then(address)
+
+        def fails(error: Exception) -> None:
+            self._say_server(str(error), error=True)
+
+        run_in_background(lambda: test_connection(url), works, fails, owner=self)
 
     def save_server(self) -> None:
         if not self.use_server.isChecked():
@@ -423,10 +430,10 @@ class SettingsPage(QScrollArea):
             self._say_server(_("This workstation will use its own database at the next "
                                "start."))
             return
-        if not self.test_server():
-            return
-        in_keyring = workstation.save_server(self._server_address(),
-                                             self.server_password.text())
+        self.test_server(then=self._remember_server)
+
+    def _remember_server(self, address: ServerAddress) -> None:
+        in_keyring = workstation.save_server(address, self.server_password.text())
         self._say_server(
             _("Saved: the shared server is used from the next start.")
             + ("" if in_keyring else " " + _("This computer has no keyring: the password is "
@@ -462,13 +469,13 @@ class SettingsPage(QScrollArea):
         if not path:
             return
         since = dt.datetime.now() - dt.timedelta(days=self.audit_days.value())
-        try:
-            count = documents.audit_csv(Path(path), since)
-        except (exports.ExportError, session.PermissionDenied) as error:
-            self.audit_message.setText(str(error))
-            return
-        self.audit_message.setText(_("{count} entries exported to {path}").format(
-            count=format_number(count), path=path))
+        self.audit_message.setText(_("Exporting…"))
+        run_in_background(
+            lambda: documents.audit_csv(Path(path), since),
+            lambda count: self.audit_message.setText(
+                _("{count} entries exported to {path}").format(
+                    count=format_number(count), path=path)),
+            lambda error: self.audit_message.setText(str(error)), owner=self)
 
     def refresh_backups(self) -> None:
         self.backups_list.clear()
