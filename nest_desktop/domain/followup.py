@@ -1,0 +1,113 @@
+"""Follow-up rules (PAT-03, PAT-07, PAT-08, PAT-10, PRO-06, PRO-07, TEL-07/08): which event
+makes which call or survey due, and when. The rules are data in
+`resources/followup/rules.json`; the application tells this module where the file is."""
+
+import calendar as month_calendar
+import datetime as dt
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DEFAULT_CLOSING_TIME = dt.time(18, 0)
+
+_rules_file: Path | None = None
+
+
+def use_rules_file(path: Path) -> None:
+    global _rules_file
+    _rules_file = Path(path)
+    rules.cache_clear()
+
+
+@dataclass(frozen=True)
+class Offset:
+    """A time after (or before, when negative) the trigger event."""
+
+    hours: int = 0
+    days: int = 0
+    weeks: int = 0
+    months: int = 0
+    end_of_day: bool = False
+
+    @classmethod
+    def parse(cls, data: dict) -> "Offset":
+        unknown = set(data) - {"hours", "days", "weeks", "months", "end_of_day"}
+        if unknown:
+            raise ValueError(f"unknown offset unit: {sorted(unknown)}")
+        return cls(**{key: (bool(value) if key == "end_of_day" else int(value))
+                      for key, value in data.items()})
+
+    def after(self, event: dt.datetime, closing_time: dt.time = DEFAULT_CLOSING_TIME
+              ) -> dt.datetime:
+        if self.end_of_day:
+            closing = dt.datetime.combine(event.date(), closing_time)
+            # An event after closing time is dealt with by the end of that day all the same.
+            return max(closing, event)
+        moment = _add_months(event, self.months) if self.months else event
+        return moment + dt.timedelta(hours=self.hours, days=self.days, weeks=self.weeks)
+
+
+def _add_months(moment: dt.datetime, months: int) -> dt.datetime:
+    """Calendar months: 31 January + 1 month = 28 (or 29) February."""
+    year, month = divmod(moment.month - 1 + months, 12)
+    year, month = moment.year + year, month + 1
+    day = min(moment.day, month_calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    requirement: str
+    trigger: str
+    offset: Offset
+    opens: Offset
+    assignee_role: str
+    resolved_by: str
+    label: dict[str, str]
+
+
+def parse_rules(data: dict) -> dict[str, Rule]:
+    """Reads the rules' data; raises ValueError naming what is wrong."""
+    parsed = {}
+    try:
+        for name, item in data["rules"].items():
+            parsed[name] = Rule(name, item.get("requirement", ""), item["trigger"],
+                                Offset.parse(item["offset"]), Offset.parse(item.get("opens", {})),
+                                item["assignee_role"], item["resolved_by"],
+                                dict(item.get("label", {})))
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"follow-up rules: missing or wrong entry {error}") from error
+    return parsed
+
+
+@lru_cache(maxsize=1)
+def rules() -> dict[str, Rule]:
+    if _rules_file is None:
+        raise RuntimeError("the follow-up rules' file was not given")
+    with _rules_file.open(encoding="utf-8") as handle:
+        return parse_rules(json.load(handle))
+
+
+def deadline(rule: str, event: dt.datetime,
+             closing_time: dt.time = DEFAULT_CLOSING_TIME) -> dt.datetime:
+    """When the follow-up `rule` triggered by `event` must be done.
+
+    For `call_36_weeks` the event is the DDR (a date is taken at midnight); for `same_day`
+    the deadline is the closing time of the event's day (18:00 unless the clinic says
+    otherwise).
+    """
+    if rule not in rules():
+        raise ValueError(f"unknown follow-up rule: {rule}")
+    if not isinstance(event, dt.datetime):
+        event = dt.datetime.combine(event, dt.time(0, 0))
+    return rules()[rule].offset.after(event, closing_time)
+
+
+def opens_at(rule: str, event: dt.datetime,
+             closing_time: dt.time = DEFAULT_CLOSING_TIME) -> dt.datetime:
+    """From when the follow-up may be done (the 36-week call opens at 35 weeks)."""
+    if not isinstance(event, dt.datetime):
+        event = dt.datetime.combine(event, dt.time(0, 0))
+    return rules()[rule].opens.after(event, closing_time)

@@ -1,0 +1,57 @@
+import datetime as dt
+import json
+
+import pytest
+
+from nest_desktop.domain import followup
+from nest_desktop.paths import RESOURCES_DIR
+
+AT = dt.datetime
+
+
+@pytest.mark.parametrize("rule, event, expected", [
+    ("satisfaction_72h", AT(2026, 11, 23, 10, 30), AT(2026, 11, 26, 10, 30)),
+    ("call_36_weeks", dt.date(2026, 3, 2), AT(2026, 11, 9, 0, 0)),  # DDR + 252 days
+    ("discharge_survey", AT(2026, 11, 23, 11, 0), AT(2026, 11, 23, 11, 0)),
+    ("post_discharge_call", AT(2026, 11, 23, 11, 0), AT(2026, 12, 3, 11, 0)),
+    ("prospect_callback", AT(2026, 11, 23, 9, 15), AT(2026, 11, 30, 9, 15)),
+    ("conversion_review", AT(2026, 1, 31, 9, 0), AT(2026, 2, 28, 9, 0)),
+    ("conversion_review", AT(2028, 1, 31, 9, 0), AT(2028, 2, 29, 9, 0)),
+    ("conversion_review", AT(2026, 11, 23, 9, 0), AT(2026, 12, 23, 9, 0)),
+    ("same_day", AT(2026, 11, 23, 10, 5), AT(2026, 11, 23, 18, 0)),
+    ("same_day", AT(2026, 11, 23, 19, 30), AT(2026, 11, 23, 19, 30)),
+])
+def test_each_rule_deadline(rule, event, expected):
+    assert followup.deadline(rule, event) == expected
+
+
+def test_same_day_uses_the_clinic_closing_time():
+    assert followup.deadline("same_day", AT(2026, 11, 23, 8, 0), dt.time(17, 30)) == AT(
+        2026, 11, 23, 17, 30)
+
+
+def test_the_36_week_call_opens_at_35_weeks():
+    ddr = dt.date(2026, 3, 2)
+    assert followup.opens_at("call_36_weeks", ddr) == AT(2026, 11, 2)
+    assert followup.opens_at("discharge_survey", AT(2026, 11, 23, 11)) == AT(2026, 11, 22, 11)
+
+
+def test_unknown_rule_and_bad_data_are_refused():
+    with pytest.raises(ValueError, match="unknown follow-up rule"):
+        followup.deadline("tomorrow", AT(2026, 11, 23))
+    data = json.loads((RESOURCES_DIR / "followup" / "rules.json").read_text("utf-8"))
+    data["rules"]["same_day"]["offset"] = {"fortnights": 1}
+    with pytest.raises(ValueError, match="fortnights"):
+        followup.parse_rules(data)
+    del data["rules"]["satisfaction_72h"]["trigger"]
+    with pytest.raises(ValueError, match="trigger"):
+        followup.parse_rules(data)
+
+
+def test_every_rule_names_a_role_of_the_clinic():
+    from nest_desktop.domain.permissions import ROLES
+
+    assert {rule.assignee_role for rule in followup.rules().values()} <= set(ROLES)
+    assert set(followup.rules()) == {"satisfaction_72h", "call_36_weeks", "discharge_survey",
+                                     "post_discharge_call", "prospect_callback",
+                                     "conversion_review", "same_day"}
