@@ -441,3 +441,40 @@ def test_the_history_tab_shows_who_changed_what(qtbot, desk, family):
     assert file_window.history.item(0, 1).text() == "Clémence Diatta"
     assert file_window.history.item(0, 2).text() == "Modification"
     assert file_window.history.item(0, 3).text() == "E-mail\u00a0: — → awa.diop@example.sn"
+
+
+def test_a_site_added_in_settings_shows_at_once_in_the_lists(qtbot, desk, monkeypatch):
+    from nest_desktop.ui import settings_page
+
+    window = make_main_window(qtbot, desk)
+
+    def add_site(dialog):
+        dialog.fields.site_name.setText("Clinique Nest Ouakam")
+        dialog._save()
+        return dialog.result()
+
+    monkeypatch.setattr(settings_page.SiteDialog, "exec", add_site)
+    window.settings_page._site_dialog(None)
+    names = [window.patients_page.site_filter.itemText(i)
+             for i in range(window.patients_page.site_filter.count())]
+    assert "Clinique Nest Ouakam" in names
+    assert window.patients_page.site_filter.currentText() == "Clinique Nest Mermoz"
+
+
+def test_linking_a_relative_found_by_phone(qtbot, desk, family, monkeypatch):
+    from nest_desktop.services import patients
+    from nest_desktop.ui.patient_window import FamilyLinkDialog
+
+    mother, _child = family
+    father = patients.create_patient(patients.PatientForm(
+        last_name="Fall", first_names="Mamadou", sex="M", phones=["78 111 22 33"]))
+    dialog = FamilyLinkDialog(father.id)
+    qtbot.addWidget(dialog)
+    dialog.search.setText("+221 77 123")
+    settle(qtbot, lambda: dialog.results.count() == 1)
+    dialog.results.setCurrentRow(0)
+    dialog.is_child.setChecked(True)
+    dialog.relation.setCurrentIndex(dialog.relation.findData("father"))
+    dialog._link()
+    members = patients.family_of(father.id)
+    assert [(m.patient_id, m.is_parent) for m in members] == [(mother.id, False)]

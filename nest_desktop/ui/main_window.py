@@ -28,6 +28,7 @@ from nest_desktop.ui.pdf_preview import PdfPreviewDialog
 from nest_desktop.ui.settings_page import SettingsPage
 from nest_desktop.ui.tasks import run_in_background
 from nest_desktop.ui.vaccines_page import VaccinesPage
+from nest_desktop.ui.widgets import fill_site_box
 
 log = logging.getLogger(__name__)
 BACKUP_CHECK_MS = 60 * 60 * 1000  # the daily copy is checked for every hour
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.settings_page = SettingsPage()
         self.settings_page.languageChanged.connect(self.languageChanged)
         self.settings_page.restoreRequested.connect(self.restore)
+        self.settings_page.sitesChanged.connect(self._sites_changed)
         self._add_section(_("Patients"), self.patients_page)
         self._add_section(_("Children & vaccines"), self.vaccines_page)
         self._add_section(_("Settings"), self.settings_page)
@@ -98,6 +100,11 @@ class MainWindow(QMainWindow):
         self.backup_timer.timeout.connect(self.daily_backup)
         self.backup_timer.start(BACKUP_CHECK_MS)
         QTimer.singleShot(10_000, self.daily_backup)
+
+    def _sites_changed(self) -> None:
+        """A site added or renamed in Settings shows at once in the lists' filters."""
+        for box in (self.patients_page.site_filter, self.vaccines_page.site_filter):
+            fill_site_box(box, box.currentData())
 
     def _add_section(self, title: str, page: QWidget) -> None:
         self.sections.addItem(title)

@@ -44,6 +44,7 @@ from nest_desktop.services import (
 from nest_desktop.services import patients as service
 from nest_desktop.services import vaccination as vaccination_service
 from nest_desktop.ui.desk_context import DeskContext
+from nest_desktop.ui.tasks import run_in_background
 from nest_desktop.ui.vaccination_tab import VaccinationTab
 from nest_desktop.ui.widgets import (
     ERROR_STYLE,
@@ -605,6 +606,7 @@ class FamilyLinkDialog(QDialog):
     def __init__(self, patient_id: int, parent=None):
         super().__init__(parent)
         self.patient_id = patient_id
+        self._generation = 0
         self.setWindowTitle(_("Link a relative"))
         self.search = QLineEdit()
         self.search.setPlaceholderText(_("Name, phone or birth date of the relative"))
@@ -633,12 +635,25 @@ class FamilyLinkDialog(QDialog):
         self.resize(560, 480)
 
     def _find(self, text: str) -> None:
-        self.results.clear()
+        """The same search as the list, off the GUI thread; only the latest answer shows."""
+        self._generation += 1
+        generation = self._generation
         if len(text.strip()) < 2:
+            self.results.clear()
             self.results_note.setText("")
             return
-        ids = [i for i in service.search_ids(text) if i != self.patient_id]
-        rows = service.rows_for(ids[:50])
+
+        def search() -> tuple[list[int], dict]:
+            ids = [i for i in service.search_ids(text) if i != self.patient_id]
+            return ids, service.rows_for(ids[:50])
+
+        run_in_background(search, lambda found: self._show_found(generation, *found),
+                          owner=self)
+
+    def _show_found(self, generation: int, ids: list[int], rows: dict) -> None:
+        if generation != self._generation:
+            return
+        self.results.clear()
         for patient_id in ids[:50]:
             row = rows[patient_id]
             label = f"{row.first_names} {row.last_name}"

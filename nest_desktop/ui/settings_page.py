@@ -40,7 +40,13 @@ from nest_desktop.services import (
 from nest_desktop.ui import workstation
 from nest_desktop.ui.desk_dialogs import SiteUserForm, password_edit
 from nest_desktop.ui.tasks import run_in_background
-from nest_desktop.ui.widgets import ERROR_STYLE, FieldWithError, dialog_buttons, site_box
+from nest_desktop.ui.widgets import (
+    ERROR_STYLE,
+    FieldWithError,
+    dialog_buttons,
+    fill_site_box,
+    site_box,
+)
 
 
 class SiteDialog(QDialog):
@@ -116,6 +122,7 @@ class TemporaryPasswordDialog(QDialog):
 
 class SettingsPage(QScrollArea):
     languageChanged = Signal(str)
+    sitesChanged = Signal()
     restoreRequested = Signal(Path)  # the main window closes the files, then restores
 
     def __init__(self, parent=None):
@@ -218,6 +225,8 @@ class SettingsPage(QScrollArea):
     def _site_dialog(self, site) -> None:
         if SiteDialog(site, self).exec() == QDialog.DialogCode.Accepted:
             self._refresh_sites()
+            fill_site_box(self.workstation_site, self.workstation_site.currentData())
+            self.sitesChanged.emit()
 
     def _users_box(self) -> QGroupBox:
         box = QGroupBox(_("Users"))

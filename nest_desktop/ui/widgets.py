@@ -88,10 +88,23 @@ def dialog_buttons(dialog: QDialog, on_accept: Callable[[], None],
 def site_box(selected_id: int | None = None, empty_label: str | None = None) -> QComboBox:
     """The NEST sites, with the site's id as data; `empty_label` adds a 'none' choice."""
     box = QComboBox()
-    if empty_label is not None:
-        box.addItem(empty_label, None)
-    for site in desk.sites():
-        box.addItem(site.name, site.id)
-    if selected_id is not None:
-        box.setCurrentIndex(max(box.findData(selected_id), 0))
+    box.setProperty("empty_label", empty_label)
+    fill_site_box(box, selected_id)
     return box
+
+
+def fill_site_box(box: QComboBox, selected_id: int | None = None) -> None:
+    """(Re)fills a box of `site_box` with the sites as they are now, the choice kept, without
+    signalling a change."""
+    blocked = box.blockSignals(True)
+    try:
+        box.clear()
+        empty_label = box.property("empty_label")
+        if empty_label is not None:
+            box.addItem(empty_label, None)
+        for site in desk.sites():
+            box.addItem(site.name, site.id)
+        if selected_id is not None:
+            box.setCurrentIndex(max(box.findData(selected_id), 0))
+    finally:
+        box.blockSignals(blocked)
