@@ -441,6 +441,12 @@ def test_the_history_tab_shows_who_changed_what(qtbot, desk, family):
     assert file_window.history.item(0, 1).text() == "Clémence Diatta"
     assert file_window.history.item(0, 2).text() == "Modification"
     assert file_window.history.item(0, 3).text() == "E-mail\u00a0: — → awa.diop@example.sn"
+    # Her contacts are in her file's history too.
+    from nest_desktop.services import patients
+
+    patients.add_interaction(mother.id, desk[1].id, "phone", "incoming", "Tarifs")
+    file_window._refresh_history()
+    assert file_window.history.item(0, 2).text() == "Contact — création"
 
 
 def test_a_site_added_in_settings_shows_at_once_in_the_lists(qtbot, desk, monkeypatch):

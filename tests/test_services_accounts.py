@@ -118,6 +118,10 @@ def test_every_change_is_in_the_audit_trail_with_old_and_new_values(db, family):
     assert json.loads(entries(table="setting")[-1].changes) == {"backup.keep_days": [30, 60]}
     documents.patient_sheet_pdf(mother.id)
     assert entries("print")[-1].record_id == mother.id
+    # The child's file gathers what is about her: her record, her link, her doses.
+    about_child = [(e.table, e.action) for e in audit.patient_history(child.id)]
+    assert about_child == [("vaccine_dose", "delete"), ("vaccine_dose", "create"),
+                           ("family_link", "create"), ("patient", "create")]
     assert [e.action for e in entries(table="family_link")] == ["create"]
     assert entries("login")[0].user_name == "Clémence Diatta"
 

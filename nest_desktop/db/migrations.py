@@ -24,7 +24,7 @@ from nest_desktop.db.models import ALL_MODELS, Patient, SchemaVersion, Site, Use
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import fold
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _add_vaccination(db: Database) -> None:
@@ -126,11 +126,23 @@ def _add_interaction_site(db: Database) -> None:
                    "WHERE patient.id = interaction.patient_id)")
 
 
+def _add_audit_patient(db: Database) -> None:
+    """5: each audit entry names the patient whose file it is about, for the file's history;
+    entries about a patient record itself are filled in."""
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = SchemaMigrator.from_database(db)
+    migrate(migrator.add_column("audit_entry", "patient_id", IntegerField(null=True)),
+            migrator.add_index("audit_entry", ("patient_id",), False))
+    db.execute_sql("UPDATE audit_entry SET patient_id = record_id WHERE \"table\" = 'patient'")
+
+
 # version -> function upgrading a database from version - 1 to version.
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     2: _add_vaccination,
     3: _add_accounts_and_audit,
     4: _add_interaction_site,
+    5: _add_audit_patient,
 }
 
 

@@ -170,6 +170,9 @@ class AuditEntry(BaseModel):
     record_id = IntegerField(null=True)
     changes = TextField(default="{}")  # JSON: field -> [old, new]
     details = TextField(default="")
+    # The patient whose file the entry is about (her doses, links, contacts…), kept as a
+    # number so that the trail outlives a deleted file.
+    patient_id = IntegerField(null=True, index=True)
 
     class Meta:
         indexes = ((("table", "record_id"), False),)

@@ -32,18 +32,27 @@ def diff(old: dict, new: dict) -> dict[str, list]:
 
 
 def record(action: str, table: str, record_id: int | None, by: User | None,
-           changes: dict | None = None, details: str = "") -> AuditEntry:
+           changes: dict | None = None, details: str = "",
+           patient_id: int | None = None) -> AuditEntry:
     """Adds an entry (`session.log` adds one for the person at the desk)."""
     return AuditEntry.create(
         at=now(), user=by.id if by else None, user_name=by.full_name if by else "",
         action=action, table=table, record_id=record_id,
-        changes=json.dumps(changes or {}, ensure_ascii=False), details=details)
+        changes=json.dumps(changes or {}, ensure_ascii=False), details=details,
+        patient_id=patient_id if patient_id is not None else (
+            record_id if table == "patient" else None))
 
 
 def history(table: str, record_id: int) -> list[AuditEntry]:
     """A record's entries, newest first."""
     return list(AuditEntry.select()
                 .where((AuditEntry.table == table) & (AuditEntry.record_id == record_id))
+                .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()))
+
+
+def patient_history(patient_id: int) -> list[AuditEntry]:
+    """Everything about a patient's file: the file, her doses, links, contacts, prints."""
+    return list(AuditEntry.select().where(AuditEntry.patient_id == patient_id)
                 .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()))
 
 

@@ -399,7 +399,8 @@ def add_interaction(patient_id: int, user_id: int | None, channel: str, directio
               "site": site_id}
     with database.atomic():
         interaction = Interaction.create(**values)
-        session.log("create", "interaction", interaction.id, audit.diff({}, values))
+        session.log("create", "interaction", interaction.id, audit.diff({}, values),
+                    patient_id=patient_id)
     return interaction
 
 
@@ -433,7 +434,8 @@ def link_family(parent_id: int, child_id: int, relation: str) -> FamilyLink:
             raise ValidationFailed({"family": _("These two people are already linked.")})
         link = FamilyLink.create(parent=parent_id, child=child_id, relation=relation)
         session.log("create", "family_link", link.id, audit.diff(
-            {}, {"parent": parent_id, "child": child_id, "relation": relation}))
+            {}, {"parent": parent_id, "child": child_id, "relation": relation}),
+            patient_id=child_id)
     return link
 
 
@@ -445,7 +447,8 @@ def unlink_family(link_id: int) -> None:
     with database.atomic():
         FamilyLink.delete().where(FamilyLink.id == link_id).execute()
         session.log("delete", "family_link", link_id, audit.diff(
-            {"parent": link.parent_id, "child": link.child_id, "relation": link.relation}, {}))
+            {"parent": link.parent_id, "child": link.child_id, "relation": link.relation}, {}),
+            patient_id=link.child_id)
 
 
 def family_of(patient_id: int) -> list[FamilyMember]:

@@ -41,10 +41,10 @@ def require(action: str) -> User:
 
 
 def log(action: str, table: str = "", record_id: int | None = None,
-        changes: dict | None = None, details: str = "") -> None:
+        changes: dict | None = None, details: str = "", patient_id: int | None = None) -> None:
     """Adds an audit entry for the person at the desk; call it inside the change's
     transaction, so that the change and its entry are written together or not at all."""
-    audit.record(action, table, record_id, _current, changes, details)
+    audit.record(action, table, record_id, _current, changes, details, patient_id)
 
 
 def may(action: str) -> bool:

@@ -82,7 +82,7 @@ def set_plan(patient_id: int, schedule: str, optional: tuple[str, ...] = ()) -> 
                                    optional_vaccines=encoded)
         session.log("update", "vaccination_plan", patient_id, audit.diff(
             {"schedule": old_schedule, "optional": sorted(old_optional)},
-            {"schedule": schedule, "optional": sorted(optional)}))
+            {"schedule": schedule, "optional": sorted(optional)}), patient_id=patient_id)
 
 
 def parents_of(patient_id: int) -> list[ParentContact]:
@@ -147,7 +147,8 @@ def record_dose(patient_id: int, vaccine: str, dose: int, given_on: str, product
               "site": site_id if place == "nest" else None, "recorded_by": user_id}
     with database.atomic():
         record = VaccineDose.create(**values)
-        session.log("create", "vaccine_dose", record.id, audit.diff({}, values))
+        session.log("create", "vaccine_dose", record.id, audit.diff({}, values),
+                    patient_id=patient_id)
     return record
 
 
@@ -160,7 +161,8 @@ def remove_dose(record_id: int) -> None:
         VaccineDose.delete().where(VaccineDose.id == record_id).execute()
         session.log("delete", "vaccine_dose", record_id, audit.diff(
             {"patient": record.patient_id, "vaccine": record.vaccine, "dose": record.dose,
-             "given_on": record.given_on, "lot": record.lot}, {}))
+             "given_on": record.given_on, "lot": record.lot}, {}),
+            patient_id=record.patient_id)
 
 
 @dataclass(frozen=True)

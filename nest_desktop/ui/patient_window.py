@@ -85,6 +85,12 @@ def history_value(value) -> str:
     return str(value)
 
 
+AUDIT_TABLES = {  # what, in the file, an entry is about (the file itself goes unnamed)
+    "interaction": N_("Contact"),
+    "family_link": N_("Family"),
+    "vaccine_dose": N_("Vaccine"),
+    "vaccination_plan": N_("Vaccination calendar"),
+}
 AUDIT_ACTIONS = {
     "create": N_("Created"),
     "update": N_("Changed"),
@@ -335,7 +341,7 @@ class PatientWindow(QMainWindow):
         self.vaccination.refresh_permissions()
 
     def _refresh_history(self) -> None:
-        entries = audit.history("patient", self.patient_id)
+        entries = audit.patient_history(self.patient_id)
         self.history.setRowCount(len(entries))
         for row, entry in enumerate(entries):
             changes = json.loads(entry.changes or "{}")
@@ -344,9 +350,11 @@ class PatientWindow(QMainWindow):
                     field=_(FIELD_LABELS[field]) if field in FIELD_LABELS else field,
                     old=history_value(old), new=history_value(new))
                 for field, (old, new) in changes.items())
+            action = _(AUDIT_ACTIONS.get(entry.action, entry.action))
+            if entry.table in AUDIT_TABLES:
+                action = f"{_(AUDIT_TABLES[entry.table])} — {action.lower()}"
             for column, value in enumerate((format_datetime(entry.at), entry.user_name,
-                                            _(AUDIT_ACTIONS.get(entry.action, entry.action)),
-                                            text or entry.details)):
+                                            action, text or entry.details)):
                 self.history.setItem(row, column, QTableWidgetItem(value))
         self.history.resizeColumnsToContents()
         self.history.resizeRowsToContents()
