@@ -1,5 +1,6 @@
 """Dates as secretaries type them (23/11/2026, 23.11.26, 2026-11-23)."""
 
+import calendar
 import datetime as dt
 import re
 
@@ -47,3 +48,12 @@ def age_in_months(birth_date: dt.date, on: dt.date) -> int:
 def entry_text(value: dt.date | None) -> str:
     """A date as it is typed in the forms: 23/11/2026."""
     return value.strftime("%d/%m/%Y") if value else ""
+
+
+def add_months(value, months: int):
+    """Calendar months, for a date or a datetime: 31 January + 1 month = 28 (or 29)
+    February, 31 May + 9 months = the last day of February."""
+    year, month = divmod(value.month - 1 + months, 12)
+    year, month = value.year + year, month + 1
+    return value.replace(year=year, month=month,
+                         day=min(value.day, calendar.monthrange(year, month)[1]))

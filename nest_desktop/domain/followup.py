@@ -2,12 +2,13 @@
 makes which call or survey due, and when. The rules are data in
 `resources/followup/rules.json`; the application tells this module where the file is."""
 
-import calendar as month_calendar
 import datetime as dt
 import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from nest_desktop.domain.dates import add_months
 
 DEFAULT_CLOSING_TIME = dt.time(18, 0)
 
@@ -44,16 +45,8 @@ class Offset:
             closing = dt.datetime.combine(event.date(), closing_time)
             # An event after closing time is dealt with by the end of that day all the same.
             return max(closing, event)
-        moment = _add_months(event, self.months) if self.months else event
+        moment = add_months(event, self.months) if self.months else event
         return moment + dt.timedelta(hours=self.hours, days=self.days, weeks=self.weeks)
-
-
-def _add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    """Calendar months: 31 January + 1 month = 28 (or 29) February."""
-    year, month = divmod(moment.month - 1 + months, 12)
-    year, month = moment.year + year, month + 1
-    day = min(moment.day, month_calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,13 @@ The schedules live in `resources/vaccination/schedules.json`, which the clinic m
 the application tells this module where the file is (`use_schedule_file`).
 """
 
-import calendar as month_calendar
 import datetime as dt
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+from nest_desktop.domain.dates import add_months
 
 GIVEN, DUE, OVERDUE, UPCOMING, EXPIRED = "given", "due", "overdue", "upcoming", "expired"
 DEFAULT_SCHEDULE = "senegal"
@@ -36,13 +37,8 @@ class Age:
 
     def after(self, birth: dt.date) -> dt.date:
         months = self.months + 12 * self.years
-        if not months:
-            return birth + dt.timedelta(days=self.days + 7 * self.weeks)
-        year, month = divmod(birth.month - 1 + months, 12)
-        year, month = birth.year + year, month + 1
-        # 9 months after 31 May is the last day of February.
-        day = min(birth.day, month_calendar.monthrange(year, month)[1])
-        return dt.date(year, month, day) + dt.timedelta(days=self.days + 7 * self.weeks)
+        start = add_months(birth, months) if months else birth
+        return start + dt.timedelta(days=self.days + 7 * self.weeks)
 
     @classmethod
     def parse(cls, data: dict) -> "Age":

@@ -50,6 +50,7 @@ from nest_desktop.ui.widgets import (
     ERROR_STYLE,
     DateEdit,
     FieldWithError,
+    MessageLabel,
     choice_box,
     dialog_buttons,
     select_data,
@@ -135,8 +136,7 @@ class PatientWindow(QMainWindow):
         self.tabs.currentChanged.connect(
             lambda index: self._refresh_history() if index == self.history_tab_index else None)
 
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.message = MessageLabel()
         self.save_button = QPushButton(_("Save"))
         self.save_button.setShortcut(QKeySequence.StandardKey.Save)
         self.save_button.setToolTip("Ctrl+S")
@@ -422,7 +422,7 @@ class PatientWindow(QMainWindow):
                 first_tab = self._tab_of(field)
         if first_tab is not None:
             self.tabs.setCurrentIndex(first_tab)
-        self._say(_("Please correct the fields marked in red: nothing was saved.")
+        self.message.say(_("Please correct the fields marked in red: nothing was saved.")
                   if errors else "", error=bool(errors))
 
     def _tab_of(self, widget: QWidget) -> int | None:
@@ -430,10 +430,6 @@ class PatientWindow(QMainWindow):
             if self.tabs.widget(index).isAncestorOf(widget):
                 return index
         return None
-
-    def _say(self, text: str, error: bool = False) -> None:
-        self.message.setStyleSheet(ERROR_STYLE if error else "color: #1b5e20;")
-        self.message.setText(text)
 
     def save(self) -> bool:
         """Checks and saves the file; True when it was saved."""
@@ -452,7 +448,7 @@ class PatientWindow(QMainWindow):
                     return False
                 if dialog.chosen_patient_id is not None:
                     self.openPatient.emit(dialog.chosen_patient_id)
-                    self._say(_("The existing file is open: nothing was created."))
+                    self.message.say(_("The existing file is open: nothing was created."))
                     return False
                 self.confirmed_not_duplicate = True
         try:
@@ -467,11 +463,11 @@ class PatientWindow(QMainWindow):
             QMessageBox.warning(self, _("File changed elsewhere"), str(stale))
             return False
         except session.PermissionDenied as refused:
-            self._say(str(refused), error=True)
+            self.message.say(str(refused), error=True)
             return False
         self.patient_id = patient.id
         self.load()
-        self._say(_("File saved."))
+        self.message.say(_("File saved."))
         self.saved.emit(patient.id)
         return True
 

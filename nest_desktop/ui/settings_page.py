@@ -41,8 +41,8 @@ from nest_desktop.ui import workstation
 from nest_desktop.ui.desk_dialogs import SiteUserForm, password_edit
 from nest_desktop.ui.tasks import run_in_background
 from nest_desktop.ui.widgets import (
-    ERROR_STYLE,
     FieldWithError,
+    MessageLabel,
     dialog_buttons,
     fill_site_box,
     site_box,
@@ -238,8 +238,7 @@ class SettingsPage(QScrollArea):
         toggle.clicked.connect(self._toggle_user)
         reset = QPushButton(_("Temporary password…"))
         reset.clicked.connect(self._reset_password)
-        self.users_message = QLabel()
-        self.users_message.setWordWrap(True)
+        self.users_message = MessageLabel()
         layout = QVBoxLayout(box)
         layout.addWidget(self.users_list)
         row = QHBoxLayout()
@@ -265,13 +264,9 @@ class SettingsPage(QScrollArea):
     def _selected_user(self) -> tuple[int, bool] | None:
         item = self.users_list.currentItem()
         if item is None:
-            self._say_users(_("Choose a user in the list."), error=True)
+            self.users_message.say(_("Choose a user in the list."), error=True)
             return None
         return item.data(Qt.ItemDataRole.UserRole)
-
-    def _say_users(self, text: str, error: bool = False) -> None:
-        self.users_message.setStyleSheet(ERROR_STYLE if error else "")
-        self.users_message.setText(text)
 
     def _toggle_user(self) -> None:
         selected = self._selected_user()
@@ -283,15 +278,15 @@ class SettingsPage(QScrollArea):
         except (ValidationFailed, session.PermissionDenied) as error:
             message = (" ".join(error.errors.values()) if isinstance(error, ValidationFailed)
                        else str(error))
-            self._say_users(message, error=True)
+            self.users_message.say(message, error=True)
             return
         self._refresh_users()
-        self._say_users(_("Account enabled.") if not active else _("Account disabled."))
+        self.users_message.say(_("Account enabled.") if not active else _("Account disabled."))
 
     def _reset_password(self) -> None:
         selected = self._selected_user()
         if selected is not None and TemporaryPasswordDialog(selected[0], self).exec():
-            self._say_users(_("Temporary password set: the user chooses her own at her next "
+            self.users_message.say(_("Temporary password set: the user chooses her own at her next "
                               "login."))
 
     def _add_user(self) -> None:
@@ -303,8 +298,7 @@ class SettingsPage(QScrollArea):
     def _backup_box(self) -> QGroupBox:
         box = QGroupBox(_("Backups"))
         layout = QVBoxLayout(box)
-        self.backup_status = QLabel()
-        self.backup_status.setWordWrap(True)
+        self.backup_status = MessageLabel()
         try:
             backup.database_file()
         except backup.BackupError as error:
@@ -373,8 +367,7 @@ class SettingsPage(QScrollArea):
         test.clicked.connect(self.test_server)
         save = QPushButton(_("Save (applies at the next start)"))
         save.clicked.connect(self.save_server)
-        self.server_message = QLabel()
-        self.server_message.setWordWrap(True)
+        self.server_message = MessageLabel()
         form = QFormLayout(box)
         self.workstation_site = site_box(
             int(QSettings().value("desk/site_id", 0) or 0) or None)
@@ -410,10 +403,6 @@ class SettingsPage(QScrollArea):
             field.set_error(errors.get(name))
         return None if errors else address
 
-    def _say_server(self, text: str, error: bool = False) -> None:
-        self.server_message.setStyleSheet(ERROR_STYLE if error else "color: #1b5e20;")
-        self.server_message.setText(text)
-
     def test_server(self, then=None) -> None:
         """Connects off the GUI thread (an unreachable server takes seconds to say so);
         `then(address)` runs once the connection works."""
@@ -421,29 +410,29 @@ class SettingsPage(QScrollArea):
         if address is None:
             return
         url = address.url(self.server_password.text())
-        self._say_server(_("Testing the connection…"))
+        self.server_message.say(_("Testing the connection…"))
 
         def works(_result) -> None:
-            self._say_server(_("Connection works."))
+            self.server_message.say(_("Connection works."))
             if then:
                 then(address)
 
         def fails(error: Exception) -> None:
-            self._say_server(str(error), error=True)
+            self.server_message.say(str(error), error=True)
 
         run_in_background(lambda: test_connection(url), works, fails, owner=self)
 
     def save_server(self) -> None:
         if not self.use_server.isChecked():
             workstation.use_embedded_database()
-            self._say_server(_("This workstation will use its own database at the next "
+            self.server_message.say(_("This workstation will use its own database at the next "
                                "start."))
             return
         self.test_server(then=self._remember_server)
 
     def _remember_server(self, address: ServerAddress) -> None:
         in_keyring = workstation.save_server(address, self.server_password.text())
-        self._say_server(
+        self.server_message.say(
             _("Saved: the shared server is used from the next start.")
             + ("" if in_keyring else " " + _("This computer has no keyring: the password is "
                                              "kept in the user's settings.")))
@@ -502,29 +491,25 @@ class SettingsPage(QScrollArea):
             self.folder.setText(folder)
             self.refresh_backups()
 
-    def _say(self, text: str, error: bool = False) -> None:
-        self.backup_status.setStyleSheet(ERROR_STYLE if error else "")
-        self.backup_status.setText(text)
-
     def back_up_now(self) -> None:
         self.back_up_button.setEnabled(False)
-        self._say(_("Backing up…"))
+        self.backup_status.say(_("Backing up…"))
 
         def done(copy: backup.Backup) -> None:
             self.back_up_button.setEnabled(True)
-            self._say(_("Copy written: {path}").format(path=copy.path))
+            self.backup_status.say(_("Copy written: {path}").format(path=copy.path))
             self.refresh_backups()
 
         def failed(error: Exception) -> None:
             self.back_up_button.setEnabled(True)
-            self._say(str(error), error=True)
+            self.backup_status.say(str(error), error=True)
 
         run_in_background(backup.back_up_now, done, failed, owner=self)
 
     def _restore_selected(self) -> None:
         item = self.backups_list.currentItem()
         if item is None:
-            self._say(_("Choose the copy to restore in the list."), error=True)
+            self.backup_status.say(_("Choose the copy to restore in the list."), error=True)
             return
         self._confirm_restore(Path(item.data(Qt.ItemDataRole.UserRole)), item.text())
 

@@ -31,9 +31,9 @@ from nest_desktop.services import ValidationFailed, documents, session
 from nest_desktop.services import vaccination as service
 from nest_desktop.ui.desk_context import DeskContext
 from nest_desktop.ui.widgets import (
-    ERROR_STYLE,
     DateEdit,
     FieldWithError,
+    MessageLabel,
     choice_box,
     dialog_buttons,
 )
@@ -97,8 +97,7 @@ class VaccinationTab(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
         self.table.doubleClicked.connect(lambda _index: self.record_dose())
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.message = MessageLabel()
         record = QPushButton(_("Record a dose…"))
         record.clicked.connect(self.record_dose)
         remove = QPushButton(_("Remove the recorded dose"))
@@ -139,7 +138,7 @@ class VaccinationTab(QWidget):
         except ValidationFailed as failed:
             self.calendar = None
             self.table.setRowCount(0)
-            self._say(" ".join(failed.errors.values()), error=True)
+            self.message.say(" ".join(failed.errors.values()), error=True)
             return
         self._loading = True
         try:
@@ -199,10 +198,6 @@ class VaccinationTab(QWidget):
             lines.append(f"{parent.full_name} ({relation.lower()}) — {numbers} — {consent}")
         return "\n".join(lines)
 
-    def _say(self, text: str, error: bool = False) -> None:
-        self.message.setStyleSheet(ERROR_STYLE if error else "color: #1b5e20;")
-        self.message.setText(text)
-
     def _plan_changed(self) -> None:
         if self._loading or self.patient_id is None:
             return
@@ -211,10 +206,10 @@ class VaccinationTab(QWidget):
         try:
             service.set_plan(self.patient_id, self.schedule.currentData(), optional)
         except ValidationFailed as failed:
-            self._say(" ".join(failed.errors.values()), error=True)
+            self.message.say(" ".join(failed.errors.values()), error=True)
             return
         self.load(self.patient_id)
-        self._say(_("Schedule saved."))
+        self.message.say(_("Schedule saved."))
         self.changed.emit()
 
     def selected_dose(self) -> tuple[str, int] | None:
@@ -227,19 +222,19 @@ class VaccinationTab(QWidget):
             return
         pending = [d for d in self.calendar.doses if d.status != rules.GIVEN]
         if not pending:
-            self._say(_("Every dose is recorded."))
+            self.message.say(_("Every dose is recorded."))
             return
         dialog = DoseDialog(self.patient_id, pending, self.selected_dose(), self.context, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.load(self.patient_id)
-            self._say(_("Dose recorded: the following dates are updated."))
+            self.message.say(_("Dose recorded: the following dates are updated."))
             self.changed.emit()
 
     def remove_dose(self) -> None:
         key = self.selected_dose()
         record = self.calendar.records.get(key) if (self.calendar and key) else None
         if record is None:
-            self._say(_("Choose a dose given in the list."), error=True)
+            self.message.say(_("Choose a dose given in the list."), error=True)
             return
         if QMessageBox.question(self, _("Remove the recorded dose"),
                                 _("Remove this dose from the child's record?")

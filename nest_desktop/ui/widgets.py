@@ -42,6 +42,18 @@ class FieldWithError(QWidget):
             self.editor.setStyleSheet("border: 1px solid #b00020;" if message else "")
 
 
+class MessageLabel(QLabel):
+    """The line under a form or a group that says what happened: green, or red when wrong."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWordWrap(True)
+
+    def say(self, text: str, error: bool = False) -> None:
+        self.setStyleSheet(ERROR_STYLE if error else "color: #1b5e20;")
+        self.setText(text)
+
+
 class DateEdit(QLineEdit):
     """A date typed day first; checked by the service, which says what is wrong."""
 
