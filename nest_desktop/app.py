@@ -134,12 +134,15 @@ class Application:
                                         self.window)
         self.app.installEventFilter(self.idle_watcher)
         self.idle_watcher.idle.connect(self.lock)
+        self.window.closing.connect(self.idle_watcher.stop)
 
     def lock(self) -> None:
         """Hides every window until the same or another person logs in; nothing is lost."""
         from nest_desktop.services import desk, session
         from nest_desktop.ui.desk_dialogs import LoginDialog
 
+        if self.window is None or not self.window.isVisible():
+            return  # closing, or locked already: nothing shown to hide
         hidden = [w for w in self.app.topLevelWidgets() if w.isVisible()]
         for widget in hidden:
             widget.hide()

@@ -21,6 +21,28 @@ def french():
     i18n.set_language("fr")
 
 
+@pytest.fixture(autouse=True)
+def no_window_outlives_its_test():
+    """Every window a test opened is closed and deleted when it ends, so that no timer of
+    a forgotten window (idle lock, daily backup) acts during a later test."""
+    yield
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    question = QMessageBox.question
+    QMessageBox.question = lambda *args, **kwargs: QMessageBox.StandardButton.Discard
+    try:
+        for widget in app.topLevelWidgets():
+            widget.close()
+            widget.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    finally:
+        QMessageBox.question = question
+
+
 PASSWORD = "Dakar-2026!"
 
 

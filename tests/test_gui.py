@@ -484,3 +484,23 @@ def test_linking_a_relative_found_by_phone(qtbot, desk, family, monkeypatch):
     dialog._link()
     members = patients.family_of(father.id)
     assert [(m.patient_id, m.is_parent) for m in members] == [(mother.id, False)]
+
+
+def test_a_closed_main_window_neither_locks_nor_backs_up(qtbot, desk, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    from nest_desktop.app import Application
+    from nest_desktop.ui import desk_dialogs
+
+    asked = []
+    monkeypatch.setattr(desk_dialogs.LoginDialog, "exec", lambda dialog: asked.append(1) or 0)
+    application = Application(QApplication.instance(), "test")
+    application.context = DeskContext(desk[1], desk[0])
+    application.show_main_window()
+    window = application.window
+    assert window.backup_timer.isActive() and window.first_backup_timer.isActive()
+    window.close()
+    assert not window.backup_timer.isActive() and not window.first_backup_timer.isActive()
+    assert not application.idle_watcher.timer.isActive()
+    application.lock()  # a late idle signal: nothing shown, nothing to hide, no login asked
+    assert asked == []

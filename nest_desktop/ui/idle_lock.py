@@ -37,6 +37,11 @@ class IdleWatcher(QObject):
             self.paused = True  # until the lock is lifted
             self.idle.emit()
 
+    def stop(self) -> None:
+        """The window it watched for is closing: no lock after that."""
+        self.timer.stop()
+        self.paused = True
+
     def resume(self) -> None:
         self.last_activity = time.monotonic()
         self.paused = False

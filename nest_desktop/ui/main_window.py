@@ -32,11 +32,13 @@ from nest_desktop.ui.widgets import fill_site_box
 
 log = logging.getLogger(__name__)
 BACKUP_CHECK_MS = 60 * 60 * 1000  # the daily copy is checked for every hour
+FIRST_BACKUP_CHECK_MS = 10_000  # and once shortly after the start
 
 
 class MainWindow(QMainWindow):
     languageChanged = Signal(str)
     lockRequested = Signal()
+    closing = Signal()  # the window accepted to close
     shown = Signal()
 
     def __init__(self, context: DeskContext, database_label: str, parent=None):
@@ -96,10 +98,13 @@ class MainWindow(QMainWindow):
         self._show_desk()
         self._restore_geometry()
 
+        # Timers owned by the window: they stop with it, never acting for a closed one.
         self.backup_timer = QTimer(self)
         self.backup_timer.timeout.connect(self.daily_backup)
         self.backup_timer.start(BACKUP_CHECK_MS)
-        QTimer.singleShot(10_000, self.daily_backup)
+        self.first_backup_timer = QTimer(self, singleShot=True)
+        self.first_backup_timer.timeout.connect(self.daily_backup)
+        self.first_backup_timer.start(FIRST_BACKUP_CHECK_MS)
 
     def _sites_changed(self) -> None:
         """A site added or renamed in Settings shows at once in the lists' filters."""
@@ -141,6 +146,9 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         QSettings().setValue("main_window/geometry", self.saveGeometry())
+        self.backup_timer.stop()
+        self.first_backup_timer.stop()
+        self.closing.emit()
         event.accept()
 
     def focus_search(self) -> None:
