@@ -23,7 +23,9 @@ def sqlite_url(path: Path) -> str:
 def open_database(url: str) -> Database:
     """Connects the models to `url`, creating or upgrading the schema as needed."""
     if url.startswith("sqlite"):
-        db = db_url.connect(url, pragmas=SQLITE_PRAGMAS)
+        # BEGIN IMMEDIATE: a transaction takes the write lock at once, so two workstations
+        # wait for each other (busy timeout) instead of failing when both read then write.
+        db = db_url.connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
     else:
         db = db_url.connect(url)
     database.initialize(db)

@@ -24,7 +24,7 @@ from nest_desktop.db.models import ALL_MODELS, Patient, SchemaVersion, Site, Use
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import fold
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _add_vaccination(db: Database) -> None:
@@ -137,12 +137,60 @@ def _add_audit_patient(db: Database) -> None:
     db.execute_sql("UPDATE audit_entry SET patient_id = record_id WHERE \"table\" = 'patient'")
 
 
+def _add_follow_ups(db: Database) -> None:
+    """6: follow-up tasks (the Today queue) and satisfaction survey answers, frozen as at
+    version 6."""
+
+    class Frozen(Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class FollowUpTask(Frozen):
+        key = CharField(max_length=120, unique=True)
+        rule = CharField(max_length=40)
+        patient = ForeignKeyField(Patient, null=True, on_delete="CASCADE")
+        source_table = CharField(max_length=40)
+        source_id = IntegerField()
+        event_at = DateTimeField()
+        opens_at = DateTimeField()
+        due_at = DateTimeField()
+        site = ForeignKeyField(Site, null=True, on_delete="SET NULL")
+        assignee_role = CharField(max_length=30)
+        assignee = ForeignKeyField(User, null=True, on_delete="SET NULL")
+        status = CharField(max_length=12, default="open")
+        attempts = IntegerField(default=0)
+        next_attempt_at = DateTimeField(null=True)
+        outcome = CharField(max_length=30, default="")
+        closed_at = DateTimeField(null=True)
+        closed_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+        created_at = DateTimeField(default=dt.datetime.now)
+        updated_at = DateTimeField(default=dt.datetime.now)
+
+        class Meta:
+            indexes = ((("status", "due_at"), False), (("source_table", "source_id"), False))
+
+    class SurveyResponse(Frozen):
+        survey = CharField(max_length=40)
+        patient = ForeignKeyField(Patient, null=True, on_delete="SET NULL")
+        task = ForeignKeyField(FollowUpTask, null=True, on_delete="SET NULL")
+        site = ForeignKeyField(Site, null=True, on_delete="SET NULL")
+        channel = CharField(max_length=20)
+        answered_at = DateTimeField(default=dt.datetime.now, index=True)
+        answers = TextField(default="{}")
+        score = IntegerField(null=True)
+        recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+
+    db.create_tables([FollowUpTask, SurveyResponse])
+
+
 # version -> function upgrading a database from version - 1 to version.
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     2: _add_vaccination,
     3: _add_accounts_and_audit,
     4: _add_interaction_site,
     5: _add_audit_patient,
+    6: _add_follow_ups,
 }
 
 

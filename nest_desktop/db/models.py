@@ -178,6 +178,54 @@ class AuditEntry(BaseModel):
         indexes = ((("table", "record_id"), False),)
 
 
+class FollowUpTask(BaseModel):
+    """A call or survey due because of an event (first visit, DDR, discharge, prospect…).
+
+    `key` names the event ("rule:table:id"): unique, so that two workstations running the
+    engine at once still make one task.
+    """
+
+    key = CharField(max_length=120, unique=True)
+    rule = CharField(max_length=40)
+    patient = ForeignKeyField(Patient, null=True, backref="follow_ups", on_delete="CASCADE")
+    source_table = CharField(max_length=40)
+    source_id = IntegerField()
+    event_at = DateTimeField()
+    opens_at = DateTimeField()
+    due_at = DateTimeField()
+    site = ForeignKeyField(Site, null=True, backref="follow_ups", on_delete="SET NULL")
+    assignee_role = CharField(max_length=30)
+    assignee = ForeignKeyField(User, null=True, backref="follow_ups", on_delete="SET NULL")
+    status = CharField(max_length=12, default="open")  # open, done, cancelled
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(null=True)
+    outcome = CharField(max_length=30, default="")
+    closed_at = DateTimeField(null=True)
+    closed_by = ForeignKeyField(User, null=True, backref="closed_follow_ups",
+                                on_delete="SET NULL")
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("status", "due_at"), False), (("source_table", "source_id"), False))
+
+
+class SurveyResponse(BaseModel):
+    """Answers to a satisfaction survey; an anonymous answer names no patient."""
+
+    survey = CharField(max_length=40)
+    patient = ForeignKeyField(Patient, null=True, backref="survey_responses",
+                              on_delete="SET NULL")
+    task = ForeignKeyField(FollowUpTask, null=True, backref="responses", on_delete="SET NULL")
+    site = ForeignKeyField(Site, null=True, backref="survey_responses", on_delete="SET NULL")
+    channel = CharField(max_length=20)  # phone, paper, desk
+    answered_at = DateTimeField(default=now, index=True)
+    answers = TextField(default="{}")  # JSON: question -> answer
+    score = IntegerField(null=True)  # 0-100, over the questions that are scored
+    recorded_by = ForeignKeyField(User, null=True, backref="survey_responses",
+                                  on_delete="SET NULL")
+
+
 class Setting(BaseModel):
     """A clinic-wide setting, shared by every workstation; the value is JSON."""
 
@@ -186,4 +234,5 @@ class Setting(BaseModel):
 
 
 ALL_MODELS = [SchemaVersion, Site, User, Patient, PatientPhone, PatientSearchToken,
-              Interaction, FamilyLink, VaccinationPlan, VaccineDose, AuditEntry, Setting]
+              Interaction, FamilyLink, VaccinationPlan, VaccineDose, AuditEntry, Setting,
+              FollowUpTask, SurveyResponse]

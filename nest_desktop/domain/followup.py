@@ -4,7 +4,7 @@ makes which call or survey due, and when. The rules are data in
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +18,7 @@ _rules_file: Path | None = None
 def use_rules_file(path: Path) -> None:
     global _rules_file
     _rules_file = Path(path)
+    _data.cache_clear()
     rules.cache_clear()
 
 
@@ -59,6 +60,21 @@ class Rule:
     assignee_role: str
     resolved_by: str
     label: dict[str, str]
+    script: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    max_attempts: int = 3
+    retry_after: Offset = Offset(hours=4)
+    survey: str = ""
+
+    def label_in(self, language: str) -> str:
+        return in_language(self.label, language) or self.name
+
+    def script_in(self, language: str) -> tuple[str, ...]:
+        return tuple(in_language(self.script, language) or ())
+
+
+def in_language(texts: dict, language: str):
+    """The text of a data file in `language`, else in French (the clinic's language)."""
+    return texts.get(language) or texts.get("fr")
 
 
 def parse_rules(data: dict) -> dict[str, Rule]:
@@ -66,21 +82,55 @@ def parse_rules(data: dict) -> dict[str, Rule]:
     parsed = {}
     try:
         for name, item in data["rules"].items():
-            parsed[name] = Rule(name, item.get("requirement", ""), item["trigger"],
-                                Offset.parse(item["offset"]), Offset.parse(item.get("opens", {})),
-                                item["assignee_role"], item["resolved_by"],
-                                dict(item.get("label", {})))
+            parsed[name] = Rule(
+                name, item.get("requirement", ""), item["trigger"],
+                Offset.parse(item["offset"]), Offset.parse(item.get("opens", {})),
+                item["assignee_role"], item["resolved_by"], dict(item.get("label", {})),
+                {lang: tuple(lines) for lang, lines in item.get("script", {}).items()},
+                int(item.get("max_attempts", 3)),
+                Offset.parse(item.get("retry_after", {"hours": 4})), item.get("survey", ""))
+            if parsed[name].max_attempts < 1:
+                raise ValueError(f"follow-up rule {name}: max_attempts must be 1 or more")
     except (KeyError, TypeError) as error:
         raise ValueError(f"follow-up rules: missing or wrong entry {error}") from error
     return parsed
 
 
 @lru_cache(maxsize=1)
-def rules() -> dict[str, Rule]:
+def _data() -> dict:
     if _rules_file is None:
         raise RuntimeError("the follow-up rules' file was not given")
     with _rules_file.open(encoding="utf-8") as handle:
-        return parse_rules(json.load(handle))
+        return json.load(handle)
+
+
+@lru_cache(maxsize=1)
+def rules() -> dict[str, Rule]:
+    return parse_rules(_data())
+
+
+def backfill_days() -> int:
+    """Events whose deadline passed longer ago than this make no task (archives typed in)."""
+    return int(_data().get("backfill_days", 30))
+
+
+def worth_creating(rule: str, event: dt.datetime, now: dt.datetime,
+                   closing_time: dt.time = DEFAULT_CLOSING_TIME) -> bool:
+    return deadline(rule, event, closing_time) >= now - dt.timedelta(days=backfill_days())
+
+
+def next_attempt(rule: str, attempted_at: dt.datetime) -> dt.datetime:
+    """When to try again after a call that nobody answered."""
+    return rules()[rule].retry_after.after(attempted_at)
+
+
+def urgency(due_at: dt.datetime, now: dt.datetime) -> str:
+    """'overdue', 'today' or 'later': how the Today list groups and colours a task."""
+    if due_at < now:
+        return "overdue"
+    if due_at.date() == now.date():
+        return "today"
+    return "later"
 
 
 def deadline(rule: str, event: dt.datetime,

@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "accounts.manage": frozenset({ADMINISTRATOR}),
     "backup.restore": frozenset({ADMINISTRATOR}),
     "prospects.import": frozenset({PROSPECT_MANAGER}),
+    "followup.work": _DESK,  # calls, surveys, assigning tasks
 }
 
 

@@ -27,6 +27,7 @@ from nest_desktop.services import (
     ValidationFailed,
     audit,
     check_characters,
+    followup,
     session,
 )
 
@@ -188,6 +189,7 @@ def create_patient(form: PatientForm, today: dt.date | None = None) -> Patient:
                                  values["first_names"])
         session.log("create", "patient", patient.id,
                     audit.diff({}, _audited(values, e164_numbers)))
+        followup.sync_patient(patient)
     return patient
 
 
@@ -213,7 +215,9 @@ def update_patient(patient_id: int, expected_version: int, form: PatientForm,
                                  values["first_names"])
         session.log("update", "patient", patient_id,
                     audit.diff(old_values, _audited(values, e164_numbers)))
-    return Patient.get_by_id(patient_id)
+        patient = Patient.get_by_id(patient_id)
+        followup.sync_patient(patient)
+    return patient
 
 
 def get_patient(patient_id: int) -> Patient:

@@ -1,0 +1,422 @@
+"""The follow-up engine and the Today work queue.
+
+Events stored by the other services (a first visit, a DDR, a discharge, a prospect, a call
+left unresolved) make tasks through `schedule`, inside the event's own transaction, so that
+the event and its task are saved together or not at all. A task's `key` names its event:
+scheduling again moves the task instead of making a second one, on any workstation.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from peewee import JOIN, Case, fn
+
+from nest_desktop.db.models import (
+    FollowUpTask,
+    Interaction,
+    Patient,
+    PatientPhone,
+    Site,
+    SurveyResponse,
+    User,
+    database,
+    now,
+)
+from nest_desktop.domain import followup as rules
+from nest_desktop.domain import surveys
+from nest_desktop.domain.messages import N_, _
+from nest_desktop.domain.permissions import ROLE_LABELS
+from nest_desktop.domain.phones import display
+from nest_desktop.i18n import current_language
+from nest_desktop.services import ValidationFailed, audit, check_characters, session, settings
+
+OPEN, DONE, CANCELLED = "open", "done", "cancelled"
+
+# What a call attempt can end with (PAT-13).
+REACHED = "reached"
+NO_ANSWER = "no_answer"
+CALL_BACK_LATER = "call_back_later"
+WRONG_NUMBER = "wrong_number"
+DECLINED = "declined"
+OUTCOME_LABELS = {
+    REACHED: N_("Reached"),
+    NO_ANSWER: N_("No answer"),
+    CALL_BACK_LATER: N_("Asked to be called back later"),
+    WRONG_NUMBER: N_("Wrong number"),
+    DECLINED: N_("Declined"),
+    # how a task ends without a call
+    "unreachable": N_("Unreachable after every attempt"),
+    "source_cancelled": N_("Cancelled: the event is gone"),
+}
+ATTEMPT_OUTCOMES = (NO_ANSWER, CALL_BACK_LATER, WRONG_NUMBER, DECLINED, REACHED)
+SURVEY_CHANNELS = {"phone": N_("Phone"), "paper": N_("Paper form"), "desk": N_("At the desk")}
+
+
+class TaskClosed(RuntimeError):
+    """The task was dealt with meanwhile (on another workstation, perhaps)."""
+
+
+def closing_time() -> dt.time:
+    hours, minutes = str(settings.get("followup.closing_time")).split(":")
+    return dt.time(int(hours), int(minutes))
+
+
+def rule_label(rule: str) -> str:
+    return rules.rules()[rule].label_in(current_language())
+
+
+def outcome_label(outcome: str) -> str:
+    return _(OUTCOME_LABELS[outcome]) if outcome in OUTCOME_LABELS else outcome
+
+
+def _key(rule: str, source_table: str, source_id: int) -> str:
+    return f"{rule}:{source_table}:{source_id}"
+
+
+def _log(action: str, task: FollowUpTask, changes: dict) -> None:
+    """`changes`: field -> [old, new], dates and times included."""
+    changes = audit.diff({field: old for field, (old, _new) in changes.items()},
+                         {field: new for field, (_old, new) in changes.items()})
+    session.log(action, "follow_up_task", task.id, changes, details=task.rule,
+                patient_id=task.patient_id)
+
+
+# --- the engine ---------------------------------------------------------------------------
+
+def schedule(rule: str, source_table: str, source_id: int, event: dt.datetime,
+             patient_id: int | None = None, site_id: int | None = None,
+             when: dt.datetime | None = None) -> FollowUpTask | None:
+    """The task of `rule` for this event: made, moved, or left alone when already done.
+
+    Call it inside the event's transaction. None when the event is too old to call about.
+    """
+    if rule not in rules.rules():
+        raise ValueError(f"unknown follow-up rule: {rule}")
+    when = when or now()
+    closing = closing_time()
+    key = _key(rule, source_table, source_id)
+    values = {"event_at": event, "due_at": rules.deadline(rule, event, closing),
+              "opens_at": rules.opens_at(rule, event, closing), "patient": patient_id,
+              "site": site_id}
+    with database.atomic():
+        task = FollowUpTask.get_or_none(FollowUpTask.key == key)
+        if task is None:
+            if not rules.worth_creating(rule, event, when, closing):
+                return None
+            created = (FollowUpTask.insert(
+                key=key, rule=rule, source_table=source_table, source_id=source_id,
+                assignee_role=rules.rules()[rule].assignee_role, created_at=when,
+                updated_at=when, **values)
+                .on_conflict_ignore().execute())
+            task = FollowUpTask.get(FollowUpTask.key == key)
+            if created:  # not made meanwhile by another workstation
+                _log("create", task, audit.diff({}, {k: v for k, v in values.items()}))
+            return task
+        if task.status == DONE:
+            return task
+        old = {"event_at": task.event_at, "due_at": task.due_at, "opens_at": task.opens_at,
+               "patient": task.patient_id, "site": task.site_id}
+        changes = audit.diff(old, values)
+        reopen = task.status == CANCELLED and task.outcome == "source_cancelled"
+        if not changes and not reopen:
+            return task
+        extra = {"status": OPEN, "outcome": "", "closed_at": None} if reopen else {}
+        (FollowUpTask.update(**values, **extra, updated_at=when)
+         .where((FollowUpTask.id == task.id) & (FollowUpTask.status != DONE)).execute())
+        if reopen:
+            changes["status"] = [CANCELLED, OPEN]
+        _log("update", task, changes)
+        return FollowUpTask.get_by_id(task.id)
+
+
+def cancel_source(source_table: str, source_id: int,
+                  only_rules: Iterable[str] | None = None) -> int:
+    """The event is gone (a date removed, a record deleted): its open tasks are cancelled."""
+    condition = ((FollowUpTask.source_table == source_table)
+                 & (FollowUpTask.source_id == source_id) & (FollowUpTask.status == OPEN))
+    if only_rules is not None:
+        condition &= FollowUpTask.rule.in_(list(only_rules))
+    with database.atomic():
+        tasks = list(FollowUpTask.select().where(condition))
+        for task in tasks:
+            FollowUpTask.update(status=CANCELLED, outcome="source_cancelled",
+                                closed_at=now(), updated_at=now()).where(
+                (FollowUpTask.id == task.id) & (FollowUpTask.status == OPEN)).execute()
+            _log("update", task, {"status": [OPEN, CANCELLED]})
+    return len(tasks)
+
+
+def first_visit_event(visit_date: dt.date) -> dt.datetime:
+    """A visit known by its date only counts from that day's closing time: the 72 hours
+    run to the same time three days later."""
+    return dt.datetime.combine(visit_date, closing_time())
+
+
+def sync_patient(patient: Patient, when: dt.datetime | None = None) -> None:
+    """The tasks a patient's file makes by itself: the 72-hour call after her first visit."""
+    if patient.first_visit_date:
+        schedule("satisfaction_72h", "patient", patient.id,
+                 first_visit_event(patient.first_visit_date), patient.id, patient.site_id,
+                 when)
+    else:
+        cancel_source("patient", patient.id, ["satisfaction_72h"])
+
+
+def run(when: dt.datetime | None = None) -> int:
+    """Brings the tasks in line with every stored event (at start-up): never duplicates a
+    task, and leaves old events alone. Returns the number of events looked at."""
+    when = when or now()
+    # A first visit older than this cannot make a task anybody should still call about.
+    oldest = (when - dt.timedelta(days=rules.backfill_days() + 4)).date()
+    seen = 0
+    with database.atomic():
+        for patient in Patient.select().where(Patient.first_visit_date >= oldest):
+            sync_patient(patient, when)
+            seen += 1
+    return seen
+
+
+# --- the Today queue ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TaskFilter:
+    site_id: int | None = None
+    rule: str | None = None
+    assignee: str = "all"  # "all", "mine", "role:<role>" or "user:<id>"
+    horizon_days: int = 7
+
+
+def _condition(task_filter: TaskFilter, when: dt.datetime):
+    end = dt.datetime.combine(when.date() + dt.timedelta(days=task_filter.horizon_days),
+                              dt.time.max)
+    condition = (FollowUpTask.status == OPEN) & (FollowUpTask.due_at <= end)
+    if task_filter.site_id is not None:
+        condition &= FollowUpTask.site == task_filter.site_id
+    if task_filter.rule:
+        condition &= FollowUpTask.rule == task_filter.rule
+    assignee = task_filter.assignee
+    if assignee == "mine":
+        user = session.current()
+        condition &= ((FollowUpTask.assignee == user.id)
+                      | (FollowUpTask.assignee.is_null()
+                         & (FollowUpTask.assignee_role == user.role)))
+    elif assignee.startswith("role:"):
+        condition &= FollowUpTask.assignee_role == assignee[5:]
+    elif assignee.startswith("user:"):
+        condition &= FollowUpTask.assignee == int(assignee[5:])
+    return condition
+
+
+def task_ids(task_filter: TaskFilter, when: dt.datetime | None = None) -> list[int]:
+    """The open tasks to show, the most urgent first (overdue, today, then the next days)."""
+    query = (FollowUpTask.select(FollowUpTask.id)
+             .where(_condition(task_filter, when or now()))
+             .order_by(FollowUpTask.due_at, FollowUpTask.id))
+    return [row[0] for row in query.tuples()]
+
+
+def counts(task_filter: TaskFilter, when: dt.datetime | None = None
+           ) -> dict[str, tuple[int, int]]:
+    """rule -> (tasks shown, of which overdue), for the navigation; the rule filter aside."""
+    when = when or now()
+    everything = TaskFilter(task_filter.site_id, None, task_filter.assignee,
+                            task_filter.horizon_days)
+    overdue = fn.SUM(Case(None, [(FollowUpTask.due_at < when, 1)], 0))
+    query = (FollowUpTask.select(FollowUpTask.rule, fn.COUNT(FollowUpTask.id), overdue)
+             .where(_condition(everything, when)).group_by(FollowUpTask.rule))
+    return {rule: (total, int(late or 0)) for rule, total, late in query.tuples()}
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    id: int
+    rule: str
+    patient_id: int | None
+    person: str
+    phone: str
+    due_at: dt.datetime
+    attempts: int
+    next_attempt_at: dt.datetime | None
+    site: str
+    assignee: str
+
+
+def rows_for(ids: Iterable[int]) -> dict[int, TaskRow]:
+    """The rows of a page of the list, in one query each for tasks and phones."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    main_phone = {}
+    query = (FollowUpTask.select(FollowUpTask, Patient, Site, User)
+             .join(Patient, JOIN.LEFT_OUTER).switch(FollowUpTask)
+             .join(Site, JOIN.LEFT_OUTER).switch(FollowUpTask)
+             .join(User, JOIN.LEFT_OUTER, on=FollowUpTask.assignee == User.id)
+             .where(FollowUpTask.id.in_(ids)))
+    tasks = list(query)
+    patient_ids = [t.patient_id for t in tasks if t.patient_id]
+    for phone in (PatientPhone.select().where(PatientPhone.patient.in_(patient_ids))
+                  .order_by(PatientPhone.position.desc())):
+        main_phone[phone.patient_id] = display(phone.e164)
+    rows = {}
+    for task in tasks:
+        patient = task.patient if task.patient_id else None
+        person = f"{patient.last_name.upper()} {patient.first_names}" if patient else ""
+        assignee = (task.assignee.full_name if task.assignee_id
+                    else _(ROLE_LABELS.get(task.assignee_role, task.assignee_role)))
+        rows[task.id] = TaskRow(task.id, task.rule, task.patient_id, person,
+                                main_phone.get(task.patient_id, ""), task.due_at,
+                                task.attempts, task.next_attempt_at,
+                                task.site.name if task.site_id else "", assignee)
+    return rows
+
+
+def get_task(task_id: int) -> FollowUpTask:
+    return FollowUpTask.get_by_id(task_id)
+
+
+def assign(task_id: int, user_id: int | None) -> None:
+    """Gives a task to a person (None: back to everyone of its role)."""
+    session.require("followup.work")
+    with database.atomic():
+        task = FollowUpTask.get_by_id(task_id)
+        FollowUpTask.update(assignee=user_id, updated_at=now()).where(
+            FollowUpTask.id == task_id).execute()
+        _log("update", task, {"assignee": [task.assignee_id, user_id]})
+
+
+# --- working a task through (the guided outbound call, PAT-13) ---------------------------
+
+def _open_task_for_update(task_id: int) -> FollowUpTask:
+    """The task, claimed until the transaction ends; TaskClosed if dealt with already.
+
+    The claim is an update of the open row: PostgreSQL locks the row, SQLite the database,
+    so a second workstation waits, then finds the task closed.
+    """
+    claimed = (FollowUpTask.update(updated_at=now())
+               .where((FollowUpTask.id == task_id) & (FollowUpTask.status == OPEN)).execute())
+    task = FollowUpTask.get_by_id(task_id)
+    if not claimed:
+        who = task.closed_by.full_name if task.closed_by_id else ""
+        raise TaskClosed(_("This follow-up was already dealt with ({outcome}) {who}.").format(
+            outcome=outcome_label(task.outcome),
+            who=_("by {name}").format(name=who) if who else "").strip())
+    return task
+
+
+def _write_interaction(task: FollowUpTask, user: User, outcome: str, notes: str,
+                       when: dt.datetime) -> Interaction | None:
+    if not task.patient_id:
+        return None
+    values = {"patient": task.patient_id, "user": user.id, "channel": "phone",
+              "direction": "outbound", "subject": rule_label(task.rule),
+              "notes": notes, "outcome": outcome_label(outcome), "occurred_at": when,
+              "site": task.site_id}
+    interaction = Interaction.create(**values)
+    session.log("create", "interaction", interaction.id, audit.diff({}, values),
+                patient_id=task.patient_id)
+    return interaction
+
+
+def _close(task: FollowUpTask, outcome: str, user: User, when: dt.datetime,
+           attempts: int) -> None:
+    FollowUpTask.update(status=DONE, outcome=outcome, closed_at=when, closed_by=user.id,
+                        attempts=attempts, next_attempt_at=None, updated_at=when).where(
+        FollowUpTask.id == task.id).execute()
+    _log("update", task, {"status": [OPEN, DONE], "outcome": [task.outcome, outcome],
+                          "attempts": [task.attempts, attempts]})
+
+
+def record_attempt(task_id: int, outcome: str, notes: str = "",
+                   call_back_at: dt.datetime | None = None,
+                   when: dt.datetime | None = None) -> FollowUpTask:
+    """One call made for a task: written on the person's file as a contact.
+
+    No answer: tried again later (after the rule's delay, or at `call_back_at`) until the
+    rule's number of attempts, then closed as unreachable. Asked to be called back: at
+    `call_back_at`. Wrong number, declined, reached: the task is done. (A task whose call
+    fills in a survey is done through `complete_with_survey`.)
+    """
+    user = session.require("followup.work")
+    when = when or now()
+    errors = {}
+    if outcome not in ATTEMPT_OUTCOMES:
+        errors["outcome"] = _("Choose how the call ended.")
+    if outcome == CALL_BACK_LATER and (call_back_at is None or call_back_at <= when):
+        errors["call_back_at"] = _("Give the day and time she asked to be called back, "
+                                   "after now.")
+    if call_back_at is not None and call_back_at > when + dt.timedelta(days=90):
+        errors["call_back_at"] = _("A call back is within the next three months.")
+    check_characters(errors, notes=notes)
+    if len(notes) > 2000:
+        errors["notes"] = _("At most {count} characters.").format(count=2000)
+    if errors:
+        raise ValidationFailed(errors)
+    with database.atomic():
+        task = _open_task_for_update(task_id)
+        rule = rules.rules()[task.rule]
+        if outcome == REACHED and rule.survey:
+            raise ValidationFailed({"outcome": _("Fill in the survey to finish this call.")})
+        attempts = task.attempts + 1
+        _write_interaction(task, user, outcome, notes.strip(), when)
+        if outcome in (NO_ANSWER, CALL_BACK_LATER):
+            if outcome == NO_ANSWER and attempts >= rule.max_attempts:
+                _close(task, "unreachable", user, when, attempts)
+            else:
+                next_at = call_back_at or rules.next_attempt(task.rule, when)
+                FollowUpTask.update(attempts=attempts, next_attempt_at=next_at,
+                                    outcome=outcome, updated_at=when).where(
+                    FollowUpTask.id == task.id).execute()
+                _log("update", task, {"attempts": [task.attempts, attempts],
+                                      "next_attempt_at": [task.next_attempt_at, next_at],
+                                      "outcome": [task.outcome, outcome]})
+        else:
+            _close(task, outcome, user, when, attempts)
+    return FollowUpTask.get_by_id(task_id)
+
+
+def record_survey(survey: str, answers: dict, patient_id: int | None, channel: str,
+                  site_id: int | None, task_id: int | None = None,
+                  when: dt.datetime | None = None) -> SurveyResponse:
+    """An answer sheet; `patient_id` None keeps it anonymous. Inside a transaction."""
+    user = session.require("followup.work")
+    if survey not in surveys.surveys():
+        raise ValueError(f"unknown survey: {survey}")
+    kept, errors = surveys.check_answers(survey, answers)
+    if channel not in SURVEY_CHANNELS:
+        errors["channel"] = _("Choose how the answers were given.")
+    check_characters(errors, **{k: v for k, v in kept.items() if isinstance(v, str)})
+    if errors:
+        raise ValidationFailed(errors)
+    when = when or now()
+    with database.atomic():
+        response = SurveyResponse.create(
+            survey=survey, patient=patient_id, task=task_id, site=site_id, channel=channel,
+            answered_at=when, answers=json.dumps(kept, ensure_ascii=False),
+            score=surveys.score(survey, kept), recorded_by=user.id)
+        # An anonymous sheet names nobody in the trail either.
+        session.log("create", "survey_response", response.id,
+                    {"survey": [None, survey], "anonymous": [None, patient_id is None]},
+                    patient_id=patient_id)
+    return response
+
+
+def complete_with_survey(task_id: int, answers: dict, anonymous: bool, notes: str = "",
+                         channel: str = "phone", when: dt.datetime | None = None
+                         ) -> SurveyResponse:
+    """The person answered the survey of her follow-up: the answers are saved (without her
+    name if she asks), the call goes on her file, the task is done."""
+    user = session.require("followup.work")
+    when = when or now()
+    with database.atomic():
+        task = _open_task_for_update(task_id)
+        survey = rules.rules()[task.rule].survey
+        if not survey:
+            raise ValueError(f"the rule {task.rule} has no survey")
+        response = record_survey(survey, answers, None if anonymous else task.patient_id,
+                                 channel, task.site_id, task.id, when)
+        summary = _("Survey answered anonymously.") if anonymous else _("Survey answered.")
+        _write_interaction(task, user, REACHED, (summary + " " + notes.strip()).strip(), when)
+        _close(task, REACHED, user, when, task.attempts + 1)
+    return response

@@ -1,0 +1,205 @@
+"""The follow-up engine: tasks made once, moved, cancelled, worked through to an outcome."""
+
+import datetime as dt
+import json
+import threading
+
+import pytest
+
+from nest_desktop.db.models import AuditEntry, FollowUpTask, Interaction, SurveyResponse, now
+from nest_desktop.services import ValidationFailed, followup, session
+from nest_desktop.services import patients as patient_service
+from nest_desktop.services.session import PermissionDenied
+from tests.conftest import PASSWORD
+
+TODAY = dt.date.today()
+
+
+def new_patient(site_id, first_visit: dt.date | None, last_name="Sarr", phone="77 555 12 34"):
+    return patient_service.create_patient(patient_service.PatientForm(
+        last_name=last_name, first_names="Fatou", phones=[phone], site_id=site_id,
+        first_visit_date=first_visit.strftime("%d/%m/%Y") if first_visit else ""))
+
+
+def change_first_visit(patient_id: int, first_visit: dt.date | None):
+    patient = patient_service.get_patient(patient_id)
+    form = patient_service.form_of(patient)
+    form.first_visit_date = first_visit.strftime("%d/%m/%Y") if first_visit else ""
+    return patient_service.update_patient(patient_id, patient.version, form)
+
+
+def tasks_of(patient_id: int) -> list[FollowUpTask]:
+    return list(FollowUpTask.select().where(FollowUpTask.patient == patient_id))
+
+
+def test_a_first_visit_makes_the_72_hour_call_once(desk):
+    site, _user = desk
+    visit = TODAY - dt.timedelta(days=1)
+    patient = new_patient(site.id, visit)
+    [task] = tasks_of(patient.id)
+    assert task.rule == "satisfaction_72h" and task.status == "open"
+    assert task.site_id == site.id and task.assignee_role == "customer_relations"
+    # The visit counts from the day's closing time: 72 hours later, at 18:00.
+    assert task.due_at == dt.datetime.combine(visit + dt.timedelta(days=3), dt.time(18, 0))
+    # Saving again and running the engine again make no second task.
+    change_first_visit(patient.id, visit)
+    assert followup.run() >= 1
+    followup.run()
+    assert len(tasks_of(patient.id)) == 1
+    assert AuditEntry.select().where((AuditEntry.table == "follow_up_task")
+                                     & (AuditEntry.action == "create")).count() == 1
+
+
+def test_moving_clearing_and_restoring_the_visit(desk):
+    site, _user = desk
+    patient = new_patient(site.id, TODAY - dt.timedelta(days=2))
+    change_first_visit(patient.id, TODAY)
+    [task] = tasks_of(patient.id)
+    assert task.due_at.date() == TODAY + dt.timedelta(days=3)
+    change_first_visit(patient.id, None)
+    [task] = tasks_of(patient.id)
+    assert (task.status, task.outcome) == ("cancelled", "source_cancelled")
+    change_first_visit(patient.id, TODAY)
+    [task] = tasks_of(patient.id)
+    assert task.status == "open"
+
+
+def test_a_visit_from_the_archives_makes_no_call(desk):
+    site, _user = desk
+    patient = new_patient(site.id, TODAY - dt.timedelta(days=200))
+    assert tasks_of(patient.id) == []
+    assert followup.run() == 0
+
+
+def test_a_task_done_stays_done(desk):
+    site, _user = desk
+    patient = new_patient(site.id, TODAY)
+    [task] = tasks_of(patient.id)
+    followup.record_attempt(task.id, followup.DECLINED, "Pas le temps")
+    change_first_visit(patient.id, TODAY - dt.timedelta(days=1))
+    followup.run()
+    [task] = tasks_of(patient.id)
+    assert (task.status, task.outcome) == ("done", "declined")
+    assert task.due_at.date() == TODAY + dt.timedelta(days=3)  # not moved once done
+
+
+def test_no_answer_is_retried_then_closed_as_unreachable(desk):
+    site, user = desk
+    patient = new_patient(site.id, TODAY)
+    [task] = tasks_of(patient.id)
+    at = now()
+    task = followup.record_attempt(task.id, followup.NO_ANSWER, when=at)
+    assert (task.status, task.attempts) == ("open", 1)
+    assert task.next_attempt_at == at + dt.timedelta(hours=4)
+    followup.record_attempt(task.id, followup.NO_ANSWER, when=at)
+    task = followup.record_attempt(task.id, followup.NO_ANSWER, when=at)
+    assert (task.status, task.outcome, task.attempts) == ("done", "unreachable", 3)
+    assert task.closed_by_id == user.id
+    calls = list(Interaction.select().where(Interaction.patient == patient.id))
+    assert len(calls) == 3
+    assert {(c.channel, c.direction, c.subject) for c in calls} == {
+        ("phone", "outbound", "Appel de satisfaction (72 h)")}
+    with pytest.raises(followup.TaskClosed, match="déjà été traité"):
+        followup.record_attempt(task.id, followup.NO_ANSWER)
+
+
+def test_call_back_later_needs_a_time_and_a_wrong_number_closes(desk):
+    site, _user = desk
+    patient = new_patient(site.id, TODAY)
+    [task] = tasks_of(patient.id)
+    with pytest.raises(ValidationFailed) as refused:
+        followup.record_attempt(task.id, followup.CALL_BACK_LATER)
+    assert "call_back_at" in refused.value.errors
+    assert Interaction.select().count() == 0  # nothing written for a refused attempt
+    later = now() + dt.timedelta(days=1)
+    task = followup.record_attempt(task.id, followup.CALL_BACK_LATER, call_back_at=later)
+    assert task.next_attempt_at == later and task.status == "open"
+    task = followup.record_attempt(task.id, followup.WRONG_NUMBER)
+    assert (task.status, task.outcome) == ("done", "wrong_number")
+
+
+def test_the_survey_closes_the_call_and_can_stay_anonymous(desk):
+    site, _user = desk
+    patient = new_patient(site.id, TODAY)
+    [task] = tasks_of(patient.id)
+    with pytest.raises(ValidationFailed, match="enquête"):
+        followup.record_attempt(task.id, followup.REACHED)
+    incomplete = {"welcome": 5}
+    with pytest.raises(ValidationFailed) as refused:
+        followup.complete_with_survey(task.id, incomplete, anonymous=True)
+    assert set(refused.value.errors) == {"waiting", "consultation", "recommend"}
+    assert SurveyResponse.select().count() == 0
+    answers = {"welcome": 5, "waiting": 3, "consultation": 4, "recommend": True,
+               "comment": "Très bon accueil"}
+    response = followup.complete_with_survey(task.id, answers, anonymous=True)
+    assert response.patient_id is None and response.task_id == task.id
+    assert response.score == 75  # marks 5, 3, 4 → 100, 50, 75
+    assert json.loads(response.answers)["comment"] == "Très bon accueil"
+    [call] = Interaction.select().where(Interaction.patient == patient.id)
+    assert call.outcome == "Joint" and "anonyme" in call.notes and "Très bon" not in call.notes
+    assert FollowUpTask.get_by_id(task.id).status == "done"
+
+
+def test_the_quality_pilot_reads_the_queue_but_makes_no_call(desk, as_role):
+    site, _user = desk
+    patient = new_patient(site.id, TODAY)
+    [task] = tasks_of(patient.id)
+    as_role("quality_pilot")
+    assert followup.task_ids(followup.TaskFilter()) == [task.id]
+    with pytest.raises(PermissionDenied, match="Secrétaire"):
+        followup.record_attempt(task.id, followup.NO_ANSWER)
+    session.login("clemence", PASSWORD)
+
+
+def test_today_lists_the_most_urgent_first_with_filters_and_counts(desk):
+    site, user = desk
+    late = new_patient(site.id, TODAY - dt.timedelta(days=5), "Ba", "77 100 00 01")
+    soon = new_patient(site.id, TODAY, "Cisse", "77 100 00 02")
+    ids = followup.task_ids(followup.TaskFilter())
+    [late_task], [soon_task] = tasks_of(late.id), tasks_of(soon.id)
+    assert ids == [late_task.id, soon_task.id]
+    assert followup.counts(followup.TaskFilter()) == {"satisfaction_72h": (2, 1)}
+    assert followup.task_ids(followup.TaskFilter(rule="call_36_weeks")) == []
+    assert followup.task_ids(followup.TaskFilter(site_id=site.id + 1000)) == []
+    # Clémence is an administrator: the 72-hour calls are customer relations' until given.
+    assert followup.task_ids(followup.TaskFilter(assignee="mine")) == []
+    followup.assign(soon_task.id, user.id)
+    assert followup.task_ids(followup.TaskFilter(assignee="mine")) == [soon_task.id]
+    rows = followup.rows_for(ids)
+    assert rows[late_task.id].person == "BA Fatou" and rows[late_task.id].phone == "77 100 00 01"
+    assert rows[soon_task.id].assignee == "Clémence Diatta"
+    assert rows[late_task.id].assignee == "Secrétaire relation client (GRC)"
+
+
+def test_two_workstations_scheduling_the_same_event_make_one_task(desk):
+    """Two real connections at once (two PCs running the engine): one task, one entry."""
+    site, _user = desk
+    patient = new_patient(site.id, None)
+    event = followup.first_visit_event(TODAY)
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def workstation():
+        try:
+            barrier.wait()
+            followup.schedule("satisfaction_72h", "patient", patient.id, event, patient.id,
+                              site.id)
+        except Exception as error:  # reported by the assertion below
+            errors.append(repr(error))
+        finally:
+            FollowUpTask._meta.database.close()
+
+    threads = [threading.Thread(target=workstation) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(tasks_of(patient.id)) == 1
+    assert AuditEntry.select().where((AuditEntry.table == "follow_up_task")
+                                     & (AuditEntry.action == "create")).count() == 1
+
+
+def test_an_unknown_rule_is_refused(desk):
+    with pytest.raises(ValueError, match="unknown follow-up rule"):
+        followup.schedule("tomorrow", "patient", 1, now())
