@@ -56,7 +56,21 @@ def main() -> None:
     window.resize(1200, 760)
     window.show()
     settle()
-    window.grab().save(str(folder / "main-window.png"))
+    window.grab().save(str(folder / "main-window.png"))  # opens on Today
+    from nest_desktop.ui.outbound_call import OutboundCallDialog
+
+    window.today_page.site_filter.setCurrentIndex(0)  # every site
+    settle()
+    window.grab().save(str(folder / "today.png"))
+    call = OutboundCallDialog(window.context, window.today_page.model.task_id(0), window)
+    call.show()
+    settle()
+    call.grab().save(str(folder / "call.png"))
+    call.choose("reached")
+    settle()
+    call.grab().save(str(folder / "call-survey.png"))
+    call.reject()
+    window.show_section(window.patients_page)
     window.patients_page.search.setText("77 5")
     settle()
     window.grab().save(str(folder / "search.png"))
@@ -73,7 +87,7 @@ def main() -> None:
     new_window.save()
     settle()
     new_window.grab().save(str(folder / "patient-file-errors.png"))
-    window.sections.setCurrentRow(1)
+    window.show_section(window.vaccines_page)
     window.vaccines_page.site_filter.setCurrentIndex(0)
     settle()
     window.grab().save(str(folder / "children-vaccines.png"))
@@ -81,7 +95,7 @@ def main() -> None:
     window.open_child_vaccines(child_id)
     settle()
     window.patient_windows[child_id].grab().save(str(folder / "child-vaccines.png"))
-    window.sections.setCurrentRow(2)
+    window.show_section(window.settings_page)
     settle()
     window.grab().save(str(folder / "settings.png"))
     history_window = window.patient_windows[patient_id]

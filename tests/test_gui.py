@@ -55,7 +55,8 @@ def fill_aissatou(window):
 def test_main_window_shows_the_sections_that_exist_and_the_greeting(qtbot, desk):
     window = make_main_window(qtbot, desk)
     sections = [window.sections.item(i).text() for i in range(window.sections.count())]
-    assert sections == ["Patients", "Enfants et vaccins", "Paramètres"]
+    assert sections == ["Aujourd'hui", "Patients", "Enfants et vaccins", "Paramètres"]
+    assert window.stack.currentWidget() is window.today_page  # the screen it opens on
     assert "Clinique Nest Mermoz, Clémence, bonjour" in window.greeting.text()
 
 
@@ -220,7 +221,7 @@ def test_language_switch_rebuilds_the_window_in_english(qtbot, desk):
         application.change_language("en")
         qtbot.addWidget(application.window)
         assert application.window is not first
-        assert application.window.sections.item(2).text() == "Settings"
+        assert application.window.sections.item(3).text() == "Settings"
         assert "Clinique Nest Mermoz, Clémence, hello" in application.window.greeting.text()
     finally:
         install_language(app, "fr")
@@ -405,7 +406,7 @@ def test_children_and_vaccines_list_opens_the_child_on_her_vaccines(qtbot, desk,
     window = make_main_window(qtbot, desk)
     page = window.vaccines_page
     assert page.model.rowCount() == 0  # nothing computed for a page not yet opened
-    window.sections.setCurrentRow(1)
+    window.show_section(page)
     page.days.setValue(30)
     settle(qtbot, lambda: page.model.rowCount() == 1)
     assert page.model.data(page.model.index(0, 0)) == "Moussa Fall"
@@ -504,3 +505,70 @@ def test_a_closed_main_window_neither_locks_nor_backs_up(qtbot, desk, monkeypatc
     assert not application.idle_watcher.timer.isActive()
     application.lock()  # a late idle signal: nothing shown, nothing to hide, no login asked
     assert asked == []
+
+
+def test_today_opens_first_and_a_call_is_worked_through_to_its_survey(qtbot, desk, monkeypatch):
+    import datetime as dt
+
+    from nest_desktop.db.models import FollowUpTask, SurveyResponse
+    from nest_desktop.services import patients
+    from nest_desktop.ui.outbound_call import OutboundCallDialog
+
+    site, _user = desk
+    patient = patients.create_patient(patients.PatientForm(
+        last_name="Sarr", first_names="Fatou", phones=["77 555 12 34"], site_id=site.id,
+        first_visit_date=dt.date.today().strftime("%d/%m/%Y")))
+    window = make_main_window(qtbot, desk)
+    page = window.today_page
+    settle(qtbot, lambda: page.model.rowCount() == 1)
+    assert window.sections.item(0).text() == "Aujourd'hui (1)"
+    row = page.model.row_of(0)
+    assert (row.person, row.phone) == ("SARR Fatou", "77 555 12 34")
+    assert page.model.data(page.model.index(0, 1)) == "Appel de satisfaction (72 h)"
+    seen = {}
+
+    def no_answer(dialog):
+        seen["script"] = dialog.sheet.script[0]
+        seen["over the file"] = dialog.parent() is window.patient_windows[patient.id]
+        dialog._save()  # no outcome chosen yet
+        seen["no outcome"] = dialog.outcome_error.text()
+        dialog.choose("no_answer")
+        dialog._save()
+        return dialog.result()
+
+    monkeypatch.setattr(OutboundCallDialog, "exec", no_answer)
+    page.view.selectRow(0)
+    page._open_current()
+    assert seen == {"script": "Bonjour, je suis Clémence de Clinique Nest Mermoz. "
+                              "Suis-je bien avec Fatou Sarr ?",
+                    "over the file": True,
+                    "no outcome": "Choisissez comment l'appel s'est terminé."}
+    task = FollowUpTask.get()
+    assert (task.status, task.attempts) == ("open", 1)
+    file_window = window.patient_windows[patient.id]
+    assert file_window.timeline.item(0, 4).text() == "Pas de réponse"
+
+    def reached(dialog):
+        dialog.choose("reached")
+        seen["survey shown"] = dialog.survey_box.isVisibleTo(dialog)
+        form = dialog.survey_form
+        form.inputs["welcome"].button(4).setChecked(True)
+        dialog._save()
+        seen["missing"] = form.errors["waiting"].text()
+        form.inputs["waiting"].button(5).setChecked(True)
+        form.inputs["consultation"].button(5).setChecked(True)
+        form.inputs["recommend"].button(1).setChecked(True)
+        dialog.anonymous.setChecked(True)
+        dialog._save()
+        return dialog.result()
+
+    monkeypatch.setattr(OutboundCallDialog, "exec", reached)
+    page._open_current()
+    assert seen["survey shown"] and seen["missing"] == "Répondez à cette question."
+    task = FollowUpTask.get()
+    assert (task.status, task.outcome) == ("done", "reached")
+    response = SurveyResponse.get()
+    assert response.patient_id is None and response.score == 92
+    settle(qtbot, lambda: page.model.rowCount() == 0)
+    assert window.sections.item(0).text() == "Aujourd'hui"
+    assert "tous les suivis sont à jour" in page.summary.text()

@@ -5,22 +5,26 @@ hundreds of thousands of patients for benchmarks (rows are written in batches).
 """
 
 import datetime as dt
+import json
 import random
 
 from nest_desktop.db.models import (
     FamilyLink,
+    FollowUpTask,
     Interaction,
     Patient,
     PatientPhone,
     PatientSearchToken,
     Site,
+    SurveyResponse,
     User,
     VaccineDose,
     database,
+    now,
 )
-from nest_desktop.domain import phones, vaccination
+from nest_desktop.domain import phones, surveys, vaccination
 from nest_desktop.domain.text import fold, words
-from nest_desktop.services import session
+from nest_desktop.services import followup, session
 
 FEMALE_FIRST_NAMES = [
     "Aïssatou", "Awa", "Fatou", "Mariama", "Ndèye", "Khady", "Aminata", "Coumba", "Astou",
@@ -169,7 +173,63 @@ def generate(patients: int = 400, seed: int = 2026, today: dt.date | None = None
                     model.insert_many(batch[start:start + 500]).execute()
         next_id += len(rows)
         written += len(rows)
+    _follow_ups(rng, today)
     return written
+
+
+def _follow_ups(rng: random.Random, today: dt.date) -> None:
+    """The engine's tasks for the recent first visits, most of the past ones already done as
+    a working desk would have them, and a year of survey answers for the satisfaction view."""
+    when = dt.datetime.combine(today, now().time())
+    followup.run(when)
+    user_ids = [u.id for u in User.select(User.id)]
+    past = list(FollowUpTask.select().where(
+        (FollowUpTask.status == followup.OPEN)
+        & (FollowUpTask.due_at < when - dt.timedelta(days=1))))
+    responses = []
+    with database.atomic():
+        for task in past:
+            if rng.random() < 0.08:
+                continue  # a few left overdue: Today shows them in red
+            outcome = rng.choices(["reached", "declined", "unreachable"], [8, 1, 1])[0]
+            closed_at = task.due_at - dt.timedelta(hours=rng.randint(2, 60))
+            FollowUpTask.update(status=followup.DONE, outcome=outcome, closed_at=closed_at,
+                                closed_by=rng.choice(user_ids),
+                                attempts=3 if outcome == "unreachable" else 1).where(
+                FollowUpTask.id == task.id).execute()
+            if outcome == "reached":
+                responses.append(_survey_answers(rng, "satisfaction_72h", closed_at,
+                                                 task.patient_id, task.id, task.site_id,
+                                                 user_ids))
+        sites = [s.id for s in Site.select(Site.id)]
+        for days_ago in range(365, 30, -1):
+            for _index in range(rng.choice([0, 0, 1, 1, 2])):
+                at = dt.datetime.combine(today - dt.timedelta(days=days_ago),
+                                         dt.time(rng.randint(9, 17), rng.choice([0, 30])))
+                survey = rng.choice(["satisfaction_72h", "discharge"])
+                responses.append(_survey_answers(rng, survey, at, None, None,
+                                                 rng.choice(sites), user_ids))
+        for start in range(0, len(responses), 500):
+            SurveyResponse.insert_many(responses[start:start + 500]).execute()
+
+
+def _survey_answers(rng: random.Random, survey: str, at: dt.datetime, patient_id, task_id,
+                    site_id, user_ids: list[int]) -> dict:
+    answers = {}
+    for question in surveys.surveys()[survey].questions:
+        if question.kind == "score":
+            answers[question.id] = rng.choices([2, 3, 4, 5], [1, 3, 6, 5])[0]
+        elif question.kind == "yes_no":
+            answers[question.id] = rng.random() < 0.88
+        elif rng.random() < 0.3:
+            answers[question.id] = rng.choice([
+                "Très bon accueil, merci.", "Un peu d'attente à l'accueil.",
+                "Sage-femme très à l'écoute.", "Parking difficile.", "Merci pour tout !"])
+    anonymous = rng.random() < 0.3
+    return {"survey": survey, "patient": None if anonymous else patient_id, "task": task_id,
+            "site": site_id, "channel": "phone" if survey == "satisfaction_72h" else "paper",
+            "answered_at": at, "answers": json.dumps(answers, ensure_ascii=False),
+            "score": surveys.score(survey, answers), "recorded_by": rng.choice(user_ids)}
 
 
 def _doses_given(rng: random.Random, child: dict, today: dt.date,

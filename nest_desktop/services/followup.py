@@ -154,28 +154,40 @@ def first_visit_event(visit_date: dt.date) -> dt.datetime:
     return dt.datetime.combine(visit_date, closing_time())
 
 
-def sync_patient(patient: Patient, when: dt.datetime | None = None) -> None:
-    """The tasks a patient's file makes by itself: the 72-hour call after her first visit."""
+def sync_patient(patient: Patient, when: dt.datetime | None = None) -> bool:
+    """The tasks a patient's file makes by itself: the 72-hour call after her first visit.
+    True when a task exists for it or was cancelled."""
     if patient.first_visit_date:
-        schedule("satisfaction_72h", "patient", patient.id,
-                 first_visit_event(patient.first_visit_date), patient.id, patient.site_id,
-                 when)
-    else:
-        cancel_source("patient", patient.id, ["satisfaction_72h"])
+        return schedule("satisfaction_72h", "patient", patient.id,
+                        first_visit_event(patient.first_visit_date), patient.id,
+                        patient.site_id, when) is not None
+    return cancel_source("patient", patient.id, ["satisfaction_72h"]) > 0
 
 
 def run(when: dt.datetime | None = None) -> int:
-    """Brings the tasks in line with every stored event (at start-up): never duplicates a
-    task, and leaves old events alone. Returns the number of events looked at."""
+    """Brings the tasks in line with every stored event (at start-up, on any number of
+    workstations): never duplicates a task, and leaves old events alone. Returns the number
+    of tasks made, moved or cancelled."""
     when = when or now()
     # A first visit older than this cannot make a task anybody should still call about.
     oldest = (when - dt.timedelta(days=rules.backfill_days() + 4)).date()
-    seen = 0
+    known = {key: (event_at, status, site_id) for key, event_at, status, site_id in
+             FollowUpTask.select(FollowUpTask.key, FollowUpTask.event_at, FollowUpTask.status,
+                                 FollowUpTask.site)
+             .where((FollowUpTask.rule == "satisfaction_72h")
+                    & (FollowUpTask.event_at >= dt.datetime.combine(oldest, dt.time.min)))
+             .tuples()}
+    touched = 0
     with database.atomic():
         for patient in Patient.select().where(Patient.first_visit_date >= oldest):
-            sync_patient(patient, when)
-            seen += 1
-    return seen
+            event = first_visit_event(patient.first_visit_date)
+            seen = known.get(_key("satisfaction_72h", "patient", patient.id))
+            if seen is not None and (seen[1] == DONE or (
+                    seen[1] == OPEN and (seen[0], seen[2]) == (event, patient.site_id))):
+                continue
+            if sync_patient(patient, when):
+                touched += 1
+    return touched
 
 
 # --- the Today queue ----------------------------------------------------------------------
@@ -310,7 +322,7 @@ def _write_interaction(task: FollowUpTask, user: User, outcome: str, notes: str,
     if not task.patient_id:
         return None
     values = {"patient": task.patient_id, "user": user.id, "channel": "phone",
-              "direction": "outbound", "subject": rule_label(task.rule),
+              "direction": "outgoing", "subject": rule_label(task.rule),
               "notes": notes, "outcome": outcome_label(outcome), "occurred_at": when,
               "site": task.site_id}
     interaction = Interaction.create(**values)
@@ -420,3 +432,37 @@ def complete_with_survey(task_id: int, answers: dict, anonymous: bool, notes: st
         _write_interaction(task, user, REACHED, (summary + " " + notes.strip()).strip(), when)
         _close(task, REACHED, user, when, task.attempts + 1)
     return response
+
+
+@dataclass(frozen=True)
+class CallSheet:
+    """What the guided call shows: who to call, on which numbers, what to say."""
+
+    task: FollowUpTask
+    person: str
+    phones: list[str]
+    script: list[str]
+    survey: str
+    last_contacts: list[Interaction]
+
+
+def call_sheet(task_id: int, caller_first_name: str, site_name: str) -> CallSheet:
+    task = FollowUpTask.get_by_id(task_id)
+    rule = rules.rules()[task.rule]
+    person, numbers, contacts = "", [], []
+    if task.patient_id:
+        patient = task.patient
+        person = f"{patient.first_names} {patient.last_name}"
+        numbers = [display(p.e164) for p in PatientPhone.select()
+                   .where(PatientPhone.patient == task.patient_id)
+                   .order_by(PatientPhone.position)]
+        contacts = list(Interaction.select().where(Interaction.patient == task.patient_id)
+                        .order_by(Interaction.occurred_at.desc()).limit(5))
+    site = task.site.name if task.site_id else site_name
+    fill = {"{patient}": person or "…", "{caller}": caller_first_name, "{site}": site}
+    script = []
+    for line in rule.script_in(current_language()):
+        for placeholder, value in fill.items():  # not str.format: the clinic edits these
+            line = line.replace(placeholder, value)
+        script.append(line)
+    return CallSheet(task, person, numbers, script, rule.survey, contacts)

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -18,15 +18,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nest_desktop.i18n import _
-from nest_desktop.services import backup, desk
+from nest_desktop.i18n import _, format_number, ngettext
+from nest_desktop.services import backup, desk, followup
 from nest_desktop.ui.desk_context import DeskContext
 from nest_desktop.ui.desk_dialogs import PasswordDialog
+from nest_desktop.ui.outbound_call import OutboundCallDialog
 from nest_desktop.ui.patient_list import PatientListPage
 from nest_desktop.ui.patient_window import PatientWindow
 from nest_desktop.ui.pdf_preview import PdfPreviewDialog
 from nest_desktop.ui.settings_page import SettingsPage
 from nest_desktop.ui.tasks import run_in_background
+from nest_desktop.ui.today_page import TodayPage
 from nest_desktop.ui.vaccines_page import VaccinesPage
 from nest_desktop.ui.widgets import fill_site_box
 
@@ -67,6 +69,9 @@ class MainWindow(QMainWindow):
         self.sections.setStyleSheet("QListWidget { font-size: 11pt; } "
                                     "QListWidget::item { padding: 8px; }")
         self.stack = QStackedWidget()
+        self.today_page = TodayPage(context.site.id if context.site else None)
+        self.today_page.openTask.connect(self.open_task)
+        self.today_page.countChanged.connect(self._show_today_count)
         self.patients_page = PatientListPage(context.site.id if context.site else None)
         self.patients_page.openPatient.connect(self.open_patient)
         self.patients_page.newPatient.connect(self.new_patient)
@@ -76,6 +81,7 @@ class MainWindow(QMainWindow):
         self.settings_page.languageChanged.connect(self.languageChanged)
         self.settings_page.restoreRequested.connect(self.restore)
         self.settings_page.sitesChanged.connect(self._sites_changed)
+        self._add_section(_("Today"), self.today_page)
         self._add_section(_("Patients"), self.patients_page)
         self._add_section(_("Children & vaccines"), self.vaccines_page)
         self._add_section(_("Settings"), self.settings_page)
@@ -105,10 +111,12 @@ class MainWindow(QMainWindow):
         self.first_backup_timer = QTimer(self, singleShot=True)
         self.first_backup_timer.timeout.connect(self.daily_backup)
         self.first_backup_timer.start(FIRST_BACKUP_CHECK_MS)
+        self.run_follow_up_engine()
 
     def _sites_changed(self) -> None:
         """A site added or renamed in Settings shows at once in the lists' filters."""
-        for box in (self.patients_page.site_filter, self.vaccines_page.site_filter):
+        for box in (self.today_page.site_filter, self.patients_page.site_filter,
+                    self.vaccines_page.site_filter):
             fill_site_box(box, box.currentData())
 
     def _add_section(self, title: str, page: QWidget) -> None:
@@ -152,8 +160,44 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def focus_search(self) -> None:
-        self.sections.setCurrentRow(0)
+        self.show_section(self.patients_page)
         self.patients_page.focus_search()
+
+    def show_section(self, page: QWidget) -> None:
+        self.sections.setCurrentRow(self.stack.indexOf(page))
+
+    # --- follow-ups --------------------------------------------------------------------
+
+    def _show_today_count(self, total: int, overdue: int) -> None:
+        row = self.stack.indexOf(self.today_page)
+        text = _("Today")
+        if total:
+            text += f" ({format_number(total)})"
+        item = self.sections.item(row)
+        item.setText(text)
+        item.setToolTip(ngettext("{count} overdue", "{count} overdue", overdue)
+                        .format(count=format_number(overdue)) if overdue else "")
+        item.setForeground(QBrush(QColor("#b00020")) if overdue else QBrush())
+
+    def open_task(self, task_id: int) -> None:
+        """The guided call, over the person's file when the task is about a patient."""
+        task = followup.get_task(task_id)
+        parent = self.open_patient(task.patient_id) if task.patient_id else self
+        dialog = OutboundCallDialog(self.context, task_id, parent)
+        dialog.openPatient.connect(self.open_patient)
+        dialog.exec()
+        self.today_page.refresh()
+        if task.patient_id and task.patient_id in self.patient_windows:
+            self.patient_windows[task.patient_id].refresh_contacts()
+
+    def run_follow_up_engine(self) -> None:
+        """Brings the tasks in line with the stored events, off the GUI thread."""
+        def failed(error: Exception) -> None:
+            self.statusBar().showMessage(_("The follow-ups could not be brought up to date: "
+                                           "{error}").format(error=error))
+
+        run_in_background(followup.run, lambda _count: self.today_page.refresh(), failed,
+                          owner=self)
 
     def open_patient(self, patient_id: int) -> PatientWindow:
         window = self.patient_windows.get(patient_id)
@@ -215,6 +259,8 @@ class MainWindow(QMainWindow):
         self._show_desk()
         remember_desk(self.context.user.id, self.context.site.id if self.context.site else None)
         self.settings_page.refresh_permissions()
+        self.today_page.refresh_permissions()
+        self.today_page.refresh()
         for window in [*self.patient_windows.values(), *self.new_patient_windows]:
             window.refresh_permissions()
 

@@ -532,6 +532,11 @@ class PatientWindow(QMainWindow):
             service.unlink_family(item.data(Qt.ItemDataRole.UserRole)[0])
             self._family_changed()
 
+    def refresh_contacts(self) -> None:
+        """Contacts written elsewhere (a follow-up call) show on the open file."""
+        self._refresh_timeline()
+        self._refresh_history()
+
     def _refresh_timeline(self) -> None:
         entries = service.interactions_of(self.patient_id) if self.patient_id else []
         self.timeline.setRowCount(len(entries))

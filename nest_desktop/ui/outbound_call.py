@@ -1,0 +1,296 @@
+"""The guided outbound call (PAT-13): who to call, what to say, how it ended; a reached
+satisfaction call fills in its survey. Every attempt is written on the person's file."""
+
+import datetime as dt
+
+from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nest_desktop.db.models import now
+from nest_desktop.domain import followup as rules
+from nest_desktop.domain import surveys
+from nest_desktop.i18n import _, current_language, format_datetime, format_number, ngettext
+from nest_desktop.services import ValidationFailed, session
+from nest_desktop.services import followup as service
+from nest_desktop.ui.desk_context import DeskContext
+from nest_desktop.ui.today_page import due_text
+from nest_desktop.ui.widgets import ERROR_STYLE, FieldWithError, MessageLabel
+
+
+class SurveyForm(QWidget):
+    """The questions of a survey: marks 1 to 5, yes or no, free text; each with its message."""
+
+    def __init__(self, survey: str, parent=None):
+        super().__init__(parent)
+        self.survey = surveys.surveys()[survey]
+        self.inputs: dict[str, object] = {}
+        self.errors: dict[str, QLabel] = {}
+        form = QFormLayout(self)
+        if any(q.kind == "score" for q in self.survey.questions):
+            scale = QLabel(_("Marks: 1 = not satisfied at all, 5 = very satisfied."))
+            scale.setStyleSheet("color: #555555;")
+            form.addRow(scale)
+        for question in self.survey.questions:
+            if question.kind == "score":
+                editor, group = QWidget(), QButtonGroup(self)
+                row = QHBoxLayout(editor)
+                row.setContentsMargins(0, 0, 0, 0)
+                for mark in range(surveys.SCORE_MIN, surveys.SCORE_MAX + 1):
+                    button = QRadioButton(str(mark))
+                    group.addButton(button, mark)
+                    row.addWidget(button)
+                row.addStretch(1)
+                self.inputs[question.id] = group
+            elif question.kind == "yes_no":
+                editor, group = QWidget(), QButtonGroup(self)
+                row = QHBoxLayout(editor)
+                row.setContentsMargins(0, 0, 0, 0)
+                for text, value in ((_("Yes"), 1), (_("No"), 0)):
+                    button = QRadioButton(text)
+                    group.addButton(button, value)
+                    row.addWidget(button)
+                row.addStretch(1)
+                self.inputs[question.id] = group
+            else:
+                editor = QLineEdit()
+                editor.setMaxLength(surveys.TEXT_MAX)
+                self.inputs[question.id] = editor
+            field = FieldWithError(editor)
+            self.errors[question.id] = field.error
+            label = QLabel(question.label_in(current_language())
+                           + ("" if question.required else " " + _("(optional)")))
+            label.setWordWrap(True)
+            label.setMinimumWidth(260)
+            form.addRow(label, field)
+
+    def answers(self) -> dict:
+        answers = {}
+        for question in self.survey.questions:
+            editor = self.inputs[question.id]
+            if isinstance(editor, QButtonGroup):
+                checked = editor.checkedId()
+                if checked != -1:
+                    answers[question.id] = (bool(checked) if question.kind == "yes_no"
+                                            else checked)
+            elif editor.text().strip():
+                answers[question.id] = editor.text().strip()
+        return answers
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for question_id, label in self.errors.items():
+            message = errors.get(question_id, "")
+            label.setText(message)
+            label.setVisible(bool(message))
+
+
+class OutboundCallDialog(QDialog):
+    """Opened from Today over the person's file."""
+
+    openPatient = Signal(int)
+
+    def __init__(self, context: DeskContext, task_id: int, parent=None):
+        super().__init__(parent)
+        self.task_id = task_id
+        site_name = context.site.name if context.site else ""
+        self.sheet = service.call_sheet(task_id, context.user.phone_first_name, site_name)
+        task = self.sheet.task
+        self.setWindowTitle(service.rule_label(task.rule) + " — " + (self.sheet.person or ""))
+        self.setMinimumWidth(720)
+
+        title = QLabel(f"<b>{service.rule_label(task.rule)}</b> — {self.sheet.person}")
+        title.setStyleSheet("font-size: 13pt;")
+        when = now()
+        state = due_text(task.due_at, when)
+        if task.attempts:
+            state += " · " + ngettext("{count} attempt already", "{count} attempts already",
+                                      task.attempts).format(count=format_number(task.attempts))
+        if task.next_attempt_at:
+            state += " · " + _("next attempt {time}").format(
+                time=format_datetime(task.next_attempt_at))
+        state_label = QLabel(state)
+        if rules.urgency(task.due_at, when) == "overdue":
+            state_label.setStyleSheet(ERROR_STYLE)
+        phones = QLabel("   ".join(self.sheet.phones) or _("No phone number on the file."))
+        phones.setStyleSheet("font-size: 16pt; font-weight: bold;")
+        phones.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        script_box = QGroupBox(_("What to say"))
+        script_layout = QVBoxLayout(script_box)
+        for number, line in enumerate(self.sheet.script, start=1):
+            label = QLabel(f"{number}. {line}")
+            label.setWordWrap(True)
+            script_layout.addWidget(label)
+
+        contacts_box = QGroupBox(_("Last contacts"))
+        contacts_layout = QVBoxLayout(contacts_box)
+        for contact in self.sheet.last_contacts:
+            text = f"{format_datetime(contact.occurred_at)} — {contact.subject}"
+            if contact.outcome:
+                text += f" — {contact.outcome}"
+            label = QLabel(text)
+            label.setWordWrap(True)
+            contacts_layout.addWidget(label)
+        if not self.sheet.last_contacts:
+            contacts_layout.addWidget(QLabel(_("No contact yet.")))
+
+        outcome_box = QGroupBox(_("How did the call end?"))
+        outcome_layout = QVBoxLayout(outcome_box)
+        self.outcomes = QButtonGroup(self)
+        self.outcome_buttons: dict[str, QRadioButton] = {}
+        for outcome in service.ATTEMPT_OUTCOMES:
+            button = QRadioButton(service.outcome_label(outcome))
+            self.outcome_buttons[outcome] = button
+            self.outcomes.addButton(button)
+            outcome_layout.addWidget(button)
+        self.outcome_error = QLabel()
+        self.outcome_error.setStyleSheet(ERROR_STYLE)
+        self.outcome_error.hide()
+        outcome_layout.addWidget(self.outcome_error)
+        self.call_back_at = QDateTimeEdit(QDateTime.currentDateTime().addSecs(2 * 3600))
+        self.call_back_at.setCalendarPopup(True)
+        self.call_back_at.setDisplayFormat("dd/MM/yyyy HH:mm")
+        self.call_back_field = FieldWithError(self.call_back_at)
+        self.call_back_row = QWidget()
+        call_back_form = QFormLayout(self.call_back_row)
+        call_back_form.setContentsMargins(24, 0, 0, 0)
+        call_back_form.addRow(_("Call back on"), self.call_back_field)
+        outcome_layout.addWidget(self.call_back_row)
+        retry = rules.rules()[task.rule]
+        self.retry_note = QLabel(_("Without an answer, the call is proposed again at {time}; "
+                                   "after {count} attempts it is closed as unreachable.")
+                                 .format(time=rules.next_attempt(task.rule, when)
+                                         .strftime("%H:%M"),
+                                         count=retry.max_attempts))
+        self.retry_note.setWordWrap(True)
+        outcome_layout.addWidget(self.retry_note)
+
+        self.survey_box = QGroupBox()
+        survey_layout = QVBoxLayout(self.survey_box)
+        self.survey_form = None
+        self.anonymous = QCheckBox(_("Anonymous answers (not linked to the file)"))
+        if self.sheet.survey:
+            self.survey_box.setTitle(surveys.surveys()[self.sheet.survey]
+                                     .label_in(current_language()))
+            self.survey_form = SurveyForm(self.sheet.survey)
+            survey_layout.addWidget(self.anonymous)
+            survey_layout.addWidget(self.survey_form)
+
+        self.notes = QPlainTextEdit()
+        self.notes.setPlaceholderText(_("Notes for the file (optional)"))
+        self.notes.setMaximumHeight(70)
+        self.notes_field = FieldWithError(self.notes)
+        self.message = MessageLabel()
+
+        open_file = QPushButton(_("Open the file"))
+        open_file.setEnabled(bool(task.patient_id))
+        open_file.clicked.connect(lambda: self.openPatient.emit(task.patient_id))
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self._save)
+        self.buttons.rejected.connect(self.reject)
+        self.buttons.addButton(open_file, QDialogButtonBox.ButtonRole.ActionRole)
+
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addWidget(title)
+        layout.addWidget(state_label)
+        layout.addWidget(phones)
+        columns = QHBoxLayout()
+        columns.addWidget(script_box, 3)
+        columns.addWidget(contacts_box, 2)
+        layout.addLayout(columns)
+        layout.addWidget(outcome_box)
+        layout.addWidget(self.survey_box)
+        layout.addWidget(self.notes_field)
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        outer = QVBoxLayout(self)
+        outer.addWidget(scroll, 1)
+        outer.addWidget(self.message)
+        outer.addWidget(self.buttons)
+        self.resize(780, 760)
+
+        self.outcomes.buttonToggled.connect(self._outcome_changed)
+        self._outcome_changed()
+        if not session.may("followup.work"):
+            self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(False)
+            self.message.say(_("Reading only: your role does not make follow-up calls."),
+                             error=True)
+
+    def chosen_outcome(self) -> str | None:
+        for outcome, button in self.outcome_buttons.items():
+            if button.isChecked():
+                return outcome
+        return None
+
+    def choose(self, outcome: str) -> None:
+        self.outcome_buttons[outcome].setChecked(True)
+
+    def _outcome_changed(self, *_args) -> None:
+        outcome = self.chosen_outcome()
+        self.call_back_row.setVisible(outcome == service.CALL_BACK_LATER)
+        self.retry_note.setVisible(outcome == service.NO_ANSWER)
+        self.survey_box.setVisible(outcome == service.REACHED and self.survey_form is not None)
+
+    def _call_back_time(self) -> dt.datetime:
+        return self.call_back_at.dateTime().toPython().replace(second=0, microsecond=0)
+
+    def _save(self) -> None:
+        outcome = self.chosen_outcome()
+        self.outcome_error.hide()
+        self.call_back_field.set_error(None)
+        self.notes_field.set_error(None)
+        if self.survey_form is not None:
+            self.survey_form.show_errors({})
+        if outcome is None:
+            self.outcome_error.setText(_("Choose how the call ended."))
+            self.outcome_error.show()
+            return
+        notes = self.notes.toPlainText()
+        try:
+            if outcome == service.REACHED and self.survey_form is not None:
+                service.complete_with_survey(self.task_id, self.survey_form.answers(),
+                                             self.anonymous.isChecked(), notes)
+            else:
+                service.record_attempt(
+                    self.task_id, outcome, notes,
+                    self._call_back_time() if outcome == service.CALL_BACK_LATER else None)
+        except ValidationFailed as failed:
+            self._show_errors(failed.errors)
+            return
+        except (service.TaskClosed, session.PermissionDenied) as refused:
+            self.message.say(str(refused), error=True)
+            self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(False)
+            return
+        self.accept()
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        if "outcome" in errors:
+            self.outcome_error.setText(errors["outcome"])
+            self.outcome_error.show()
+        self.call_back_field.set_error(errors.get("call_back_at"))
+        self.notes_field.set_error(errors.get("notes"))
+        if self.survey_form is not None:
+            self.survey_form.show_errors(errors)
+        self.message.say(_("Check the fields in red."), error=True)
