@@ -55,7 +55,8 @@ def fill_aissatou(window):
 def test_main_window_shows_the_sections_that_exist_and_the_greeting(qtbot, desk):
     window = make_main_window(qtbot, desk)
     sections = [window.sections.item(i).text() for i in range(window.sections.count())]
-    assert sections == ["Aujourd'hui", "Patients", "Enfants et vaccins", "Paramètres"]
+    assert sections == ["Aujourd'hui", "Patients", "Enfants et vaccins", "Satisfaction",
+                        "Paramètres"]
     assert window.stack.currentWidget() is window.today_page  # the screen it opens on
     assert "Clinique Nest Mermoz, Clémence, bonjour" in window.greeting.text()
 
@@ -221,7 +222,7 @@ def test_language_switch_rebuilds_the_window_in_english(qtbot, desk):
         application.change_language("en")
         qtbot.addWidget(application.window)
         assert application.window is not first
-        assert application.window.sections.item(3).text() == "Settings"
+        assert application.window.sections.item(4).text() == "Settings"
         assert "Clinique Nest Mermoz, Clémence, hello" in application.window.greeting.text()
     finally:
         install_language(app, "fr")
@@ -572,3 +573,44 @@ def test_today_opens_first_and_a_call_is_worked_through_to_its_survey(qtbot, des
     settle(qtbot, lambda: page.model.rowCount() == 0)
     assert window.sections.item(0).text() == "Aujourd'hui"
     assert "tous les suivis sont à jour" in page.summary.text()
+
+
+def test_a_paper_survey_and_a_guestbook_entry_are_typed_in(qtbot, desk, monkeypatch):
+    from nest_desktop.db.models import GuestbookEntry, SurveyResponse
+    from nest_desktop.ui.satisfaction_page import PaperSurveyDialog
+
+    window = make_main_window(qtbot, desk)
+    page = window.satisfaction_page
+    window.show_section(page)
+    settle(qtbot, lambda: page.months.rowCount() == 12)
+    seen = {}
+
+    def type_in(dialog):
+        assert dialog.survey.currentData() == "discharge"
+        form = dialog.survey_form
+        for question in ("welcome", "care", "comfort", "information"):
+            form.inputs[question].button(5).setChecked(True)
+        dialog._save()
+        seen["missing"] = form.errors["recommend"].text()
+        form.inputs["recommend"].button(1).setChecked(True)
+        form.inputs["comment"].setText("Sages-femmes formidables")
+        dialog._save()
+        return dialog.result()
+
+    monkeypatch.setattr(PaperSurveyDialog, "exec", type_in)
+    page._type_in()
+    assert seen["missing"] == "Répondez à cette question."
+    response = SurveyResponse.get()
+    assert (response.survey, response.channel, response.score) == ("discharge", "paper", 100)
+    settle(qtbot, lambda: page.remarks.rowCount() == 1)
+    assert page.remarks.item(0, 2).text() == "Sages-femmes formidables"
+    assert page.remarks.item(0, 3).text() == "Anonyme"
+    assert page.months.item(0, 1).text() == "1"  # this month first
+
+    page.add_entry.click()
+    assert page.words_field.error.text() == "Recopiez les mots écrits dans le livre d'or."
+    page.words.setPlainText("Un grand merci pour la naissance de Moussa")
+    page.author.setText("Famille Fall")
+    page.add_entry.click()
+    assert GuestbookEntry.get().author == "Famille Fall"
+    settle(qtbot, lambda: page.entries.rowCount() == 1)

@@ -215,3 +215,45 @@ def test_two_workstations_scheduling_the_same_event_make_one_task(desk):
 def test_an_unknown_rule_is_refused(desk):
     with pytest.raises(ValueError, match="unknown follow-up rule"):
         followup.schedule("tomorrow", "patient", 1, now())
+
+
+def test_satisfaction_month_by_month_and_remarks(desk):
+    from nest_desktop.services import satisfaction
+
+    site, _user = desk
+    patient = new_patient(site.id, None)
+    today = dt.date(2026, 11, 23)
+    sheets = [(dt.datetime(2026, 11, 2, 10), {"welcome": 5, "waiting": 5, "consultation": 5,
+                                              "recommend": True, "comment": "Parfait"}, None),
+              (dt.datetime(2026, 11, 20, 10), {"welcome": 1, "waiting": 1, "consultation": 1,
+                                               "recommend": False}, patient.id),
+              (dt.datetime(2026, 9, 15, 10), {"welcome": 3, "waiting": 3, "consultation": 3,
+                                              "recommend": True, "comment": "Bien"}, patient.id)]
+    for when, answers, patient_id in sheets:
+        followup.record_survey("satisfaction_72h", answers, patient_id, "phone", site.id,
+                               when=when)
+    months = satisfaction.monthly("satisfaction_72h", today=today)
+    assert len(months) == 12 and months[-1].start == dt.date(2026, 11, 1)
+    assert (months[-1].answers, months[-1].mean_score, months[-1].recommend_share) == (2, 50, 50)
+    assert (months[-3].answers, months[-3].mean_score) == (1, 50)
+    assert months[-2].answers == 0 and months[-2].mean_score is None
+    assert satisfaction.monthly("discharge", today=today)[-1].answers == 0
+    assert satisfaction.monthly(site_id=site.id + 1000, today=today)[-1].answers == 0
+    found = satisfaction.remarks("satisfaction_72h")
+    assert [(r.text, r.who) for r in found] == [("Parfait", ""), ("Bien", "Fatou Sarr")]
+
+
+def test_the_guestbook_keeps_the_words_and_refuses_an_empty_page(desk):
+    from nest_desktop.services import satisfaction
+
+    site, _user = desk
+    with pytest.raises(ValidationFailed) as refused:
+        satisfaction.add_guestbook_entry("   ", "Awa", site.id)
+    assert set(refused.value.errors) == {"text"}
+    with pytest.raises(ValidationFailed) as refused:
+        satisfaction.add_guestbook_entry("Merci", "", site.id, TODAY + dt.timedelta(days=2))
+    assert "written_on" in refused.value.errors
+    satisfaction.add_guestbook_entry("Merci à toute l'équipe !", "", site.id)
+    [entry] = satisfaction.guestbook(site.id)
+    assert (entry.text, entry.author, entry.written_on) == ("Merci à toute l'équipe !", "",
+                                                            TODAY)

@@ -138,8 +138,8 @@ def _add_audit_patient(db: Database) -> None:
 
 
 def _add_follow_ups(db: Database) -> None:
-    """6: follow-up tasks (the Today queue) and satisfaction survey answers, frozen as at
-    version 6."""
+    """6: follow-up tasks (the Today queue), satisfaction survey answers and the guestbook,
+    frozen as at version 6."""
 
     class Frozen(Model):
         class Meta:
@@ -181,7 +181,15 @@ def _add_follow_ups(db: Database) -> None:
         score = IntegerField(null=True)
         recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
 
-    db.create_tables([FollowUpTask, SurveyResponse])
+    class GuestbookEntry(Frozen):
+        site = ForeignKeyField(Site, null=True, on_delete="SET NULL")
+        written_on = DateField(index=True)
+        author = CharField(max_length=100, default="")
+        text = TextField()
+        recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+        recorded_at = DateTimeField(default=dt.datetime.now)
+
+    db.create_tables([FollowUpTask, SurveyResponse, GuestbookEntry])
 
 
 # version -> function upgrading a database from version - 1 to version.

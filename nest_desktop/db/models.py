@@ -226,6 +226,18 @@ class SurveyResponse(BaseModel):
                                   on_delete="SET NULL")
 
 
+class GuestbookEntry(BaseModel):
+    """A few words left by a patient or a visitor in the clinic's guestbook."""
+
+    site = ForeignKeyField(Site, null=True, backref="guestbook", on_delete="SET NULL")
+    written_on = DateField(index=True)
+    author = CharField(max_length=100, default="")  # empty: anonymous
+    text = TextField()
+    recorded_by = ForeignKeyField(User, null=True, backref="guestbook_entries",
+                                  on_delete="SET NULL")
+    recorded_at = DateTimeField(default=now)
+
+
 class Setting(BaseModel):
     """A clinic-wide setting, shared by every workstation; the value is JSON."""
 
@@ -235,4 +247,4 @@ class Setting(BaseModel):
 
 ALL_MODELS = [SchemaVersion, Site, User, Patient, PatientPhone, PatientSearchToken,
               Interaction, FamilyLink, VaccinationPlan, VaccineDose, AuditEntry, Setting,
-              FollowUpTask, SurveyResponse]
+              FollowUpTask, SurveyResponse, GuestbookEntry]

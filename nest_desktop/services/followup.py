@@ -177,14 +177,22 @@ def run(when: dt.datetime | None = None) -> int:
              .where((FollowUpTask.rule == "satisfaction_72h")
                     & (FollowUpTask.event_at >= dt.datetime.combine(oldest, dt.time.min)))
              .tuples()}
+    closing = closing_time()
+    # Only what needs a write is looked at inside the transaction, which stays short.
+    to_sync = []
+    for patient in (Patient.select(Patient.id, Patient.first_visit_date, Patient.site)
+                    .where(Patient.first_visit_date >= oldest)):
+        event = first_visit_event(patient.first_visit_date)
+        seen = known.get(_key("satisfaction_72h", "patient", patient.id))
+        if seen is None:
+            if rules.worth_creating("satisfaction_72h", event, when, closing):
+                to_sync.append(patient)
+        elif seen[1] != DONE and (seen[1] != OPEN
+                                  or (seen[0], seen[2]) != (event, patient.site_id)):
+            to_sync.append(patient)
     touched = 0
     with database.atomic():
-        for patient in Patient.select().where(Patient.first_visit_date >= oldest):
-            event = first_visit_event(patient.first_visit_date)
-            seen = known.get(_key("satisfaction_72h", "patient", patient.id))
-            if seen is not None and (seen[1] == DONE or (
-                    seen[1] == OPEN and (seen[0], seen[2]) == (event, patient.site_id))):
-                continue
+        for patient in to_sync:
             if sync_patient(patient, when):
                 touched += 1
     return touched

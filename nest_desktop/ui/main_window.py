@@ -26,6 +26,7 @@ from nest_desktop.ui.outbound_call import OutboundCallDialog
 from nest_desktop.ui.patient_list import PatientListPage
 from nest_desktop.ui.patient_window import PatientWindow
 from nest_desktop.ui.pdf_preview import PdfPreviewDialog
+from nest_desktop.ui.satisfaction_page import SatisfactionPage
 from nest_desktop.ui.settings_page import SettingsPage
 from nest_desktop.ui.tasks import run_in_background
 from nest_desktop.ui.today_page import TodayPage
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self.patients_page.newPatient.connect(self.new_patient)
         self.vaccines_page = VaccinesPage(context.site.id if context.site else None)
         self.vaccines_page.openChild.connect(self.open_child_vaccines)
+        self.satisfaction_page = SatisfactionPage(context.site.id if context.site else None)
         self.settings_page = SettingsPage()
         self.settings_page.languageChanged.connect(self.languageChanged)
         self.settings_page.restoreRequested.connect(self.restore)
@@ -84,6 +86,7 @@ class MainWindow(QMainWindow):
         self._add_section(_("Today"), self.today_page)
         self._add_section(_("Patients"), self.patients_page)
         self._add_section(_("Children & vaccines"), self.vaccines_page)
+        self._add_section(_("Satisfaction"), self.satisfaction_page)
         self._add_section(_("Settings"), self.settings_page)
         self.sections.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.sections.setCurrentRow(0)
@@ -116,7 +119,7 @@ class MainWindow(QMainWindow):
     def _sites_changed(self) -> None:
         """A site added or renamed in Settings shows at once in the lists' filters."""
         for box in (self.today_page.site_filter, self.patients_page.site_filter,
-                    self.vaccines_page.site_filter):
+                    self.vaccines_page.site_filter, self.satisfaction_page.site_filter):
             fill_site_box(box, box.currentData())
 
     def _add_section(self, title: str, page: QWidget) -> None:
@@ -261,6 +264,7 @@ class MainWindow(QMainWindow):
         self.settings_page.refresh_permissions()
         self.today_page.refresh_permissions()
         self.today_page.refresh()
+        self.satisfaction_page.refresh_permissions()
         for window in [*self.patient_windows.values(), *self.new_patient_windows]:
             window.refresh_permissions()
 
