@@ -29,3 +29,9 @@ def test_vaccination_benchmark_runs(tmp_path):
     output = run_bench("bench_vaccination.py", "--children", "300", "--clinic", "300",
                        tmp_path=tmp_path)
     assert "calendar PDF" in output and "calendars for 300 children" in output
+
+
+def test_followup_benchmark_runs(tmp_path):
+    output = run_bench("bench_followup.py", "--patients", "300", "--tasks", "300", "--runs", "3",
+                       tmp_path=tmp_path)
+    assert "Today for one site" in output and "raw SQL count" in output

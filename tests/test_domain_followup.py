@@ -54,4 +54,18 @@ def test_every_rule_names_a_role_of_the_clinic():
     assert {rule.assignee_role for rule in followup.rules().values()} <= set(ROLES)
     assert set(followup.rules()) == {"satisfaction_72h", "call_36_weeks", "discharge_survey",
                                      "post_discharge_call", "prospect_callback",
-                                     "conversion_review", "same_day"}
+                                     "conversion_review", "same_day", "campaign_call"}
+    for rule in followup.rules().values():
+        assert rule.script_in("fr") and rule.script_in("en") and rule.max_attempts >= 1
+
+
+def test_next_attempt_and_urgency():
+    at = AT(2026, 11, 23, 10, 0)
+    assert followup.next_attempt("satisfaction_72h", at) == AT(2026, 11, 23, 14, 0)
+    assert followup.next_attempt("campaign_call", at) == AT(2026, 11, 24, 10, 0)
+    assert followup.urgency(AT(2026, 11, 23, 9, 59), at) == "overdue"
+    assert followup.urgency(AT(2026, 11, 23, 18, 0), at) == "today"
+    assert followup.urgency(AT(2026, 11, 24, 0, 0), at) == "later"
+    # Archives: a deadline passed more than `backfill_days` ago makes no task.
+    assert followup.worth_creating("satisfaction_72h", AT(2026, 11, 1), at)
+    assert not followup.worth_creating("satisfaction_72h", AT(2026, 9, 1), at)

@@ -55,8 +55,8 @@ def fill_aissatou(window):
 def test_main_window_shows_the_sections_that_exist_and_the_greeting(qtbot, desk):
     window = make_main_window(qtbot, desk)
     sections = [window.sections.item(i).text() for i in range(window.sections.count())]
-    assert sections == ["Aujourd'hui", "Patients", "Enfants et vaccins", "Satisfaction",
-                        "Paramètres"]
+    assert sections == ["Aujourd'hui", "Patients", "Enfants et vaccins",
+                        "Segments et campagnes", "Satisfaction", "Paramètres"]
     assert window.stack.currentWidget() is window.today_page  # the screen it opens on
     assert "Clinique Nest Mermoz, Clémence, bonjour" in window.greeting.text()
 
@@ -222,7 +222,7 @@ def test_language_switch_rebuilds_the_window_in_english(qtbot, desk):
         application.change_language("en")
         qtbot.addWidget(application.window)
         assert application.window is not first
-        assert application.window.sections.item(4).text() == "Settings"
+        assert application.window.sections.item(5).text() == "Settings"
         assert "Clinique Nest Mermoz, Clémence, hello" in application.window.greeting.text()
     finally:
         install_language(app, "fr")
@@ -614,3 +614,41 @@ def test_a_paper_survey_and_a_guestbook_entry_are_typed_in(qtbot, desk, monkeypa
     page.add_entry.click()
     assert GuestbookEntry.get().author == "Famille Fall"
     settle(qtbot, lambda: page.entries.rowCount() == 1)
+
+
+def test_a_segment_is_exported_and_called_through_a_campaign(qtbot, desk, family, tmp_path,
+                                                            monkeypatch):
+    import csv
+
+    from nest_desktop.db.models import FollowUpTask
+    from nest_desktop.ui.segments_page import CampaignDialog
+
+    mother, _child = family
+    window = make_main_window(qtbot, desk)
+    page = window.segments_page
+    window.show_section(page)
+    settle(qtbot, lambda: page.model.rowCount() == 1)  # Awa: no pathway, an adult
+    assert page.count_label.text() == "1 patient dans ce segment"
+    page.child_age.setCurrentIndex(page.child_age.findData("2-6"))
+    settle(qtbot, lambda: page.model.rowCount() == 0)
+    page.child_age.setCurrentIndex(page.child_age.findData("0-2"))
+    settle(qtbot, lambda: page.model.rowCount() == 1)
+    page.export_to(tmp_path / "segment.csv")
+    rows = list(csv.reader((tmp_path / "segment.csv").read_text("utf-8-sig").splitlines(),
+                           delimiter=";"))
+    assert rows[1][:3] == ["DIOP", "Awa", "77 123 45 67"]
+
+    def create(dialog):
+        dialog._create()
+        seen = dialog.name_field.error.text()
+        dialog.name.setText("Vaccins de décembre")
+        dialog._create()
+        assert seen.startswith("Nommez la campagne")
+        return dialog.result()
+
+    monkeypatch.setattr(CampaignDialog, "exec", create)
+    page.new_campaign()
+    assert FollowUpTask.get().patient_id == mother.id
+    settle(qtbot, lambda: page.campaigns.rowCount() == 1)
+    assert page.campaigns.item(0, 0).text() == "Vaccins de décembre"
+    settle(qtbot, lambda: window.today_page.model.rowCount() == 1)

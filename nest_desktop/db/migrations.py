@@ -138,8 +138,8 @@ def _add_audit_patient(db: Database) -> None:
 
 
 def _add_follow_ups(db: Database) -> None:
-    """6: follow-up tasks (the Today queue), satisfaction survey answers and the guestbook,
-    frozen as at version 6."""
+    """6: follow-up tasks (the Today queue), satisfaction survey answers, the guestbook and
+    call campaigns, frozen as at version 6."""
 
     class Frozen(Model):
         class Meta:
@@ -189,7 +189,22 @@ def _add_follow_ups(db: Database) -> None:
         recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
         recorded_at = DateTimeField(default=dt.datetime.now)
 
-    db.create_tables([FollowUpTask, SurveyResponse, GuestbookEntry])
+    class Campaign(Frozen):
+        name = CharField(max_length=100)
+        reason = CharField(max_length=30)
+        segment = TextField(default="{}")
+        site = ForeignKeyField(Site, null=True, on_delete="SET NULL")
+        created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+        created_at = DateTimeField(default=dt.datetime.now)
+
+    class CampaignMember(Frozen):
+        campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+        patient = ForeignKeyField(Patient, on_delete="CASCADE")
+
+        class Meta:
+            indexes = ((("campaign", "patient"), True),)
+
+    db.create_tables([FollowUpTask, SurveyResponse, GuestbookEntry, Campaign, CampaignMember])
 
 
 # version -> function upgrading a database from version - 1 to version.

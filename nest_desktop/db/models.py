@@ -238,6 +238,25 @@ class GuestbookEntry(BaseModel):
     recorded_at = DateTimeField(default=now)
 
 
+class Campaign(BaseModel):
+    """Calls to a segment of patients (PAT-04): to update their file, about an offer…"""
+
+    name = CharField(max_length=100)
+    reason = CharField(max_length=30)
+    segment = TextField(default="{}")  # JSON: the filter that chose the patients
+    site = ForeignKeyField(Site, null=True, backref="campaigns", on_delete="SET NULL")
+    created_by = ForeignKeyField(User, null=True, backref="campaigns", on_delete="SET NULL")
+    created_at = DateTimeField(default=now)
+
+
+class CampaignMember(BaseModel):
+    campaign = ForeignKeyField(Campaign, backref="members", on_delete="CASCADE")
+    patient = ForeignKeyField(Patient, backref="campaigns", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("campaign", "patient"), True),)
+
+
 class Setting(BaseModel):
     """A clinic-wide setting, shared by every workstation; the value is JSON."""
 
@@ -247,4 +266,4 @@ class Setting(BaseModel):
 
 ALL_MODELS = [SchemaVersion, Site, User, Patient, PatientPhone, PatientSearchToken,
               Interaction, FamilyLink, VaccinationPlan, VaccineDose, AuditEntry, Setting,
-              FollowUpTask, SurveyResponse, GuestbookEntry]
+              FollowUpTask, SurveyResponse, GuestbookEntry, Campaign, CampaignMember]

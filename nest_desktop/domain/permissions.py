@@ -37,6 +37,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "backup.restore": frozenset({ADMINISTRATOR}),
     "prospects.import": frozenset({PROSPECT_MANAGER}),
     "followup.work": _DESK,  # calls, surveys, assigning tasks
+    "campaign.create": frozenset({CUSTOMER_RELATIONS, ADMINISTRATOR}),
 }
 
 

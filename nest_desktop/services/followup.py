@@ -148,10 +148,10 @@ def cancel_source(source_table: str, source_id: int,
     return len(tasks)
 
 
-def first_visit_event(visit_date: dt.date) -> dt.datetime:
+def first_visit_event(visit_date: dt.date, closing: dt.time | None = None) -> dt.datetime:
     """A visit known by its date only counts from that day's closing time: the 72 hours
     run to the same time three days later."""
-    return dt.datetime.combine(visit_date, closing_time())
+    return dt.datetime.combine(visit_date, closing or closing_time())
 
 
 def sync_patient(patient: Patient, when: dt.datetime | None = None) -> bool:
@@ -182,7 +182,7 @@ def run(when: dt.datetime | None = None) -> int:
     to_sync = []
     for patient in (Patient.select(Patient.id, Patient.first_visit_date, Patient.site)
                     .where(Patient.first_visit_date >= oldest)):
-        event = first_visit_event(patient.first_visit_date)
+        event = first_visit_event(patient.first_visit_date, closing)
         seen = known.get(_key("satisfaction_72h", "patient", patient.id))
         if seen is None:
             if rules.worth_creating("satisfaction_72h", event, when, closing):
@@ -211,7 +211,9 @@ class TaskFilter:
 def _condition(task_filter: TaskFilter, when: dt.datetime):
     end = dt.datetime.combine(when.date() + dt.timedelta(days=task_filter.horizon_days),
                               dt.time.max)
-    condition = (FollowUpTask.status == OPEN) & (FollowUpTask.due_at <= end)
+    # Due within the horizon, or open to be done already (a campaign's calls).
+    condition = (FollowUpTask.status == OPEN) & (
+        (FollowUpTask.due_at <= end) | (FollowUpTask.opens_at <= when))
     if task_filter.site_id is not None:
         condition &= FollowUpTask.site == task_filter.site_id
     if task_filter.rule:
@@ -468,6 +470,10 @@ def call_sheet(task_id: int, caller_first_name: str, site_name: str) -> CallShee
                         .order_by(Interaction.occurred_at.desc()).limit(5))
     site = task.site.name if task.site_id else site_name
     fill = {"{patient}": person or "…", "{caller}": caller_first_name, "{site}": site}
+    if task.source_table == "campaign_member":
+        from nest_desktop.services.segments import campaign_name_of_member
+
+        fill["{campaign}"] = campaign_name_of_member(task.source_id)
     script = []
     for line in rule.script_in(current_language()):
         for placeholder, value in fill.items():  # not str.format: the clinic edits these

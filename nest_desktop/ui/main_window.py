@@ -27,6 +27,7 @@ from nest_desktop.ui.patient_list import PatientListPage
 from nest_desktop.ui.patient_window import PatientWindow
 from nest_desktop.ui.pdf_preview import PdfPreviewDialog
 from nest_desktop.ui.satisfaction_page import SatisfactionPage
+from nest_desktop.ui.segments_page import SegmentsPage
 from nest_desktop.ui.settings_page import SettingsPage
 from nest_desktop.ui.tasks import run_in_background
 from nest_desktop.ui.today_page import TodayPage
@@ -78,6 +79,9 @@ class MainWindow(QMainWindow):
         self.patients_page.newPatient.connect(self.new_patient)
         self.vaccines_page = VaccinesPage(context.site.id if context.site else None)
         self.vaccines_page.openChild.connect(self.open_child_vaccines)
+        self.segments_page = SegmentsPage(context.site.id if context.site else None)
+        self.segments_page.openPatient.connect(self.open_patient)
+        self.segments_page.campaignCreated.connect(self.today_page.refresh)
         self.satisfaction_page = SatisfactionPage(context.site.id if context.site else None)
         self.settings_page = SettingsPage()
         self.settings_page.languageChanged.connect(self.languageChanged)
@@ -86,6 +90,7 @@ class MainWindow(QMainWindow):
         self._add_section(_("Today"), self.today_page)
         self._add_section(_("Patients"), self.patients_page)
         self._add_section(_("Children & vaccines"), self.vaccines_page)
+        self._add_section(_("Segments & campaigns"), self.segments_page)
         self._add_section(_("Satisfaction"), self.satisfaction_page)
         self._add_section(_("Settings"), self.settings_page)
         self.sections.currentRowChanged.connect(self.stack.setCurrentIndex)
@@ -119,7 +124,8 @@ class MainWindow(QMainWindow):
     def _sites_changed(self) -> None:
         """A site added or renamed in Settings shows at once in the lists' filters."""
         for box in (self.today_page.site_filter, self.patients_page.site_filter,
-                    self.vaccines_page.site_filter, self.satisfaction_page.site_filter):
+                    self.vaccines_page.site_filter, self.satisfaction_page.site_filter,
+                    self.segments_page.site_filter):
             fill_site_box(box, box.currentData())
 
     def _add_section(self, title: str, page: QWidget) -> None:
@@ -265,6 +271,7 @@ class MainWindow(QMainWindow):
         self.today_page.refresh_permissions()
         self.today_page.refresh()
         self.satisfaction_page.refresh_permissions()
+        self.segments_page.refresh_permissions()
         for window in [*self.patient_windows.values(), *self.new_patient_windows]:
             window.refresh_permissions()
 

@@ -1,0 +1,222 @@
+"""Segments (PAT-04): patients without a pathway chosen by pathway, loyalty, children's age and
+consent; counted, listed, exported for a newsletter, or called through a campaign."""
+
+import datetime as dt
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nest_desktop.domain.patients import CONTACT_CHANNELS, PATHWAYS
+from nest_desktop.i18n import _, format_datetime, format_number, ngettext
+from nest_desktop.services import ValidationFailed, segments, session
+from nest_desktop.services.exports import ExportError, safe_file_name
+from nest_desktop.ui.patient_list import PatientTableModel
+from nest_desktop.ui.satisfaction_page import fill, read_only_table
+from nest_desktop.ui.tasks import run_in_background
+from nest_desktop.ui.widgets import (
+    FieldWithError,
+    MessageLabel,
+    choice_box,
+    dialog_buttons,
+    site_box,
+)
+
+
+class CampaignDialog(QDialog):
+    """Names the campaign read out in the call script, and says why."""
+
+    def __init__(self, segment: segments.SegmentFilter, count: int, site_id: int | None,
+                 parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(_("New call campaign"))
+        self.segment, self.site_id = segment, site_id
+        self.name = QLineEdit()
+        self.name.setMaxLength(100)
+        self.name.setPlaceholderText(_("e.g. Open day on 12 December"))
+        self.name_field = FieldWithError(self.name)
+        self.reason = choice_box(segments.CAMPAIGN_REASONS)
+        self.message = MessageLabel()
+        intro = QLabel(ngettext(
+            "A call to {count} patient will be added to Today ({segment}).",
+            "A call to each of {count} patients will be added to Today ({segment}).",
+            count).format(count=format_number(count), segment=segment.describe()))
+        intro.setWordWrap(True)
+        form = QFormLayout(self)
+        form.addRow(intro)
+        form.addRow(_("Campaign"), self.name_field)
+        form.addRow(_("Reason"), self.reason)
+        form.addRow(self.message)
+        form.addRow(dialog_buttons(self, self._create))
+        self.resize(520, 200)
+
+    def _create(self) -> None:
+        self.name_field.set_error(None)
+        try:
+            self.campaign = segments.create_campaign(self.name.text(), self.reason.currentData(),
+                                                     self.segment, self.site_id)
+        except ValidationFailed as failed:
+            self.name_field.set_error(failed.errors.get("name"))
+            if "segment" in failed.errors:
+                self.message.say(failed.errors["segment"], error=True)
+            return
+        except session.PermissionDenied as refused:
+            self.message.say(str(refused), error=True)
+            return
+        self.accept()
+
+
+class SegmentsPage(QWidget):
+    openPatient = Signal(int)
+    campaignCreated = Signal()
+
+    def __init__(self, workstation_site_id: int | None, parent=None):
+        super().__init__(parent)
+        self._generation = 0
+        self.workstation_site_id = workstation_site_id
+        self.pathway = choice_box(PATHWAYS, empty_label=_("Any pathway"))
+        self.pathway.setCurrentIndex(max(self.pathway.findData("none"), 0))
+        self.adults_only = QCheckBox(_("Adults only"))
+        self.adults_only.setChecked(True)
+        self.min_visits = QSpinBox()
+        self.min_visits.setRange(0, 500)
+        self.min_visits.setSuffix(" " + _("visits or more"))
+        self.min_years = QSpinBox()
+        self.min_years.setRange(0, 50)
+        self.min_years.setSuffix(" " + _("years or more"))
+        self.child_age = choice_box(segments.CHILD_AGE_BAND_LABELS, empty_label=_("Any"))
+        self.consent = choice_box(segments.CONSENTS, empty_label=_("Any"))
+        self.channel = choice_box(CONTACT_CHANNELS, empty_label=_("Any"))
+        self.site_filter = site_box(workstation_site_id, empty_label=_("All sites"))
+
+        criteria = QGroupBox(_("Patients to reach"))
+        grid = QGridLayout(criteria)
+        for row, column, label, editor in (
+                (0, 0, _("Pathway"), self.pathway), (0, 2, _("Children"), self.child_age),
+                (1, 0, _("Loyalty"), self.min_visits), (1, 2, _("Patient for"), self.min_years),
+                (2, 0, _("Consent"), self.consent), (2, 2, _("Preferred channel"), self.channel),
+                (3, 0, _("Site"), self.site_filter)):
+            grid.addWidget(QLabel(label), row, column)
+            grid.addWidget(editor, row, column + 1)
+        grid.addWidget(self.adults_only, 3, 3)
+
+        self.count_label = QLabel()
+        self.count_label.setStyleSheet("font-size: 11pt;")
+        self.model = PatientTableModel(self)
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.verticalHeader().hide()
+        self.view.horizontalHeader().setStretchLastSection(True)
+        for column, width in enumerate((150, 160, 75, 165, 115, 175)):
+            self.view.setColumnWidth(column, width)
+        self.view.activated.connect(
+            lambda index: self.openPatient.emit(self.model.patient_id(index.row())))
+        self.export_button = QPushButton(_("Export for a newsletter (CSV)…"))
+        self.export_button.clicked.connect(self.export)
+        self.campaign_button = QPushButton(_("Call campaign…"))
+        self.campaign_button.clicked.connect(self.new_campaign)
+        self.message = MessageLabel()
+        self.campaigns = read_only_table([_("Campaign"), _("Reason"), _("Created"),
+                                          _("Patients"), _("Calls still to make")])
+        self.campaigns.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.campaigns.setMaximumHeight(160)
+
+        actions = QHBoxLayout()
+        actions.addWidget(self.count_label, 1)
+        actions.addWidget(self.export_button)
+        actions.addWidget(self.campaign_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(criteria)
+        layout.addLayout(actions)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.message)
+        layout.addWidget(QLabel(_("Campaigns")))
+        layout.addWidget(self.campaigns)
+
+        for box in (self.pathway, self.child_age, self.consent, self.channel, self.site_filter):
+            box.currentIndexChanged.connect(self.refresh)
+        for spin in (self.min_visits, self.min_years):
+            spin.valueChanged.connect(self.refresh)
+        self.adults_only.toggled.connect(self.refresh)
+        self.refresh_permissions()
+
+    def refresh_permissions(self) -> None:
+        self.export_button.setEnabled(session.may("patients.export"))
+        self.campaign_button.setEnabled(session.may("campaign.create"))
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        self.refresh()  # counted when looked at, not at start-up
+
+    def segment(self) -> segments.SegmentFilter:
+        return segments.SegmentFilter(
+            pathway=self.pathway.currentData() or "", adults_only=self.adults_only.isChecked(),
+            min_visits=self.min_visits.value(), min_years=self.min_years.value(),
+            child_age_band=self.child_age.currentData() or "",
+            consent=self.consent.currentData() or "", channel=self.channel.currentData() or "",
+            site_id=self.site_filter.currentData())
+
+    def refresh(self) -> None:
+        self._generation += 1
+        generation, segment = self._generation, self.segment()
+        run_in_background(lambda: (segments.patient_ids(segment), segments.campaigns()),
+                          lambda result: self._show(generation, *result), owner=self.model)
+
+    def _show(self, generation: int, ids: list[int], campaigns) -> None:
+        if generation != self._generation:
+            return
+        self.model.set_ids(ids)
+        self.count_label.setText(ngettext("{count} patient in this segment",
+                                          "{count} patients in this segment", len(ids))
+                                 .format(count=format_number(len(ids))))
+        fill(self.campaigns, [(c.name, _(segments.CAMPAIGN_REASONS.get(c.reason, c.reason)),
+                               format_datetime(c.created_at), format_number(c.members),
+                               format_number(c.open_tasks)) for c in campaigns])
+
+    def export(self) -> None:
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        name = safe_file_name(_("Segment {date}").format(date=dt.date.today().isoformat()))
+        path, _filter = QFileDialog.getSaveFileName(self, _("Export the segment"),
+                                                    str(Path(folder) / (name + ".csv")),
+                                                    _("CSV (*.csv)"))
+        if path:
+            self.export_to(Path(path))
+
+    def export_to(self, path: Path) -> None:
+        try:
+            count = segments.export_csv(path, self.segment())
+        except (ExportError, session.PermissionDenied) as error:
+            QMessageBox.warning(self, _("Export failed"), str(error))
+            return
+        self.message.say(ngettext("{count} patient exported to {path}",
+                                  "{count} patients exported to {path}", count)
+                         .format(count=format_number(count), path=path))
+
+    def new_campaign(self) -> None:
+        dialog = CampaignDialog(self.segment(), self.model.rowCount(), self.workstation_site_id,
+                                self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.message.say(_("Campaign created: its calls are in Today."))
+            self.refresh()
+            self.campaignCreated.emit()
