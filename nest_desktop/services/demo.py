@@ -11,6 +11,7 @@ import random
 from nest_desktop.db.models import (
     FamilyLink,
     FollowUpTask,
+    GuestbookEntry,
     Interaction,
     Patient,
     PatientPhone,
@@ -84,6 +85,13 @@ PRODUCTS = {"BCG": "BCG-SSI", "Hexa": "Hexaxim", "Penta": "Pentavac", "PCV": "Pr
             "Rota": "Rotarix", "VPO": "VPO bivalent", "VPI": "Imovax Polio",
             "HepB": "Engerix B10", "RR": "MR-VAC", "VAA": "Stamaril", "HPV": "Gardasil"}
 BATCH = 2000
+GUESTBOOK = [
+    (3, "Famille Ndiaye", "Merci à toute l'équipe de la maternité pour la naissance de notre "
+                          "petite Awa. Accueil chaleureux du début à la fin."),
+    (17, "", "Des sages-femmes disponibles jour et nuit. Merci !"),
+    (40, "Coumba D.", "Une clinique propre et calme, on se sent en confiance."),
+    (95, "Papa de Moussa", "Merci au pédiatre pour sa patience avec notre fils."),
+]
 
 
 def _mobile(rng: random.Random) -> str:
@@ -211,6 +219,12 @@ def _follow_ups(rng: random.Random, today: dt.date) -> None:
                                                  rng.choice(sites), user_ids))
         for start in range(0, len(responses), 500):
             SurveyResponse.insert_many(responses[start:start + 500]).execute()
+        GuestbookEntry.insert_many([
+            {"site": rng.choice(sites), "written_on": today - dt.timedelta(days=days),
+             "author": author, "text": text, "recorded_by": rng.choice(user_ids),
+             "recorded_at": dt.datetime.combine(today - dt.timedelta(days=days),
+                                                dt.time(16, 0))}
+            for days, author, text in GUESTBOOK]).execute()
 
 
 def _survey_answers(rng: random.Random, survey: str, at: dt.datetime, patient_id, task_id,

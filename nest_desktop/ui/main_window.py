@@ -67,7 +67,7 @@ class MainWindow(QMainWindow):
         header.addWidget(switch_user)
 
         self.sections = QListWidget()
-        self.sections.setFixedWidth(190)
+        self.sections.setFixedWidth(225)
         self.sections.setStyleSheet("QListWidget { font-size: 11pt; } "
                                     "QListWidget::item { padding: 8px; }")
         self.stack = QStackedWidget()

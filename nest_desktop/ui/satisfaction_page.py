@@ -88,7 +88,7 @@ class PaperSurveyDialog(QDialog):
 
         form = QFormLayout()
         form.addRow(_("Survey"), self.survey)
-        form.addRow(_("Answered"), self.channel)
+        form.addRow(_("Collected"), self.channel)
         form.addRow(_("Date"), self.date_field)
         form.addRow(_("Patient"), self.person)
         form.addRow("", self.person_found)
@@ -163,6 +163,8 @@ class SatisfactionPage(QWidget):
                                        _("Would recommend NEST")])
         self.months.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.remarks = read_only_table([_("Date"), _("Survey"), _("Remark"), _("From")])
+        self.remarks.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         self.remarks.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.type_in = QPushButton(_("Type in a paper survey…"))
         self.type_in.clicked.connect(self._type_in)
@@ -183,6 +185,8 @@ class SatisfactionPage(QWidget):
 
         guestbook_tab = QWidget()
         self.entries = read_only_table([_("Date"), _("Written by"), _("Words"), _("Site")])
+        self.entries.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         self.entries.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.author = QLineEdit()
         self.author.setPlaceholderText(_("Name as signed (optional)"))
@@ -201,7 +205,10 @@ class SatisfactionPage(QWidget):
         entry_form.addRow(_("Words written"), self.words_field)
         entry_form.addRow(_("Signed"), self.author_field)
         entry_form.addRow(_("Date"), self.written_field)
-        entry_form.addRow("", self.add_entry)
+        add_row = QHBoxLayout()
+        add_row.addWidget(self.add_entry)
+        add_row.addStretch(1)
+        entry_form.addRow("", add_row)
         guestbook_layout = QVBoxLayout(guestbook_tab)
         guestbook_layout.addWidget(self.entries, 1)
         guestbook_layout.addLayout(entry_form)

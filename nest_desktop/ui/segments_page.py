@@ -139,6 +139,8 @@ class SegmentsPage(QWidget):
         self.message = MessageLabel()
         self.campaigns = read_only_table([_("Campaign"), _("Reason"), _("Created"),
                                           _("Patients"), _("Calls still to make")])
+        self.campaigns.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         self.campaigns.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.campaigns.setMaximumHeight(160)
 
