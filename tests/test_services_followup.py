@@ -257,3 +257,23 @@ def test_the_guestbook_keeps_the_words_and_refuses_an_empty_page(desk):
     [entry] = satisfaction.guestbook(site.id)
     assert (entry.text, entry.author, entry.written_on) == ("Merci à toute l'équipe !", "",
                                                             TODAY)
+
+
+def test_an_impossible_event_is_refused_and_nothing_is_written(desk):
+    site, _user = desk
+    patient = new_patient(site.id, None)
+    delivery = now() - dt.timedelta(days=2)
+    with pytest.raises(ValidationFailed) as refused:
+        followup.schedule("post_discharge_call", "stay", 1, delivery - dt.timedelta(hours=5),
+                          patient.id, site.id, not_before=delivery)
+    assert refused.value.errors == {"event": "La sortie ne peut pas précéder l'accouchement."}
+    with pytest.raises(ValidationFailed, match="futur"):
+        followup.schedule("call_36_weeks", "pregnancy", 1, now() + dt.timedelta(days=3),
+                          patient.id, site.id)
+    with pytest.raises(ValidationFailed, match="pas encore eu lieu"):
+        followup.schedule("satisfaction_72h", "patient", patient.id,
+                          now() + dt.timedelta(days=1), patient.id, site.id)
+    assert FollowUpTask.select().count() == 0
+    task = followup.schedule("post_discharge_call", "stay", 1, delivery + dt.timedelta(days=1),
+                             patient.id, site.id, not_before=delivery)
+    assert task.due_at == delivery + dt.timedelta(days=11)

@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from nest_desktop.domain.dates import add_months
+from nest_desktop.domain.messages import _
 
 DEFAULT_CLOSING_TIME = dt.time(18, 0)
 
@@ -154,3 +155,19 @@ def opens_at(rule: str, event: dt.datetime,
     if not isinstance(event, dt.datetime):
         event = dt.datetime.combine(event, dt.time(0, 0))
     return rules()[rule].opens.after(event, closing_time)
+
+
+def impossible_event(rule: str, event: dt.datetime, now: dt.datetime,
+                     not_before: dt.datetime | None = None) -> str | None:
+    """Why an event cannot make this follow-up (a discharge before the delivery, a visit
+    still to come), or None when it can."""
+    if rules()[rule].trigger == "ddr":
+        if event.date() > now.date():
+            return _("The last menstrual period cannot be in the future.")
+    elif event.date() > now.date():  # a visit known by its date counts from closing time
+        return _("This event has not happened yet: its follow-up comes once it has.")
+    if not_before is not None and event < not_before:
+        if rules()[rule].trigger == "discharge":
+            return _("The discharge cannot come before the delivery.")
+        return _("This event cannot come before the one it follows.")
+    return None

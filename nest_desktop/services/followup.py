@@ -87,14 +87,20 @@ def _log(action: str, task: FollowUpTask, changes: dict) -> None:
 
 def schedule(rule: str, source_table: str, source_id: int, event: dt.datetime,
              patient_id: int | None = None, site_id: int | None = None,
-             when: dt.datetime | None = None) -> FollowUpTask | None:
+             when: dt.datetime | None = None,
+             not_before: dt.datetime | None = None) -> FollowUpTask | None:
     """The task of `rule` for this event: made, moved, or left alone when already done.
 
     Call it inside the event's transaction. None when the event is too old to call about.
+    An impossible event (a discharge before the delivery given as `not_before`) is refused
+    with ValidationFailed({"event": message}), so the caller's transaction writes nothing.
     """
     if rule not in rules.rules():
         raise ValueError(f"unknown follow-up rule: {rule}")
     when = when or now()
+    problem = rules.impossible_event(rule, event, when, not_before)
+    if problem:
+        raise ValidationFailed({"event": problem})
     closing = closing_time()
     key = _key(rule, source_table, source_id)
     values = {"event_at": event, "due_at": rules.deadline(rule, event, closing),
