@@ -1,0 +1,86 @@
+"""Pregnancy dating and the pathway's milestones, on known dates."""
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nest_desktop.domain import pregnancy as p
+
+D = dt.date
+
+
+def test_naegele_and_the_french_convention():
+    assert p.due_date_from_ddr(D(2026, 3, 1)) == D(2026, 12, 6)  # + 280 days
+    assert p.ddr_from_due_date(D(2026, 12, 6)) == D(2026, 3, 1)
+    # French: DDR + 14 days + 9 calendar months (41 SA + 2 here).
+    assert p.due_date_from_ddr(D(2026, 3, 1), p.FRENCH) == D(2026, 12, 15)
+    assert p.gestational_age(D(2026, 3, 1), D(2026, 12, 15)) == (41, 2)
+    assert p.ddr_from_due_date(D(2026, 12, 15), p.FRENCH) == D(2026, 3, 1)
+    # The end of a month is kept: 31 May + 9 months is the end of February.
+    assert p.due_date_from_ddr(D(2026, 5, 17), p.FRENCH) == D(2027, 2, 28)
+
+
+@given(st.dates(D(2000, 1, 1), D(2090, 1, 1)), st.sampled_from([p.NAEGELE, p.FRENCH]))
+def test_the_ddr_found_from_a_due_date_gives_it_back(ddr, convention):
+    dpa = p.due_date_from_ddr(ddr, convention)
+    assert p.due_date_from_ddr(p.ddr_from_due_date(dpa, convention), convention) == dpa
+
+
+def test_gestational_age_in_completed_weeks_and_days():
+    assert p.gestational_age(D(2026, 3, 1), D(2026, 10, 15)) == (32, 4)
+    assert p.format_sa(32, 4) == "32 SA + 4 j"
+    assert p.gestational_age(D(2026, 3, 1), D(2026, 3, 1)) == (0, 0)
+    assert p.date_at(D(2026, 3, 1), 36) == D(2026, 11, 8)
+    assert p.ddr_from_conception(D(2026, 3, 15)) == D(2026, 3, 1)
+
+
+def test_an_early_ultrasound_redates_beyond_the_acog_limit():
+    # Scan on 1 June measuring 12 SA + 0 d: its DDR is 9 March.
+    scan = D(2026, 6, 1)
+    assert p.date_by_ultrasound(None, scan, 12, 0) == p.Dating(D(2026, 3, 9), "ultrasound")
+    kept = p.date_by_ultrasound(D(2026, 3, 3), scan, 12, 0)  # 6 days apart: within 7
+    assert kept == p.Dating(D(2026, 3, 3), "ddr", -6)
+    moved = p.date_by_ultrasound(D(2026, 3, 1), scan, 12, 0)  # 8 days apart
+    assert moved == p.Dating(D(2026, 3, 9), "ultrasound", -8)
+    assert p.redating_limit_days(8 * 7 + 6) == 5 and p.redating_limit_days(30 * 7) == 21
+
+
+def test_warnings_for_impossible_values():
+    today = D(2026, 11, 23)
+    assert p.warnings(D(2026, 5, 1), today, "F", D(1995, 1, 1)) == []
+    assert p.warnings(D(2026, 12, 1), today) == ["La date des dernières règles est dans le futur."]
+    assert p.warnings(D(2025, 12, 1), today) == [
+        "La date des dernières règles remonte à plus de 44 semaines."]
+    assert "n'est pas celui d'une femme" in p.warnings(D(2026, 5, 1), today, "M")[0]
+    assert "trop jeune" in p.warnings(D(2026, 5, 1), today, "F", D(2019, 1, 1))[0]
+    assert "plus de 55 ans" in p.warnings(D(2026, 5, 1), today, "F", D(1960, 1, 1))[0]
+
+
+def test_the_template_gives_each_milestone_its_dates_and_status():
+    ddr, today = D(2026, 3, 1), D(2026, 10, 15)  # 32 SA + 4 j
+    planned = {m.milestone.id: m for m in p.plan(ddr, today, {"ultrasound_1": D(2026, 5, 20)})}
+    assert planned["ultrasound_1"].status == "done"
+    assert planned["ultrasound_1"].done_on == D(2026, 5, 20)
+    assert (planned["ultrasound_1"].start, planned["ultrasound_1"].end) == (
+        D(2026, 5, 17), D(2026, 6, 6))  # 11 SA to 13 SA + 6 d
+    assert planned["declaration"].status == "missed"
+    assert planned["ultrasound_3"].status == "current"  # 30 to 35 SA
+    assert planned["call_36_weeks"].status == "upcoming"
+    assert planned["call_36_weeks"].milestone.follow_up == "call_36_weeks"
+    assert planned["postnatal_consultation"].start is None  # no birth yet
+    after = {m.milestone.id: m for m in p.plan(ddr, D(2026, 12, 20), birth=D(2026, 12, 1))}
+    assert (after["postnatal_consultation"].start, after["postnatal_consultation"].end) == (
+        D(2027, 1, 12), D(2027, 1, 26))
+    ended = p.plan(ddr, today, ended=True)
+    assert {m.status for m in ended} == {"cancelled"}
+
+
+def test_a_broken_template_is_refused_with_its_reason():
+    with pytest.raises(ValueError, match="ends before it starts"):
+        p.parse_template({"milestones": [{"id": "a", "from": "12", "to": "11",
+                                          "label": {"fr": "A"}}]})
+    with pytest.raises(ValueError, match="missing or wrong"):
+        p.parse_template({"milestones": [{"id": "a", "from": "x", "to": "11",
+                                          "label": {"fr": "A"}}]})
