@@ -49,13 +49,18 @@ def test_an_early_ultrasound_redates_beyond_the_acog_limit():
 
 def test_warnings_for_impossible_values():
     today = D(2026, 11, 23)
-    assert p.warnings(D(2026, 5, 1), today, "F", D(1995, 1, 1)) == []
-    assert p.warnings(D(2026, 12, 1), today) == ["La date des dernières règles est dans le futur."]
-    assert p.warnings(D(2025, 12, 1), today) == [
-        "La date des dernières règles remonte à plus de 44 semaines."]
-    assert "n'est pas celui d'une femme" in p.warnings(D(2026, 5, 1), today, "M")[0]
-    assert "trop jeune" in p.warnings(D(2026, 5, 1), today, "F", D(2019, 1, 1))[0]
-    assert "plus de 55 ans" in p.warnings(D(2026, 5, 1), today, "F", D(1960, 1, 1))[0]
+
+    def said(*args):
+        return [(w.code, w.message, w.impossible) for w in p.warnings(*args)]
+
+    assert said(D(2026, 5, 1), today, "F", D(1995, 1, 1)) == []
+    assert said(D(2026, 12, 1), today) == [
+        ("future", "La date des dernières règles est dans le futur.", True)]
+    assert said(D(2025, 12, 1), today) == [
+        ("over_44_weeks", "La date des dernières règles remonte à plus de 44 semaines.", True)]
+    assert said(D(2026, 5, 1), today, "M")[0][0::2] == ("not_female", True)
+    assert said(D(2026, 5, 1), today, "F", D(2019, 1, 1))[0][0::2] == ("young", False)
+    assert "plus de 55 ans" in said(D(2026, 5, 1), today, "F", D(1960, 1, 1))[0][1]
 
 
 def test_the_template_gives_each_milestone_its_dates_and_status():

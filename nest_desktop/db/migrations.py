@@ -24,7 +24,7 @@ from nest_desktop.db.models import ALL_MODELS, Patient, SchemaVersion, Site, Use
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import fold
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _add_vaccination(db: Database) -> None:
@@ -207,6 +207,78 @@ def _add_follow_ups(db: Database) -> None:
     db.create_tables([FollowUpTask, SurveyResponse, GuestbookEntry, Campaign, CampaignMember])
 
 
+def _add_pregnancies(db: Database) -> None:
+    """7: pregnancies, their milestones, deliveries and babies, the 36-week call's form;
+    frozen as at version 7."""
+    from nest_desktop.db.models import FollowUpTask
+
+    class Frozen(Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class Pregnancy(Frozen):
+        patient = ForeignKeyField(Patient, on_delete="CASCADE")
+        site = ForeignKeyField(Site, null=True, on_delete="SET NULL")
+        ddr = DateField(index=True)
+        dating_method = CharField(max_length=20, default="ddr")
+        stated_ddr = DateField(null=True)
+        scan_date = DateField(null=True)
+        scan_weeks = IntegerField(null=True)
+        scan_days = IntegerField(null=True)
+        planned_place = CharField(max_length=100, default="")
+        status = CharField(max_length=12, default="ongoing")
+        end_reason = CharField(max_length=20, default="")
+        ended_on = DateField(null=True)
+        created_at = DateTimeField(default=dt.datetime.now)
+        updated_at = DateTimeField(default=dt.datetime.now)
+        version = IntegerField(default=1)
+
+    class MilestoneRecord(Frozen):
+        pregnancy = ForeignKeyField(Pregnancy, on_delete="CASCADE")
+        milestone = CharField(max_length=40)
+        status = CharField(max_length=12)
+        done_on = DateField(null=True)
+        recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+        recorded_at = DateTimeField(default=dt.datetime.now)
+
+        class Meta:
+            indexes = ((("pregnancy", "milestone"), True),)
+
+    class Delivery(Frozen):
+        pregnancy = ForeignKeyField(Pregnancy, unique=True, on_delete="CASCADE")
+        delivered_at = DateTimeField()
+        place = CharField(max_length=100, default="")
+        at_nest = BooleanField(default=True)
+        discharged_at = DateTimeField(null=True)
+        recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+        recorded_at = DateTimeField(default=dt.datetime.now)
+
+    class DeliveryBaby(Frozen):
+        delivery = ForeignKeyField(Delivery, on_delete="CASCADE")
+        child = ForeignKeyField(Patient, on_delete="CASCADE")
+        weight_grams = IntegerField(null=True)
+
+    class Call36Weeks(Frozen):
+        pregnancy = ForeignKeyField(Pregnancy, on_delete="CASCADE")
+        task = ForeignKeyField(FollowUpTask, null=True, on_delete="SET NULL")
+        planned_place = CharField(max_length=100, default="")
+        tariffs_given = BooleanField(default=False)
+        coverage_given = BooleanField(default=False)
+        financial_conditions_given = BooleanField(default=False)
+        classes_proposed = BooleanField(default=False)
+        classes_accepted = BooleanField(default=False)
+        mothers_group = CharField(max_length=20, default="")
+        newsletter_wanted = BooleanField(default=False)
+        newsletter_channel = CharField(max_length=20, default="")
+        child_followed_at_nest = BooleanField(default=False)
+        notes = TextField(default="")
+        recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+        recorded_at = DateTimeField(default=dt.datetime.now)
+
+    db.create_tables([Pregnancy, MilestoneRecord, Delivery, DeliveryBaby, Call36Weeks])
+
+
 # version -> function upgrading a database from version - 1 to version.
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     2: _add_vaccination,
@@ -214,6 +286,7 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     4: _add_interaction_site,
     5: _add_audit_patient,
     6: _add_follow_ups,
+    7: _add_pregnancies,
 }
 
 

@@ -257,6 +257,78 @@ class CampaignMember(BaseModel):
         indexes = ((("campaign", "patient"), True),)
 
 
+class Pregnancy(BaseModel):
+    """A pregnancy followed at NEST (PAT-05 to PAT-10). The DPA is computed from `ddr` with
+    the clinic's convention, so that it is the same everywhere."""
+
+    patient = ForeignKeyField(Patient, backref="pregnancies", on_delete="CASCADE")
+    site = ForeignKeyField(Site, null=True, backref="pregnancies", on_delete="SET NULL")
+    ddr = DateField(index=True)  # the DDR the pathway is computed from
+    dating_method = CharField(max_length=20, default="ddr")
+    stated_ddr = DateField(null=True)  # as the patient gave it, kept when a scan redated
+    scan_date = DateField(null=True)
+    scan_weeks = IntegerField(null=True)
+    scan_days = IntegerField(null=True)
+    planned_place = CharField(max_length=100, default="")
+    status = CharField(max_length=12, default="ongoing")  # ongoing, delivered, ended
+    end_reason = CharField(max_length=20, default="")
+    ended_on = DateField(null=True)
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+    version = IntegerField(default=1)
+
+
+class MilestoneRecord(BaseModel):
+    """A milestone of a pregnancy marked done (with its date) or set aside."""
+
+    pregnancy = ForeignKeyField(Pregnancy, backref="milestones", on_delete="CASCADE")
+    milestone = CharField(max_length=40)
+    status = CharField(max_length=12)  # done, cancelled
+    done_on = DateField(null=True)
+    recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    recorded_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("pregnancy", "milestone"), True),)
+
+
+class Delivery(BaseModel):
+    pregnancy = ForeignKeyField(Pregnancy, unique=True, backref="deliveries",
+                                on_delete="CASCADE")
+    delivered_at = DateTimeField()
+    place = CharField(max_length=100, default="")
+    at_nest = BooleanField(default=True)
+    discharged_at = DateTimeField(null=True)
+    recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    recorded_at = DateTimeField(default=now)
+
+
+class DeliveryBaby(BaseModel):
+    delivery = ForeignKeyField(Delivery, backref="babies", on_delete="CASCADE")
+    child = ForeignKeyField(Patient, backref="birth", on_delete="CASCADE")
+    weight_grams = IntegerField(null=True)
+
+
+class Call36Weeks(BaseModel):
+    """What the 36-week call collected (PAT-07)."""
+
+    pregnancy = ForeignKeyField(Pregnancy, backref="calls_36_weeks", on_delete="CASCADE")
+    task = ForeignKeyField(FollowUpTask, null=True, on_delete="SET NULL")
+    planned_place = CharField(max_length=100, default="")
+    tariffs_given = BooleanField(default=False)
+    coverage_given = BooleanField(default=False)
+    financial_conditions_given = BooleanField(default=False)
+    classes_proposed = BooleanField(default=False)
+    classes_accepted = BooleanField(default=False)
+    mothers_group = CharField(max_length=20, default="")  # whatsapp, facebook, member, declined
+    newsletter_wanted = BooleanField(default=False)
+    newsletter_channel = CharField(max_length=20, default="")
+    child_followed_at_nest = BooleanField(default=False)
+    notes = TextField(default="")
+    recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    recorded_at = DateTimeField(default=now)
+
+
 class Setting(BaseModel):
     """A clinic-wide setting, shared by every workstation; the value is JSON."""
 
@@ -266,4 +338,5 @@ class Setting(BaseModel):
 
 ALL_MODELS = [SchemaVersion, Site, User, Patient, PatientPhone, PatientSearchToken,
               Interaction, FamilyLink, VaccinationPlan, VaccineDose, AuditEntry, Setting,
-              FollowUpTask, SurveyResponse, GuestbookEntry, Campaign, CampaignMember]
+              FollowUpTask, SurveyResponse, GuestbookEntry, Campaign, CampaignMember,
+              Pregnancy, MilestoneRecord, Delivery, DeliveryBaby, Call36Weeks]

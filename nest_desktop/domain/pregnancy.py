@@ -113,23 +113,36 @@ def date_by_ultrasound(ddr: dt.date | None, scan_date: dt.date, weeks: int, days
     return Dating(ddr, "ddr", difference)
 
 
+@dataclass(frozen=True)
+class Warning:
+    code: str  # future, over_44_weeks, not_female: impossible; young, old: to check
+    message: str
+
+    @property
+    def impossible(self) -> bool:
+        return self.code in ("future", "over_44_weeks", "not_female")
+
+
 def warnings(ddr: dt.date, on: dt.date, sex: str = "F", birth_date: dt.date | None = None
-             ) -> list[str]:
-    """What makes this DDR or this patient implausible, in words (empty: nothing)."""
+             ) -> list[Warning]:
+    """What makes this DDR or this patient impossible or implausible (empty: nothing)."""
     found = []
     if ddr > on:
-        found.append(_("The last menstrual period is in the future."))
+        found.append(Warning("future", _("The last menstrual period is in the future.")))
     elif (on - ddr).days > MAX_WEEKS * 7:
-        found.append(_("The last menstrual period is more than {weeks} weeks ago.")
-                     .format(weeks=MAX_WEEKS))
+        found.append(Warning("over_44_weeks", _(
+            "The last menstrual period is more than {weeks} weeks ago.").format(
+            weeks=MAX_WEEKS)))
     if sex != "F":
-        found.append(_("This file is not a woman's."))
+        found.append(Warning("not_female", _("This file is not a woman's.")))
     if birth_date is not None:
         age = (ddr - birth_date).days / 365.25
         if age < 11:
-            found.append(_("The patient is too young for a pregnancy: check the birth date."))
+            found.append(Warning("young", _(
+                "The patient is too young for a pregnancy: check the birth date.")))
         elif age > 55:
-            found.append(_("The patient is over 55: check the birth date and the DDR."))
+            found.append(Warning("old", _(
+                "The patient is over 55: check the birth date and the DDR.")))
     return found
 
 

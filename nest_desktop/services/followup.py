@@ -404,6 +404,16 @@ def record_attempt(task_id: int, outcome: str, notes: str = "",
     return FollowUpTask.get_by_id(task_id)
 
 
+def close_reached(task_id: int, notes: str = "", when: dt.datetime | None = None) -> None:
+    """The call reached the person and its form was saved by the caller's transaction."""
+    user = session.require("followup.work")
+    when = when or now()
+    with database.atomic():
+        task = _open_task_for_update(task_id)
+        _write_interaction(task, user, REACHED, notes.strip(), when)
+        _close(task, REACHED, user, when, task.attempts + 1)
+
+
 def record_survey(survey: str, answers: dict, patient_id: int | None, channel: str,
                   site_id: int | None, task_id: int | None = None,
                   when: dt.datetime | None = None) -> SurveyResponse:

@@ -13,6 +13,7 @@ DEFAULTS: dict[str, Any] = {
     "security.lock_minutes": 5,  # the screen locks after this long without use; 0: never
     "followup.closing_time": "18:00",  # same-day requests are dealt with by then (TEL-07)
     "followup.horizon_days": 7,  # Today shows the tasks due up to this many days ahead
+    "pregnancy.convention": "naegele",  # or "french": DDR + 14 days + 9 months
 }
 
 
