@@ -14,6 +14,7 @@ from nest_desktop.i18n import (
     format_age,
     format_date,
     format_datetime,
+    format_number,
     format_schedule_age,
 )
 from nest_desktop.printing import patient_sheet, vaccination_calendar
@@ -209,3 +210,162 @@ def audit_csv(path: Path, since: dt.datetime, separator: str | None = None) -> i
     with database.atomic():
         session.log("export", "audit_entry", None, details=f"audit trail: {count} entries")
     return count
+
+
+# --- pregnancy handouts -------------------------------------------------------------------
+
+def _handout_texts(name: str) -> dict:
+    """The clinic's texts for a handout, in the language of the desk (French otherwise)."""
+    import json
+
+    from nest_desktop.paths import RESOURCES_DIR
+
+    with (RESOURCES_DIR / "pregnancy" / "handouts.json").open(encoding="utf-8") as handle:
+        texts = json.load(handle)[name]
+    return texts.get(current_language()) or texts["fr"]
+
+
+def _pregnancy_facts(pregnancy, today: dt.date) -> list[tuple[str, str]]:
+    from nest_desktop.domain import pregnancy as pregnancy_rules
+    from nest_desktop.services import pregnancy as pregnancy_service
+
+    patient = pregnancy.patient
+    dpa = pregnancy_service.due_date(pregnancy)
+    facts = [(_("Patient"), f"<b>{text(patient.first_names)} {text(patient.last_name)}</b>"),
+             (_("Last menstrual period"), format_date(pregnancy.ddr, "long")),
+             (_("Due date"), f"<b>{format_date(dpa, 'full')}</b>")]
+    if pregnancy.status == "ongoing":
+        weeks, days = pregnancy_rules.gestational_age(pregnancy.ddr, today)
+        facts.append((_("Today"), pregnancy_rules.format_sa(weeks, days)))
+    if pregnancy.planned_place:
+        facts.append((_("Planned place of birth"), text(pregnancy.planned_place)))
+    return facts
+
+
+def _contact(site: Site | None) -> str:
+    if site is None:
+        return ""
+    line = f"<b>{text(site.name)}</b>"
+    if site.address:
+        line += " — " + text(site.address.replace("\n", ", "))
+    if site.phone:
+        line += " — " + _("Tel. {phone}").format(phone=phones.display(site.phone))
+    return line
+
+
+def pregnancy_calendar_pdf(pregnancy_id: int, today: dt.date | None = None
+                           ) -> tuple[str, bytes]:
+    """The pregnancy calendar for the patient: every milestone with its dates and status."""
+    from nest_desktop.db.models import Pregnancy
+    from nest_desktop.domain import pregnancy as pregnancy_rules
+    from nest_desktop.printing import pregnancy as printing
+    from nest_desktop.services import pregnancy as pregnancy_service
+
+    session.require("document.print")
+    today = today or dt.date.today()
+    pregnancy = Pregnancy.get_by_id(pregnancy_id)
+    patient = pregnancy.patient
+    language = current_language()
+    labels = {"done": _("Done"), "missed": _("Missed"), "current": _("Now"),
+              "upcoming": _("To come"), "cancelled": _("Set aside")}
+    rows = []
+    for planned in pregnancy_service.plan_of(pregnancy, today):
+        if planned.start is None:
+            period = _("after the birth")
+        elif planned.start == planned.end:
+            period = format_date(planned.start)
+        else:
+            period = _("{start} to {end}").format(start=format_date(planned.start),
+                                                  end=format_date(planned.end))
+        rows.append(printing.CalendarRow(text(planned.milestone.label_in(language)), period,
+                                         labels[planned.status], format_date(planned.done_on),
+                                         planned.status == "current"))
+    method = _(pregnancy_rules.DATING_METHODS.get(pregnancy.dating_method, ""))
+    facts = _pregnancy_facts(pregnancy, today) + [(_("Dated by"), method)]
+    document = printing.PregnancyCalendar(
+        title=_("My pregnancy calendar"), facts=facts,
+        headers=(_("Milestone"), _("Period"), _("Status"), _("Done on")), rows=rows,
+        note=_("The dates follow the recommended windows, in weeks of amenorrhoea (SA) from "
+               "the last menstrual period. Bring this calendar to each consultation."))
+    pdf = printing.render_calendar(document, letterhead(pregnancy.site, today))
+    with database.atomic():
+        session.log("print", "pregnancy", pregnancy_id, details="pregnancy calendar",
+                    patient_id=patient.id)
+    name = safe_file_name(_("Pregnancy calendar {name} {date}").format(
+        name=f"{patient.first_names} {patient.last_name}", date=today.isoformat()))
+    return name + ".pdf", pdf
+
+
+def pack_36_weeks_pdf(pregnancy_id: int, today: dt.date | None = None,
+                      log: bool = True) -> tuple[str, bytes]:
+    """The 36-week information pack (PAT-07), personalised."""
+    from nest_desktop.db.models import Pregnancy
+    from nest_desktop.i18n import format_fcfa
+    from nest_desktop.printing import pregnancy as printing
+    from nest_desktop.services import settings
+
+    session.require("document.print")
+    today = today or dt.date.today()
+    pregnancy = Pregnancy.get_by_id(pregnancy_id)
+    patient = pregnancy.patient
+    texts = _handout_texts("pack_36_weeks")
+    tariffs = [(text(str(label)), format_fcfa(int(amount)))
+               for label, amount in settings.get("pregnancy.tariffs") or []]
+    document = printing.Handout(
+        title=text(texts["title"]), facts=_pregnancy_facts(pregnancy, today),
+        intro=text(texts["intro"]),
+        sections=[printing.Section(text(s["title"]), [text(line) for line in s["lines"]])
+                  for s in texts["sections"]],
+        warnings=[printing.Section(text(texts["warning_title"]),
+                                   [text(line) for line in texts["warnings"]])],
+        tariffs_title=text(texts["tariffs_title"]), tariffs=tariffs,
+        tariffs_note=text(texts["tariffs_note"]) if tariffs
+        else _("Ask the desk for the tariffs and the coverage of your insurance."),
+        group_title=text(texts["group_title"]), group_text=text(texts["group_text"]),
+        group_link=str(settings.get("pregnancy.mothers_group_link") or ""),
+        contact=_contact(pregnancy.site))
+    pdf = printing.render_handout(document, letterhead(pregnancy.site, today))
+    if log:
+        with database.atomic():
+            session.log("print", "pregnancy", pregnancy_id, details="36-week information pack",
+                        patient_id=patient.id)
+    name = safe_file_name(_("36-week pack {name} {date}").format(
+        name=f"{patient.first_names} {patient.last_name}", date=today.isoformat()))
+    return name + ".pdf", pdf
+
+
+def going_home_pdf(pregnancy_id: int, today: dt.date | None = None) -> tuple[str, bytes]:
+    """The handout given at discharge (PAT-09)."""
+    from nest_desktop.db.models import Delivery, DeliveryBaby, Pregnancy
+    from nest_desktop.printing import pregnancy as printing
+
+    session.require("document.print")
+    today = today or dt.date.today()
+    pregnancy = Pregnancy.get_by_id(pregnancy_id)
+    patient = pregnancy.patient
+    texts = _handout_texts("going_home")
+    facts = [(_("Mother"), f"<b>{text(patient.first_names)} {text(patient.last_name)}</b>")]
+    delivery = Delivery.get_or_none(Delivery.pregnancy == pregnancy_id)
+    if delivery is not None:
+        facts.append((_("Birth"), format_datetime(delivery.delivered_at, "long")))
+        for baby in DeliveryBaby.select().where(DeliveryBaby.delivery == delivery.id):
+            line = f"{text(baby.child.first_names)} {text(baby.child.last_name)}"
+            if baby.weight_grams:
+                line += " — " + _("{grams} g").format(grams=format_number(baby.weight_grams))
+            facts.append((_("Baby"), line))
+    document = printing.Handout(
+        title=text(texts["title"]), facts=facts, intro=text(texts["intro"]),
+        sections=[printing.Section(text(s["title"]), [text(line) for line in s["lines"]])
+                  for s in texts["sections"]],
+        warnings=[printing.Section(text(texts["mother_warning_title"]),
+                                   [text(line) for line in texts["mother_warnings"]]),
+                  printing.Section(text(texts["baby_warning_title"]),
+                                   [text(line) for line in texts["baby_warnings"]])],
+        closing=text(texts["invitation"]), contact=_contact(pregnancy.site))
+    pdf = printing.render_handout(document, letterhead(pregnancy.site, today))
+    with database.atomic():
+        session.log("print", "pregnancy", pregnancy_id, details="going-home handout",
+                    patient_id=patient.id)
+    name = safe_file_name(_("Going home {name} {date}").format(
+        name=f"{patient.first_names} {patient.last_name}", date=today.isoformat()))
+    return name + ".pdf", pdf

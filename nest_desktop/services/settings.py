@@ -14,6 +14,8 @@ DEFAULTS: dict[str, Any] = {
     "followup.closing_time": "18:00",  # same-day requests are dealt with by then (TEL-07)
     "followup.horizon_days": 7,  # Today shows the tasks due up to this many days ahead
     "pregnancy.convention": "naegele",  # or "french": DDR + 14 days + 9 months
+    "pregnancy.tariffs": [],  # [label, amount in FCFA] printed in the 36-week pack
+    "pregnancy.mothers_group_link": "",  # the WhatsApp/Facebook group, printed as a QR code
 }
 
 

@@ -26,6 +26,7 @@ from nest_desktop.ui.outbound_call import OutboundCallDialog
 from nest_desktop.ui.patient_list import PatientListPage
 from nest_desktop.ui.patient_window import PatientWindow
 from nest_desktop.ui.pdf_preview import PdfPreviewDialog
+from nest_desktop.ui.pregnancies_page import PregnanciesPage
 from nest_desktop.ui.satisfaction_page import SatisfactionPage
 from nest_desktop.ui.segments_page import SegmentsPage
 from nest_desktop.ui.settings_page import SettingsPage
@@ -77,6 +78,8 @@ class MainWindow(QMainWindow):
         self.patients_page = PatientListPage(context.site.id if context.site else None)
         self.patients_page.openPatient.connect(self.open_patient)
         self.patients_page.newPatient.connect(self.new_patient)
+        self.pregnancies_page = PregnanciesPage(context.site.id if context.site else None)
+        self.pregnancies_page.openPatient.connect(self.open_pregnancy)
         self.vaccines_page = VaccinesPage(context.site.id if context.site else None)
         self.vaccines_page.openChild.connect(self.open_child_vaccines)
         self.segments_page = SegmentsPage(context.site.id if context.site else None)
@@ -89,6 +92,7 @@ class MainWindow(QMainWindow):
         self.settings_page.sitesChanged.connect(self._sites_changed)
         self._add_section(_("Today"), self.today_page)
         self._add_section(_("Patients"), self.patients_page)
+        self._add_section(_("Pregnancies"), self.pregnancies_page)
         self._add_section(_("Children & vaccines"), self.vaccines_page)
         self._add_section(_("Segments & campaigns"), self.segments_page)
         self._add_section(_("Satisfaction"), self.satisfaction_page)
@@ -124,6 +128,7 @@ class MainWindow(QMainWindow):
     def _sites_changed(self) -> None:
         """A site added or renamed in Settings shows at once in the lists' filters."""
         for box in (self.today_page.site_filter, self.patients_page.site_filter,
+                    self.pregnancies_page.site_filter,
                     self.vaccines_page.site_filter, self.satisfaction_page.site_filter,
                     self.segments_page.site_filter):
             fill_site_box(box, box.currentData())
@@ -194,6 +199,7 @@ class MainWindow(QMainWindow):
         parent = self.open_patient(task.patient_id) if task.patient_id else self
         dialog = OutboundCallDialog(self.context, task_id, parent)
         dialog.openPatient.connect(self.open_patient)
+        dialog.documentRequested.connect(self.show_document)
         dialog.exec()
         self.today_page.refresh()
         if task.patient_id and task.patient_id in self.patient_windows:
@@ -218,6 +224,9 @@ class MainWindow(QMainWindow):
         window.raise_()
         window.activateWindow()
         return window
+
+    def open_pregnancy(self, patient_id: int) -> None:
+        self.open_patient(patient_id).show_pregnancy()
 
     def open_child_vaccines(self, patient_id: int) -> None:
         self.open_patient(patient_id).show_vaccines()
@@ -244,6 +253,8 @@ class MainWindow(QMainWindow):
         window.saved.connect(lambda _id: self.patients_page.refresh())
         window.vaccination.changed.connect(self.vaccines_page.refresh)
         window.documentRequested.connect(self.show_document)
+        window.pregnancyChanged.connect(self.today_page.refresh)
+        window.pregnancyChanged.connect(self.pregnancies_page.refresh)
         return window
 
     def show_document(self, make: Callable[[], tuple[str, bytes]]) -> None:

@@ -28,11 +28,11 @@ from nest_desktop.db.models import now
 from nest_desktop.domain import followup as rules
 from nest_desktop.domain import surveys
 from nest_desktop.i18n import _, current_language, format_datetime, format_number, ngettext
-from nest_desktop.services import ValidationFailed, session
+from nest_desktop.services import ValidationFailed, documents, session
 from nest_desktop.services import followup as service
 from nest_desktop.ui.desk_context import DeskContext
 from nest_desktop.ui.today_page import due_text
-from nest_desktop.ui.widgets import ERROR_STYLE, FieldWithError, MessageLabel
+from nest_desktop.ui.widgets import ERROR_STYLE, FieldWithError, MessageLabel, choice_box
 
 
 class SurveyForm(QWidget):
@@ -101,10 +101,60 @@ class SurveyForm(QWidget):
             label.setVisible(bool(message))
 
 
+class Call36Panel(QWidget):
+    """Every field of the 36-week call (PAT-07)."""
+
+    def __init__(self, planned_place: str, parent=None):
+        super().__init__(parent)
+        from nest_desktop.domain.patients import CONTACT_CHANNELS
+        from nest_desktop.services import pregnancy as pregnancy_service
+
+        self.planned_place = QLineEdit(planned_place)
+        self.planned_place.setMaxLength(100)
+        self.checks = {name: QCheckBox(label) for name, label in (
+            ("tariffs_given", _("Tariffs given")),
+            ("coverage_given", _("Insurance coverage explained")),
+            ("financial_conditions_given", _("Financial conditions given")),
+            ("classes_proposed", _("Childbirth-preparation classes proposed")),
+            ("classes_accepted", _("She accepts the classes")),
+            ("newsletter_wanted", _("She wants the newsletters")),
+            ("child_followed_at_nest", _("She wants her child followed at NEST")))}
+        self.mothers_group = choice_box(pregnancy_service.MOTHERS_GROUP, empty_label="")
+        self.newsletter_channel = choice_box(CONTACT_CHANNELS, empty_label="")
+        self.fields = {"planned_place": FieldWithError(self.planned_place),
+                       "mothers_group": FieldWithError(self.mothers_group),
+                       "newsletter_channel": FieldWithError(self.newsletter_channel),
+                       "classes_accepted": FieldWithError(self.checks["classes_accepted"])}
+        form = QFormLayout(self)
+        form.addRow(_("Planned place of birth"), self.fields["planned_place"])
+        for name in ("tariffs_given", "coverage_given", "financial_conditions_given",
+                     "classes_proposed"):
+            form.addRow("", self.checks[name])
+        form.addRow("", self.fields["classes_accepted"])
+        form.addRow(_("Mothers' group"), self.fields["mothers_group"])
+        form.addRow("", self.checks["newsletter_wanted"])
+        form.addRow(_("Newsletters by"), self.fields["newsletter_channel"])
+        form.addRow("", self.checks["child_followed_at_nest"])
+
+    def form(self, notes: str):
+        from nest_desktop.services import pregnancy as pregnancy_service
+
+        return pregnancy_service.Call36Form(
+            planned_place=self.planned_place.text(),
+            mothers_group=self.mothers_group.currentData() or "",
+            newsletter_channel=self.newsletter_channel.currentData() or "", notes=notes,
+            **{name: check.isChecked() for name, check in self.checks.items()})
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for name, field in self.fields.items():
+            field.set_error(errors.get(name))
+
+
 class OutboundCallDialog(QDialog):
     """Opened from Today over the person's file."""
 
     openPatient = Signal(int)
+    documentRequested = Signal(object)
 
     def __init__(self, context: DeskContext, task_id: int, parent=None):
         super().__init__(parent)
@@ -185,6 +235,18 @@ class OutboundCallDialog(QDialog):
         self.survey_box = QGroupBox()
         survey_layout = QVBoxLayout(self.survey_box)
         self.survey_form = None
+        self.call_36 = None
+        if task.rule == "call_36_weeks" and task.source_table == "pregnancy":
+            from nest_desktop.db.models import Pregnancy
+
+            pregnancy = Pregnancy.get_or_none(Pregnancy.id == task.source_id)
+            self.survey_box.setTitle(_("The 36-week call"))
+            self.call_36 = Call36Panel(pregnancy.planned_place if pregnancy else "")
+            pack = QPushButton(_("Print the information pack…"))
+            pack.clicked.connect(lambda: self.documentRequested.emit(
+                lambda: documents.pack_36_weeks_pdf(task.source_id)))
+            survey_layout.addWidget(self.call_36)
+            survey_layout.addWidget(pack)
         self.anonymous = QCheckBox(_("Anonymous answers (not linked to the file)"))
         if self.sheet.survey:
             self.survey_box.setTitle(surveys.surveys()[self.sheet.survey]
@@ -251,7 +313,8 @@ class OutboundCallDialog(QDialog):
         outcome = self.chosen_outcome()
         self.call_back_row.setVisible(outcome == service.CALL_BACK_LATER)
         self.retry_note.setVisible(outcome == service.NO_ANSWER)
-        self.survey_box.setVisible(outcome == service.REACHED and self.survey_form is not None)
+        self.survey_box.setVisible(outcome == service.REACHED and (
+            self.survey_form is not None or self.call_36 is not None))
 
     def _call_back_time(self) -> dt.datetime:
         return self.call_back_at.dateTime().toPython().replace(second=0, microsecond=0)
@@ -263,6 +326,8 @@ class OutboundCallDialog(QDialog):
         self.notes_field.set_error(None)
         if self.survey_form is not None:
             self.survey_form.show_errors({})
+        if self.call_36 is not None:
+            self.call_36.show_errors({})
         if outcome is None:
             self.outcome_error.setText(_("Choose how the call ended."))
             self.outcome_error.show()
@@ -272,6 +337,10 @@ class OutboundCallDialog(QDialog):
             if outcome == service.REACHED and self.survey_form is not None:
                 service.complete_with_survey(self.task_id, self.survey_form.answers(),
                                              self.anonymous.isChecked(), notes)
+            elif outcome == service.REACHED and self.call_36 is not None:
+                from nest_desktop.services import pregnancy as pregnancy_service
+
+                pregnancy_service.record_call_36_weeks(self.task_id, self.call_36.form(notes))
             else:
                 service.record_attempt(
                     self.task_id, outcome, notes,
@@ -293,4 +362,6 @@ class OutboundCallDialog(QDialog):
         self.notes_field.set_error(errors.get("notes"))
         if self.survey_form is not None:
             self.survey_form.show_errors(errors)
+        if self.call_36 is not None:
+            self.call_36.show_errors(errors)
         self.message.say(_("Check the fields in red."), error=True)

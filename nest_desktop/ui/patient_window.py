@@ -44,6 +44,7 @@ from nest_desktop.services import (
 from nest_desktop.services import patients as service
 from nest_desktop.services import vaccination as vaccination_service
 from nest_desktop.ui.desk_context import DeskContext
+from nest_desktop.ui.pregnancy_tab import PregnancyTab
 from nest_desktop.ui.tasks import run_in_background
 from nest_desktop.ui.vaccination_tab import VaccinationTab
 from nest_desktop.ui.widgets import (
@@ -105,6 +106,7 @@ class PatientWindow(QMainWindow):
     saved = Signal(int)
     openPatient = Signal(int)
     documentRequested = Signal(object)  # a function making (file name, PDF bytes)
+    pregnancyChanged = Signal()
 
     def __init__(self, context: DeskContext, patient_id: int | None = None, parent=None):
         super().__init__(parent)
@@ -124,6 +126,10 @@ class PatientWindow(QMainWindow):
         self.vaccination = VaccinationTab(context)
         self.vaccination.documentRequested.connect(self.documentRequested)
         self.vaccination_tab_index = self.tabs.addTab(self.vaccination, _("Vaccines"))
+        self.pregnancy = PregnancyTab(context)
+        self.pregnancy.documentRequested.connect(self.documentRequested)
+        self.pregnancy.changed.connect(self._pregnancy_changed)
+        self.pregnancy_tab_index = self.tabs.addTab(self.pregnancy, _("Pregnancy"))
         self.timeline_tab_index = self.tabs.addTab(self._timeline_tab(), _("Contacts"))
         self.notes = QPlainTextEdit()
         self.tabs.addTab(self.notes, _("Notes"))
@@ -324,6 +330,7 @@ class PatientWindow(QMainWindow):
         for index in (self.family_tab_index, self.timeline_tab_index):
             self.tabs.setTabEnabled(index, self.patient_id is not None)
         self._show_vaccination()
+        self._show_pregnancy()
         self.print_button.setEnabled(self.patient_id is not None)
         self._update_title()
         self.refresh_permissions()
@@ -339,6 +346,7 @@ class PatientWindow(QMainWindow):
         if auditor:
             self._refresh_history()
         self.vaccination.refresh_permissions()
+        self.pregnancy.refresh_permissions()
 
     def _refresh_history(self) -> None:
         entries = audit.patient_history(self.patient_id)
@@ -367,6 +375,28 @@ class PatientWindow(QMainWindow):
         self.tabs.setTabVisible(self.vaccination_tab_index, child)
         if child:
             self.vaccination.load(self.patient_id)
+
+    def _show_pregnancy(self) -> None:
+        """Women have a Pregnancy tab: the pregnancy calendar."""
+        patient = service.get_patient(self.patient_id) if self.patient_id else None
+        woman = patient is not None and patient.sex == "F" and not (
+            patient.birth_date and (dt.date.today() - patient.birth_date).days < 10 * 365)
+        self.tabs.setTabVisible(self.pregnancy_tab_index, woman)
+        if woman:
+            self.pregnancy.load(self.patient_id)
+
+    def show_pregnancy(self) -> None:
+        if self.tabs.isTabVisible(self.pregnancy_tab_index):
+            self.tabs.setCurrentIndex(self.pregnancy_tab_index)
+
+    def _pregnancy_changed(self) -> None:
+        """The pregnancy set the file's pathway, or a birth added children: shown at once,
+        unless the secretary is typing in the file (her save is then checked as usual)."""
+        if not self._dirty:
+            current = self.tabs.currentIndex()
+            self.load()
+            self.tabs.setCurrentIndex(current)
+        self.pregnancyChanged.emit()
 
     def show_vaccines(self) -> None:
         if self.tabs.isTabVisible(self.vaccination_tab_index):

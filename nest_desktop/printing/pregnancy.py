@@ -1,0 +1,150 @@
+"""Pregnancy handouts: the pregnancy calendar (PAT-06), the 36-week information pack (PAT-07)
+and the going-home handout (PAT-09). Texts arrive translated and formatted; this module only
+lays them out."""
+
+from dataclasses import dataclass, field
+
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+
+from nest_desktop.printing.common import (
+    ACCENT,
+    FONT_BOLD,
+    Letterhead,
+    build_pdf,
+    key_value_table,
+    styles,
+    text_width,
+)
+
+
+@dataclass(frozen=True)
+class CalendarRow:
+    milestone: str
+    period: str
+    status: str
+    done_on: str
+    stressed: bool  # open now: printed bold on a grey band
+
+
+@dataclass(frozen=True)
+class PregnancyCalendar:
+    title: str
+    facts: list[tuple[str, str]]  # patient, DDR, DPA, SA today, dating
+    headers: tuple[str, ...]
+    rows: list[CalendarRow]
+    note: str
+
+
+def render_calendar(calendar: PregnancyCalendar, letterhead: Letterhead) -> bytes:
+    st = styles()
+    cell = st["body"].clone("cell", fontSize=9, leading=11)
+    bold = cell.clone("cell_bold", fontName=FONT_BOLD)
+    story = [Paragraph(calendar.title, st["title"]), key_value_table(calendar.facts),
+             Spacer(1, 4 * mm)]
+    data = [[Paragraph(h, bold) for h in calendar.headers]]
+    style = [("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#888888")),
+             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#d9d9d9")),
+             ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
+    for index, row in enumerate(calendar.rows, start=1):
+        used = bold if row.stressed else cell
+        data.append([Paragraph(value, used) for value in
+                     (row.milestone, row.period, row.status, row.done_on)])
+        if row.stressed:
+            style.append(("BACKGROUND", (0, index), (-1, index), colors.HexColor("#eeeeee")))
+    width = text_width()
+    table = Table(data, colWidths=[width * 0.42, width * 0.28, width * 0.14, width * 0.16],
+                  repeatRows=1)
+    table.setStyle(TableStyle(style))
+    story += [table, Spacer(1, 3 * mm), Paragraph(calendar.note, st["small"])]
+    return build_pdf(story, letterhead, calendar.title)
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    lines: list[str]
+
+
+@dataclass(frozen=True)
+class Handout:
+    """The 36-week pack or the going-home handout."""
+
+    title: str
+    facts: list[tuple[str, str]]
+    intro: str
+    sections: list[Section]
+    warnings: list[Section]  # printed in a frame, to find them at once
+    tariffs_title: str = ""
+    tariffs: list[tuple[str, str]] = field(default_factory=list)
+    tariffs_note: str = ""
+    group_title: str = ""
+    group_text: str = ""
+    group_link: str = ""
+    closing: str = ""
+    contact: str = ""
+
+
+def _qr(link: str, size: float) -> Drawing:
+    widget = QrCodeWidget(link)
+    left, bottom, right, top = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (right - left), 0, 0,
+                                             size / (top - bottom), 0, 0])
+    drawing.add(widget)
+    return drawing
+
+
+def render_handout(handout: Handout, letterhead: Letterhead) -> bytes:
+    st = styles()
+    width = text_width()
+    bullet = st["body"].clone("bullet", leftIndent=4 * mm, bulletIndent=0, spaceAfter=0.5 * mm)
+    story = [Paragraph(handout.title, st["title"])]
+    if handout.facts:
+        story += [key_value_table(handout.facts), Spacer(1, 3 * mm)]
+    story.append(Paragraph(handout.intro, st["body"]))
+    for section in handout.sections:
+        block = [Paragraph(section.title, st["heading"])]
+        block += [Paragraph(line, bullet, bulletText="•") for line in section.lines]
+        story.append(KeepTogether(block))
+    for warning in handout.warnings:
+        inner = [Paragraph(warning.title, st["heading"].clone(
+            "warning_title", textColor=colors.HexColor("#b00020"), spaceBefore=0))]
+        inner += [Paragraph(line, bullet, bulletText="!") for line in warning.lines]
+        frame = Table([[inner]], colWidths=[width])
+        frame.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.2, colors.HexColor("#b00020")),
+                                   ("LEFTPADDING", (0, 0), (-1, -1), 4 * mm),
+                                   ("TOPPADDING", (0, 0), (-1, -1), 2 * mm),
+                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 3 * mm)]))
+        story += [Spacer(1, 3 * mm), KeepTogether(frame)]
+    if handout.tariffs_title:
+        block = [Paragraph(handout.tariffs_title, st["heading"])]
+        if handout.tariffs:
+            amounts = st["body"].clone("amount", alignment=2)
+            table = Table([[Paragraph(label, st["body"]), Paragraph(amount, amounts)]
+                           for label, amount in handout.tariffs],
+                          colWidths=[width * 0.7, width * 0.3])
+            table.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.3,
+                                        colors.HexColor("#bbbbbb"))]))
+            block.append(table)
+        block.append(Paragraph(handout.tariffs_note, st["small"]))
+        story.append(KeepTogether(block))
+    if handout.group_title:
+        text = [Paragraph(handout.group_title, st["heading"]),
+                Paragraph(handout.group_text, st["body"])]
+        if handout.group_link:
+            text.append(Paragraph(handout.group_link, st["small"]))
+            row = Table([[text, _qr(handout.group_link, 30 * mm)]],
+                        colWidths=[width - 34 * mm, 34 * mm])
+            row.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+            story.append(KeepTogether(row))
+        else:
+            story += text
+    if handout.closing:
+        story += [Spacer(1, 3 * mm), Paragraph(handout.closing, st["body"].clone(
+            "closing", textColor=ACCENT, fontName=FONT_BOLD))]
+    if handout.contact:
+        story += [Spacer(1, 2 * mm), Paragraph(handout.contact, st["body"])]
+    return build_pdf(story, letterhead, handout.title)

@@ -1,0 +1,125 @@
+"""Ongoing pregnancies: SA today, due date, the next milestone; by site, SA range, due month."""
+
+import datetime as dt
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nest_desktop.domain import pregnancy as rules
+from nest_desktop.i18n import _, format_date, format_number, ngettext
+from nest_desktop.services import pregnancy as service
+from nest_desktop.ui.tasks import run_in_background
+from nest_desktop.ui.widgets import site_box
+
+_NO_PARENT = QModelIndex()
+
+
+class PregnancyTableModel(QAbstractTableModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list[service.PregnancyRow] = []
+
+    def headers(self) -> list[str]:
+        return [_("Patient"), _("Today"), _("Due date"), _("Next milestone"), _("From"),
+                _("Site")]
+
+    def set_rows(self, rows: list[service.PregnancyRow]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent=_NO_PARENT) -> int:  # noqa: N802 (Qt's name)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=_NO_PARENT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else 6
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.headers()[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        row = self.rows[index.row()]
+        return (row.person, rules.format_sa(row.weeks, row.days), format_date(row.dpa),
+                row.next_milestone, format_date(row.next_date), row.site)[index.column()]
+
+
+class PregnanciesPage(QWidget):
+    openPatient = Signal(int)
+
+    def __init__(self, workstation_site_id: int | None, parent=None):
+        super().__init__(parent)
+        self._generation = 0
+        self.site_filter = site_box(workstation_site_id, empty_label=_("All sites"))
+        self.min_weeks = QSpinBox()
+        self.min_weeks.setRange(0, rules.MAX_WEEKS)
+        self.max_weeks = QSpinBox()
+        self.max_weeks.setRange(0, rules.MAX_WEEKS)
+        self.max_weeks.setValue(rules.MAX_WEEKS)
+        for spin in (self.min_weeks, self.max_weeks):
+            spin.setSuffix(" " + _("SA"))
+        self.due_this_month = QCheckBox(_("Due this month"))
+        self.count_label = QLabel()
+        self.model = PregnancyTableModel(self)
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.verticalHeader().hide()
+        self.view.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.view.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.view.activated.connect(
+            lambda index: self.openPatient.emit(self.model.rows[index.row()].patient_id))
+        top = QHBoxLayout()
+        top.addWidget(QLabel(_("Site")))
+        top.addWidget(self.site_filter)
+        top.addWidget(QLabel(_("From")))
+        top.addWidget(self.min_weeks)
+        top.addWidget(QLabel(_("to")))
+        top.addWidget(self.max_weeks)
+        top.addWidget(self.due_this_month)
+        top.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.count_label)
+        self.site_filter.currentIndexChanged.connect(self.refresh)
+        self.min_weeks.valueChanged.connect(self.refresh)
+        self.max_weeks.valueChanged.connect(self.refresh)
+        self.due_this_month.toggled.connect(self.refresh)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self._generation += 1
+        generation = self._generation
+        site_id, low, high = (self.site_filter.currentData(), self.min_weeks.value(),
+                              self.max_weeks.value())
+        month = dt.date.today() if self.due_this_month.isChecked() else None
+        run_in_background(lambda: service.ongoing(site_id, low, high, month),
+                          lambda rows: self._show(generation, rows), owner=self.model)
+
+    def _show(self, generation: int, rows: list[service.PregnancyRow]) -> None:
+        if generation != self._generation:
+            return
+        self.model.set_rows(rows)
+        self.count_label.setText(ngettext("{count} ongoing pregnancy",
+                                          "{count} ongoing pregnancies", len(rows))
+                                 .format(count=format_number(len(rows))))
