@@ -36,10 +36,12 @@ def main() -> None:
     from nest_desktop.ui.main_window import MainWindow
     from nest_desktop.ui.tasks import wait_for_background_work
 
-    def settle() -> None:
-        for _round in range(5):
+    def settle(until=lambda: True) -> None:
+        for _round in range(200):
             wait_for_background_work()
             app.processEvents()
+            if _round >= 4 and until():
+                return
 
     from nest_desktop.ui.desk_dialogs import LoginDialog, PasswordDialog
 
@@ -71,8 +73,8 @@ def main() -> None:
     call.grab().save(str(folder / "call-survey.png"))
     call.reject()
     window.show_section(window.patients_page)
-    window.patients_page.search.setText("77 5")
-    settle()
+    window.patients_page.search.setText("77")
+    settle(lambda: window.patients_page.model.rowCount() > 0)
     window.grab().save(str(folder / "search.png"))
     patient_id = window.patients_page.model.patient_id(0)
     file_window = window.open_patient(patient_id)
@@ -87,6 +89,27 @@ def main() -> None:
     new_window.save()
     settle()
     new_window.grab().save(str(folder / "patient-file-errors.png"))
+    window.show_section(window.pregnancies_page)
+    window.pregnancies_page.site_filter.setCurrentIndex(0)
+    settle(lambda: window.pregnancies_page.model.rowCount() > 0)
+    window.grab().save(str(folder / "pregnancies.png"))
+    pregnant = window.pregnancies_page.model.rows[len(window.pregnancies_page.model.rows) // 3]
+    window.open_pregnancy(pregnant.patient_id)
+    settle()
+    window.patient_windows[pregnant.patient_id].resize(1100, 820)
+    settle()
+    window.patient_windows[pregnant.patient_id].grab().save(str(folder / "pregnancy.png"))
+    from nest_desktop.db.models import FollowUpTask
+
+    call_36 = FollowUpTask.select().where((FollowUpTask.rule == "call_36_weeks")
+                                          & (FollowUpTask.status == "open")).first()
+    if call_36:
+        dialog = OutboundCallDialog(window.context, call_36.id, window)
+        dialog.show()
+        dialog.choose("reached")
+        settle()
+        dialog.grab().save(str(folder / "call-36-weeks.png"))
+        dialog.reject()
     window.show_section(window.vaccines_page)
     window.vaccines_page.site_filter.setCurrentIndex(0)
     settle()

@@ -652,3 +652,141 @@ def test_a_segment_is_exported_and_called_through_a_campaign(qtbot, desk, family
     settle(qtbot, lambda: page.campaigns.rowCount() == 1)
     assert page.campaigns.item(0, 0).text() == "Vaccins de décembre"
     settle(qtbot, lambda: window.today_page.model.rowCount() == 1)
+
+
+def test_typing_a_ddr_builds_the_pregnancy_calendar(qtbot, desk, family):
+    import datetime as dt
+
+    from nest_desktop.domain import pregnancy as pregnancy_rules
+    from nest_desktop.services import documents
+
+    mother, _child = family
+    window = make_main_window(qtbot, desk)
+    file_window = window.open_patient(mother.id)
+    file_window.show_pregnancy()
+    tab = file_window.pregnancy
+    assert file_window.tabs.currentWidget() is tab
+    ddr = dt.date.today() - dt.timedelta(weeks=32, days=4)
+    tab.ddr.setText(ddr.strftime("%d/%m/%Y"))
+    tab.ddr.textEdited.emit(tab.ddr.text())
+    assert tab.dpa.text() == (ddr + dt.timedelta(days=280)).strftime("%d/%m/%Y")
+    assert tab.summary.text() == "32 SA + 4 j aujourd'hui"
+    assert tab.save()
+    assert tab.table.rowCount() == len(pregnancy_rules.template())
+    statuses = {tab.table.item(r, 0).text(): tab.table.item(r, 2).text()
+                for r in range(tab.table.rowCount())}
+    assert statuses["Échographie du 3e trimestre"] == "En cours"
+    assert statuses["Échographie du 1er trimestre"] == "Manqué"
+    assert tab.timeline.isVisibleTo(tab) and tab.timeline.height() > 200
+    assert file_window.pathway.currentData() == "pregnancy"  # the file follows at once
+    tab.table.selectRow(2)
+    tab._mark("cancelled")
+    assert tab.table.item(2, 2).text() == "Écarté"
+    _name, pdf = documents.pregnancy_calendar_pdf(tab.pregnancy.id)
+    text = pdf_text(pdf_document(pdf))
+    assert "Mon calendrier de grossesse" in text and "Awa Diop" in text
+    assert "Échographie du 3e trimestre" in text and "32 SA + 4 j" in text
+    # Impossible dates are refused at their field, nothing saved.
+    tab.ddr.setText((dt.date.today() + dt.timedelta(days=3)).strftime("%d/%m/%Y"))
+    assert not tab.save()
+    assert tab.fields["ddr"].error.text() == "La date des dernières règles est dans le futur."
+
+
+def test_the_36_week_call_from_today_saves_its_form_and_prints_the_pack(qtbot, desk, family,
+                                                                      monkeypatch):
+    import datetime as dt
+
+    from nest_desktop.db.models import Call36Weeks, FollowUpTask
+    from nest_desktop.services import documents, settings
+    from nest_desktop.services import pregnancy as pregnancy_service
+    from nest_desktop.ui.outbound_call import OutboundCallDialog
+
+    mother, _child = family
+    settings.put("pregnancy.tariffs", [["Accouchement par voie basse", 450000]])
+    settings.put("pregnancy.mothers_group_link", "https://chat.whatsapp.com/NestMamans")
+    pregnancy, _notes = pregnancy_service.save_pregnancy(mother.id, pregnancy_service.PregnancyForm(
+        ddr=(dt.date.today() - dt.timedelta(weeks=35, days=3)).strftime("%d/%m/%Y")))
+    window = make_main_window(qtbot, desk)
+    page = window.today_page
+    settle(qtbot, lambda: page.model.rowCount() == 1)
+    assert page.model.data(page.model.index(0, 1)) == "Appel de la 36e semaine"
+    seen = {}
+
+    def reached(dialog):
+        dialog.choose("reached")
+        panel = dialog.call_36
+        seen["form shown"] = dialog.survey_box.isVisibleTo(dialog) and panel is not None
+        dialog._save()
+        seen["missing"] = panel.fields["mothers_group"].error.text()
+        panel.planned_place.setText("Clinique Nest Mermoz")
+        panel.mothers_group.setCurrentIndex(panel.mothers_group.findData("whatsapp"))
+        for name in ("tariffs_given", "classes_proposed", "classes_accepted"):
+            panel.checks[name].setChecked(True)
+        dialog._save()
+        return dialog.result()
+
+    monkeypatch.setattr(OutboundCallDialog, "exec", reached)
+    page.view.selectRow(0)
+    page._open_current()
+    assert seen == {"form shown": True,
+                    "missing": "Indiquez si elle rejoint le groupe des mamans."}
+    assert Call36Weeks.get().classes_accepted and FollowUpTask.get().status == "done"
+    _name, pdf = documents.pack_36_weeks_pdf(pregnancy.id)
+    text = pdf_text(pdf_document(pdf))
+    assert "Dossier d'information — 36e semaine" in text and "Awa Diop" in text
+    assert "Clinique Nest Mermoz" in text
+    assert "450\u202f000\u00a0FCFA" in text or "450 000 FCFA" in text.replace(
+        "\u202f", " ").replace("\u00a0", " ")
+    assert "https://chat.whatsapp.com/NestMamans" in text
+    assert "Venez sans attendre si" in text
+
+
+def test_a_birth_in_the_file_creates_the_babies_and_the_discharge_its_calls(qtbot, desk,
+                                                                         family, monkeypatch):
+    import datetime as dt
+
+    from nest_desktop.db.models import FollowUpTask, Patient
+    from nest_desktop.services import documents
+    from nest_desktop.services import pregnancy as pregnancy_service
+    from nest_desktop.ui.pregnancy_tab import DeliveryDialog, DischargeDialog
+
+    mother, _child = family
+    pregnancy_service.save_pregnancy(mother.id, pregnancy_service.PregnancyForm(
+        ddr=(dt.date.today() - dt.timedelta(weeks=39)).strftime("%d/%m/%Y")))
+    window = make_main_window(qtbot, desk)
+    tab = window.open_patient(mother.id).pregnancy
+    born = dt.date.today() - dt.timedelta(days=2)
+
+    def birth(dialog):
+        dialog._save()
+        seen = dialog.message.text()
+        dialog.delivered_on.setText(born.strftime("%d/%m/%Y"))
+        dialog.delivered_time.setText("05:40")
+        sex, first, _last, weight, _error = dialog.baby_rows[0]
+        sex.setCurrentIndex(sex.findData("F"))
+        first.setText("Ndèye")
+        weight.setText("3200")
+        dialog._save()
+        assert seen == "Ajoutez le bébé (ou les bébés)."
+        return dialog.result()
+
+    def discharge(dialog):
+        dialog.day.setText(dt.date.today().strftime("%d/%m/%Y"))
+        dialog.time.setText("00:01")
+        dialog._save()
+        return dialog.result()
+
+    monkeypatch.setattr(DeliveryDialog, "exec", birth)
+    monkeypatch.setattr(DischargeDialog, "exec", discharge)
+    tab._birth()
+    baby = Patient.get(Patient.first_names == "Ndèye")
+    assert (baby.birth_date, baby.pathway, baby.last_name) == (born, "paediatrics", "Diop")
+    assert tab.summary.text().startswith("Naissance enregistrée")
+    tab._discharge()
+    assert {t.rule for t in FollowUpTask.select().where(FollowUpTask.status == "open")} == {
+        "discharge_survey", "post_discharge_call"}
+    _name, pdf = documents.going_home_pdf(tab.pregnancy.id)
+    text = pdf_text(pdf_document(pdf))
+    assert "Le retour à la maison" in text and "Ndèye Diop" in text and "3 200 g" in text.replace(
+        "\u202f", " ").replace("\u00a0", " ")
+    assert "Bébé, consultez sans attendre si" in text

@@ -189,3 +189,18 @@ def test_the_list_of_ongoing_pregnancies_with_filters(mother, desk):
     assert [r.person for r in service.ongoing(due_in_month=rows[1].dpa)] == ["SOW Mariama"]
     assert service.ongoing(site_id=site.id + 100) == []
     assert now()  # the clock used by the engine
+
+
+def test_the_engine_catches_up_pregnancies_and_discharges_written_without_it(mother):
+    from nest_desktop.db.models import Delivery
+
+    ddr = TODAY - dt.timedelta(weeks=35)
+    pregnancy = Pregnancy.create(patient=mother.id, ddr=ddr)
+    assert followup.run() == 1 and task_of("call_36_weeks").source_id == pregnancy.id
+    assert followup.run() == 0
+    born = now() - dt.timedelta(days=3)
+    Pregnancy.update(status="delivered").where(Pregnancy.id == pregnancy.id).execute()
+    Delivery.create(pregnancy=pregnancy.id, delivered_at=born, at_nest=False,
+                    discharged_at=born + dt.timedelta(days=2))
+    assert followup.run() == 1  # the survey; no ten-day call after a birth elsewhere
+    assert task_of("discharge_survey") is not None and task_of("post_discharge_call") is None

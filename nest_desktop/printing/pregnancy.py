@@ -56,7 +56,7 @@ def render_calendar(calendar: PregnancyCalendar, letterhead: Letterhead) -> byte
         if row.stressed:
             style.append(("BACKGROUND", (0, index), (-1, index), colors.HexColor("#eeeeee")))
     width = text_width()
-    table = Table(data, colWidths=[width * 0.42, width * 0.28, width * 0.14, width * 0.16],
+    table = Table(data, colWidths=[width * 0.38, width * 0.33, width * 0.13, width * 0.16],
                   repeatRows=1)
     table.setStyle(TableStyle(style))
     story += [table, Spacer(1, 3 * mm), Paragraph(calendar.note, st["small"])]

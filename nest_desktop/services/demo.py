@@ -9,13 +9,18 @@ import json
 import random
 
 from nest_desktop.db.models import (
+    Delivery,
+    DeliveryBaby,
     FamilyLink,
     FollowUpTask,
     GuestbookEntry,
     Interaction,
+    MilestoneRecord,
     Patient,
     PatientPhone,
     PatientSearchToken,
+    Pregnancy,
+    Setting,
     Site,
     SurveyResponse,
     User,
@@ -85,6 +90,13 @@ PRODUCTS = {"BCG": "BCG-SSI", "Hexa": "Hexaxim", "Penta": "Pentavac", "PCV": "Pr
             "Rota": "Rotarix", "VPO": "VPO bivalent", "VPI": "Imovax Polio",
             "HepB": "Engerix B10", "RR": "MR-VAC", "VAA": "Stamaril", "HPV": "Gardasil"}
 BATCH = 2000
+DEMO_SETTINGS = {
+    "pregnancy.tariffs": [["Accouchement par voie basse (forfait 3 jours)", 450000],
+                          ["Césarienne (forfait 5 jours)", 950000],
+                          ["Chambre individuelle, par nuit supplémentaire", 35000],
+                          ["Séances de préparation à la naissance (les 7)", 70000]],
+    "pregnancy.mothers_group_link": "https://chat.whatsapp.com/DemoNestMamans",
+}
 GUESTBOOK = [
     (3, "Famille Ndiaye", "Merci à toute l'équipe de la maternité pour la naissance de notre "
                           "petite Awa. Accueil chaleureux du début à la fin."),
@@ -130,7 +142,7 @@ def generate(patients: int = 400, seed: int = 2026, today: dt.date | None = None
     while written < patients:
         size = min(BATCH, patients - written)
         rows, phone_rows, token_rows, link_rows, interaction_rows = [], [], [], [], []
-        dose_rows = []
+        dose_rows, pregnancy_rows = [], []
         while len(rows) < size:
             family_name = rng.choice(LAST_NAMES)
             site = rng.choice(site_ids)
@@ -139,6 +151,11 @@ def generate(patients: int = 400, seed: int = 2026, today: dt.date | None = None
             mother = _person(rng, mother_id, "F", rng.choice(LAST_NAMES),
                              _birth(rng, today, 18, 44), site, pathway, today, user_ids)
             rows.append(mother)
+            if pathway == "pregnancy" and rng.random() < 0.6:
+                ddr = today - dt.timedelta(days=rng.randint(5 * 7, 41 * 7))
+                pregnancy_rows.append({"patient": mother_id, "site": site, "ddr": ddr,
+                                       "dating_method": rng.choice(["ddr", "ddr", "ultrasound"]),
+                                       "stated_ddr": ddr, "status": "ongoing"})
             phone = _mobile(rng)
             phone_rows.append(_phone_row(mother_id, phone, 0))
             children = rng.choices([0, 1, 2, 3], [4, 3, 2, 1])[0]
@@ -176,7 +193,8 @@ def generate(patients: int = 400, seed: int = 2026, today: dt.date | None = None
         with database.atomic():
             for model, batch in ((Patient, rows), (PatientPhone, phone_rows),
                                  (PatientSearchToken, token_rows), (FamilyLink, link_rows),
-                                 (Interaction, interaction_rows), (VaccineDose, dose_rows)):
+                                 (Interaction, interaction_rows), (VaccineDose, dose_rows),
+                                 (Pregnancy, pregnancy_rows)):
                 for start in range(0, len(batch), 500):
                     model.insert_many(batch[start:start + 500]).execute()
         next_id += len(rows)
@@ -185,12 +203,73 @@ def generate(patients: int = 400, seed: int = 2026, today: dt.date | None = None
     return written
 
 
+def _milestones_done(rng: random.Random, today: dt.date, user_ids: list[int]) -> None:
+    """Most milestones whose window has passed were done, on a day inside their window."""
+    from nest_desktop.domain import pregnancy as pregnancy_rules
+
+    rows = []
+    for pregnancy_id, ddr in Pregnancy.select(Pregnancy.id, Pregnancy.ddr).tuples():
+        for planned in pregnancy_rules.plan(ddr, today):
+            if planned.start is None or planned.start > today or rng.random() < 0.12:
+                continue
+            last = min(planned.end, today)
+            done_on = planned.start + dt.timedelta(
+                days=rng.randint(0, max(0, (last - planned.start).days)))
+            if planned.end >= today and rng.random() < 0.5:
+                continue  # open now, not done yet
+            rows.append({"pregnancy": pregnancy_id, "milestone": planned.milestone.id,
+                         "status": "done", "done_on": done_on,
+                         "recorded_by": rng.choice(user_ids),
+                         "recorded_at": dt.datetime.combine(done_on, dt.time(11, 0))})
+    for start in range(0, len(rows), 500):
+        MilestoneRecord.insert_many(rows[start:start + 500]).execute()
+
+
+def _recent_births(rng: random.Random, today: dt.date, user_ids: list[int]) -> None:
+    """A few pregnancies at term end in a birth at NEST in the last days, some babies already
+    home: their discharge survey and ten-day call are in Today."""
+    at_term = list(Pregnancy.select().where(
+        (Pregnancy.status == "ongoing")
+        & (Pregnancy.ddr <= today - dt.timedelta(weeks=39))))
+    for pregnancy in at_term[:max(3, len(at_term) // 3)]:
+        delivered_at = dt.datetime.combine(today - dt.timedelta(days=rng.randint(1, 12)),
+                                           dt.time(rng.randint(0, 23), rng.choice([0, 30])))
+        mother = pregnancy.patient
+        discharged = delivered_at + dt.timedelta(days=rng.choice([2, 3, 4]))
+        delivery = Delivery.create(
+            pregnancy=pregnancy.id, delivered_at=delivered_at, place="NEST", at_nest=True,
+            discharged_at=discharged if discharged.date() <= today else None,
+            recorded_by=rng.choice(user_ids))
+        sex = rng.choice("FM")
+        baby = Patient.create(**{key: value for key, value in _person(
+            rng, None, sex, mother.last_name, delivered_at.date(), mother.site_id,
+            "paediatrics", today, user_ids).items() if key != "id"} | {
+            "first_visit_date": delivered_at.date(), "created_at": delivered_at})
+        phone = PatientPhone.get_or_none(PatientPhone.patient == mother.id)
+        if phone:
+            PatientPhone.create(patient=baby.id, e164=phone.e164,
+                                national_digits=phone.national_digits)
+        for token in words(f"{baby.last_name} {baby.first_names}"):
+            PatientSearchToken.create(patient=baby.id, token=token)
+        FamilyLink.create(parent=mother.id, child=baby.id, relation="mother")
+        DeliveryBaby.create(delivery=delivery.id, child=baby.id,
+                            weight_grams=rng.randint(2600, 4100))
+        Pregnancy.update(status="delivered").where(Pregnancy.id == pregnancy.id).execute()
+
+
 def _follow_ups(rng: random.Random, today: dt.date) -> None:
-    """The engine's tasks for the recent first visits, most of the past ones already done as
-    a working desk would have them, and a year of survey answers for the satisfaction view."""
+    """The engine's tasks for the recent events, most of the past ones already done as a
+    working desk would have them, and a year of survey answers for the satisfaction view."""
     when = dt.datetime.combine(today, now().time())
-    followup.run(when)
     user_ids = [u.id for u in User.select(User.id)]
+    with database.atomic():
+        _milestones_done(rng, today, user_ids)
+        _recent_births(rng, today, user_ids)
+        # The demo clinic's own figures for the 36-week pack (a real clinic types its own).
+        for key, value in DEMO_SETTINGS.items():
+            if not Setting.select().where(Setting.key == key).exists():
+                Setting.create(key=key, value=json.dumps(value, ensure_ascii=False))
+    followup.run(when)
     past = list(FollowUpTask.select().where(
         (FollowUpTask.status == followup.OPEN)
         & (FollowUpTask.due_at < when - dt.timedelta(days=1))))

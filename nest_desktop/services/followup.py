@@ -170,36 +170,78 @@ def sync_patient(patient: Patient, when: dt.datetime | None = None) -> bool:
     return cancel_source("patient", patient.id, ["satisfaction_72h"]) > 0
 
 
+@dataclass(frozen=True)
+class Event:
+    """A stored event that makes a follow-up: what `schedule` needs."""
+
+    rule: str
+    source_table: str
+    source_id: int
+    at: dt.datetime
+    patient_id: int | None
+    site_id: int | None
+    not_before: dt.datetime | None = None
+
+
+def stored_events(when: dt.datetime) -> list[Event]:
+    """Every stored event recent enough to still make a task: first visits, ongoing
+    pregnancies (the 36-week call), discharges after a birth."""
+    from nest_desktop.db.models import Delivery, Pregnancy
+
+    closing = closing_time()
+    window = dt.timedelta(days=rules.backfill_days() + 4)
+    events = [Event("satisfaction_72h", "patient", patient_id,
+                    first_visit_event(visit, closing), patient_id, site_id)
+              for patient_id, visit, site_id in
+              Patient.select(Patient.id, Patient.first_visit_date, Patient.site)
+              .where(Patient.first_visit_date >= (when - window).date()).tuples()]
+    events += [Event("call_36_weeks", "pregnancy", pregnancy_id,
+                     dt.datetime.combine(ddr, dt.time.min), patient_id, site_id)
+               for pregnancy_id, ddr, patient_id, site_id in
+               Pregnancy.select(Pregnancy.id, Pregnancy.ddr, Pregnancy.patient, Pregnancy.site)
+               .where((Pregnancy.status == "ongoing")
+                      & (Pregnancy.ddr >= (when - window - dt.timedelta(weeks=36)).date()))
+               .tuples()]
+    for delivery in (Delivery.select(Delivery, Pregnancy).join(Pregnancy)
+                     .where(Delivery.discharged_at >= when - window - dt.timedelta(days=10))):
+        for rule in ("discharge_survey", "post_discharge_call"):
+            if rule == "discharge_survey" or delivery.at_nest:
+                events.append(Event(rule, "delivery", delivery.id, delivery.discharged_at,
+                                    delivery.pregnancy.patient_id, delivery.pregnancy.site_id,
+                                    delivery.delivered_at))
+    return events
+
+
 def run(when: dt.datetime | None = None) -> int:
     """Brings the tasks in line with every stored event (at start-up, on any number of
     workstations): never duplicates a task, and leaves old events alone. Returns the number
-    of tasks made, moved or cancelled."""
+    of tasks made or moved."""
     when = when or now()
-    # A first visit older than this cannot make a task anybody should still call about.
-    oldest = (when - dt.timedelta(days=rules.backfill_days() + 4)).date()
-    known = {key: (event_at, status, site_id) for key, event_at, status, site_id in
-             FollowUpTask.select(FollowUpTask.key, FollowUpTask.event_at, FollowUpTask.status,
-                                 FollowUpTask.site)
-             .where((FollowUpTask.rule == "satisfaction_72h")
-                    & (FollowUpTask.event_at >= dt.datetime.combine(oldest, dt.time.min)))
-             .tuples()}
     closing = closing_time()
+    events = stored_events(when)
+    keys = [_key(e.rule, e.source_table, e.source_id) for e in events]
+    known = {}
+    for start in range(0, len(keys), 500):
+        known.update({key: (event_at, status, site_id) for key, event_at, status, site_id in
+                      FollowUpTask.select(FollowUpTask.key, FollowUpTask.event_at,
+                                          FollowUpTask.status, FollowUpTask.site)
+                      .where(FollowUpTask.key.in_(keys[start:start + 500])).tuples()})
     # Only what needs a write is looked at inside the transaction, which stays short.
     to_sync = []
-    for patient in (Patient.select(Patient.id, Patient.first_visit_date, Patient.site)
-                    .where(Patient.first_visit_date >= oldest)):
-        event = first_visit_event(patient.first_visit_date, closing)
-        seen = known.get(_key("satisfaction_72h", "patient", patient.id))
+    for event, key in zip(events, keys, strict=True):
+        seen = known.get(key)
         if seen is None:
-            if rules.worth_creating("satisfaction_72h", event, when, closing):
-                to_sync.append(patient)
+            if rules.worth_creating(event.rule, event.at, when, closing) and \
+                    rules.impossible_event(event.rule, event.at, when, event.not_before) is None:
+                to_sync.append(event)
         elif seen[1] != DONE and (seen[1] != OPEN
-                                  or (seen[0], seen[2]) != (event, patient.site_id)):
-            to_sync.append(patient)
+                                  or (seen[0], seen[2]) != (event.at, event.site_id)):
+            to_sync.append(event)
     touched = 0
     with database.atomic():
-        for patient in to_sync:
-            if sync_patient(patient, when):
+        for event in to_sync:
+            if schedule(event.rule, event.source_table, event.source_id, event.at,
+                        event.patient_id, event.site_id, when, event.not_before):
                 touched += 1
     return touched
 

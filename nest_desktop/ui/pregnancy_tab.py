@@ -65,6 +65,7 @@ class PregnancyTimeline(QWidget):
 
     ROW = 15
     HEADER = 22
+    FOOTER = 18  # today's and the due date's names, under their lines
     LABEL = 250
 
     def __init__(self, parent=None):
@@ -76,7 +77,7 @@ class PregnancyTimeline(QWidget):
     def show_plan(self, ddr: dt.date, dpa: dt.date, today: dt.date,
                   plan: list[rules.PlannedMilestone]) -> None:
         self.ddr, self.dpa, self.today, self.plan = ddr, dpa, today, plan
-        self.setFixedHeight(self.HEADER + self.ROW * len(plan) + 8)
+        self.setFixedHeight(self.HEADER + self.ROW * len(plan) + self.FOOTER)
         self.update()
 
     def _x(self, day: dt.date, width: float) -> float:
@@ -124,13 +125,15 @@ class PregnancyTimeline(QWidget):
                 painter.setBrush(QColor("#1b5e20"))
                 xd = self._x(planned.done_on, width)
                 painter.drawEllipse(QRectF(xd - 4, y + 3, 8, 8))
+        bottom = self.HEADER + self.ROW * len(self.plan)
         for day, colour, label in ((self.today, "#b00020", _("today")),
                                    (self.dpa, "#6a1b9a", _("due date"))):
             if self.ddr <= day <= self.end:
                 x = self._x(day, width)
                 painter.setPen(QPen(QColor(colour), 2))
-                painter.drawLine(int(x), self.HEADER - 6, int(x), self.height())
-                painter.drawText(int(x) + 3, self.HEADER - 8, label)
+                painter.drawLine(int(x), self.HEADER - 4, int(x), bottom + 2)
+                text_width = painter.fontMetrics().horizontalAdvance(label)
+                painter.drawText(int(x - text_width / 2), bottom + 14, label)
         painter.end()
 
 
