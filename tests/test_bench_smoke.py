@@ -35,3 +35,9 @@ def test_followup_benchmark_runs(tmp_path):
     output = run_bench("bench_followup.py", "--patients", "300", "--tasks", "300", "--runs", "3",
                        tmp_path=tmp_path)
     assert "Today for one site" in output and "raw SQL count" in output
+
+
+def test_pregnancy_benchmark_runs(tmp_path):
+    output = run_bench("bench_pregnancy.py", "--batch", "5", "--runs", "3", "--patients", "300",
+                       tmp_path=tmp_path)
+    assert "36-week pack PDF" in output and "5 packs in one batch" in output

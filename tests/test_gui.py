@@ -790,3 +790,25 @@ def test_a_birth_in_the_file_creates_the_babies_and_the_discharge_its_calls(qtbo
     assert "Le retour à la maison" in text and "Ndèye Diop" in text and "3 200 g" in text.replace(
         "\u202f", " ").replace("\u00a0", " ")
     assert "Bébé, consultez sans attendre si" in text
+
+
+def test_the_administrator_sets_the_pack_tariffs_and_the_group_link(qtbot, desk):
+    from nest_desktop.services import settings
+
+    window = make_main_window(qtbot, desk)
+    page = window.settings_page
+    page._add_tariff_row("Accouchement", "450 000")
+    page._add_tariff_row("Césarienne", "beaucoup")
+    page.group_link.setText("chat.whatsapp.com/x")
+    page.save_pack_settings()
+    assert page.group_link_field.error.text().startswith("Le lien du groupe commence")
+    assert "Ligne 2" in page.pack_message.text()
+    assert settings.get("pregnancy.tariffs") == []  # nothing half-saved
+    page.tariffs.item(1, 1).setText("950000")
+    page.group_link.setText("https://chat.whatsapp.com/NestMamans")
+    page.save_pack_settings()
+    assert settings.get("pregnancy.tariffs") == [["Accouchement", 450000],
+                                                  ["Césarienne", 950000]]
+    assert settings.get("pregnancy.mothers_group_link") == "https://chat.whatsapp.com/NestMamans"
+    page.convention.setCurrentIndex(page.convention.findData("french"))
+    assert settings.get("pregnancy.convention") == "french"

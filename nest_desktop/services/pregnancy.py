@@ -514,3 +514,33 @@ def ongoing(site_id: int | None = None, min_weeks: int = 0, max_weeks: int = 44,
             nearest.milestone.label_in(language) if nearest else "",
             nearest.start if nearest else None))
     return rows
+
+
+def save_pack_settings(tariffs: list[tuple[str, str]], group_link: str) -> None:
+    """The tariffs (label, amount in FCFA as typed) and the mothers' group link printed in
+    the 36-week pack; checked, then saved together."""
+    from nest_desktop.services import settings as settings_service
+
+    errors = {}
+    cleaned = []
+    for index, (label, amount) in enumerate(tariffs):
+        if not label.strip() and not str(amount).strip():
+            continue  # an empty line
+        digits = str(amount).replace(" ", "").replace("\u202f", "").replace("\u00a0", "")
+        if not label.strip():
+            errors[f"tariff_{index}"] = _("Line {line}: name the service.").format(
+                line=index + 1)
+        elif not digits.isdigit() or len(digits) > 10:
+            errors[f"tariff_{index}"] = _("Line {line}: the amount in FCFA, digits only.") \
+                .format(line=index + 1)
+        else:
+            cleaned.append([label.strip()[:100], int(digits)])
+    link = group_link.strip()
+    if link and not (link.startswith("https://") and " " not in link and len(link) <= 300):
+        errors["group_link"] = _("The group's link starts with https:// (copy it from the "
+                                 "group's invitation).")
+    if errors:
+        raise ValidationFailed(errors)
+    with database.atomic():
+        settings_service.put("pregnancy.tariffs", cleaned)
+        settings_service.put("pregnancy.mothers_group_link", link)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -20,6 +21,9 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -133,6 +137,7 @@ class SettingsPage(QScrollArea):
         self.admin_only: list[QWidget] = []  # enabled for the administrator only
         layout.addWidget(self._language_box())
         layout.addWidget(self._exports_box())
+        layout.addWidget(self._follow_up_box())
         layout.addWidget(self._sites_box())
         layout.addWidget(self._users_box())
         layout.addWidget(self._database_box())
@@ -185,6 +190,86 @@ class SettingsPage(QScrollArea):
                     self.lock_minutes)
         self.admin_only += [self.csv_separator, self.lock_minutes]
         return box
+
+    # --- follow-ups and the pregnancy pathway --------------------------------------
+
+    def _follow_up_box(self) -> QGroupBox:
+        from PySide6.QtCore import QTime
+
+        from nest_desktop.domain import pregnancy as pregnancy_rules
+
+        box = QGroupBox(_("Follow-ups and pregnancies"))
+        self.closing_time = QTimeEdit()
+        self.closing_time.setDisplayFormat("HH:mm")
+        hours, minutes = str(settings.get("followup.closing_time")).split(":")
+        self.closing_time.setTime(QTime(int(hours), int(minutes)))
+        self.closing_time.editingFinished.connect(lambda: settings.put(
+            "followup.closing_time", self.closing_time.time().toString("HH:mm")))
+        self.horizon = QSpinBox()
+        self.horizon.setRange(1, 60)
+        self.horizon.setSuffix(" " + _("days"))
+        self.horizon.setValue(int(settings.get("followup.horizon_days")))
+        self.horizon.valueChanged.connect(
+            lambda value: settings.put("followup.horizon_days", int(value)))
+        self.convention = QComboBox()
+        for code, label in pregnancy_rules.CONVENTIONS.items():
+            self.convention.addItem(_(label), code)
+        self.convention.setCurrentIndex(max(self.convention.findData(
+            settings.get("pregnancy.convention")), 0))
+        self.convention.currentIndexChanged.connect(
+            lambda: settings.put("pregnancy.convention", self.convention.currentData()))
+        self.tariffs = QTableWidget(0, 2)
+        self.tariffs.setHorizontalHeaderLabels([_("Service"), _("Amount (FCFA)")])
+        self.tariffs.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.tariffs.verticalHeader().hide()
+        self.tariffs.setMinimumHeight(140)
+        for label, amount in settings.get("pregnancy.tariffs") or []:
+            self._add_tariff_row(str(label), format_number(int(amount)))
+        add_row = QPushButton(_("Add a line"))
+        add_row.clicked.connect(lambda: self._add_tariff_row("", ""))
+        self.group_link = QLineEdit(str(settings.get("pregnancy.mothers_group_link") or ""))
+        self.group_link.setPlaceholderText("https://chat.whatsapp.com/…")
+        self.group_link_field = FieldWithError(self.group_link)
+        save_pack = QPushButton(_("Save the tariffs and the link"))
+        save_pack.clicked.connect(self.save_pack_settings)
+        self.pack_message = MessageLabel()
+        form = QFormLayout(box)
+        form.addRow(_("Same-day requests are dealt with by"), self.closing_time)
+        form.addRow(_("Today shows the follow-ups due within"), self.horizon)
+        form.addRow(_("Due date convention"), self.convention)
+        form.addRow(_("Tariffs in the 36-week pack"), self.tariffs)
+        form.addRow("", add_row)
+        form.addRow(_("Mothers' group link (QR code)"), self.group_link_field)
+        form.addRow("", save_pack)
+        form.addRow(self.pack_message)
+        self.admin_only += [self.closing_time, self.horizon, self.convention, self.tariffs,
+                            add_row, self.group_link, save_pack]
+        return box
+
+    def _add_tariff_row(self, label: str, amount: str) -> None:
+        row = self.tariffs.rowCount()
+        self.tariffs.insertRow(row)
+        self.tariffs.setItem(row, 0, QTableWidgetItem(label))
+        self.tariffs.setItem(row, 1, QTableWidgetItem(amount))
+
+    def save_pack_settings(self) -> None:
+        from nest_desktop.services import pregnancy as pregnancy_service
+
+        rows = [(self.tariffs.item(r, 0).text() if self.tariffs.item(r, 0) else "",
+                 self.tariffs.item(r, 1).text() if self.tariffs.item(r, 1) else "")
+                for r in range(self.tariffs.rowCount())]
+        self.group_link_field.set_error(None)
+        try:
+            pregnancy_service.save_pack_settings(rows, self.group_link.text())
+        except ValidationFailed as failed:
+            self.group_link_field.set_error(failed.errors.get("group_link"))
+            lines = [m for k, m in failed.errors.items() if k.startswith("tariff_")]
+            self.pack_message.say(" ".join(lines) or _("Check the fields in red."), error=True)
+            return
+        except session.PermissionDenied as refused:
+            self.pack_message.say(str(refused), error=True)
+            return
+        self.pack_message.say(_("Saved: the next packs print these tariffs."))
 
     # --- sites and users -----------------------------------------------------------
 
