@@ -335,8 +335,10 @@ class OutboundCallDialog(QDialog):
         notes = self.notes.toPlainText()
         try:
             if outcome == service.REACHED and self.survey_form is not None:
+                # The discharge survey is filled in at the desk, the others on the phone.
+                channel = "desk" if self.sheet.task.rule == "discharge_survey" else "phone"
                 service.complete_with_survey(self.task_id, self.survey_form.answers(),
-                                             self.anonymous.isChecked(), notes)
+                                             self.anonymous.isChecked(), notes, channel)
             elif outcome == service.REACHED and self.call_36 is not None:
                 from nest_desktop.services import pregnancy as pregnancy_service
 
