@@ -54,7 +54,7 @@ def copy_database(source: Database, target: Database) -> dict[str, int]:
                 copied += _insert(model, batch, target)
             counts[model._meta.table_name] = copied
         if isinstance(target, PostgresqlDatabase):
-            _move_sequences(target)
+            move_sequences(target)
     for model in ALL_MODELS:
         if model is SchemaVersion:
             continue
@@ -75,7 +75,7 @@ def _insert(model, batch: list[dict], target: Database) -> int:
     return len(batch)
 
 
-def _move_sequences(target: PostgresqlDatabase) -> None:
+def move_sequences(target: PostgresqlDatabase) -> None:
     """New rows on the server get ids after the copied ones."""
     for model in ALL_MODELS:
         primary = model._meta.primary_key

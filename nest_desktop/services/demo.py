@@ -8,6 +8,8 @@ import datetime as dt
 import json
 import random
 
+from peewee import PostgresqlDatabase
+
 from nest_desktop.db.models import (
     Delivery,
     DeliveryBaby,
@@ -199,6 +201,10 @@ def generate(patients: int = 400, seed: int = 2026, today: dt.date | None = None
                     model.insert_many(batch[start:start + 500]).execute()
         next_id += len(rows)
         written += len(rows)
+    if isinstance(database.obj, PostgresqlDatabase):
+        from nest_desktop.db.transfer import move_sequences
+
+        move_sequences(database.obj)  # rows were written with their ids: new ones come after
     _follow_ups(rng, today)
     return written
 

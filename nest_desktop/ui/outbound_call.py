@@ -32,7 +32,13 @@ from nest_desktop.services import ValidationFailed, documents, session
 from nest_desktop.services import followup as service
 from nest_desktop.ui.desk_context import DeskContext
 from nest_desktop.ui.today_page import due_text
-from nest_desktop.ui.widgets import ERROR_STYLE, FieldWithError, MessageLabel, choice_box
+from nest_desktop.ui.widgets import (
+    ERROR_STYLE,
+    FieldWithError,
+    MessageLabel,
+    ObjectSignal,
+    choice_box,
+)
 
 
 class SurveyForm(QWidget):
@@ -154,10 +160,10 @@ class OutboundCallDialog(QDialog):
     """Opened from Today over the person's file."""
 
     openPatient = Signal(int)
-    documentRequested = Signal(object)
 
     def __init__(self, context: DeskContext, task_id: int, parent=None):
         super().__init__(parent)
+        self.documentRequested = ObjectSignal()  # a function making (name, PDF)
         self.task_id = task_id
         site_name = context.site.name if context.site else ""
         self.sheet = service.call_sheet(task_id, context.user.phone_first_name, site_name)

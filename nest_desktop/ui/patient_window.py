@@ -52,6 +52,7 @@ from nest_desktop.ui.widgets import (
     DateEdit,
     FieldWithError,
     MessageLabel,
+    ObjectSignal,
     choice_box,
     dialog_buttons,
     select_data,
@@ -105,11 +106,11 @@ AUDIT_ACTIONS = {
 class PatientWindow(QMainWindow):
     saved = Signal(int)
     openPatient = Signal(int)
-    documentRequested = Signal(object)  # a function making (file name, PDF bytes)
     pregnancyChanged = Signal()
 
     def __init__(self, context: DeskContext, patient_id: int | None = None, parent=None):
         super().__init__(parent)
+        self.documentRequested = ObjectSignal()  # a function making (name, PDF)
         self.context = context
         self.patient_id = patient_id
         self.version: int | None = None

@@ -37,6 +37,7 @@ from nest_desktop.ui.widgets import (
     DateEdit,
     FieldWithError,
     MessageLabel,
+    ObjectSignal,
     choice_box,
     dialog_buttons,
 )
@@ -321,11 +322,11 @@ class EndDialog(QDialog):
 
 
 class PregnancyTab(QWidget):
-    documentRequested = Signal(object)
     changed = Signal()  # tasks or the baby's file may have changed
 
     def __init__(self, context: DeskContext, parent=None):
         super().__init__(parent)
+        self.documentRequested = ObjectSignal()  # a function making (name, PDF)
         self.context = context
         self.patient_id: int | None = None
         self.pregnancy = None

@@ -14,8 +14,14 @@ _running: set["_Relay"] = set()  # keeps each relay alive until its result is de
 
 
 class _Relay(QObject):
-    finished = Signal(object)
-    failed = Signal(object)
+    """Brings a result back to the GUI thread. The result travels in an attribute and the
+    signal only says it is there: PySide6 6.12.0 drops a reference to any object emitted
+    through Signal(object), and Python then frees objects still in use or aborts at exit."""
+
+    finished = Signal()
+    failed = Signal()
+    result: Any = None
+    error: Exception | None = None
 
 
 class _Job(QRunnable):
@@ -26,12 +32,13 @@ class _Job(QRunnable):
 
     def run(self) -> None:
         try:
-            result = self.work()
+            self.relay.result = self.work()
         except Exception as error:  # reported to the caller on the GUI thread
             log.error("background work failed:\n%s", traceback.format_exc())
-            self.relay.failed.emit(error)
+            self.relay.error = error
+            self.relay.failed.emit()
         else:
-            self.relay.finished.emit(result)
+            self.relay.finished.emit()
 
 
 def run_in_background(work: Callable[[], Any], on_done: Callable[[Any], None],
@@ -48,13 +55,21 @@ def run_in_background(work: Callable[[], Any], on_done: Callable[[Any], None],
     def owner_gone() -> bool:
         return owner is not None and not shiboken6.isValid(owner)
 
-    def done(result: Any) -> None:
+    def finish() -> tuple[Any, Exception | None]:
+        # The relay goes with its connections, so nothing keeps the result (a PDF…) alive.
         _running.discard(relay)
+        outcome = relay.result, relay.error
+        relay.result = relay.error = None
+        relay.deleteLater()
+        return outcome
+
+    def done() -> None:
+        result, _error = finish()
         if not owner_gone():
             on_done(result)
 
-    def failed(error: Exception) -> None:
-        _running.discard(relay)
+    def failed() -> None:
+        _result, error = finish()
         if on_error and not owner_gone():
             on_error(error)
 

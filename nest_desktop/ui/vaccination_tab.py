@@ -34,6 +34,7 @@ from nest_desktop.ui.widgets import (
     DateEdit,
     FieldWithError,
     MessageLabel,
+    ObjectSignal,
     choice_box,
     dialog_buttons,
 )
@@ -60,11 +61,11 @@ def dose_text(dose: rules.Dose) -> str:
 
 
 class VaccinationTab(QWidget):
-    documentRequested = Signal(object)
     changed = Signal()  # a dose or the plan changed: lists of doses due are out of date
 
     def __init__(self, context: DeskContext, parent=None):
         super().__init__(parent)
+        self.documentRequested = ObjectSignal()  # a function making (name, PDF)
         self._loading = False
         self.context = context
         self.patient_id: int | None = None

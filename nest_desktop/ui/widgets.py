@@ -120,3 +120,22 @@ def fill_site_box(box: QComboBox, selected_id: int | None = None) -> None:
             box.setCurrentIndex(max(box.findData(selected_id), 0))
     finally:
         box.blockSignals(blocked)
+
+
+class ObjectSignal:
+    """A signal carrying a Python object (a function making a document) between widgets.
+
+    Not a Qt Signal(object): PySide6 6.12.0 drops a reference to each object emitted that
+    way. Connected slots, or other ObjectSignals, are called in order, at once."""
+
+    def __init__(self):
+        self._slots: list = []
+
+    def connect(self, slot) -> None:
+        self._slots.append(slot)
+
+    def emit(self, value) -> None:
+        for slot in list(self._slots):
+            slot(value)
+
+    __call__ = emit
