@@ -11,7 +11,6 @@ same run, and the engine's start-up pass when nothing has changed.
 import argparse
 import datetime as dt
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -20,14 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def median_ms(function, runs: int) -> float:
-    timings = []
-    for _run in range(runs):
-        started = time.perf_counter()
-        function()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
+from timing import median_ms  # noqa: E402 (bench/ is the script's folder)
 
 
 def main() -> None:
@@ -44,7 +36,7 @@ def main() -> None:
     from nest_desktop.domain import followup as rules
     from nest_desktop.services import demo, session
     from nest_desktop.services import followup as service
-    from nest_desktop.ui.today_page import BLOCK
+    from nest_desktop.ui.lazy_model import BLOCK
 
     path = Path(args.keep) if args.keep else Path(
         tempfile.mkdtemp(prefix="nest-bench-followup-")) / "bench.sqlite3"

@@ -11,7 +11,6 @@ import argparse
 import gc
 import io
 import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -19,6 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from timing import median_ms  # noqa: E402 (bench/ is the script's folder)
 
 
 def resident_mb() -> float:
@@ -41,14 +42,6 @@ def plain_page() -> bytes:
                                      for n in range(45)])
     return buffer.getvalue()
 
-
-def median_ms(function, runs: int) -> float:
-    timings = []
-    for _run in range(runs):
-        started = time.perf_counter()
-        function()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
 
 
 def main() -> None:

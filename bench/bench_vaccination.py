@@ -11,7 +11,6 @@ import argparse
 import datetime as dt
 import io
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -19,6 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from timing import median_ms  # noqa: E402 (bench/ is the script's folder)
 
 
 def plain_reportlab_page() -> bytes:
@@ -30,14 +31,6 @@ def plain_reportlab_page() -> bytes:
     SimpleDocTemplate(buffer, pagesize=A4).build([Table(rows)])
     return buffer.getvalue()
 
-
-def median_ms(function, runs: int) -> float:
-    timings = []
-    for _run in range(runs):
-        started = time.perf_counter()
-        function()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
 
 
 def main() -> None:

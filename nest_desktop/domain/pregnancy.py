@@ -28,6 +28,8 @@ DATING_METHODS = {
     "conception": N_("Date of conception"),
 }
 MAX_WEEKS = 44
+MILESTONE_STATUSES = {"done": N_("Done"), "missed": N_("Missed"), "current": N_("Now"),
+                      "upcoming": N_("To come"), "cancelled": N_("Set aside")}
 
 _pathway_file: Path | None = None
 

@@ -266,19 +266,12 @@ def pregnancy_calendar_pdf(pregnancy_id: int, today: dt.date | None = None
     pregnancy = Pregnancy.get_by_id(pregnancy_id)
     patient = pregnancy.patient
     language = current_language()
-    labels = {"done": _("Done"), "missed": _("Missed"), "current": _("Now"),
-              "upcoming": _("To come"), "cancelled": _("Set aside")}
     rows = []
     for planned in pregnancy_service.plan_of(pregnancy, today):
-        if planned.start is None:
-            period = _("after the birth")
-        elif planned.start == planned.end:
-            period = format_date(planned.start)
-        else:
-            period = _("{start} to {end}").format(start=format_date(planned.start),
-                                                  end=format_date(planned.end))
+        period = pregnancy_service.milestone_period(planned)
         rows.append(printing.CalendarRow(text(planned.milestone.label_in(language)), period,
-                                         labels[planned.status], format_date(planned.done_on),
+                                         _(pregnancy_rules.MILESTONE_STATUSES[planned.status]),
+                                         format_date(planned.done_on),
                                          planned.status == "current"))
     method = _(pregnancy_rules.DATING_METHODS.get(pregnancy.dating_method, ""))
     facts = _pregnancy_facts(pregnancy, today) + [(_("Dated by"), method)]

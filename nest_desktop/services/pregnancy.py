@@ -191,6 +191,18 @@ def save_pregnancy(patient_id: int, form: PregnancyForm, expected_version: int |
     return pregnancy, notes
 
 
+def milestone_period(planned: rules.PlannedMilestone) -> str:
+    """A milestone's window as the screen and the printed calendar show it."""
+    from nest_desktop.i18n import format_date
+
+    if planned.start is None:
+        return _("after the birth")
+    if planned.start == planned.end:
+        return format_date(planned.start)
+    return _("{start} to {end}").format(start=format_date(planned.start),
+                                        end=format_date(planned.end))
+
+
 def milestone_records(pregnancy_id: int) -> dict[str, MilestoneRecord]:
     return {r.milestone: r for r in MilestoneRecord.select().where(
         MilestoneRecord.pregnancy == pregnancy_id)}

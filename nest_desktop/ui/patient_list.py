@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,15 +20,13 @@ from nest_desktop.domain import phones
 from nest_desktop.domain.patients import PATHWAYS, SEXES
 from nest_desktop.i18n import _, format_age, format_date, format_number, ngettext
 from nest_desktop.services import patients as service
+from nest_desktop.ui.lazy_model import LazyRowsModel
 from nest_desktop.ui.tasks import run_in_background
 from nest_desktop.ui.widgets import site_box
 
-BLOCK = 200
-_NO_PARENT = QModelIndex()  # rows fetched at once when the view shows a row not yet loaded
 
-
-class PatientTableModel(QAbstractTableModel):
-    """Holds the ids of a search; each row's columns are fetched by block when first shown."""
+class PatientTableModel(LazyRowsModel):
+    """The ids of a search; each row's columns are fetched by block when first shown."""
 
     COLUMNS = ("name", "first_names", "sex", "birth_date", "phone", "site", "pathway")
     SORTABLE = {0: "name", 1: "name", 3: "birth_date"}
@@ -36,46 +34,23 @@ class PatientTableModel(QAbstractTableModel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._ids: list[int] = []
-        self._rows: dict[int, service.PatientRow] = {}
         self.today = dt.date.today()
 
     def headers(self) -> list[str]:
         return [_("Last name"), _("First names"), _("Sex"), _("Birth date"), _("Phone"),
                 _("Site"), _("Pathway")]
 
-    def set_ids(self, ids: list[int]) -> None:
-        self.beginResetModel()
-        self._ids = ids
-        self._rows = {}
-        self.endResetModel()
+    def fetch(self, ids: list[int]) -> dict[int, service.PatientRow]:
+        return service.rows_for(ids)
 
     def patient_id(self, row: int) -> int | None:
-        return self._ids[row] if 0 <= row < len(self._ids) else None
-
-    def rowCount(self, parent=_NO_PARENT) -> int:  # noqa: N802 (Qt's name)
-        return 0 if parent.isValid() else len(self._ids)
-
-    def columnCount(self, parent=_NO_PARENT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.headers()[section]
-        return None
-
-    def _row(self, row: int) -> service.PatientRow | None:
-        patient_id = self._ids[row]
-        if patient_id not in self._rows:
-            start = (row // BLOCK) * BLOCK
-            self._rows.update(service.rows_for(self._ids[start:start + BLOCK]))
-        return self._rows.get(patient_id)
+        return self.id_at(row)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole,
                                                Qt.ItemDataRole.ToolTipRole):
             return None
-        record = self._row(index.row())
+        record = self.row_of(index.row())
         if record is None:
             return None
         column = self.COLUMNS[index.column()]

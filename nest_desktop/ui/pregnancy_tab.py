@@ -46,20 +46,6 @@ STATUS_COLOURS = {"done": "#2e7d32", "missed": "#b00020", "current": "#e08a00",
                   "upcoming": "#5b8bd6", "cancelled": "#9e9e9e"}
 
 
-def status_label(status: str) -> str:
-    return {"done": _("Done"), "missed": _("Missed"), "current": _("Now"),
-            "upcoming": _("To come"), "cancelled": _("Set aside")}[status]
-
-
-def period_text(milestone: rules.PlannedMilestone) -> str:
-    if milestone.start is None:
-        return _("after the birth")
-    if milestone.start == milestone.end:
-        return format_date(milestone.start)
-    return _("{start} to {end}").format(start=format_date(milestone.start),
-                                        end=format_date(milestone.end))
-
-
 class PregnancyTimeline(QWidget):
     """Each milestone's window as a bar from the DDR to after the term, today and the DPA as
     lines, months marked: the pregnancy calendar at a glance."""
@@ -491,8 +477,9 @@ class PregnancyTab(QWidget):
         language = current_language()
         self.table.setRowCount(len(plan))
         for row, planned in enumerate(plan):
-            values = (planned.milestone.label_in(language), period_text(planned),
-                      status_label(planned.status), format_date(planned.done_on))
+            values = (planned.milestone.label_in(language), service.milestone_period(planned),
+                      _(rules.MILESTONE_STATUSES[planned.status]),
+                      format_date(planned.done_on))
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, planned.milestone.id)

@@ -4,7 +4,6 @@ in, and the guestbook."""
 import datetime as dt
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -14,8 +13,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -34,26 +31,10 @@ from nest_desktop.ui.widgets import (
     FieldWithError,
     MessageLabel,
     dialog_buttons,
+    fill,
+    read_only_table,
     site_box,
 )
-
-
-def read_only_table(columns: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(columns))
-    table.setHorizontalHeaderLabels(columns)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.verticalHeader().hide()
-    table.setWordWrap(True)
-    return table
-
-
-def fill(table: QTableWidget, rows: list[tuple]) -> None:
-    table.setRowCount(len(rows))
-    for row, values in enumerate(rows):
-        for column, value in enumerate(values):
-            table.setItem(row, column, QTableWidgetItem(value))
-    table.resizeRowsToContents()
 
 
 def survey_label(name: str) -> str:
@@ -68,6 +49,7 @@ class PaperSurveyDialog(QDialog):
         self.setWindowTitle(_("Type in a survey"))
         self.site_id = site_id
         self.patient_id: int | None = None
+        self._search_generation = 0
         self.survey = QComboBox()
         for name in surveys.surveys():
             self.survey.addItem(survey_label(name), name)
@@ -108,13 +90,25 @@ class PaperSurveyDialog(QDialog):
         self.form_holder.addWidget(self.survey_form)
 
     def _find_person(self, text: str) -> None:
+        """Searched off the GUI thread as she types; only the latest answer counts."""
         self.patient_id = None
+        self._search_generation += 1
+        generation = self._search_generation
         if not text.strip():
             self.person_found.setText(_("Anonymous answers"))
             return
-        ids = patient_service.search_ids(text)[:2]
-        if len(ids) == 1:
-            patient = patient_service.get_patient(ids[0])
+
+        def search():
+            ids = patient_service.search_ids(text)[:2]
+            return ids, patient_service.get_patient(ids[0]) if len(ids) == 1 else None
+
+        run_in_background(search, lambda found: self._show_person(generation, *found),
+                          owner=self.person_found)
+
+    def _show_person(self, generation: int, ids: list[int], patient) -> None:
+        if generation != self._search_generation:
+            return
+        if patient is not None:
             self.patient_id = patient.id
             self.person_found.setText(_("Answers of {name}").format(
                 name=f"{patient.first_names} {patient.last_name}"))

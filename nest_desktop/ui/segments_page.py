@@ -30,13 +30,14 @@ from nest_desktop.i18n import _, format_datetime, format_number, ngettext
 from nest_desktop.services import ValidationFailed, segments, session
 from nest_desktop.services.exports import ExportError, safe_file_name
 from nest_desktop.ui.patient_list import PatientTableModel
-from nest_desktop.ui.satisfaction_page import fill, read_only_table
 from nest_desktop.ui.tasks import run_in_background
 from nest_desktop.ui.widgets import (
     FieldWithError,
     MessageLabel,
     choice_box,
     dialog_buttons,
+    fill,
+    read_only_table,
     site_box,
 )
 

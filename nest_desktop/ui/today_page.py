@@ -3,7 +3,7 @@ the next days), with a count per type; opening one starts the guided call."""
 
 import datetime as dt
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,14 +25,13 @@ from nest_desktop.domain.permissions import ROLE_LABELS, ROLES
 from nest_desktop.i18n import _, format_date, format_datetime, format_number, ngettext
 from nest_desktop.services import followup as service
 from nest_desktop.services import session, settings
+from nest_desktop.ui.lazy_model import LazyRowsModel
 from nest_desktop.ui.tasks import run_in_background
 from nest_desktop.ui.widgets import MessageLabel, site_box
 
-BLOCK = 200
 REFRESH_MS = 60_000  # deadlines pass and other desks work: the list follows every minute
 OVERDUE_COLOUR = QColor("#b00020")
 TODAY_COLOUR = QColor("#8a4b00")
-_NO_PARENT = QModelIndex()
 
 
 def due_text(due_at: dt.datetime, when: dt.datetime) -> str:
@@ -48,46 +47,28 @@ def due_text(due_at: dt.datetime, when: dt.datetime) -> str:
     return format_datetime(due_at)
 
 
-class TaskTableModel(QAbstractTableModel):
-    """Holds the ids of the tasks shown; rows are fetched by block when first shown."""
+class TaskTableModel(LazyRowsModel):
+    """The ids of the tasks shown; rows are fetched by block when first shown."""
 
     COLUMNS = ("due", "type", "person", "phone", "attempts", "site", "assignee")
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._ids: list[int] = []
-        self._rows: dict[int, service.TaskRow] = {}
         self.when = now()
 
     def headers(self) -> list[str]:
         return [_("Due"), _("Type"), _("Person"), _("Phone"), _("Attempts"), _("Site"),
                 _("Assigned to")]
 
-    def set_ids(self, ids: list[int], when: dt.datetime) -> None:
-        self.beginResetModel()
-        self._ids, self._rows, self.when = ids, {}, when
-        self.endResetModel()
+    def fetch(self, ids: list[int]) -> dict[int, service.TaskRow]:
+        return service.rows_for(ids)
+
+    def set_ids(self, ids: list[int], when: dt.datetime | None = None) -> None:
+        self.when = when or now()
+        super().set_ids(ids)
 
     def task_id(self, row: int) -> int | None:
-        return self._ids[row] if 0 <= row < len(self._ids) else None
-
-    def row_of(self, row: int) -> service.TaskRow | None:
-        task_id = self._ids[row]
-        if task_id not in self._rows:
-            start = (row // BLOCK) * BLOCK
-            self._rows.update(service.rows_for(self._ids[start:start + BLOCK]))
-        return self._rows.get(task_id)
-
-    def rowCount(self, parent=_NO_PARENT) -> int:  # noqa: N802 (Qt's name)
-        return 0 if parent.isValid() else len(self._ids)
-
-    def columnCount(self, parent=_NO_PARENT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.headers()[section]
-        return None
+        return self.id_at(row)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
