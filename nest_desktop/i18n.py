@@ -79,6 +79,11 @@ def format_number(value: int | float | Decimal) -> str:
     return babel_numbers.format_decimal(value, locale=current_locale())
 
 
+def format_percent(ratio: float) -> str:
+    """0.375 -> '38 %' (French) or '38%'."""
+    return babel_numbers.format_percent(ratio, locale=current_locale())
+
+
 def format_fcfa(amount: int | Decimal) -> str:
     """An amount in CFA francs as the clinic writes it: '1 234 567 FCFA' (no decimals)."""
     rounded = Decimal(amount).quantize(Decimal(1))

@@ -82,9 +82,18 @@ def test_deleting_a_patient_cascades_to_phones(desk):
 
 def make_version_1(db):
     """Takes a new database back to what version 1 was, with a site and two users."""
-    from nest_desktop.db.models import AuditEntry, Interaction, VaccinationPlan, VaccineDose
+    from nest_desktop.db.models import (
+        ALL_MODELS,
+        FamilyLink,
+        PatientPhone,
+        PatientSearchToken,
+        SchemaVersion,
+        Setting,
+    )
 
-    db.drop_tables([AuditEntry, VaccineDose, VaccinationPlan, Interaction])
+    version_1 = {SchemaVersion, Site, User, Patient, PatientPhone, PatientSearchToken,
+                 FamilyLink, Setting}
+    db.drop_tables([model for model in ALL_MODELS if model not in version_1])
 
     class V1Interaction(Model):  # the table as version 1 made it: no site
         patient = ForeignKeyField(Patient, on_delete="CASCADE")

@@ -19,8 +19,12 @@ def test_a_clinic_is_copied_with_its_ids_links_and_counts(tmp_path, empty_db):
     source_url = sqlite_url(tmp_path / "clinic.sqlite3")
     open_database(source_url)
     demo.generate(150, seed=9)
+    from nest_desktop.db.models import FollowUpTask, Prospect
+
     expected = {model: model.select().count() for model in (Patient, PatientPhone, FamilyLink,
-                                                            VaccineDose)}
+                                                            VaccineDose, Prospect,
+                                                            FollowUpTask)}
+    assert expected[Prospect] > 0
     link = FamilyLink.select().first()
     close_database()
 

@@ -24,7 +24,7 @@ from nest_desktop.db.models import ALL_MODELS, Patient, SchemaVersion, Site, Use
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import fold
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _add_vaccination(db: Database) -> None:
@@ -279,6 +279,80 @@ def _add_pregnancies(db: Database) -> None:
     db.create_tables([Pregnancy, MilestoneRecord, Delivery, DeliveryBaby, Call36Weeks])
 
 
+def _add_prospects(db: Database) -> None:
+    """8: prospects, their phones, search words, requests and contacts; a follow-up may be
+    about a prospect. Frozen as at version 8."""
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    class Frozen(Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class Prospect(Frozen):
+        last_name = CharField(max_length=100)
+        first_names = CharField(max_length=100, default="")
+        sort_key = CharField(max_length=210, index=True)
+        birth_date = DateField(null=True, index=True)
+        email = CharField(max_length=200, default="")
+        site = ForeignKeyField(Site, null=True, on_delete="SET NULL")
+        channel = CharField(max_length=20)
+        qualification = CharField(max_length=20)
+        owner = ForeignKeyField(User, null=True, on_delete="SET NULL")
+        status = CharField(max_length=20, default="new", index=True)
+        lost_reason = CharField(max_length=20, default="")
+        patient = ForeignKeyField(Patient, null=True, on_delete="SET NULL")
+        converted_at = DateTimeField(null=True)
+        notes = TextField(default="")
+        created_at = DateTimeField(default=dt.datetime.now, index=True)
+        created_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                     backref="prospects_created_frozen")
+        updated_at = DateTimeField(default=dt.datetime.now)
+        version = IntegerField(default=1)
+
+    class ProspectPhone(Frozen):
+        prospect = ForeignKeyField(Prospect, on_delete="CASCADE")
+        e164 = CharField(max_length=20, index=True)
+        national_digits = CharField(max_length=20, index=True)
+        position = IntegerField(default=0)
+
+    class ProspectSearchToken(Frozen):
+        prospect = ForeignKeyField(Prospect, on_delete="CASCADE")
+        token = CharField(max_length=100, index=True)
+
+    class ProspectRequest(Frozen):
+        prospect = ForeignKeyField(Prospect, null=True, on_delete="CASCADE")
+        patient = ForeignKeyField(Patient, null=True, on_delete="CASCADE")
+        qualification = CharField(max_length=20)
+        channel = CharField(max_length=20)
+        received_at = DateTimeField(default=dt.datetime.now)
+        text = TextField(default="")
+        answer = TextField(default="")
+        answered_at = DateTimeField(null=True, index=True)
+        answered_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+        site = ForeignKeyField(Site, null=True, on_delete="SET NULL")
+        created_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                     backref="requests_created_frozen")
+
+    class ProspectInteraction(Frozen):
+        prospect = ForeignKeyField(Prospect, on_delete="CASCADE")
+        occurred_at = DateTimeField(default=dt.datetime.now, index=True)
+        user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+        channel = CharField(max_length=20)
+        direction = CharField(max_length=10)
+        subject = CharField(max_length=200)
+        notes = TextField(default="")
+        outcome = CharField(max_length=200, default="")
+        site = ForeignKeyField(Site, null=True, on_delete="SET NULL")
+
+    db.create_tables([Prospect, ProspectPhone, ProspectSearchToken, ProspectRequest,
+                      ProspectInteraction])
+    migrator = SchemaMigrator.from_database(db)
+    migrate(migrator.add_column("follow_up_task", "prospect_id",
+                                ForeignKeyField(Prospect, null=True, field=Prospect.id,
+                                                on_delete="CASCADE")))
+
+
 # version -> function upgrading a database from version - 1 to version.
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     2: _add_vaccination,
@@ -287,6 +361,7 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     5: _add_audit_patient,
     6: _add_follow_ups,
     7: _add_pregnancies,
+    8: _add_prospects,
 }
 
 

@@ -178,6 +178,79 @@ class AuditEntry(BaseModel):
         indexes = ((("table", "record_id"), False),)
 
 
+class Prospect(BaseModel):
+    """A qualified prospect (PRO-01, PRO-02): someone interested who is not a patient yet."""
+
+    last_name = CharField(max_length=100)
+    first_names = CharField(max_length=100, default="")
+    sort_key = CharField(max_length=210, index=True)
+    birth_date = DateField(null=True, index=True)
+    email = CharField(max_length=200, default="")
+    site = ForeignKeyField(Site, null=True, backref="prospects", on_delete="SET NULL")
+    channel = CharField(max_length=20)  # first contact (domain.prospects.CHANNELS)
+    qualification = CharField(max_length=20)  # of the first request
+    owner = ForeignKeyField(User, null=True, backref="prospects", on_delete="SET NULL")
+    status = CharField(max_length=20, default="new", index=True)
+    lost_reason = CharField(max_length=20, default="")
+    patient = ForeignKeyField(Patient, null=True, backref="prospect_records",
+                              on_delete="SET NULL")  # the patient she became
+    converted_at = DateTimeField(null=True)
+    notes = TextField(default="")
+    created_at = DateTimeField(default=now, index=True)
+    created_by = ForeignKeyField(User, null=True, backref="prospects_created",
+                                 on_delete="SET NULL")
+    updated_at = DateTimeField(default=now)
+    version = IntegerField(default=1)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_names} {self.last_name}".strip()
+
+
+class ProspectPhone(BaseModel):
+    prospect = ForeignKeyField(Prospect, backref="phones", on_delete="CASCADE")
+    e164 = CharField(max_length=20, index=True)
+    national_digits = CharField(max_length=20, index=True)
+    position = IntegerField(default=0)
+
+
+class ProspectSearchToken(BaseModel):
+    prospect = ForeignKeyField(Prospect, backref="search_tokens", on_delete="CASCADE")
+    token = CharField(max_length=100, index=True)
+
+
+class ProspectRequest(BaseModel):
+    """A qualified request (PRO-02) and its answer: a prospect's, or a patient's (PRO-03)."""
+
+    prospect = ForeignKeyField(Prospect, null=True, backref="requests", on_delete="CASCADE")
+    patient = ForeignKeyField(Patient, null=True, backref="requests", on_delete="CASCADE")
+    qualification = CharField(max_length=20)
+    channel = CharField(max_length=20)
+    received_at = DateTimeField(default=now)
+    text = TextField(default="")
+    answer = TextField(default="")
+    answered_at = DateTimeField(null=True, index=True)
+    answered_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    site = ForeignKeyField(Site, null=True, on_delete="SET NULL")
+    created_by = ForeignKeyField(User, null=True, backref="requests_created",
+                                 on_delete="SET NULL")
+
+
+class ProspectInteraction(BaseModel):
+    """Every contact with a prospect: the timeline of her file (as `Interaction` for a
+    patient)."""
+
+    prospect = ForeignKeyField(Prospect, backref="interactions", on_delete="CASCADE")
+    occurred_at = DateTimeField(default=now, index=True)
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    channel = CharField(max_length=20)
+    direction = CharField(max_length=10)
+    subject = CharField(max_length=200)
+    notes = TextField(default="")
+    outcome = CharField(max_length=200, default="")
+    site = ForeignKeyField(Site, null=True, on_delete="SET NULL")
+
+
 class FollowUpTask(BaseModel):
     """A call or survey due because of an event (first visit, DDR, discharge, prospect…).
 
@@ -188,6 +261,7 @@ class FollowUpTask(BaseModel):
     key = CharField(max_length=120, unique=True)
     rule = CharField(max_length=40)
     patient = ForeignKeyField(Patient, null=True, backref="follow_ups", on_delete="CASCADE")
+    prospect = ForeignKeyField(Prospect, null=True, backref="follow_ups", on_delete="CASCADE")
     source_table = CharField(max_length=40)
     source_id = IntegerField()
     event_at = DateTimeField()
@@ -336,7 +410,9 @@ class Setting(BaseModel):
     value = TextField()
 
 
+# In the order rows can be copied: a table after those it refers to.
 ALL_MODELS = [SchemaVersion, Site, User, Patient, PatientPhone, PatientSearchToken,
               Interaction, FamilyLink, VaccinationPlan, VaccineDose, AuditEntry, Setting,
-              FollowUpTask, SurveyResponse, GuestbookEntry, Campaign, CampaignMember,
+              Prospect, ProspectPhone, ProspectSearchToken, ProspectRequest,
+              ProspectInteraction, FollowUpTask, SurveyResponse, GuestbookEntry, Campaign, CampaignMember,
               Pregnancy, MilestoneRecord, Delivery, DeliveryBaby, Call36Weeks]

@@ -35,7 +35,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "sites.manage": frozenset({ADMINISTRATOR}),
     "accounts.manage": frozenset({ADMINISTRATOR}),
     "backup.restore": frozenset({ADMINISTRATOR}),
+    "prospects.write": _DESK,  # prospects from calls and visits, answers, callbacks
+    # requests by email or the website form are centralised by the prospect manager (PRO-04)
+    "prospects.create_written": frozenset({PROSPECT_MANAGER}),
     "prospects.import": frozenset({PROSPECT_MANAGER}),
+    "prospects.merge": frozenset({PROSPECT_MANAGER, CUSTOMER_RELATIONS, ADMINISTRATOR}),
     "followup.work": _DESK,  # calls, surveys, assigning tasks
     "campaign.create": frozenset({CUSTOMER_RELATIONS, ADMINISTRATOR}),
 }

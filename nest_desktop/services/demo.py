@@ -272,6 +272,7 @@ def _follow_ups(rng: random.Random, today: dt.date) -> None:
         _milestones_done(rng, today, user_ids)
         _recent_births(rng, today, user_ids)
         # The demo clinic's own figures for the 36-week pack (a real clinic types its own).
+        _prospects(rng, today, user_ids)
         for key, value in DEMO_SETTINGS.items():
             if not Setting.select().where(Setting.key == key).exists():
                 Setting.create(key=key, value=json.dumps(value, ensure_ascii=False))
@@ -290,7 +291,7 @@ def _follow_ups(rng: random.Random, today: dt.date) -> None:
                                 closed_by=rng.choice(user_ids),
                                 attempts=3 if outcome == "unreachable" else 1).where(
                 FollowUpTask.id == task.id).execute()
-            if outcome == "reached":
+            if outcome == "reached" and task.rule == "satisfaction_72h":
                 responses.append(_survey_answers(rng, "satisfaction_72h", closed_at,
                                                  task.patient_id, task.id, task.site_id,
                                                  user_ids))
@@ -310,6 +311,86 @@ def _follow_ups(rng: random.Random, today: dt.date) -> None:
              "recorded_at": dt.datetime.combine(today - dt.timedelta(days=days),
                                                 dt.time(16, 0))}
             for days, author, text in GUESTBOOK]).execute()
+
+
+PROSPECT_REQUESTS = {
+    "appointment": ["RDV gynécologue", "Première consultation prénatale", "RDV pédiatre"],
+    "quote": ["Tarif d'un accouchement", "Prix de l'échographie", "Devis césarienne"],
+    "programme": ["Le programme NEST grossesse", "Cours de préparation", "Suivi bébé NEST"],
+}
+
+
+def _prospects(rng: random.Random, today: dt.date, user_ids: list[int],
+               count: int = 160) -> None:
+    """Six months of qualified prospects: requests answered, some called back, a share of
+    them became patients (taken among the demo's patients), a few lost."""
+    from nest_desktop.db.models import (
+        Prospect,
+        ProspectInteraction,
+        ProspectPhone,
+        ProspectRequest,
+        ProspectSearchToken,
+    )
+    from nest_desktop.domain import prospects as prospect_rules
+
+    site_ids = [s.id for s in Site.select(Site.id)]
+    patients = list(Patient.select(Patient.id, Patient.last_name, Patient.first_names,
+                                   Patient.birth_date, Patient.site)
+                    .where(Patient.sex == "F").order_by(Patient.id.desc()).limit(count))
+    channels = list(prospect_rules.CHANNELS)
+    weights = [30, 8, 6, 14, 22, 8, 6, 6]
+    for index in range(count):
+        created = dt.datetime.combine(today - dt.timedelta(days=rng.randint(0, 180)),
+                                      dt.time(rng.randint(8, 18), rng.choice([0, 15, 30, 45])))
+        channel = rng.choices(channels, weights)[0]
+        qualification = rng.choices(list(PROSPECT_REQUESTS), [4, 4, 3])[0]
+        age = (today - created.date()).days
+        converts = age > 10 and rng.random() < {"appointment": 0.55, "quote": 0.3,
+                                                 "programme": 0.35}[qualification]
+        patient = patients[index] if converts and index < len(patients) else None
+        if patient is not None:
+            last, first, born, site = (patient.last_name, patient.first_names,
+                                       patient.birth_date, patient.site_id)
+        else:
+            last, first = rng.choice(LAST_NAMES), rng.choice(FEMALE_FIRST_NAMES)
+            born = _birth(rng, today, 18, 42) if rng.random() < 0.5 else None
+            site = rng.choice(site_ids)
+        answered = created + dt.timedelta(hours=rng.randint(1, 48))
+        answered = answered if answered < now() and rng.random() < 0.9 else None
+        status = prospect_rules.NEW if answered is None else prospect_rules.status_after_answer(
+            qualification)
+        if status == prospect_rules.TO_CALL_BACK and age > 8:
+            status = prospect_rules.ANSWERED  # called back long ago
+        lost_reason = ""
+        converted_at = None
+        if patient is not None:
+            status = prospect_rules.CONVERTED
+            converted_at = created + dt.timedelta(days=rng.randint(2, min(age, 40)))
+        elif answered and age > 20 and rng.random() < 0.3:
+            status = rng.choice([prospect_rules.LOST, prospect_rules.NOT_INTERESTED])
+            lost_reason = rng.choice(list(prospect_rules.LOST_REASONS)) if \
+                status == prospect_rules.LOST else ""
+        owner = rng.choice(user_ids)
+        prospect = Prospect.create(
+            last_name=last, first_names=first, sort_key=f"{fold(last)} {fold(first)}",
+            birth_date=born, site=site, channel=channel, qualification=qualification,
+            owner=owner, status=status, lost_reason=lost_reason,
+            patient=patient.id if patient else None, converted_at=converted_at,
+            created_at=created, updated_at=created, created_by=owner)
+        number = _mobile(rng)
+        ProspectPhone.create(prospect=prospect.id, e164=number,
+                             national_digits=phones.national_digits(number))
+        ProspectSearchToken.insert_many([{"prospect": prospect.id, "token": token}
+                                         for token in words(f"{last} {first}")]).execute()
+        text = rng.choice(PROSPECT_REQUESTS[qualification])
+        ProspectRequest.create(prospect=prospect.id, qualification=qualification,
+                               channel=channel, received_at=created, text=text,
+                               answer="Informations données" if answered else "",
+                               answered_at=answered, answered_by=owner if answered else None,
+                               site=site, created_by=owner)
+        ProspectInteraction.create(prospect=prospect.id, occurred_at=created, user=owner,
+                                   channel="phone", direction="incoming",
+                                   subject=text, site=site)
 
 
 def _survey_answers(rng: random.Random, survey: str, at: dt.datetime, patient_id, task_id,

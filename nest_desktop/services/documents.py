@@ -362,3 +362,44 @@ def going_home_pdf(pregnancy_id: int, today: dt.date | None = None) -> tuple[str
     name = safe_file_name(_("Going home {name} {date}").format(
         name=f"{patient.first_names} {patient.last_name}", date=today.isoformat()))
     return name + ".pdf", pdf
+
+
+def conversion_report_pdf(report, today: dt.date | None = None) -> tuple[str, bytes]:
+    """The prospect conversion report (PRO-07) with its charts."""
+    from nest_desktop.i18n import format_percent
+    from nest_desktop.printing import conversion_report as printing
+    from nest_desktop.services import desk
+    from nest_desktop.services import prospects as prospect_service
+
+    session.require("document.print")
+    today = today or dt.date.today()
+    site = desk.get_site(report.site_id) if report.site_id else None
+    summary = [_("Prospects added from {start} to {end}{site}.").format(
+        start=format_date(report.date_from), end=format_date(report.date_to),
+        site=f" — {text(site.name)}" if site else "")]
+    summary.append(_("{prospects} prospects, {converted} became patients ({rate}).").format(
+        prospects=format_number(report.prospects), converted=format_number(report.converted),
+        rate=format_percent(report.rate)))
+    if report.median_days is not None:
+        summary.append(_("Median time to conversion: {days} days.").format(
+            days=format_number(round(report.median_days))))
+    if report.callbacks_due:
+        summary.append(_("Callbacks made on time: {done} of {due} ({rate}).").format(
+            done=format_number(report.callbacks_on_time), due=format_number(report.callbacks_due),
+            rate=format_percent(report.callbacks_on_time / report.callbacks_due)))
+    headers = (_("Group"), _("Prospects"), _("Became patients"), _("Conversion rate"))
+    groupings = [printing.Grouping(
+        title, headers,
+        [(text(prospect_service.group_label(kind, line.group)), format_number(line.prospects),
+          format_number(line.converted), format_percent(line.rate)) for line in lines],
+        [line.rate for line in lines])
+        for kind, title, lines in (("channel", _("By channel"), report.by_channel),
+                                   ("qualification", _("By request"), report.by_qualification),
+                                   ("month", _("By month added"), report.by_month)) if lines]
+    document = printing.ConversionDocument(_("Prospect conversion"), summary, groupings)
+    pdf = printing.render(document, letterhead(site, today))
+    with database.atomic():
+        session.log("print", "prospect", None, details="conversion report")
+    name = safe_file_name(_("Prospect conversion {start} {end}").format(
+        start=report.date_from.isoformat(), end=report.date_to.isoformat()))
+    return name + ".pdf", pdf

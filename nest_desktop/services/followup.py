@@ -18,6 +18,9 @@ from nest_desktop.db.models import (
     Interaction,
     Patient,
     PatientPhone,
+    Prospect,
+    ProspectInteraction,
+    ProspectPhone,
     Site,
     SurveyResponse,
     User,
@@ -49,6 +52,11 @@ OUTCOME_LABELS = {
     # how a task ends without a call
     "unreachable": N_("Unreachable after every attempt"),
     "source_cancelled": N_("Cancelled: the event is gone"),
+    # how a prospect's follow-up ends when her file is settled
+    "converted": N_("Became a patient"),
+    "lost": N_("Prospect lost"),
+    "not_interested": N_("No longer interested"),
+    "merged": N_("Prospect merged with another file"),
 }
 ATTEMPT_OUTCOMES = (NO_ANSWER, CALL_BACK_LATER, WRONG_NUMBER, DECLINED, REACHED)
 SURVEY_CHANNELS = {"phone": N_("Phone"), "paper": N_("Paper form"), "desk": N_("At the desk")}
@@ -88,7 +96,8 @@ def _log(action: str, task: FollowUpTask, changes: dict) -> None:
 def schedule(rule: str, source_table: str, source_id: int, event: dt.datetime,
              patient_id: int | None = None, site_id: int | None = None,
              when: dt.datetime | None = None,
-             not_before: dt.datetime | None = None) -> FollowUpTask | None:
+             not_before: dt.datetime | None = None,
+             prospect_id: int | None = None) -> FollowUpTask | None:
     """The task of `rule` for this event: made, moved, or left alone when already done.
 
     Call it inside the event's transaction. None when the event is too old to call about.
@@ -105,7 +114,7 @@ def schedule(rule: str, source_table: str, source_id: int, event: dt.datetime,
     key = _key(rule, source_table, source_id)
     values = {"event_at": event, "due_at": rules.deadline(rule, event, closing),
               "opens_at": rules.opens_at(rule, event, closing), "patient": patient_id,
-              "site": site_id}
+              "prospect": prospect_id, "site": site_id}
     with database.atomic():
         task = FollowUpTask.get_or_none(FollowUpTask.key == key)
         if task is None:
@@ -123,7 +132,7 @@ def schedule(rule: str, source_table: str, source_id: int, event: dt.datetime,
         if task.status == DONE:
             return task
         old = {"event_at": task.event_at, "due_at": task.due_at, "opens_at": task.opens_at,
-               "patient": task.patient_id, "site": task.site_id}
+               "patient": task.patient_id, "prospect": task.prospect_id, "site": task.site_id}
         changes = audit.diff(old, values)
         reopen = task.status == CANCELLED and task.outcome == "source_cancelled"
         if not changes and not reopen:
@@ -181,6 +190,7 @@ class Event:
     patient_id: int | None
     site_id: int | None
     not_before: dt.datetime | None = None
+    prospect_id: int | None = None
 
 
 def stored_events(when: dt.datetime) -> list[Event]:
@@ -209,7 +219,9 @@ def stored_events(when: dt.datetime) -> list[Event]:
                 events.append(Event(rule, "delivery", delivery.id, delivery.discharged_at,
                                     delivery.pregnancy.patient_id, delivery.pregnancy.site_id,
                                     delivery.delivered_at))
-    return events
+    from nest_desktop.services.prospects import prospect_events
+
+    return events + prospect_events(when, window)
 
 
 def run(when: dt.datetime | None = None) -> int:
@@ -241,7 +253,8 @@ def run(when: dt.datetime | None = None) -> int:
     with database.atomic():
         for event in to_sync:
             if schedule(event.rule, event.source_table, event.source_id, event.at,
-                        event.patient_id, event.site_id, when, event.not_before):
+                        event.patient_id, event.site_id, when, event.not_before,
+                        event.prospect_id):
                 touched += 1
     return touched
 
@@ -304,6 +317,7 @@ class TaskRow:
     id: int
     rule: str
     patient_id: int | None
+    prospect_id: int | None
     person: str
     phone: str
     due_at: dt.datetime
@@ -318,9 +332,10 @@ def rows_for(ids: Iterable[int]) -> dict[int, TaskRow]:
     ids = list(ids)
     if not ids:
         return {}
-    main_phone = {}
-    query = (FollowUpTask.select(FollowUpTask, Patient, Site, User)
+    main_phone, prospect_phone = {}, {}
+    query = (FollowUpTask.select(FollowUpTask, Patient, Prospect, Site, User)
              .join(Patient, JOIN.LEFT_OUTER).switch(FollowUpTask)
+             .join(Prospect, JOIN.LEFT_OUTER).switch(FollowUpTask)
              .join(Site, JOIN.LEFT_OUTER).switch(FollowUpTask)
              .join(User, JOIN.LEFT_OUTER, on=FollowUpTask.assignee == User.id)
              .where(FollowUpTask.id.in_(ids)))
@@ -329,14 +344,21 @@ def rows_for(ids: Iterable[int]) -> dict[int, TaskRow]:
     for phone in (PatientPhone.select().where(PatientPhone.patient.in_(patient_ids))
                   .order_by(PatientPhone.position.desc())):
         main_phone[phone.patient_id] = display(phone.e164)
+    for phone in (ProspectPhone.select().where(
+            ProspectPhone.prospect.in_([t.prospect_id for t in tasks if t.prospect_id]))
+            .order_by(ProspectPhone.position.desc())):
+        prospect_phone[phone.prospect_id] = display(phone.e164)
     rows = {}
     for task in tasks:
-        patient = task.patient if task.patient_id else None
-        person = f"{patient.last_name.upper()} {patient.first_names}" if patient else ""
+        person = task.patient if task.patient_id else (
+            task.prospect if task.prospect_id else None)
+        name = (f"{person.last_name.upper()} {person.first_names}".strip() if person else "")
+        phone = (main_phone.get(task.patient_id, "") if task.patient_id
+                 else prospect_phone.get(task.prospect_id, ""))
         assignee = (task.assignee.full_name if task.assignee_id
                     else _(ROLE_LABELS.get(task.assignee_role, task.assignee_role)))
-        rows[task.id] = TaskRow(task.id, task.rule, task.patient_id, person,
-                                main_phone.get(task.patient_id, ""), task.due_at,
+        rows[task.id] = TaskRow(task.id, task.rule, task.patient_id, task.prospect_id, name,
+                                phone, task.due_at,
                                 task.attempts, task.next_attempt_at,
                                 task.site.name if task.site_id else "", assignee)
     return rows
@@ -377,6 +399,12 @@ def _open_task_for_update(task_id: int) -> FollowUpTask:
 
 def _write_interaction(task: FollowUpTask, user: User, outcome: str, notes: str,
                        when: dt.datetime) -> Interaction | None:
+    if task.prospect_id and not task.patient_id:
+        from nest_desktop.services.prospects import add_prospect_interaction
+
+        return add_prospect_interaction(task.prospect_id, "phone", "outgoing",
+                                        rule_label(task.rule), notes, outcome_label(outcome),
+                                        when, task.site_id, user)
     if not task.patient_id:
         return None
     values = {"patient": task.patient_id, "user": user.id, "channel": "phone",
@@ -396,6 +424,10 @@ def _close(task: FollowUpTask, outcome: str, user: User, when: dt.datetime,
         FollowUpTask.id == task.id).execute()
     _log("update", task, {"status": [OPEN, DONE], "outcome": [task.outcome, outcome],
                           "attempts": [task.attempts, attempts]})
+    if task.prospect_id:
+        from nest_desktop.services.prospects import after_call_closed
+
+        after_call_closed(task, outcome, when)
 
 
 def record_attempt(task_id: int, outcome: str, notes: str = "",
@@ -526,6 +558,15 @@ def call_sheet(task_id: int, caller_first_name: str, site_name: str) -> CallShee
                    .order_by(PatientPhone.position)]
         contacts = list(Interaction.select().where(Interaction.patient == task.patient_id)
                         .order_by(Interaction.occurred_at.desc()).limit(5))
+    elif task.prospect_id:
+        prospect = task.prospect
+        person = prospect.full_name
+        numbers = [display(p.e164) for p in ProspectPhone.select()
+                   .where(ProspectPhone.prospect == task.prospect_id)
+                   .order_by(ProspectPhone.position)]
+        contacts = list(ProspectInteraction.select()
+                        .where(ProspectInteraction.prospect == task.prospect_id)
+                        .order_by(ProspectInteraction.occurred_at.desc()).limit(5))
     site = task.site.name if task.site_id else site_name
     fill = {"{patient}": person or "…", "{caller}": caller_first_name, "{site}": site}
     if task.source_table == "campaign_member":

@@ -28,13 +28,9 @@ from nest_desktop.services import (
     audit,
     check_characters,
     followup,
+    people,
     session,
 )
-
-# A phone shared by more records than this is junk (the clinic's own number typed by
-# mistake) and says nothing about who a person is.
-JUNK_PHONE_THRESHOLD = 5
-MAX_PHONES = 3
 
 
 @dataclass
@@ -94,19 +90,7 @@ def clean(form: PatientForm, today: dt.date | None = None) -> tuple[dict, list[s
         message = rules.validate_birth_date(birth_date, today)
         if message:
             errors["birth_date"] = message
-    e164_numbers: list[str] = []
-    for index, raw in enumerate(form.phones):
-        if not raw.strip():
-            continue
-        try:
-            number = phones.normalize(raw)
-        except ValueError as error:
-            errors[f"phone_{index}"] = str(error)
-            continue
-        if number not in e164_numbers:
-            e164_numbers.append(number)
-    if len(e164_numbers) > MAX_PHONES:
-        errors["phone_0"] = _("At most three phone numbers.")
+    e164_numbers = people.clean_phones(form.phones, errors)
     message = rules.validate_email(form.email)
     if message:
         errors["email"] = message
@@ -190,6 +174,9 @@ def create_patient(form: PatientForm, today: dt.date | None = None) -> Patient:
         session.log("create", "patient", patient.id,
                     audit.diff({}, _audited(values, e164_numbers)))
         followup.sync_patient(patient)
+        from nest_desktop.services.prospects import detect_conversion
+
+        detect_conversion(patient, e164_numbers)  # she was a prospect: converted (PRO-07)
     return patient
 
 
@@ -336,44 +323,10 @@ def count() -> int:
 def find_duplicates(form: PatientForm, exclude_id: int | None = None
                     ) -> list[rules.DuplicateCandidate]:
     """Patients who may already be the person in `form` (phone, or birth date and name)."""
-    e164_numbers = []
-    for raw in form.phones:
-        try:
-            e164_numbers.append(phones.normalize(raw))
-        except ValueError:
-            continue
-    try:
-        birth_date = parse_date(form.birth_date) if form.birth_date.strip() else None
-    except ValueError:
-        birth_date = None
-    conditions = []
-    if e164_numbers:
-        conditions.append(Patient.id.in_(
-            PatientPhone.select(PatientPhone.patient).where(PatientPhone.e164.in_(e164_numbers))))
-    if birth_date:
-        conditions.append(Patient.birth_date == birth_date)
-    if not conditions:
-        return []
-    where = conditions[0] if len(conditions) == 1 else conditions[0] | conditions[1]
-    if exclude_id is not None:
-        where &= Patient.id != exclude_id
-    found = list(Patient.select(Patient.id, Patient.first_names, Patient.last_name,
-                                Patient.birth_date).where(where).limit(200))
-    phones_by_patient: dict[int, list[str]] = {}
-    for row in PatientPhone.select(PatientPhone.patient, PatientPhone.e164).where(
-            PatientPhone.patient.in_([p.id for p in found])):
-        phones_by_patient.setdefault(row.patient_id, []).append(row.e164)
-    junk = frozenset(
-        number for number, uses in
-        PatientPhone.select(PatientPhone.e164, fn.COUNT(PatientPhone.id))
-        .where(PatientPhone.e164.in_(e164_numbers)).group_by(PatientPhone.e164).tuples()
-        if uses > JUNK_PHONE_THRESHOLD
-    ) if e164_numbers else frozenset()
-    existing = [rules.PersonRecord("patient", p.id, p.full_name, p.birth_date,
-                                   tuple(phones_by_patient.get(p.id, ())))
-                for p in found]
-    full_name = f"{form.first_names} {form.last_name}"
-    return rules.find_duplicates(full_name, birth_date, e164_numbers, existing, junk)
+    return people.existing_people(
+        f"{form.first_names} {form.last_name}", people.typed_date(form.birth_date),
+        people.typed_phones(form.phones), kinds=(people.PATIENT,),
+        exclude=(people.PATIENT, exclude_id) if exclude_id is not None else None)
 
 
 # --- timeline and family ----------------------------------------------------------------

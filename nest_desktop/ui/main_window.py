@@ -27,6 +27,8 @@ from nest_desktop.ui.patient_list import PatientListPage
 from nest_desktop.ui.patient_window import PatientWindow
 from nest_desktop.ui.pdf_preview import PdfPreviewDialog
 from nest_desktop.ui.pregnancies_page import PregnanciesPage
+from nest_desktop.ui.prospect_tools import ImportDialog, ReportDialog
+from nest_desktop.ui.prospects_page import ProspectsPage, ProspectWindow
 from nest_desktop.ui.satisfaction_page import SatisfactionPage
 from nest_desktop.ui.segments_page import SegmentsPage
 from nest_desktop.ui.settings_page import SettingsPage
@@ -51,6 +53,8 @@ class MainWindow(QMainWindow):
         self.context = context
         self.patient_windows: dict[int, PatientWindow] = {}
         self.new_patient_windows: list[PatientWindow] = []
+        self.prospect_windows: dict[int, ProspectWindow] = {}
+        self.new_prospect_windows: list[ProspectWindow] = []
         self.setWindowTitle("NEST Desktop")
 
         self.greeting = QLabel()
@@ -78,6 +82,11 @@ class MainWindow(QMainWindow):
         self.patients_page = PatientListPage(context.site.id if context.site else None)
         self.patients_page.openPatient.connect(self.open_patient)
         self.patients_page.newPatient.connect(self.new_patient)
+        self.prospects_page = ProspectsPage(context.site.id if context.site else None)
+        self.prospects_page.openProspect.connect(self.open_prospect)
+        self.prospects_page.newProspect.connect(self.new_prospect)
+        self.prospects_page.importRequested.connect(self.import_leads)
+        self.prospects_page.reportRequested.connect(self.conversion_report)
         self.pregnancies_page = PregnanciesPage(context.site.id if context.site else None)
         self.pregnancies_page.openPatient.connect(self.open_pregnancy)
         self.vaccines_page = VaccinesPage(context.site.id if context.site else None)
@@ -92,6 +101,7 @@ class MainWindow(QMainWindow):
         self.settings_page.sitesChanged.connect(self._sites_changed)
         self._add_section(_("Today"), self.today_page)
         self._add_section(_("Patients"), self.patients_page)
+        self._add_section(_("Prospects"), self.prospects_page)
         self._add_section(_("Pregnancies"), self.pregnancies_page)
         self._add_section(_("Children & vaccines"), self.vaccines_page)
         self._add_section(_("Segments & campaigns"), self.segments_page)
@@ -128,6 +138,7 @@ class MainWindow(QMainWindow):
     def _sites_changed(self) -> None:
         """A site added or renamed in Settings shows at once in the lists' filters."""
         for box in (self.today_page.site_filter, self.patients_page.site_filter,
+                    self.prospects_page.site_filter,
                     self.pregnancies_page.site_filter,
                     self.vaccines_page.site_filter, self.satisfaction_page.site_filter,
                     self.segments_page.site_filter):
@@ -158,7 +169,8 @@ class MainWindow(QMainWindow):
 
     def close_patient_windows(self) -> bool:
         """Closes every open file (each asks about unsaved changes); False if one stays."""
-        for window in [*self.patient_windows.values(), *self.new_patient_windows]:
+        for window in [*self.patient_windows.values(), *self.new_patient_windows,
+                       *self.prospect_windows.values(), *self.new_prospect_windows]:
             if not window.close():
                 return False
         return True
@@ -196,14 +208,19 @@ class MainWindow(QMainWindow):
     def open_task(self, task_id: int) -> None:
         """The guided call, over the person's file when the task is about a patient."""
         task = followup.get_task(task_id)
-        parent = self.open_patient(task.patient_id) if task.patient_id else self
+        parent = (self.open_patient(task.patient_id) if task.patient_id
+                  else self.open_prospect(task.prospect_id) if task.prospect_id else self)
         dialog = OutboundCallDialog(self.context, task_id, parent)
         dialog.openPatient.connect(self.open_patient)
+        dialog.openProspect.connect(self.open_prospect)
         dialog.documentRequested.connect(self.show_document)
         dialog.exec()
         self.today_page.refresh()
         if task.patient_id and task.patient_id in self.patient_windows:
             self.patient_windows[task.patient_id].refresh_contacts()
+        if task.prospect_id and task.prospect_id in self.prospect_windows:
+            self.prospect_windows[task.prospect_id].load()
+            self.prospects_page.refresh()
 
     def run_follow_up_engine(self) -> None:
         """Brings the tasks in line with the stored events, off the GUI thread."""
@@ -224,6 +241,76 @@ class MainWindow(QMainWindow):
         window.raise_()
         window.activateWindow()
         return window
+
+    # --- prospects ---------------------------------------------------------------------
+
+    def open_prospect(self, prospect_id: int) -> ProspectWindow:
+        window = self.prospect_windows.get(prospect_id)
+        if window is None:
+            window = self._prospect_window(prospect_id)
+            self.prospect_windows[prospect_id] = window
+            window.destroyed.connect(lambda: self.prospect_windows.pop(prospect_id, None))
+        else:
+            window.load()
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        return window
+
+    def new_prospect(self) -> ProspectWindow:
+        window = self._prospect_window(None)
+        self.new_prospect_windows.append(window)
+        window.destroyed.connect(lambda: self.new_prospect_windows.remove(window)
+                                 if window in self.new_prospect_windows else None)
+        window.saved.connect(lambda prospect_id: self._adopt_prospect(window, prospect_id))
+        window.show()
+        return window
+
+    def _adopt_prospect(self, window: ProspectWindow, prospect_id: int) -> None:
+        if window in self.new_prospect_windows and window.prospect_id == prospect_id:
+            self.new_prospect_windows.remove(window)
+            self.prospect_windows[prospect_id] = window
+            window.destroyed.connect(lambda: self.prospect_windows.pop(prospect_id, None))
+
+    def _prospect_window(self, prospect_id: int | None) -> ProspectWindow:
+        window = ProspectWindow(self.context, prospect_id)
+        window.openPatient.connect(self.open_patient)
+        window.openProspect.connect(self.open_prospect)
+        window.convertRequested.connect(self.convert_prospect)
+        window.saved.connect(lambda _id: self.prospects_page.refresh())
+        window.saved.connect(lambda _id: self.today_page.refresh())
+        return window
+
+    def convert_prospect(self, prospect_id: int) -> PatientWindow:
+        """A new patient file pre-filled from the prospect's; once saved, the prospect is
+        found by the duplicate check and marked converted (PRO-07)."""
+        from nest_desktop.services import prospects
+
+        window = self.new_patient()
+        window.load_form(prospects.patient_form_from(prospect_id))
+
+        def converted(patient_id: int) -> None:
+            prospect = prospects.get_prospect(prospect_id)
+            if prospect.patient_id is None:
+                prospects.convert(prospect_id, patient_id)
+            if prospect_id in self.prospect_windows:
+                self.prospect_windows[prospect_id].load()
+            self.prospects_page.refresh()
+            self.today_page.refresh()
+
+        window.saved.connect(converted)
+        return window
+
+    def import_leads(self) -> None:
+        dialog = ImportDialog(self.context.site.id if self.context.site else None, self)
+        dialog.exec()
+        self.prospects_page.refresh()
+        self.today_page.refresh()
+
+    def conversion_report(self) -> None:
+        dialog = ReportDialog(self.context.site.id if self.context.site else None, self)
+        dialog.documentRequested.connect(self.show_document)
+        dialog.exec()
 
     def open_pregnancy(self, patient_id: int) -> None:
         self.open_patient(patient_id).show_pregnancy()
@@ -283,7 +370,9 @@ class MainWindow(QMainWindow):
         self.today_page.refresh()
         self.satisfaction_page.refresh_permissions()
         self.segments_page.refresh_permissions()
-        for window in [*self.patient_windows.values(), *self.new_patient_windows]:
+        self.prospects_page.refresh_permissions()
+        for window in [*self.patient_windows.values(), *self.new_patient_windows,
+                       *self.prospect_windows.values(), *self.new_prospect_windows]:
             window.refresh_permissions()
 
     # --- backups -----------------------------------------------------------------------

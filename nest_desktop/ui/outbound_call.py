@@ -156,10 +156,55 @@ class Call36Panel(QWidget):
             field.set_error(errors.get(name))
 
 
+class ProspectCallPanel(QWidget):
+    """What a prospect said on her callback (PRO-06) or conversion review (PRO-07)."""
+
+    def __init__(self, review: bool, parent=None):
+        super().__init__(parent)
+        from nest_desktop.domain import prospects as prospect_rules
+
+        choices = prospect_rules.REVIEW_RESULTS if review else prospect_rules.CALL_RESULTS
+        self.results = QButtonGroup(self)
+        self.buttons: dict[str, QRadioButton] = {}
+        layout = QVBoxLayout(self)
+        for code, label in choices.items():
+            button = QRadioButton(_(label))
+            self.buttons[code] = button
+            self.results.addButton(button)
+            layout.addWidget(button)
+        self.result_error = QLabel()
+        self.result_error.setStyleSheet(ERROR_STYLE)
+        self.result_error.hide()
+        layout.addWidget(self.result_error)
+        self.reason = choice_box(prospect_rules.LOST_REASONS, empty_label="")
+        self.reason_field = FieldWithError(self.reason)
+        reason_row = QFormLayout()
+        reason_row.addRow(_("Why"), self.reason_field)
+        layout.addLayout(reason_row)
+        if review:
+            converted = QLabel(_("She became a patient? Create or find her patient file: the "
+                                 "prospect is then marked converted by itself."))
+            converted.setWordWrap(True)
+            converted.setStyleSheet("color: #555555;")
+            layout.addWidget(converted)
+
+    def result(self) -> str:
+        for code, button in self.buttons.items():
+            if button.isChecked():
+                return code
+        return ""
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        self.result_error.setText(errors.get("result", ""))
+        self.result_error.setVisible("result" in errors)
+        self.reason_field.set_error(errors.get("reason"))
+
+
 class OutboundCallDialog(QDialog):
     """Opened from Today over the person's file."""
 
     openPatient = Signal(int)
+    openProspect = Signal(int)
 
     def __init__(self, context: DeskContext, task_id: int, parent=None):
         super().__init__(parent)
@@ -253,6 +298,11 @@ class OutboundCallDialog(QDialog):
                 lambda: documents.pack_36_weeks_pdf(task.source_id)))
             survey_layout.addWidget(self.call_36)
             survey_layout.addWidget(pack)
+        self.prospect_panel = None
+        if task.prospect_id and not task.patient_id:
+            self.survey_box.setTitle(_("What she said"))
+            self.prospect_panel = ProspectCallPanel(task.rule == "conversion_review")
+            survey_layout.addWidget(self.prospect_panel)
         self.anonymous = QCheckBox(_("Anonymous answers (not linked to the file)"))
         if self.sheet.survey:
             self.survey_box.setTitle(surveys.surveys()[self.sheet.survey]
@@ -268,8 +318,9 @@ class OutboundCallDialog(QDialog):
         self.message = MessageLabel()
 
         open_file = QPushButton(_("Open the file"))
-        open_file.setEnabled(bool(task.patient_id))
-        open_file.clicked.connect(lambda: self.openPatient.emit(task.patient_id))
+        open_file.setEnabled(bool(task.patient_id or task.prospect_id))
+        open_file.clicked.connect(lambda: self.openPatient.emit(task.patient_id)
+                                  if task.patient_id else self.openProspect.emit(task.prospect_id))
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self._save)
@@ -320,7 +371,8 @@ class OutboundCallDialog(QDialog):
         self.call_back_row.setVisible(outcome == service.CALL_BACK_LATER)
         self.retry_note.setVisible(outcome == service.NO_ANSWER)
         self.survey_box.setVisible(outcome == service.REACHED and (
-            self.survey_form is not None or self.call_36 is not None))
+            self.survey_form is not None or self.call_36 is not None
+            or self.prospect_panel is not None))
 
     def _call_back_time(self) -> dt.datetime:
         return self.call_back_at.dateTime().toPython().replace(second=0, microsecond=0)
@@ -334,6 +386,8 @@ class OutboundCallDialog(QDialog):
             self.survey_form.show_errors({})
         if self.call_36 is not None:
             self.call_36.show_errors({})
+        if self.prospect_panel is not None:
+            self.prospect_panel.show_errors({})
         if outcome is None:
             self.outcome_error.setText(_("Choose how the call ended."))
             self.outcome_error.show()
@@ -349,6 +403,11 @@ class OutboundCallDialog(QDialog):
                 from nest_desktop.services import pregnancy as pregnancy_service
 
                 pregnancy_service.record_call_36_weeks(self.task_id, self.call_36.form(notes))
+            elif outcome == service.REACHED and self.prospect_panel is not None:
+                from nest_desktop.services import prospects
+
+                prospects.complete_call(self.task_id, self.prospect_panel.result(),
+                                        self.prospect_panel.reason.currentData() or "", notes)
             else:
                 service.record_attempt(
                     self.task_id, outcome, notes,
@@ -372,4 +431,6 @@ class OutboundCallDialog(QDialog):
             self.survey_form.show_errors(errors)
         if self.call_36 is not None:
             self.call_36.show_errors(errors)
+        if self.prospect_panel is not None:
+            self.prospect_panel.show_errors(errors)
         self.message.say(_("Check the fields in red."), error=True)

@@ -336,6 +336,11 @@ class PatientWindow(QMainWindow):
         self._update_title()
         self.refresh_permissions()
 
+    def load_form(self, form: service.PatientForm) -> None:
+        """A new file pre-filled (a prospect becoming a patient): to check, then save."""
+        self._show_form(form)
+        self._dirty = True
+
     def refresh_permissions(self) -> None:
         """The quality pilot reads files and changes nothing; she and the administrator see
         each file's history."""
@@ -592,31 +597,35 @@ class PatientWindow(QMainWindow):
 
 
 class DuplicatesDialog(QDialog):
-    """PRO-05: the people this may already be, before a second file is created."""
+    """PRO-05: the people this may already be, before a second record is created."""
 
-    def __init__(self, candidates: list[rules.DuplicateCandidate], parent=None):
+    def __init__(self, candidates: list[rules.DuplicateCandidate], parent=None,
+                 open_label: str | None = None, create_label: str | None = None):
         super().__init__(parent)
         self.setWindowTitle(_("This person may already have a file"))
-        self.chosen_patient_id: int | None = None
+        self.candidates = candidates
+        self.chosen: rules.PersonRecord | None = None
         self.list = QListWidget()
-        for candidate in candidates:
+        for index, candidate in enumerate(candidates):
             record = candidate.record
             reasons = ", ".join(_("same phone") if r == "phone" else
                                 _("same birth date and a similar name")
                                 for r in candidate.reasons)
-            parts = [record.full_name]
+            kind = _("Patient") if record.kind == "patient" else _("Prospect")
+            parts = [f"{kind}: {record.full_name}"]
             if record.birth_date:
                 parts.append(_("born on {date}").format(date=format_date(record.birth_date)))
             if record.phones:
                 parts.append(", ".join(phones.display(p) for p in record.phones))
             item = QListWidgetItem(" — ".join(parts) + f"  ({reasons})")
-            item.setData(Qt.ItemDataRole.UserRole, record.record_id)
+            item.setData(Qt.ItemDataRole.UserRole, index)
             self.list.addItem(item)
         self.list.setCurrentRow(0)
         self.list.itemActivated.connect(lambda _item: self._open())
-        open_button = QPushButton(_("Open this file"))
+        open_button = QPushButton(open_label or _("Open this file"))
         open_button.setDefault(True)
-        create_button = QPushButton(_("It is another person: create the file"))
+        create_button = QPushButton(create_label
+                                    or _("It is another person: create the file"))
         cancel_button = QPushButton(_("Cancel"))
         open_button.clicked.connect(self._open)
         create_button.clicked.connect(self.accept)
@@ -627,16 +636,22 @@ class DuplicatesDialog(QDialog):
         buttons.addWidget(create_button)
         buttons.addWidget(open_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(_("Before creating a new file, check whether the person is "
-                                  "already known. Never create a second file for her.")))
+        intro = QLabel(_("Before creating a new file, check whether the person is already "
+                         "known. Never create a second file for her."))
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
         layout.addWidget(self.list)
         layout.addLayout(buttons)
-        self.resize(620, 300)
+        self.resize(680, 300)
+
+    @property
+    def chosen_patient_id(self) -> int | None:
+        return self.chosen.record_id if self.chosen else None
 
     def _open(self) -> None:
         item = self.list.currentItem()
         if item is not None:
-            self.chosen_patient_id = item.data(Qt.ItemDataRole.UserRole)
+            self.chosen = self.candidates[item.data(Qt.ItemDataRole.UserRole)].record
             self.accept()
 
 
@@ -725,11 +740,14 @@ class FamilyLinkDialog(QDialog):
 
 
 class InteractionDialog(QDialog):
-    """Records a contact with the patient on her timeline."""
+    """Records a contact with the patient (or, through `save_contact`, a prospect) on her
+    timeline."""
 
-    def __init__(self, patient_id: int, context: DeskContext, parent=None):
+    def __init__(self, patient_id: int | None, context: DeskContext, parent=None,
+                 save_contact=None):
         super().__init__(parent)
         self.patient_id, self.context = patient_id, context
+        self.save_contact = save_contact
         self.setWindowTitle(_("Record a contact"))
         self.channel = choice_box(rules.INTERACTION_CHANNELS)
         self.direction = choice_box(rules.INTERACTION_DIRECTIONS)
@@ -750,6 +768,12 @@ class InteractionDialog(QDialog):
 
     def _save(self) -> None:
         try:
+            if self.save_contact is not None:
+                self.save_contact(self.channel.currentData(), self.direction.currentData(),
+                                  self.subject.text(), self.notes.toPlainText(),
+                                  self.outcome.text())
+                self.accept()
+                return
             service.add_interaction(
                 self.patient_id, self.context.user.id, self.channel.currentData(),
                 self.direction.currentData(), self.subject.text(), self.notes.toPlainText(),
