@@ -41,3 +41,9 @@ def test_pregnancy_benchmark_runs(tmp_path):
     output = run_bench("bench_pregnancy.py", "--batch", "5", "--runs", "3", "--patients", "300",
                        tmp_path=tmp_path)
     assert "36-week pack PDF" in output and "5 packs in one batch" in output
+
+
+def test_prospects_benchmark_runs(tmp_path):
+    output = run_bench("bench_prospects.py", "--patients", "300", "--prospects", "200",
+                       "--rows", "50", "--runs", "5", tmp_path=tmp_path)
+    assert "duplicate check" in output and "import of 50 rows" in output

@@ -414,5 +414,6 @@ class Setting(BaseModel):
 ALL_MODELS = [SchemaVersion, Site, User, Patient, PatientPhone, PatientSearchToken,
               Interaction, FamilyLink, VaccinationPlan, VaccineDose, AuditEntry, Setting,
               Prospect, ProspectPhone, ProspectSearchToken, ProspectRequest,
-              ProspectInteraction, FollowUpTask, SurveyResponse, GuestbookEntry, Campaign, CampaignMember,
+              ProspectInteraction, FollowUpTask, SurveyResponse, GuestbookEntry, Campaign,
+              CampaignMember,
               Pregnancy, MilestoneRecord, Delivery, DeliveryBaby, Call36Weeks]

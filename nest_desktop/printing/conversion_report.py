@@ -34,23 +34,31 @@ class ConversionDocument:
     groupings: list[Grouping]
 
 
+def _short(label: str, length: int = 26) -> str:
+    return label if len(label) <= length else label[:length - 1].rstrip() + "…"
+
+
 def _chart(grouping: Grouping, width: float) -> Drawing:
-    height = 45 * mm
+    slanted = len(grouping.rows) > 4
+    bottom = 22 * mm if slanted else 10 * mm
+    height = 34 * mm + bottom
     drawing = Drawing(width, height)
     chart = VerticalBarChart()
-    chart.x, chart.y = 12 * mm, 12 * mm
-    chart.width, chart.height = width - 16 * mm, height - 16 * mm
+    chart.x, chart.y = 12 * mm, bottom
+    chart.width, chart.height = width - 16 * mm, height - bottom - 4 * mm
     chart.data = [[round(rate * 100, 1) for rate in grouping.rates]]
     chart.valueAxis.valueMin, chart.valueAxis.valueMax = 0, 100
     chart.valueAxis.valueStep = 25
     chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.labelTextFormat = "%d %%"
-    chart.categoryAxis.categoryNames = [row[0][:22] for row in grouping.rows]
+    chart.categoryAxis.categoryNames = [_short(row[0]) for row in grouping.rows]
     chart.categoryAxis.labels.fontName = FONT
-    chart.categoryAxis.labels.fontSize = 6.5 if len(grouping.rows) > 5 else 7.5
-    chart.categoryAxis.labels.angle = 20 if len(grouping.rows) > 5 else 0
-    chart.categoryAxis.labels.boxAnchor = "ne" if len(grouping.rows) > 5 else "n"
+    chart.categoryAxis.labels.fontSize = 7
+    chart.categoryAxis.labels.angle = 35 if slanted else 0
+    chart.categoryAxis.labels.boxAnchor = "ne" if slanted else "n"
+    chart.categoryAxis.labels.dy = -3
+    chart.categoryAxis.labels.dx = 4 if slanted else 0
     chart.bars[0].fillColor = ACCENT
     chart.bars[0].strokeColor = None
     drawing.add(chart)

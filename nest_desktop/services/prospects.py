@@ -12,6 +12,7 @@ from nest_desktop.db.models import (
     FollowUpTask,
     Interaction,
     Patient,
+    PatientPhone,
     Prospect,
     ProspectInteraction,
     ProspectPhone,
@@ -973,24 +974,40 @@ def import_leads(rows: list[LeadRow], when: dt.datetime | None = None) -> Import
     session.require("prospects.import")
     when = when or now()
     created = on_prospects = on_patients = skipped = 0
+    models = {people.PATIENT: Patient, people.PROSPECT: Prospect}
     with database.atomic():
+        # Numbers stored since the preview (another workstation): those rows are checked
+        # again; the others keep the preview's verdict, which saves a search per row.
+        wanted = sorted({number for row in rows if row.verdict == "new"
+                         for number in people.typed_phones(row.form.phones)})
+        taken: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            for phone_model in (PatientPhone, ProspectPhone):
+                taken.update(number for (number,) in phone_model.select(phone_model.e164)
+                             .where(phone_model.e164.in_(chunk)).tuples())
         for row in rows:
             if row.verdict == "error":
                 skipped += 1
                 continue
             received = row.received_at if row.received_at and row.received_at <= when else when
-            candidates = duplicates_of(row.form)
-            if candidates:
-                record = candidates[0].record
-                add_request(record.kind, record.record_id, row.request, row.form.channel,
-                            received)
-                if record.kind == people.PATIENT:
-                    on_patients += 1
-                else:
-                    on_prospects += 1
+            target = None
+            if row.verdict in models and models[row.verdict].select().where(
+                    models[row.verdict].id == row.existing_id).exists():
+                target = (row.verdict, row.existing_id)
+            elif row.verdict != "new" or taken & set(people.typed_phones(row.form.phones)):
+                candidates = duplicates_of(row.form)
+                if candidates:
+                    target = (candidates[0].record.kind, candidates[0].record.record_id)
+            if target is None:
+                create_prospect(row.form, row.request, received, confirmed_new=True)
+                created += 1
                 continue
-            create_prospect(row.form, row.request, received, confirmed_new=True)
-            created += 1
+            add_request(target[0], target[1], row.request, row.form.channel, received)
+            if target[0] == people.PATIENT:
+                on_patients += 1
+            else:
+                on_prospects += 1
         session.log("import", "prospect", None, {"rows": [None, len(rows)],
                                                  "created": [None, created]})
     return ImportResult(created, on_prospects, on_patients, skipped)

@@ -1,0 +1,104 @@
+"""Prospects benchmark: the duplicate check and a lead import with its preview.
+
+    python bench/bench_prospects.py [--patients 200000] [--prospects 50000] [--rows 5000]
+
+Targets (issue "Prospects"): duplicate check <= 10 ms median against 200 000 patients and
+50 000 prospects; importing 5 000 rows with the preview <= 10 s.
+"""
+
+import argparse
+import datetime as dt
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from timing import median_ms  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--patients", type=int, default=200_000)
+    parser.add_argument("--prospects", type=int, default=50_000)
+    parser.add_argument("--rows", type=int, default=5_000)
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+
+    from nest_desktop.db.connection import open_database, sqlite_url
+    from nest_desktop.db.models import Prospect, ProspectPhone, ProspectSearchToken, database
+    from nest_desktop.domain import phones
+    from nest_desktop.domain.text import fold, words
+    from nest_desktop.services import demo, people, session
+    from nest_desktop.services import prospects as service
+
+    work = Path(tempfile.mkdtemp())
+    open_database(sqlite_url(work / "bench.sqlite3"))
+    started = time.perf_counter()
+    demo.generate(args.patients, interactions_per_patient=0.5)
+    rng = random.Random(7)
+    rows, phone_rows, token_rows = [], [], []
+    first_id = (Prospect.select(Prospect.id).order_by(Prospect.id.desc()).scalar() or 0) + 1
+    for index in range(args.prospects):
+        last, first = rng.choice(demo.LAST_NAMES), rng.choice(demo.FEMALE_FIRST_NAMES)
+        prospect_id = first_id + index
+        rows.append({"id": prospect_id, "last_name": last, "first_names": first,
+                     "sort_key": f"{fold(last)} {fold(first)}", "channel": "phone",
+                     "qualification": "quote", "status": "answered",
+                     "birth_date": dt.date(1980, 1, 1) + dt.timedelta(days=rng.randint(0, 9000)),
+                     "created_at": dt.datetime(2026, 1, 1) + dt.timedelta(minutes=index)})
+        number = f"+2217{rng.choice('05678')}{rng.randint(0, 9_999_999):07d}"
+        phone_rows.append({"prospect": prospect_id, "e164": number,
+                           "national_digits": phones.national_digits(number)})
+        token_rows += [{"prospect": prospect_id, "token": t} for t in words(f"{last} {first}")]
+    with database.atomic():
+        for model, batch in ((Prospect, rows), (ProspectPhone, phone_rows),
+                             (ProspectSearchToken, token_rows)):
+            for start in range(0, len(batch), 500):
+                model.insert_many(batch[start:start + 500]).execute()
+    print(f"clinic of {args.patients} patients and {args.prospects} prospects made in "
+          f"{time.perf_counter() - started:.0f} s")
+
+    session.login("clemence", demo.DEMO_PASSWORD)
+    known = [row["e164"] for row in phone_rows[:: max(1, len(phone_rows) // 50)]]
+    checks = [(f"Awa {rng.choice(demo.LAST_NAMES)}", rng.choice(rows)["birth_date"],
+               [rng.choice(known) if i % 2 else f"+22177{rng.randint(0, 9_999_999):07d}"])
+              for i in range(args.runs)]
+    position = iter(range(10**9))
+
+    def check() -> None:
+        name, born, numbers = checks[next(position) % len(checks)]
+        people.existing_people(name, born, numbers)
+
+    print(f"duplicate check, patients and prospects: median {median_ms(check, args.runs):.2f} "
+          f"ms (target <= 10 ms)")
+
+    export = work / "leads.csv"
+    lines = ["full_name;phone_number;email;message"]
+    for index in range(args.rows):
+        number = (rng.choice(known) if index % 10 == 0
+                  else f"+22176{rng.randint(0, 9_999_999):07d}")
+        lines.append(f"{rng.choice(demo.FEMALE_FIRST_NAMES)} {rng.choice(demo.LAST_NAMES)};"
+                     f"{number};;Tarifs de l'accouchement")
+    export.write_text("\n".join(lines), encoding="utf-8")
+    session.login("clemence", demo.DEMO_PASSWORD)
+    from nest_desktop.db.models import User
+
+    User.update(role="prospect_manager").where(User.login == "clemence").execute()
+    session.login("clemence", demo.DEMO_PASSWORD)
+    started = time.perf_counter()
+    preview = service.preview_import(service.read_leads(export, "website", "quote", None))
+    previewed = time.perf_counter() - started
+    result = service.import_leads(preview)
+    total = time.perf_counter() - started
+    print(f"import of {args.rows} rows: preview {previewed:.1f} s, preview and import "
+          f"{total:.1f} s (target <= 10 s); {result.created} created, "
+          f"{result.on_prospects + result.on_patients} requests on known people")
+
+
+if __name__ == "__main__":
+    main()
