@@ -377,16 +377,7 @@ def conversion_report_pdf(report, today: dt.date | None = None) -> tuple[str, by
     summary = [_("Prospects added from {start} to {end}{site}.").format(
         start=format_date(report.date_from), end=format_date(report.date_to),
         site=f" — {text(site.name)}" if site else "")]
-    summary.append(_("{prospects} prospects, {converted} became patients ({rate}).").format(
-        prospects=format_number(report.prospects), converted=format_number(report.converted),
-        rate=format_percent(report.rate)))
-    if report.median_days is not None:
-        summary.append(_("Median time to conversion: {days} days.").format(
-            days=format_number(round(report.median_days))))
-    if report.callbacks_due:
-        summary.append(_("Callbacks made on time: {done} of {due} ({rate}).").format(
-            done=format_number(report.callbacks_on_time), due=format_number(report.callbacks_due),
-            rate=format_percent(report.callbacks_on_time / report.callbacks_due)))
+    summary += prospect_service.report_summary(report)
     headers = (_("Group"), _("Prospects"), _("Became patients"), _("Conversion rate"))
     groupings = [printing.Grouping(
         title, headers,

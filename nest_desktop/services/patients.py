@@ -240,10 +240,6 @@ SORT_COLUMNS = {
 }
 
 
-def _prefix(column, text: str):
-    # An index range rather than LIKE: portable and served by the index on every database.
-    return (column >= text) & (column < text + "\uffff")
-
 
 def search_ids(query: str = "", sort: str = "name", descending: bool = False,
                site_id: int | None = None) -> list[int]:
@@ -264,7 +260,7 @@ def search_query(query: str = "", sort: str = "name", descending: bool = False,
         digits = phones.search_digits(text)
         select = select.where(Patient.id.in_(
             PatientPhone.select(PatientPhone.patient)
-            .where(_prefix(PatientPhone.national_digits, digits))))
+            .where(people.prefix_range(PatientPhone.national_digits, digits))))
     elif text:
         for term in text.split():
             try:
@@ -275,7 +271,7 @@ def search_query(query: str = "", sort: str = "name", descending: bool = False,
             for word in words(term):
                 select = select.where(Patient.id.in_(
                     PatientSearchToken.select(PatientSearchToken.patient)
-                    .where(_prefix(PatientSearchToken.token, word))))
+                    .where(people.prefix_range(PatientSearchToken.token, word))))
     if site_id is not None:
         select = select.where(Patient.site == site_id)
     columns = SORT_COLUMNS.get(sort, SORT_COLUMNS["name"])

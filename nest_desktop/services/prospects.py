@@ -665,16 +665,13 @@ class ProspectFilter:
     created_to: dt.date | None = None
 
 
-def _prefix(column, text: str):
-    return (column >= text) & (column < text + "\uffff")
-
 
 def _filtered(select, prospect_filter: ProspectFilter, with_status: bool = True):
     text = prospect_filter.query.strip()
     if text and phones.looks_like_phone(text) and phones.search_digits(text):
         select = select.where(Prospect.id.in_(
             ProspectPhone.select(ProspectPhone.prospect)
-            .where(_prefix(ProspectPhone.national_digits, phones.search_digits(text)))))
+            .where(people.prefix_range(ProspectPhone.national_digits, phones.search_digits(text)))))
     elif text:
         for term in text.split():
             try:
@@ -685,7 +682,7 @@ def _filtered(select, prospect_filter: ProspectFilter, with_status: bool = True)
             for word in words(term):
                 select = select.where(Prospect.id.in_(
                     ProspectSearchToken.select(ProspectSearchToken.prospect)
-                    .where(_prefix(ProspectSearchToken.token, word))))
+                    .where(people.prefix_range(ProspectSearchToken.token, word))))
     if with_status and prospect_filter.status:
         select = select.where(Prospect.status == prospect_filter.status)
     if prospect_filter.channel:
@@ -1070,6 +1067,23 @@ def conversion_report(date_from: dt.date, date_to: dt.date, site_id: int | None 
         rules.conversion_by(facts, lambda fact: fact.qualification),
         rules.conversion_by(facts, lambda fact: rules.month_of(fact.created_on)),
         rules.days_to_conversion(facts), due, on_time)
+
+
+def report_summary(report: ConversionReport) -> list[str]:
+    """The report's figures in sentences, for the window and the paper."""
+    from nest_desktop.i18n import format_number, format_percent
+
+    lines = [_("{prospects} prospects, {converted} became patients ({rate}).").format(
+        prospects=format_number(report.prospects), converted=format_number(report.converted),
+        rate=format_percent(report.rate))]
+    if report.median_days is not None:
+        lines.append(_("Median time to conversion: {days} days.").format(
+            days=format_number(round(report.median_days))))
+    if report.callbacks_due:
+        lines.append(_("Callbacks made on time: {done} of {due} ({rate}).").format(
+            done=format_number(report.callbacks_on_time), due=format_number(report.callbacks_due),
+            rate=format_percent(report.callbacks_on_time / report.callbacks_due)))
+    return lines
 
 
 def group_label(kind: str, group: str) -> str:

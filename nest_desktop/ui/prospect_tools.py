@@ -149,12 +149,14 @@ class ImportDialog(QDialog):
         self.message.say(_("Nothing is written until you click Import.") if self.rows else "")
 
     def _import(self) -> None:
+        """Writes off the GUI thread: thousands of rows take a while."""
         self.import_button.setEnabled(False)
-        try:
-            result = service.import_leads(self.rows)
-        except (ValidationFailed, session.PermissionDenied) as refused:
-            self.message.say(str(refused), error=True)
-            return
+        self.message.say(_("Importing…"))
+        rows = self.rows
+        run_in_background(lambda: service.import_leads(rows), self._imported,
+                          lambda error: self.message.say(str(error), error=True), owner=self)
+
+    def _imported(self, result: service.ImportResult) -> None:
         self.message.say(_("{created} prospects created, {prospects} requests added to "
                            "prospects, {patients} to patients, {skipped} rows not imported.")
                          .format(created=format_number(result.created),
@@ -279,17 +281,7 @@ class ReportDialog(QDialog):
             self.to_field.set_error(" ".join(failed.errors.values()))
             return
         report = self.report
-        parts = [_("{prospects} prospects, {converted} became patients ({rate}).").format(
-            prospects=format_number(report.prospects),
-            converted=format_number(report.converted), rate=format_percent(report.rate))]
-        if report.median_days is not None:
-            parts.append(_("Median time to conversion: {days} days.").format(
-                days=format_number(round(report.median_days))))
-        if report.callbacks_due:
-            parts.append(_("Callbacks made on time: {done} of {due} ({rate}).").format(
-                done=format_number(report.callbacks_on_time),
-                due=format_number(report.callbacks_due),
-                rate=format_percent(report.callbacks_on_time / report.callbacks_due)))
+        parts = service.report_summary(report)
         self.summary.setText(" ".join(parts))
         for kind, lines in (("channel", report.by_channel),
                             ("qualification", report.by_qualification),
