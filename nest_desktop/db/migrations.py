@@ -20,11 +20,19 @@ from peewee import (
     TextField,
 )
 
-from nest_desktop.db.models import ALL_MODELS, Patient, SchemaVersion, Site, User
+from nest_desktop.db.models import (
+    ALL_MODELS,
+    FollowUpTask,
+    Patient,
+    Prospect,
+    SchemaVersion,
+    Site,
+    User,
+)
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import fold
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def _add_vaccination(db: Database) -> None:
@@ -353,6 +361,98 @@ def _add_prospects(db: Database) -> None:
                                                 on_delete="CASCADE")))
 
 
+def _add_reception(db: Database) -> None:
+    """9: the answering of the phone: directory of services and people per site, call
+    register, messages, appointments. Frozen as at version 9."""
+
+    class Frozen(Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class DirectoryEntry(Frozen):
+        site = ForeignKeyField(Site, on_delete="CASCADE", backref="frozen_directory")
+        kind = CharField(max_length=10, default="service")
+        name = CharField(max_length=100)
+        said_as = CharField(max_length=120, default="")
+        extension = CharField(max_length=20, default="")
+        user = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                               backref="frozen_directory_entries")
+        takes_appointments = BooleanField(default=False)
+        active = BooleanField(default=True)
+        position = IntegerField(default=0)
+
+    class CallRecord(Frozen):
+        direction = CharField(max_length=3)
+        started_at = DateTimeField(index=True)
+        ended_at = DateTimeField(null=True)
+        duration_seconds = IntegerField(default=0)
+        hold_seconds = IntegerField(default=0)
+        user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="frozen_calls")
+        site = ForeignKeyField(Site, null=True, on_delete="SET NULL", backref="frozen_calls")
+        phone = CharField(max_length=30, default="")
+        caller_name = CharField(max_length=200, default="")
+        patient = ForeignKeyField(Patient, null=True, on_delete="SET NULL",
+                                  backref="frozen_calls")
+        prospect = ForeignKeyField(Prospect, null=True, on_delete="SET NULL",
+                                   backref="frozen_calls")
+        reason = CharField(max_length=40)
+        summary = TextField(default="")
+        outcome = CharField(max_length=20, index=True)
+        transferred_to = ForeignKeyField(DirectoryEntry, null=True, on_delete="SET NULL")
+        task = ForeignKeyField(FollowUpTask, null=True, on_delete="SET NULL",
+                               backref="frozen_calls")
+        resolved_at = DateTimeField(null=True)
+        resolved_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                      backref="frozen_calls_resolved")
+        resolution = TextField(default="")
+
+    class PhoneMessage(Frozen):
+        call = ForeignKeyField(CallRecord, null=True, on_delete="SET NULL")
+        site = ForeignKeyField(Site, null=True, on_delete="SET NULL",
+                               backref="frozen_phone_messages")
+        recipient = ForeignKeyField(DirectoryEntry, null=True, on_delete="SET NULL")
+        recipient_name = CharField(max_length=100)
+        caller_name = CharField(max_length=200)
+        caller_phone = CharField(max_length=30, default="")
+        patient = ForeignKeyField(Patient, null=True, on_delete="SET NULL",
+                                  backref="frozen_phone_messages")
+        prospect = ForeignKeyField(Prospect, null=True, on_delete="SET NULL",
+                                   backref="frozen_phone_messages")
+        text = TextField()
+        urgent = BooleanField(default=False)
+        taken_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                   backref="frozen_messages_taken")
+        taken_at = DateTimeField(index=True)
+        confirmed_at = DateTimeField(null=True)
+        confirmed_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                       backref="frozen_messages_confirmed")
+        confirmed_how = CharField(max_length=20, default="")
+        confirmation_note = CharField(max_length=200, default="")
+
+    class Appointment(Frozen):
+        patient = ForeignKeyField(Patient, null=True, on_delete="CASCADE",
+                                  backref="frozen_appointments")
+        prospect = ForeignKeyField(Prospect, null=True, on_delete="CASCADE",
+                                   backref="frozen_appointments")
+        site = ForeignKeyField(Site, null=True, on_delete="SET NULL",
+                               backref="frozen_appointments")
+        service = ForeignKeyField(DirectoryEntry, null=True, on_delete="SET NULL")
+        starts_at = DateTimeField(index=True)
+        duration_minutes = IntegerField(default=30)
+        reason = CharField(max_length=200, default="")
+        status = CharField(max_length=12, default="booked")
+        cancel_reason = CharField(max_length=200, default="")
+        call = ForeignKeyField(CallRecord, null=True, on_delete="SET NULL")
+        booked_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                    backref="frozen_appointments_booked")
+        booked_at = DateTimeField(default=dt.datetime.now)
+        updated_at = DateTimeField(default=dt.datetime.now)
+        version = IntegerField(default=1)
+
+    db.create_tables([DirectoryEntry, CallRecord, PhoneMessage, Appointment])
+
+
 # version -> function upgrading a database from version - 1 to version.
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     2: _add_vaccination,
@@ -362,6 +462,7 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     6: _add_follow_ups,
     7: _add_pregnancies,
     8: _add_prospects,
+    9: _add_reception,
 }
 
 

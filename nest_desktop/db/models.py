@@ -403,6 +403,94 @@ class Call36Weeks(BaseModel):
     recorded_at = DateTimeField(default=now)
 
 
+class DirectoryEntry(BaseModel):
+    """A service or a person of a site that calls are transferred to (TEL-05, TEL-09)."""
+
+    site = ForeignKeyField(Site, backref="directory", on_delete="CASCADE")
+    kind = CharField(max_length=10, default="service")  # service, person
+    name = CharField(max_length=100)  # "Service des admissions": the greeting of its line
+    said_as = CharField(max_length=120, default="")  # "le service des admissions"
+    extension = CharField(max_length=20, default="")  # the internal number to dial
+    user = ForeignKeyField(User, null=True, backref="directory_entries",
+                           on_delete="SET NULL")  # who reads its messages
+    takes_appointments = BooleanField(default=False)
+    active = BooleanField(default=True)
+    position = IntegerField(default=0)
+
+
+class CallRecord(BaseModel):
+    """A line of the call register (TEL-03, TEL-08): every call, in and out."""
+
+    direction = CharField(max_length=3)  # in, out
+    started_at = DateTimeField(index=True)
+    ended_at = DateTimeField(null=True)
+    duration_seconds = IntegerField(default=0)
+    hold_seconds = IntegerField(default=0)
+    user = ForeignKeyField(User, null=True, backref="calls", on_delete="SET NULL")
+    site = ForeignKeyField(Site, null=True, backref="calls", on_delete="SET NULL")
+    phone = CharField(max_length=30, default="")  # E.164, or as given when not a number
+    caller_name = CharField(max_length=200, default="")
+    patient = ForeignKeyField(Patient, null=True, backref="calls", on_delete="SET NULL")
+    prospect = ForeignKeyField(Prospect, null=True, backref="calls", on_delete="SET NULL")
+    reason = CharField(max_length=40)  # a request type, or the follow-up rule called about
+    summary = TextField(default="")
+    outcome = CharField(max_length=20, index=True)
+    transferred_to = ForeignKeyField(DirectoryEntry, null=True, backref="transfers",
+                                     on_delete="SET NULL")
+    task = ForeignKeyField(FollowUpTask, null=True, backref="calls", on_delete="SET NULL")
+    resolved_at = DateTimeField(null=True)
+    resolved_by = ForeignKeyField(User, null=True, backref="calls_resolved",
+                                  on_delete="SET NULL")
+    resolution = TextField(default="")
+
+
+class PhoneMessage(BaseModel):
+    """A message taken for a person or a service (TEL-04, TEL-07)."""
+
+    call = ForeignKeyField(CallRecord, null=True, backref="messages", on_delete="SET NULL")
+    site = ForeignKeyField(Site, null=True, backref="phone_messages", on_delete="SET NULL")
+    recipient = ForeignKeyField(DirectoryEntry, null=True, backref="messages",
+                                on_delete="SET NULL")
+    recipient_name = CharField(max_length=100)  # kept as written when the entry changes
+    caller_name = CharField(max_length=200)
+    caller_phone = CharField(max_length=30, default="")
+    patient = ForeignKeyField(Patient, null=True, backref="phone_messages",
+                              on_delete="SET NULL")
+    prospect = ForeignKeyField(Prospect, null=True, backref="phone_messages",
+                               on_delete="SET NULL")
+    text = TextField()
+    urgent = BooleanField(default=False)
+    taken_by = ForeignKeyField(User, null=True, backref="messages_taken", on_delete="SET NULL")
+    taken_at = DateTimeField(index=True)
+    confirmed_at = DateTimeField(null=True)
+    confirmed_by = ForeignKeyField(User, null=True, backref="messages_confirmed",
+                                   on_delete="SET NULL")
+    confirmed_how = CharField(max_length=20, default="")  # recipient, secretary
+    confirmation_note = CharField(max_length=200, default="")
+
+
+class Appointment(BaseModel):
+    """An appointment (RDV, TEL-02): a patient's, or a prospect's first one (PRO-02)."""
+
+    patient = ForeignKeyField(Patient, null=True, backref="appointments", on_delete="CASCADE")
+    prospect = ForeignKeyField(Prospect, null=True, backref="appointments",
+                               on_delete="CASCADE")
+    site = ForeignKeyField(Site, null=True, backref="appointments", on_delete="SET NULL")
+    service = ForeignKeyField(DirectoryEntry, null=True, backref="appointments",
+                              on_delete="SET NULL")
+    starts_at = DateTimeField(index=True)
+    duration_minutes = IntegerField(default=30)
+    reason = CharField(max_length=200, default="")
+    status = CharField(max_length=12, default="booked")  # booked, attended, missed, cancelled
+    cancel_reason = CharField(max_length=200, default="")
+    call = ForeignKeyField(CallRecord, null=True, backref="appointments", on_delete="SET NULL")
+    booked_by = ForeignKeyField(User, null=True, backref="appointments_booked",
+                                on_delete="SET NULL")
+    booked_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+    version = IntegerField(default=1)
+
+
 class Setting(BaseModel):
     """A clinic-wide setting, shared by every workstation; the value is JSON."""
 
@@ -416,4 +504,5 @@ ALL_MODELS = [SchemaVersion, Site, User, Patient, PatientPhone, PatientSearchTok
               Prospect, ProspectPhone, ProspectSearchToken, ProspectRequest,
               ProspectInteraction, FollowUpTask, SurveyResponse, GuestbookEntry, Campaign,
               CampaignMember,
-              Pregnancy, MilestoneRecord, Delivery, DeliveryBaby, Call36Weeks]
+              Pregnancy, MilestoneRecord, Delivery, DeliveryBaby, Call36Weeks,
+              DirectoryEntry, CallRecord, PhoneMessage, Appointment]

@@ -57,3 +57,17 @@ def add_months(value, months: int):
     year, month = value.year + year, month + 1
     return value.replace(year=year, month=month,
                          day=min(value.day, calendar.monthrange(year, month)[1]))
+
+
+_TIME = re.compile(r"^(\d{1,2})\s*(?:[:hH.]\s*(\d{2})?)?$")
+
+
+def parse_time(text: str) -> dt.time:
+    """A time as typed: 10:30, 10h30, 10 h 30, 10h, 9.15. Raises ValueError with a message."""
+    match = _TIME.match(" ".join((text or "").split()).replace(" h ", "h").replace(" h", "h"))
+    if not match:
+        raise ValueError(_("Write the time as hours:minutes, for example 10:30."))
+    hours, minutes = int(match.group(1)), int(match.group(2) or 0)
+    if hours > 23 or minutes > 59:
+        raise ValueError(_("This time does not exist."))
+    return dt.time(hours, minutes)

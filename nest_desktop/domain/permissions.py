@@ -42,6 +42,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "prospects.merge": frozenset({PROSPECT_MANAGER, CUSTOMER_RELATIONS, ADMINISTRATOR}),
     "followup.work": _DESK,  # calls, surveys, assigning tasks
     "campaign.create": frozenset({CUSTOMER_RELATIONS, ADMINISTRATOR}),
+    "calls.write": _DESK,  # answering the phone: register, messages, appointments
+    "directory.manage": frozenset({ADMINISTRATOR}),
 }
 
 

@@ -57,6 +57,9 @@ OUTCOME_LABELS = {
     "lost": N_("Prospect lost"),
     "not_interested": N_("No longer interested"),
     "merged": N_("Prospect merged with another file"),
+    # how a same-day task ends (TEL-07, TEL-08)
+    "delivered": N_("Message delivered"),
+    "resolved": N_("Request dealt with"),
 }
 ATTEMPT_OUTCOMES = (NO_ANSWER, CALL_BACK_LATER, WRONG_NUMBER, DECLINED, REACHED)
 SURVEY_CHANNELS = {"phone": N_("Phone"), "paper": N_("Paper form"), "desk": N_("At the desk")}
@@ -163,6 +166,25 @@ def cancel_source(source_table: str, source_id: int,
     return len(tasks)
 
 
+def settle_source(source_table: str, source_id: int, outcome: str,
+                  when: dt.datetime | None = None) -> int:
+    """What the event asked for was done another way (a message confirmed, a request dealt
+    with by email): its open tasks are done, by the person at the desk."""
+    when = when or now()
+    user = session.current()
+    condition = ((FollowUpTask.source_table == source_table)
+                 & (FollowUpTask.source_id == source_id) & (FollowUpTask.status == OPEN))
+    with database.atomic():
+        tasks = list(FollowUpTask.select().where(condition))
+        for task in tasks:
+            FollowUpTask.update(status=DONE, outcome=outcome, closed_at=when,
+                                closed_by=user.id if user else None, next_attempt_at=None,
+                                updated_at=when).where(
+                (FollowUpTask.id == task.id) & (FollowUpTask.status == OPEN)).execute()
+            _log("update", task, {"status": [OPEN, DONE], "outcome": [task.outcome, outcome]})
+    return len(tasks)
+
+
 def first_visit_event(visit_date: dt.date, closing: dt.time | None = None) -> dt.datetime:
     """A visit known by its date only counts from that day's closing time: the 72 hours
     run to the same time three days later."""
@@ -220,8 +242,9 @@ def stored_events(when: dt.datetime) -> list[Event]:
                                     delivery.pregnancy.patient_id, delivery.pregnancy.site_id,
                                     delivery.delivered_at))
     from nest_desktop.services.prospects import prospect_events
+    from nest_desktop.services.reception import reception_events
 
-    return events + prospect_events(when, window)
+    return events + prospect_events(when, window) + reception_events(when, window)
 
 
 def run(when: dt.datetime | None = None) -> int:
@@ -399,6 +422,10 @@ def _open_task_for_update(task_id: int) -> FollowUpTask:
 
 def _write_interaction(task: FollowUpTask, user: User, outcome: str, notes: str,
                        when: dt.datetime) -> Interaction | None:
+    """The attempt on the person's file, and in the call register (TEL-03)."""
+    from nest_desktop.services.reception import log_outgoing
+
+    log_outgoing(task, user, outcome, notes, when)
     if task.prospect_id and not task.patient_id:
         from nest_desktop.services.prospects import add_prospect_interaction
 
@@ -567,6 +594,17 @@ def call_sheet(task_id: int, caller_first_name: str, site_name: str) -> CallShee
         contacts = list(ProspectInteraction.select()
                         .where(ProspectInteraction.prospect == task.prospect_id)
                         .order_by(ProspectInteraction.occurred_at.desc()).limit(5))
+    request = ""
+    if task.source_table == "call_record":
+        from nest_desktop.db.models import CallRecord
+
+        call = CallRecord.get_or_none(CallRecord.id == task.source_id)
+        if call is not None:
+            request = _("Her request ({time}): {summary}").format(
+                time=call.started_at.strftime("%H:%M"), summary=call.summary)
+            if not person:
+                person = call.caller_name or display(call.phone)
+                numbers = [display(call.phone)] if call.phone else []
     site = task.site.name if task.site_id else site_name
     fill = {"{patient}": person or "…", "{caller}": caller_first_name, "{site}": site}
     if task.source_table == "campaign_member":
@@ -578,4 +616,6 @@ def call_sheet(task_id: int, caller_first_name: str, site_name: str) -> CallShee
         for placeholder, value in fill.items():  # not str.format: the clinic edits these
             line = line.replace(placeholder, value)
         script.append(line)
+    if request:
+        script.insert(0, request)
     return CallSheet(task, person, numbers, script, rule.survey, contacts)

@@ -402,8 +402,10 @@ def update_prospect(prospect_id: int, expected_version: int, form: ProspectForm)
 def _settle_tasks(prospect_id: int, outcome: str, when: dt.datetime) -> None:
     """Her open callbacks and review are closed: nobody calls a settled prospect."""
     user = session.current()
+    # A message or a request left open by a call is still dealt with the same day.
     for task in FollowUpTask.select().where((FollowUpTask.prospect == prospect_id)
-                                            & (FollowUpTask.status == followup.OPEN)):
+                                            & (FollowUpTask.status == followup.OPEN)
+                                            & (FollowUpTask.rule != "same_day")):
         FollowUpTask.update(status=followup.DONE, outcome=outcome, closed_at=when,
                             closed_by=user.id if user else None, updated_at=when).where(
             FollowUpTask.id == task.id).execute()
@@ -460,6 +462,9 @@ def _convert(prospect: Prospect, patient_id: int, when: dt.datetime) -> None:
     session.log("create", "interaction", interaction.id, audit.diff({}, values),
                 patient_id=patient_id)
     _settle_tasks(prospect.id, "converted", when)
+    from nest_desktop.services import reception
+
+    reception.move_prospect_records(prospect.id, patient_id=patient_id)
 
 
 def convert(prospect_id: int, patient_id: int, when: dt.datetime | None = None) -> None:
@@ -592,6 +597,9 @@ def merge(keep_id: int, other_id: int, when: dt.datetime | None = None) -> Prosp
             FollowUpTask.update(status=followup.DONE, outcome="merged", closed_at=when,
                                 updated_at=when).where(FollowUpTask.id == task.id).execute()
         FollowUpTask.update(prospect=keep_id).where(FollowUpTask.prospect == other_id).execute()
+        from nest_desktop.services import reception
+
+        reception.move_prospect_records(other_id, prospect_id=keep_id)
         old_values = {key: getattr(other, key) for key in (
             "last_name", "first_names", "birth_date", "email", "channel", "qualification",
             "status", "lost_reason", "notes", "created_at")}

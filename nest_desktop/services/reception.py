@@ -1,0 +1,1057 @@
+"""Answering the phone (procedure 004, TEL-01 to TEL-09): the directory of each site, who
+is calling, the call register, messages and appointments.
+
+Every call is a line of the register and a contact on the caller's file; what is left
+unsatisfied (a message, a call back, an unresolved request) becomes a `same_day` task of the
+follow-up engine, on Today until it is dealt with (TEL-07, TEL-08).
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from peewee import JOIN, fn
+
+from nest_desktop.db.models import (
+    Appointment,
+    CallRecord,
+    DirectoryEntry,
+    FollowUpTask,
+    Interaction,
+    Patient,
+    PatientPhone,
+    PhoneMessage,
+    Prospect,
+    ProspectInteraction,
+    ProspectPhone,
+    Site,
+    User,
+    database,
+    now,
+)
+from nest_desktop.domain import phones
+from nest_desktop.domain import reception as rules
+from nest_desktop.domain.dates import parse_date, parse_time
+from nest_desktop.domain.messages import _
+from nest_desktop.domain.pregnancy import format_sa, gestational_age
+from nest_desktop.services import ValidationFailed, audit, check_characters, followup, session
+from nest_desktop.services.people import PATIENT, PROSPECT, prefix_range
+from nest_desktop.services.session import PermissionDenied
+
+TEXT_MAX = 2000
+SAME_DAY = "same_day"
+CALL_SOURCE, MESSAGE_SOURCE = "call_record", "phone_message"
+RECOGNITION_MIN_DIGITS = 3
+RECOGNITION_LIMIT = 8
+
+
+class AlreadyDone(RuntimeError):
+    """Dealt with meanwhile, perhaps on another workstation."""
+
+
+def _text_limits(errors: dict[str, str], limits: dict[str, tuple[str, int]]) -> None:
+    for field, (text, limit) in limits.items():
+        if len(text.strip()) > limit:
+            errors.setdefault(field, _("At most {count} characters.").format(count=limit))
+    check_characters(errors, **{field: text for field, (text, _limit) in limits.items()})
+
+
+def _phone_or_error(raw: str, field: str, errors: dict[str, str]) -> str:
+    if not raw.strip():
+        return ""
+    try:
+        return phones.normalize(raw)
+    except ValueError as error:
+        errors[field] = str(error)
+        return ""
+
+
+# --- the directory of each site (TEL-05, TEL-09) --------------------------------------------
+
+@dataclass(frozen=True)
+class DirectoryForm:
+    site_id: int | None = None
+    kind: str = "service"
+    name: str = ""
+    said_as: str = ""
+    extension: str = ""
+    user_id: int | None = None
+    takes_appointments: bool = False
+    active: bool = True
+
+
+def directory(site_id: int | None, active_only: bool = True,
+              appointments_only: bool = False) -> list[DirectoryEntry]:
+    """A site's services and people (every site's when `site_id` is None), services first."""
+    query = DirectoryEntry.select(DirectoryEntry, Site).join(Site)
+    if site_id is not None:
+        query = query.where(DirectoryEntry.site == site_id)
+    if active_only:
+        query = query.where(DirectoryEntry.active == True)  # noqa: E712
+    if appointments_only:
+        query = query.where(DirectoryEntry.takes_appointments == True)  # noqa: E712
+    return list(query.order_by(Site.name, DirectoryEntry.kind.desc(), DirectoryEntry.position,
+                               DirectoryEntry.name))
+
+
+def save_entry(form: DirectoryForm, entry_id: int | None = None) -> DirectoryEntry:
+    session.require("directory.manage")
+    errors: dict[str, str] = {}
+    name = " ".join(form.name.split())
+    if not name:
+        errors["entry_name"] = _("Give the name of the service or the person.")
+    if form.kind not in rules.DIRECTORY_KINDS:
+        errors["entry_kind"] = _("Choose a service or a person.")
+    if form.site_id is None or Site.get_or_none(Site.id == form.site_id) is None:
+        errors["entry_site"] = _("Choose the site.")
+    extension = form.extension.strip()
+    if extension and not all(c.isdigit() or c in "+ *#" for c in extension):
+        errors["entry_extension"] = _("An internal number holds digits only.")
+    _text_limits(errors, {"entry_name": (form.name, 100), "entry_said_as": (form.said_as, 120),
+                          "entry_extension": (extension, 20)})
+    if name and not {"entry_name", "entry_site"} & set(errors) and DirectoryEntry.select().where(
+            (DirectoryEntry.site == form.site_id) & (DirectoryEntry.name == name)
+            & (DirectoryEntry.id != (entry_id or 0))).exists():
+        errors["entry_name"] = _("This site's directory already has this name.")
+    if errors:
+        raise ValidationFailed(errors)
+    values = {"site": form.site_id, "kind": form.kind, "name": name,
+              "said_as": " ".join(form.said_as.split()), "extension": extension,
+              "user": form.user_id, "takes_appointments": form.takes_appointments,
+              "active": form.active}
+    with database.atomic():
+        if entry_id is None:
+            position = DirectoryEntry.select().where(
+                DirectoryEntry.site == form.site_id).count()
+            entry = DirectoryEntry.create(**values, position=position)
+            session.log("create", "directory_entry", entry.id, audit.diff({}, values))
+        else:
+            old = DirectoryEntry.get_by_id(entry_id)
+            DirectoryEntry.update(**values).where(DirectoryEntry.id == entry_id).execute()
+            session.log("update", "directory_entry", entry_id, audit.diff(
+                {key: getattr(old, key + "_id" if key in ("site", "user") else key)
+                 for key in values}, values))
+            entry = DirectoryEntry.get_by_id(entry_id)
+    return entry
+
+
+def said_of(entry: DirectoryEntry) -> str:
+    return entry.said_as or rules.said_as(entry.kind, entry.name)
+
+
+@dataclass(frozen=True)
+class Transfer:
+    name: str
+    phrase: str
+    extension: str
+
+
+def transfer_to(entry_id: int) -> Transfer:
+    """What to say and which number to dial to put the caller through (TEL-05)."""
+    entry = DirectoryEntry.get_by_id(entry_id)
+    return Transfer(entry.name, rules.transfer_phrase(said_of(entry)), entry.extension)
+
+
+# --- who is calling (TEL-01, PRO-05) ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class CallerMatch:
+    kind: str  # patient, prospect
+    record_id: int
+    name: str
+    birth_date: dt.date | None
+    phones: tuple[str, ...]  # shown as typed nationally
+
+
+def _matches(model, phone_model, owner_field, kind: str, digits: str, exact: str,
+             exclude_converted: bool = False) -> list[CallerMatch]:
+    if exact:
+        condition = phone_model.e164 == exact
+    else:
+        condition = prefix_range(phone_model.national_digits, digits)
+    owners = [row[0] for row in phone_model.select(owner_field).where(condition)
+              .order_by(phone_model.national_digits).limit(RECOGNITION_LIMIT * 2).tuples()]
+    if not owners:
+        return []
+    query = (model.select(model.id, model.first_names, model.last_name, model.birth_date)
+             .where(model.id.in_(owners)))
+    if exclude_converted:
+        query = query.where(model.patient.is_null())
+    numbers: dict[int, list[str]] = {}
+    for owner_id, e164 in (phone_model.select(owner_field, phone_model.e164)
+                           .where(owner_field.in_(owners))
+                           .order_by(phone_model.position).tuples()):
+        numbers.setdefault(owner_id, []).append(phones.display(e164))
+    found = [CallerMatch(kind, record_id, f"{first} {last}".strip(), born,
+                         tuple(numbers.get(record_id, ())))
+             for record_id, first, last, born in query.order_by(model.sort_key).tuples()]
+    return found[:RECOGNITION_LIMIT]
+
+
+def recognise(typed: str) -> list[CallerMatch]:
+    """The patients, then the prospects, whose number starts with what is typed, in any
+    written form (77 123…, +221 77…, 00221…). A whole number is matched exactly. A prospect
+    who became a patient is found as the patient (PRO-05)."""
+    digits = phones.search_digits(typed)
+    if len(digits) < RECOGNITION_MIN_DIGITS:
+        return []
+    try:
+        exact = phones.normalize(typed)
+    except ValueError:
+        exact = ""
+    patients = _matches(Patient, PatientPhone, PatientPhone.patient, PATIENT, digits, exact)
+    prospects = _matches(Prospect, ProspectPhone, ProspectPhone.prospect, PROSPECT, digits,
+                         exact, exclude_converted=True)
+    return (patients + prospects)[:RECOGNITION_LIMIT]
+
+
+@dataclass(frozen=True)
+class CallerCard:
+    """What the secretary sees at a glance of a recognised caller."""
+
+    kind: str
+    record_id: int
+    name: str
+    birth_date: dt.date | None
+    phones: tuple[str, ...]
+    pregnancy: str  # "28 SA + 3 j" for an ongoing pregnancy, else ""
+    next_appointment: Appointment | None
+    last_contacts: list  # Interaction or ProspectInteraction, newest first
+    also_prospect: bool  # a patient who is a prospect too: the patient's file wins
+    status: str  # a prospect's status
+
+
+def caller_card(kind: str, record_id: int, today: dt.date | None = None) -> CallerCard:
+    today = today or dt.date.today()
+    moment = dt.datetime.combine(today, dt.time.min)
+    if kind == PATIENT:
+        from nest_desktop.services import pregnancy as pregnancy_service
+
+        patient = Patient.get_by_id(record_id)
+        numbers = tuple(phones.display(row.e164) for row in PatientPhone.select()
+                        .where(PatientPhone.patient == record_id).order_by(PatientPhone.position))
+        ongoing = pregnancy_service.ongoing_of(record_id)
+        sa = format_sa(*gestational_age(ongoing.ddr, today)) if ongoing else ""
+        upcoming = (Appointment.select(Appointment, DirectoryEntry)
+                    .join(DirectoryEntry, JOIN.LEFT_OUTER)
+                    .where((Appointment.patient == record_id) & (Appointment.status == "booked")
+                           & (Appointment.starts_at >= moment))
+                    .order_by(Appointment.starts_at).first())
+        contacts = list(Interaction.select().where(Interaction.patient == record_id)
+                        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+                        .limit(3))
+        also = Prospect.select().where(Prospect.patient == record_id).exists() or (
+            Prospect.select().join(ProspectPhone).where(ProspectPhone.e164.in_(
+                [row.e164 for row in PatientPhone.select(PatientPhone.e164)
+                 .where(PatientPhone.patient == record_id)])).exists())
+        return CallerCard(PATIENT, record_id, patient.full_name, patient.birth_date, numbers, sa,
+                          upcoming, contacts, also, "")
+    prospect = Prospect.get_by_id(record_id)
+    numbers = tuple(phones.display(row.e164) for row in ProspectPhone.select()
+                    .where(ProspectPhone.prospect == record_id).order_by(ProspectPhone.position))
+    upcoming = (Appointment.select(Appointment, DirectoryEntry)
+                .join(DirectoryEntry, JOIN.LEFT_OUTER)
+                .where((Appointment.prospect == record_id) & (Appointment.status == "booked")
+                       & (Appointment.starts_at >= moment))
+                .order_by(Appointment.starts_at).first())
+    contacts = list(ProspectInteraction.select()
+                    .where(ProspectInteraction.prospect == record_id)
+                    .order_by(ProspectInteraction.occurred_at.desc(),
+                              ProspectInteraction.id.desc()).limit(3))
+    return CallerCard(PROSPECT, record_id, prospect.full_name, prospect.birth_date, numbers, "",
+                      upcoming, contacts, False, prospect.status)
+
+
+# --- the call register (TEL-03, TEL-08) --------------------------------------------------------
+
+@dataclass
+class CallForm:
+    """An incoming call as the secretary handled it."""
+
+    started_at: dt.datetime
+    ended_at: dt.datetime | None = None
+    phone: str = ""
+    caller_name: str = ""
+    patient_id: int | None = None
+    prospect_id: int | None = None
+    reason: str = "information"
+    summary: str = ""
+    outcome: str = ""
+    transferred_to_id: int | None = None
+    hold_seconds: int = 0
+    site_id: int | None = None
+    # An unknown caller with a qualified request (quote, programme, appointment) becomes a
+    # prospect (PRO-02, PRO-04): her names as typed.
+    last_name: str = ""
+    first_names: str = ""
+    birth_date: str = ""
+
+
+def _clean_call(form: CallForm, when: dt.datetime) -> dict:
+    errors: dict[str, str] = {}
+    if form.reason not in rules.REQUEST_TYPES:
+        errors["reason"] = _("Choose what the caller wants.")
+    if form.outcome not in rules.OUTCOMES:
+        errors["outcome"] = _("Choose how the call ended.")
+    if form.outcome == rules.TRANSFERRED and form.transferred_to_id is None:
+        errors["transferred_to"] = _("Choose the service or the person the call went to.")
+    phone = _phone_or_error(form.phone, "phone", errors)
+    ended = form.ended_at or when
+    if form.started_at > when + dt.timedelta(minutes=5):
+        errors["started_at"] = _("A call cannot be in the future.")
+    elif ended < form.started_at:
+        errors["started_at"] = _("A call cannot end before it began.")
+    if form.hold_seconds < 0:
+        errors["hold"] = _("The hold time cannot be negative.")
+    if form.outcome in rules.UNSATISFIED and not form.summary.strip():
+        errors["summary"] = _("Write what she asked: it is dealt with later today.")
+    _text_limits(errors, {"summary": (form.summary, TEXT_MAX),
+                          "caller_name": (form.caller_name, 200)})
+    if errors:
+        raise ValidationFailed(errors)
+    duration = int((ended - form.started_at).total_seconds())
+    return {"direction": "in", "started_at": form.started_at, "ended_at": ended,
+            "duration_seconds": duration, "hold_seconds": min(int(form.hold_seconds), duration),
+            "phone": phone, "caller_name": " ".join(form.caller_name.split()),
+            "patient": form.patient_id, "prospect": form.prospect_id, "reason": form.reason,
+            "summary": form.summary.strip(), "outcome": form.outcome,
+            "transferred_to": form.transferred_to_id if form.outcome == rules.TRANSFERRED
+            else None, "site": form.site_id}
+
+
+def _subject(reason: str, direction: str = "in") -> str:
+    label = _(rules.REQUEST_TYPES.get(reason, reason)) if reason in rules.REQUEST_TYPES \
+        else followup.rule_label(reason)
+    text = _("Incoming call: {reason}") if direction == "in" else _("Call: {reason}")
+    return text.format(reason=label)[:200]
+
+
+def outcome_text(call: CallRecord) -> str:
+    text = _(rules.OUTCOMES[call.outcome])
+    if call.outcome == rules.TRANSFERRED and call.transferred_to_id:
+        text = _("Transferred to {name}").format(name=call.transferred_to.name)
+    return text
+
+
+def _contact_on_file(call: CallRecord, user: User) -> None:
+    """The call on the caller's timeline (TEL-03)."""
+    if call.patient_id:
+        values = {"patient": call.patient_id, "user": user.id, "channel": "phone",
+                  "direction": "incoming", "subject": _subject(call.reason),
+                  "notes": call.summary, "outcome": outcome_text(call)[:200],
+                  "occurred_at": call.started_at, "site": call.site_id}
+        interaction = Interaction.create(**values)
+        session.log("create", "interaction", interaction.id, audit.diff({}, values),
+                    patient_id=call.patient_id)
+    elif call.prospect_id:
+        from nest_desktop.services.prospects import add_prospect_interaction
+
+        add_prospect_interaction(call.prospect_id, "phone", "incoming", _subject(call.reason),
+                                 call.summary, outcome_text(call), call.started_at,
+                                 call.site_id, user)
+
+
+def _qualified_request(form: CallForm, values: dict, when: dt.datetime,
+                       confirmed_new: bool) -> None:
+    """A quote, prices, programme or appointment request (PRO-02): on the patient's file
+    (PRO-03), the prospect's, or a new prospect after the duplicate check (PRO-05). The
+    answer given during the call is recorded with it, so the callback a week later follows
+    (PRO-06)."""
+    from nest_desktop.services import prospects
+
+    answer = values["summary"] if values["outcome"] == rules.ANSWERED else ""
+    request = prospects.RequestForm(values["reason"], values["summary"], answer)
+    if values["patient"]:
+        prospects.add_request(PATIENT, values["patient"], request, "phone", when)
+    elif values["prospect"]:
+        prospects.add_request(PROSPECT, values["prospect"], request, "phone", when)
+    else:
+        if not form.last_name.strip():
+            raise ValidationFailed({"last_name": _(
+                "Ask her name: a caller asking for an appointment, prices or the programme is "
+                "recorded as a prospect.")})
+        prospect = prospects.create_prospect(prospects.ProspectForm(
+            last_name=form.last_name, first_names=form.first_names, birth_date=form.birth_date,
+            phones=[values["phone"]] if values["phone"] else [], site_id=values["site"],
+            channel="phone"), request, when, confirmed_new)
+        values["prospect"] = prospect.id
+        values["caller_name"] = values["caller_name"] or prospect.full_name
+
+
+def record_call(form: CallForm, confirmed_new: bool = False,
+                when: dt.datetime | None = None) -> CallRecord:
+    """An incoming call in the register and on the caller's file; what was left unsatisfied
+    stays on Today until dealt with the same day (TEL-08).
+
+    Raises prospects.DuplicateFound when an unknown caller with a qualified request may be
+    known already (nothing is written: the secretary picks the file or confirms)."""
+    user = session.require("calls.write")
+    when = when or now()
+    values = _clean_call(form, when)
+    with database.atomic():
+        qualified = values["reason"] in rules.QUALIFIED_REQUESTS and not (
+            values["reason"] == "appointment" and (values["patient"]))
+        if qualified:
+            _qualified_request(form, values, when, confirmed_new)
+        call = CallRecord.create(**values, user=user.id)
+        session.log("create", "call_record", call.id, audit.diff({}, values),
+                    patient_id=call.patient_id)
+        if not qualified:
+            _contact_on_file(call, user)
+        if call.outcome in rules.UNSATISFIED:
+            followup.schedule(SAME_DAY, CALL_SOURCE, call.id, call.started_at, call.patient_id,
+                              call.site_id, when, prospect_id=call.prospect_id)
+    return CallRecord.get_by_id(call.id)
+
+
+def log_outgoing(task: FollowUpTask, user: User, attempt_outcome: str, notes: str,
+                 when: dt.datetime) -> CallRecord:
+    """An outgoing follow-up call in the register; inside the engine's transaction."""
+    phone = ""
+    owner = (PatientPhone.select(PatientPhone.e164).where(PatientPhone.patient == task.patient_id)
+             if task.patient_id else ProspectPhone.select(ProspectPhone.e164).where(
+                 ProspectPhone.prospect == task.prospect_id) if task.prospect_id else None)
+    if owner is not None:
+        first = owner.order_by(1).first()
+        phone = first.e164 if first else ""
+    caller = ""
+    if task.source_table == CALL_SOURCE:
+        source = CallRecord.get_or_none(CallRecord.id == task.source_id)
+        if source:
+            phone, caller = phone or source.phone, source.caller_name
+    outcome = rules.OUTGOING_OUTCOMES.get(attempt_outcome, rules.ANSWERED)
+    call = CallRecord.create(direction="out", started_at=when, ended_at=when, user=user.id,
+                             site=task.site_id, phone=phone, caller_name=caller,
+                             patient=task.patient_id, prospect=task.prospect_id,
+                             reason=task.rule, summary=notes,
+                             outcome=outcome, task=task.id)
+    if task.source_table == CALL_SOURCE and attempt_outcome == "reached":
+        _resolve(task.source_id, notes or _("Called back."), user, when)
+    return call
+
+
+def _resolve(call_id: int, resolution: str, user: User, when: dt.datetime) -> bool:
+    done = (CallRecord.update(resolved_at=when, resolved_by=user.id, resolution=resolution)
+            .where((CallRecord.id == call_id) & CallRecord.resolved_at.is_null()).execute())
+    if done:
+        session.log("update", "call_record", call_id,
+                    {"resolved_at": [None, audit._plain(when)], "resolution": ["", resolution]})
+    return bool(done)
+
+
+def resolve_call(call_id: int, resolution: str, when: dt.datetime | None = None) -> None:
+    """An unsatisfied request dealt with (by a call back, an email, in person)."""
+    user = session.require("calls.write")
+    when = when or now()
+    errors: dict[str, str] = {}
+    if not resolution.strip():
+        errors["resolution"] = _("Write how the request was dealt with.")
+    _text_limits(errors, {"resolution": (resolution, TEXT_MAX)})
+    if errors:
+        raise ValidationFailed(errors)
+    with database.atomic():
+        call = CallRecord.get_by_id(call_id)
+        if call.outcome not in rules.UNSATISFIED or not _resolve(call_id, resolution.strip(),
+                                                                 user, when):
+            raise AlreadyDone(_("This call needs nothing more."))
+        followup.settle_source(CALL_SOURCE, call_id, "resolved", when)
+
+
+@dataclass(frozen=True)
+class RegisterFilter:
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    site_id: int | None = None
+    user_id: int | None = None
+    outcome: str | None = None
+    direction: str | None = None
+    open_only: bool = False
+
+
+def _register_condition(register_filter: RegisterFilter):
+    condition = CallRecord.id > 0
+    if register_filter.date_from:
+        condition &= CallRecord.started_at >= dt.datetime.combine(register_filter.date_from,
+                                                                  dt.time.min)
+    if register_filter.date_to:
+        condition &= CallRecord.started_at <= dt.datetime.combine(register_filter.date_to,
+                                                                  dt.time.max)
+    if register_filter.site_id is not None:
+        condition &= CallRecord.site == register_filter.site_id
+    if register_filter.user_id is not None:
+        condition &= CallRecord.user == register_filter.user_id
+    if register_filter.outcome:
+        condition &= CallRecord.outcome == register_filter.outcome
+    if register_filter.direction:
+        condition &= CallRecord.direction == register_filter.direction
+    if register_filter.open_only:
+        condition &= (CallRecord.outcome.in_(list(rules.UNSATISFIED))
+                      & CallRecord.resolved_at.is_null() & (CallRecord.direction == "in"))
+    return condition
+
+
+def register_ids(register_filter: RegisterFilter) -> list[int]:
+    """The calls of the register, the latest first."""
+    return [row[0] for row in CallRecord.select(CallRecord.id)
+            .where(_register_condition(register_filter))
+            .order_by(CallRecord.started_at.desc(), CallRecord.id.desc()).tuples()]
+
+
+def register_counts(register_filter: RegisterFilter) -> dict[str, int]:
+    """outcome -> calls, the outcome filter aside."""
+    everything = RegisterFilter(register_filter.date_from, register_filter.date_to,
+                                register_filter.site_id, register_filter.user_id, None,
+                                register_filter.direction)
+    return dict(CallRecord.select(CallRecord.outcome, fn.COUNT(CallRecord.id))
+                .where(_register_condition(everything)).group_by(CallRecord.outcome).tuples())
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    id: int
+    direction: str
+    started_at: dt.datetime
+    duration_seconds: int
+    hold_seconds: int
+    secretary: str
+    caller: str  # the file's name, else the name given
+    phone: str
+    patient_id: int | None
+    prospect_id: int | None
+    reason: str
+    summary: str
+    outcome: str
+    open: bool  # unsatisfied and not dealt with yet
+    resolution: str
+    site: str
+
+
+def register_rows(ids: Iterable[int]) -> dict[int, RegisterRow]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    transferred = DirectoryEntry.alias()
+    query = (CallRecord.select(CallRecord, User, Patient, Prospect, Site, transferred)
+             .join(User, JOIN.LEFT_OUTER, on=CallRecord.user == User.id).switch(CallRecord)
+             .join(Patient, JOIN.LEFT_OUTER).switch(CallRecord)
+             .join(Prospect, JOIN.LEFT_OUTER).switch(CallRecord)
+             .join(Site, JOIN.LEFT_OUTER).switch(CallRecord)
+             .join(transferred, JOIN.LEFT_OUTER,
+                   on=CallRecord.transferred_to == transferred.id)
+             .where(CallRecord.id.in_(ids)))
+    rows = {}
+    for call in query:
+        person = call.patient if call.patient_id else call.prospect if call.prospect_id else None
+        caller = (f"{person.last_name.upper()} {person.first_names}".strip() if person
+                  else call.caller_name)
+        reason = (_(rules.REQUEST_TYPES[call.reason]) if call.reason in rules.REQUEST_TYPES
+                  else followup.rule_label(call.reason) if call.reason in followup.rules.rules()
+                  else call.reason)
+        rows[call.id] = RegisterRow(
+            call.id, call.direction, call.started_at, call.duration_seconds, call.hold_seconds,
+            call.user.full_name if call.user_id else "", caller,
+            phones.display(call.phone) if call.phone.startswith("+") else call.phone,
+            call.patient_id, call.prospect_id, reason, call.summary, outcome_text(call),
+            call.direction == "in" and call.outcome in rules.UNSATISFIED
+            and call.resolved_at is None, call.resolution, call.site.name if call.site_id else "")
+    return rows
+
+
+def register(register_filter: RegisterFilter) -> list[RegisterRow]:
+    """Every row of the filter, in the register's order (for the PDF and the CSV)."""
+    ids = register_ids(register_filter)
+    rows: dict[int, RegisterRow] = {}
+    for start in range(0, len(ids), 500):
+        rows.update(register_rows(ids[start:start + 500]))
+    return [rows[row_id] for row_id in ids]
+
+
+def get_call(call_id: int) -> CallRecord:
+    return CallRecord.get_by_id(call_id)
+
+
+def calls_of(patient_id: int | None = None, prospect_id: int | None = None,
+             limit: int = 50) -> list[CallRecord]:
+    condition = (CallRecord.patient == patient_id) if patient_id else (
+        CallRecord.prospect == prospect_id)
+    return list(CallRecord.select().where(condition)
+                .order_by(CallRecord.started_at.desc()).limit(limit))
+
+
+def duration_text(seconds: int) -> str:
+    minutes, seconds = divmod(max(0, int(seconds)), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def register_csv(path, register_filter: RegisterFilter, separator: str | None = None) -> int:
+    from nest_desktop.services.exports import write_csv
+
+    session.require("calls.write")
+    rows = register(register_filter)
+    headers = [_("Date and time"), _("Direction"), _("Site"), _("Secretary"), _("Caller"),
+               _("Phone"), _("Reason"), _("Summary"), _("Outcome"), _("Duration (s)"),
+               _("Hold (s)"), _("Still open"), _("How it was dealt with")]
+    written = write_csv(path, headers, (
+        [row.started_at.strftime("%d/%m/%Y %H:%M"), _(rules.DIRECTIONS[row.direction]),
+         row.site, row.secretary, row.caller, row.phone, row.reason, row.summary, row.outcome,
+         row.duration_seconds, row.hold_seconds, _("yes") if row.open else _("no"),
+         row.resolution] for row in rows), separator)
+    session.log("export", "call_record", None, details=f"{len(rows)} calls")
+    return written
+
+
+# --- messages (TEL-04, TEL-07) -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MessageForm:
+    recipient_id: int | None = None
+    caller_name: str = ""
+    caller_phone: str = ""
+    text: str = ""
+    urgent: bool = False
+    patient_id: int | None = None
+    prospect_id: int | None = None
+    site_id: int | None = None
+
+
+def take_message(form: MessageForm, call_id: int | None = None,
+                 when: dt.datetime | None = None) -> PhoneMessage:
+    """A message for a service or a person; on Today until its delivery is confirmed."""
+    user = session.require("calls.write")
+    when = when or now()
+    errors: dict[str, str] = {}
+    recipient = (DirectoryEntry.get_or_none(DirectoryEntry.id == form.recipient_id)
+                 if form.recipient_id else None)
+    if recipient is None:
+        errors["recipient"] = _("Choose who the message is for.")
+    if not form.caller_name.strip():
+        errors["message_caller"] = _("Write who left the message.")
+    if not form.text.strip():
+        errors["message_text"] = _("Write the message.")
+    phone = _phone_or_error(form.caller_phone, "message_phone", errors)
+    _text_limits(errors, {"message_text": (form.text, TEXT_MAX),
+                          "message_caller": (form.caller_name, 200)})
+    if errors:
+        raise ValidationFailed(errors)
+    values = {"call": call_id, "site": form.site_id or recipient.site_id,
+              "recipient": recipient.id, "recipient_name": recipient.name,
+              "caller_name": " ".join(form.caller_name.split()), "caller_phone": phone,
+              "patient": form.patient_id, "prospect": form.prospect_id,
+              "text": form.text.strip(), "urgent": form.urgent, "taken_at": when}
+    with database.atomic():
+        message = PhoneMessage.create(**values, taken_by=user.id)
+        session.log("create", "phone_message", message.id, audit.diff({}, values),
+                    patient_id=form.patient_id)
+        followup.schedule(SAME_DAY, MESSAGE_SOURCE, message.id, when, form.patient_id,
+                          values["site"], when, prospect_id=form.prospect_id)
+    return message
+
+
+def may_confirm(message: PhoneMessage, how: str) -> bool:
+    user = session.current()
+    if user is None:
+        return False
+    if how == "recipient":
+        return bool(message.recipient_id) and message.recipient.user_id == user.id
+    return session.may("calls.write")
+
+
+def confirm_message(message_id: int, how: str, note: str = "",
+                    when: dt.datetime | None = None) -> None:
+    """The message reached the right person (TEL-07): confirmed by her, or by the secretary
+    who delivered it."""
+    when = when or now()
+    user = session.current()
+    errors: dict[str, str] = {}
+    if how not in rules.MESSAGE_CONFIRMATIONS:
+        errors["confirmed_how"] = _("Say who confirms the delivery.")
+    _text_limits(errors, {"confirmation_note": (note, 200)})
+    if errors:
+        raise ValidationFailed(errors)
+    message = PhoneMessage.get_by_id(message_id)
+    if how == "recipient" and not may_confirm(message, how):
+        raise PermissionDenied(_("Only {name} confirms as the recipient.").format(
+            name=message.recipient_name))
+    if how == "secretary":
+        user = session.require("calls.write")
+    with database.atomic():
+        done = (PhoneMessage.update(confirmed_at=when, confirmed_by=user.id, confirmed_how=how,
+                                    confirmation_note=note.strip())
+                .where((PhoneMessage.id == message_id) & PhoneMessage.confirmed_at.is_null())
+                .execute())
+        if not done:
+            raise AlreadyDone(_("This message was already confirmed as delivered."))
+        session.log("update", "phone_message", message_id,
+                    {"confirmed_at": [None, audit._plain(when)], "confirmed_how": ["", how]},
+                    patient_id=message.patient_id)
+        followup.settle_source(MESSAGE_SOURCE, message_id, "delivered", when)
+        if message.patient_id or message.prospect_id:
+            contact = _("Message delivered to {name}").format(name=message.recipient_name)
+            if message.patient_id:
+                values = {"patient": message.patient_id, "user": user.id, "channel": "other",
+                          "direction": "internal", "subject": contact[:200],
+                          "notes": message.text, "outcome": "", "occurred_at": when,
+                          "site": message.site_id}
+                interaction = Interaction.create(**values)
+                session.log("create", "interaction", interaction.id, audit.diff({}, values),
+                            patient_id=message.patient_id)
+            else:
+                from nest_desktop.services.prospects import add_prospect_interaction
+
+                add_prospect_interaction(message.prospect_id, "other", "internal", contact,
+                                         message.text, when=when, site_id=message.site_id,
+                                         user=user)
+
+
+def get_message(message_id: int) -> PhoneMessage:
+    return PhoneMessage.get_by_id(message_id)
+
+
+def messages(site_id: int | None = None, open_only: bool = True, for_user: int | None = None,
+             day: dt.date | None = None) -> list[PhoneMessage]:
+    """Messages, the urgent and oldest unconfirmed first; `for_user`: addressed to her."""
+    query = PhoneMessage.select(PhoneMessage, DirectoryEntry).join(DirectoryEntry,
+                                                                   JOIN.LEFT_OUTER)
+    if site_id is not None:
+        query = query.where(PhoneMessage.site == site_id)
+    if open_only:
+        query = query.where(PhoneMessage.confirmed_at.is_null())
+    if for_user is not None:
+        query = query.where(DirectoryEntry.user == for_user)
+    if day is not None:
+        query = query.where(PhoneMessage.taken_at.between(
+            dt.datetime.combine(day, dt.time.min), dt.datetime.combine(day, dt.time.max)))
+    return list(query.order_by(PhoneMessage.confirmed_at.is_null(False),
+                               PhoneMessage.urgent.desc(), PhoneMessage.taken_at))
+
+
+# --- the end of the day (TEL-08) ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EndOfDay:
+    day: dt.date
+    calls: int
+    open_calls: list[RegisterRow]
+    open_messages: list[PhoneMessage]
+
+    @property
+    def all_dealt_with(self) -> bool:
+        return not self.open_calls and not self.open_messages
+
+
+def end_of_day(site_id: int | None, day: dt.date) -> EndOfDay:
+    """What is still open on the evening of `day`: that day's and any earlier day's."""
+    total = CallRecord.select().where(_register_condition(
+        RegisterFilter(day, day, site_id))).count()
+    open_calls = register(RegisterFilter(None, day, site_id, open_only=True))
+    open_messages = [m for m in messages(site_id, open_only=True)
+                     if m.taken_at.date() <= day]
+    return EndOfDay(day, total, open_calls, open_messages)
+
+
+# --- appointments (TEL-02, PAT-01) -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AppointmentForm:
+    patient_id: int | None = None
+    prospect_id: int | None = None
+    site_id: int | None = None
+    service_id: int | None = None
+    day: str = ""
+    time: str = ""
+    duration_minutes: int = 30
+    reason: str = ""
+
+
+def _clean_appointment(form: AppointmentForm, when: dt.datetime,
+                       exclude_id: int | None = None) -> dict:
+    errors: dict[str, str] = {}
+    if not form.patient_id and not form.prospect_id:
+        errors["person"] = _("Choose who the appointment is for.")
+    service = (DirectoryEntry.get_or_none(DirectoryEntry.id == form.service_id)
+               if form.service_id else None)
+    if service is None:
+        errors["service"] = _("Choose the service or the practitioner.")
+    day = start_time = None
+    try:
+        day = parse_date(form.day, when.date())
+    except ValueError as error:
+        errors["day"] = str(error)
+    try:
+        start_time = parse_time(form.time)
+    except ValueError as error:
+        errors["time"] = str(error)
+    _text_limits(errors, {"reason": (form.reason, 200)})
+    starts_at = None
+    if day and start_time:
+        starts_at = dt.datetime.combine(day, start_time)
+        problems = rules.appointment_problem(starts_at, form.duration_minutes, when)
+        if "starts_at" in problems:
+            errors["day"] = problems["starts_at"]
+        if "duration" in problems:
+            errors["duration"] = problems["duration"]
+    if not errors:
+        person = ((Appointment.patient == form.patient_id) if form.patient_id
+                  else (Appointment.prospect == form.prospect_id))
+        same_day = (Appointment.select().where(
+            person & (Appointment.status == "booked") & (Appointment.id != (exclude_id or 0))
+            & Appointment.starts_at.between(starts_at - dt.timedelta(hours=12),
+                                            starts_at + dt.timedelta(hours=12))))
+        for other in same_day:
+            if rules.overlaps(starts_at, form.duration_minutes, other.starts_at,
+                              other.duration_minutes):
+                errors["time"] = _("She already has an appointment at {time}.").format(
+                    time=other.starts_at.strftime("%H:%M"))
+                break
+    if errors:
+        raise ValidationFailed(errors)
+    return {"patient": form.patient_id or None,
+            "prospect": None if form.patient_id else form.prospect_id,
+            "site": form.site_id or service.site_id, "service": service.id,
+            "starts_at": starts_at, "duration_minutes": form.duration_minutes,
+            "reason": " ".join(form.reason.split())}
+
+
+def _log_appointment(action: str, appointment_id: int, changes: dict,
+                     patient_id: int | None) -> None:
+    session.log(action, "appointment", appointment_id, changes, patient_id=patient_id)
+
+
+def book(form: AppointmentForm, call_id: int | None = None,
+         when: dt.datetime | None = None) -> Appointment:
+    user = session.require("calls.write")
+    when = when or now()
+    values = _clean_appointment(form, when)
+    with database.atomic():
+        appointment = Appointment.create(**values, call=call_id, booked_by=user.id,
+                                         booked_at=when, updated_at=when)
+        _log_appointment("create", appointment.id, audit.diff({}, values), values["patient"])
+    return Appointment.get_by_id(appointment.id)
+
+
+def _booked_for_update(appointment_id: int, expected_version: int) -> Appointment:
+    from nest_desktop.services import StaleRecordError
+
+    claimed = (Appointment.update(version=Appointment.version + 1)
+               .where((Appointment.id == appointment_id)
+                      & (Appointment.version == expected_version)).execute())
+    appointment = Appointment.get_by_id(appointment_id)
+    if not claimed:
+        raise StaleRecordError(_("This appointment was changed on another workstation: "
+                                 "look at it again."))
+    if appointment.status != "booked":
+        raise AlreadyDone(_("This appointment is {status} already.").format(
+            status=_(rules.APPOINTMENT_STATUSES[appointment.status]).lower()))
+    return appointment
+
+
+def move(appointment_id: int, expected_version: int, form: AppointmentForm,
+         when: dt.datetime | None = None) -> Appointment:
+    """Another day, time, service or reason for a booked appointment."""
+    session.require("calls.write")
+    when = when or now()
+    with database.atomic():
+        current = Appointment.get_by_id(appointment_id)
+        form = AppointmentForm(current.patient_id, current.prospect_id, form.site_id,
+                               form.service_id, form.day, form.time, form.duration_minutes,
+                               form.reason)
+        values = _clean_appointment(form, when, exclude_id=appointment_id)
+        appointment = _booked_for_update(appointment_id, expected_version)
+        old = {"starts_at": appointment.starts_at, "service": appointment.service_id,
+               "site": appointment.site_id, "duration_minutes": appointment.duration_minutes,
+               "reason": appointment.reason}
+        changes = {key: values[key] for key in old}
+        Appointment.update(**changes, updated_at=when).where(
+            Appointment.id == appointment_id).execute()
+        _log_appointment("update", appointment_id, audit.diff(old, changes),
+                         appointment.patient_id)
+    return Appointment.get_by_id(appointment_id)
+
+
+def cancel(appointment_id: int, expected_version: int, reason: str,
+           when: dt.datetime | None = None) -> None:
+    session.require("calls.write")
+    when = when or now()
+    errors: dict[str, str] = {}
+    if not reason.strip():
+        errors["cancel_reason"] = _("Write why the appointment is cancelled.")
+    _text_limits(errors, {"cancel_reason": (reason, 200)})
+    if errors:
+        raise ValidationFailed(errors)
+    with database.atomic():
+        appointment = _booked_for_update(appointment_id, expected_version)
+        Appointment.update(status="cancelled", cancel_reason=reason.strip(),
+                           updated_at=when).where(Appointment.id == appointment_id).execute()
+        _log_appointment("update", appointment_id,
+                         {"status": ["booked", "cancelled"], "cancel_reason": ["", reason]},
+                         appointment.patient_id)
+
+
+def mark(appointment_id: int, expected_version: int, status: str,
+         when: dt.datetime | None = None) -> Appointment:
+    """Attended (the patient's visit: her first one starts the 72-hour call, PAT-03) or
+    missed."""
+    session.require("calls.write")
+    when = when or now()
+    if status not in ("attended", "missed"):
+        raise ValueError(f"not an outcome of an appointment: {status}")
+    with database.atomic():
+        appointment = _booked_for_update(appointment_id, expected_version)
+        if appointment.starts_at.date() > when.date():
+            raise ValidationFailed({"status": _("This appointment is still to come.")})
+        if status == "attended" and not appointment.patient_id:
+            raise ValidationFailed({"status": _(
+                "She is still a prospect: make her a patient (intake) first, then mark the "
+                "appointment attended.")})
+        Appointment.update(status=status, updated_at=when).where(
+            Appointment.id == appointment_id).execute()
+        _log_appointment("update", appointment_id, {"status": ["booked", status]},
+                         appointment.patient_id)
+        if status == "attended":
+            _visit(appointment, when)
+    return Appointment.get_by_id(appointment_id)
+
+
+def _visit(appointment: Appointment, when: dt.datetime) -> None:
+    """The attended appointment is a visit; the earliest is her first visit."""
+    patient = Patient.get_by_id(appointment.patient_id)
+    visit_day = appointment.starts_at.date()
+    if patient.first_visit_date is None or visit_day < patient.first_visit_date:
+        Patient.update(first_visit_date=visit_day, updated_at=when,
+                       version=Patient.version + 1).where(Patient.id == patient.id).execute()
+        session.log("update", "patient", patient.id,
+                    audit.diff({"first_visit_date": patient.first_visit_date},
+                               {"first_visit_date": visit_day}), patient_id=patient.id)
+        followup.sync_patient(Patient.get_by_id(patient.id), when)
+    values = {"patient": patient.id, "user": session.current().id, "channel": "visit",
+              "direction": "incoming", "subject": _("Appointment attended: {service}").format(
+                  service=appointment.service.name if appointment.service_id else "")[:200],
+              "notes": appointment.reason, "outcome": "", "occurred_at": appointment.starts_at,
+              "site": appointment.site_id}
+    interaction = Interaction.create(**values)
+    session.log("create", "interaction", interaction.id, audit.diff({}, values),
+                patient_id=patient.id)
+
+
+@dataclass(frozen=True)
+class AppointmentRow:
+    id: int
+    starts_at: dt.datetime
+    duration_minutes: int
+    person: str
+    phone: str
+    patient_id: int | None
+    prospect_id: int | None
+    service_id: int | None
+    service: str
+    reason: str
+    status: str
+    version: int
+    site: str
+
+
+def _appointment_rows(query) -> list[AppointmentRow]:
+    appointments = list(query)
+    phone_of: dict[tuple[str, int], str] = {}
+    patient_ids = [a.patient_id for a in appointments if a.patient_id]
+    for owner, e164 in (PatientPhone.select(PatientPhone.patient, PatientPhone.e164)
+                        .where(PatientPhone.patient.in_(patient_ids))
+                        .order_by(PatientPhone.position.desc()).tuples()):
+        phone_of[(PATIENT, owner)] = phones.display(e164)
+    prospect_ids = [a.prospect_id for a in appointments if a.prospect_id]
+    for owner, e164 in (ProspectPhone.select(ProspectPhone.prospect, ProspectPhone.e164)
+                        .where(ProspectPhone.prospect.in_(prospect_ids))
+                        .order_by(ProspectPhone.position.desc()).tuples()):
+        phone_of[(PROSPECT, owner)] = phones.display(e164)
+    rows = []
+    for a in appointments:
+        person = a.patient if a.patient_id else a.prospect
+        key = (PATIENT, a.patient_id) if a.patient_id else (PROSPECT, a.prospect_id)
+        name = f"{person.last_name.upper()} {person.first_names}".strip()
+        if a.prospect_id:
+            name += " " + _("(prospect)")
+        rows.append(AppointmentRow(a.id, a.starts_at, a.duration_minutes, name,
+                                   phone_of.get(key, ""), a.patient_id, a.prospect_id,
+                                   a.service_id, a.service.name if a.service_id else "",
+                                   a.reason, a.status, a.version,
+                                   a.site.name if a.site_id else ""))
+    return rows
+
+
+def _appointment_query():
+    return (Appointment.select(Appointment, Patient, Prospect, DirectoryEntry, Site)
+            .join(Patient, JOIN.LEFT_OUTER).switch(Appointment)
+            .join(Prospect, JOIN.LEFT_OUTER).switch(Appointment)
+            .join(DirectoryEntry, JOIN.LEFT_OUTER).switch(Appointment)
+            .join(Site, JOIN.LEFT_OUTER))
+
+
+def appointments_between(first_day: dt.date, last_day: dt.date, site_id: int | None = None,
+                         service_id: int | None = None, with_cancelled: bool = False
+                         ) -> list[AppointmentRow]:
+    """The appointments of a day or a week, by time."""
+    query = _appointment_query().where(Appointment.starts_at.between(
+        dt.datetime.combine(first_day, dt.time.min), dt.datetime.combine(last_day, dt.time.max)))
+    if site_id is not None:
+        query = query.where(Appointment.site == site_id)
+    if service_id is not None:
+        query = query.where(Appointment.service == service_id)
+    if not with_cancelled:
+        query = query.where(Appointment.status != "cancelled")
+    return _appointment_rows(query.order_by(Appointment.starts_at, Appointment.id))
+
+
+def appointments_of(patient_id: int | None = None, prospect_id: int | None = None
+                    ) -> list[AppointmentRow]:
+    """A person's appointments, the latest first."""
+    condition = (Appointment.patient == patient_id) if patient_id else (
+        Appointment.prospect == prospect_id)
+    return _appointment_rows(_appointment_query().where(condition)
+                             .order_by(Appointment.starts_at.desc()))
+
+
+def get_appointment(appointment_id: int) -> Appointment:
+    return Appointment.get_by_id(appointment_id)
+
+
+def move_prospect_records(from_prospect: int, patient_id: int | None = None,
+                          prospect_id: int | None = None) -> None:
+    """A prospect became a patient (`patient_id`), or was merged into another
+    (`prospect_id`): her appointments, calls, messages and same-day tasks follow. Inside the
+    caller's transaction."""
+    if patient_id is not None:
+        Appointment.update(patient=patient_id, prospect=None).where(
+            Appointment.prospect == from_prospect).execute()
+        for model in (CallRecord, PhoneMessage):
+            model.update(patient=patient_id).where(
+                (model.prospect == from_prospect) & model.patient.is_null()).execute()
+        FollowUpTask.update(patient=patient_id).where(
+            (FollowUpTask.prospect == from_prospect) & (FollowUpTask.rule == SAME_DAY)
+            & FollowUpTask.patient.is_null()).execute()
+    elif prospect_id is not None:
+        for model in (Appointment, CallRecord, PhoneMessage):
+            model.update(prospect=prospect_id).where(model.prospect == from_prospect).execute()
+
+
+# --- the follow-up engine's view ---------------------------------------------------------------
+
+def reception_events(when: dt.datetime, window: dt.timedelta) -> list:
+    """Unsatisfied calls and unconfirmed messages, recent enough: each makes a same-day
+    task (run again at start-up, they never make a second one)."""
+    since = when - window
+    events = [followup.Event(SAME_DAY, CALL_SOURCE, call_id, started, patient_id, site_id,
+                             prospect_id=prospect_id)
+              for call_id, started, patient_id, prospect_id, site_id in
+              CallRecord.select(CallRecord.id, CallRecord.started_at, CallRecord.patient,
+                                CallRecord.prospect, CallRecord.site)
+              .where((CallRecord.started_at >= since) & (CallRecord.direction == "in")
+                     & CallRecord.outcome.in_(list(rules.UNSATISFIED))
+                     & CallRecord.resolved_at.is_null()).tuples()]
+    events += [followup.Event(SAME_DAY, MESSAGE_SOURCE, message_id, taken, patient_id, site_id,
+                              prospect_id=prospect_id)
+               for message_id, taken, patient_id, prospect_id, site_id in
+               PhoneMessage.select(PhoneMessage.id, PhoneMessage.taken_at, PhoneMessage.patient,
+                                   PhoneMessage.prospect, PhoneMessage.site)
+               .where((PhoneMessage.taken_at >= since)
+                      & PhoneMessage.confirmed_at.is_null()).tuples()]
+    return events
