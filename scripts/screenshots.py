@@ -190,6 +190,7 @@ def main() -> None:
     history_window.tabs.setCurrentIndex(history_window.history_tab_index)
     settle()
     history_window.grab().save(str(folder / "history.png"))
+    _reception_shots(window, folder, settle)
     login = LoginDialog(user.id, None, locked=True)
     login.show()
     login.password.setText("wrong")
@@ -201,6 +202,78 @@ def main() -> None:
     settle()
     password.grab().save(str(folder / "password.png"))
     os._exit(0)  # the windows ask about unsaved changes on close: not wanted here
+
+
+def _reception_shots(window, folder: Path, settle) -> None:
+    """The call script, the register, messages, end of day, appointments, the directory."""
+    import datetime as dt
+
+    from nest_desktop.services import reception
+    from nest_desktop.ui.appointments import AppointmentDialog
+    from nest_desktop.ui.calls_page import ConfirmMessageDialog, MessageDialog
+
+    window.show_section(window.calls_page)
+    window.calls_page.register.site_filter.setCurrentIndex(0)
+    window.calls_page.register.date_from.setText(
+        (dt.date.today() - dt.timedelta(days=1)).strftime("%d/%m/%Y"))
+    window.calls_page.register.refresh()
+    settle()
+    window.grab().save(str(folder / "call-register.png"))
+    window.calls_page.tabs.setCurrentIndex(1)
+    window.calls_page.messages.site_filter.setCurrentIndex(0)
+    settle()
+    window.grab().save(str(folder / "messages.png"))
+    window.calls_page.tabs.setCurrentIndex(2)
+    window.calls_page.end_of_day.site_filter.setCurrentIndex(0)
+    settle()
+    window.grab().save(str(folder / "end-of-day.png"))
+    window.show_section(window.appointments_page)
+    window.appointments_page.site_filter.setCurrentIndex(0)
+    window.appointments_page.span.button(1).setChecked(True)
+    settle()
+    window.grab().save(str(folder / "appointments-week.png"))
+    call = window.incoming_call()
+    row = reception.register(reception.RegisterFilter(site_id=None))[-1]
+    call.phone.setText(row.phone[:6])
+    call.recognise()
+    call.summary.setPlainText("Demande le prix de l'échographie du 3e trimestre")
+    call.reason.setCurrentIndex(call.reason.findData("quote"))
+    call.show_transfer()
+    call.transfer_to.setCurrentIndex(2)
+    call.toggle_hold()
+    call.hold_started -= dt.timedelta(seconds=95)
+    call.tick()
+    settle()
+    call.grab().save(str(folder / "incoming-call.png"))
+    call.end_hold()
+    unknown = window.incoming_call()
+    unknown.phone.setText("78 000 1")
+    unknown.recognise()
+    unknown.reason.setCurrentIndex(unknown.reason.findData("programme"))
+    unknown.choose_outcome("answered")
+    unknown.save()
+    settle()
+    unknown.grab().save(str(folder / "incoming-call-errors.png"))
+    booking = AppointmentDialog("Fatou Ndiaye", window.context.site.id, patient_id=1,
+                                parent=window)
+    booking.show()
+    settle()
+    booking.grab().save(str(folder / "appointment.png"))
+    message = MessageDialog(window.context.site.id, "Mme Sy", "77 000 00 00", parent=window)
+    message.show()
+    message._save()
+    settle()
+    message.grab().save(str(folder / "message-errors.png"))
+    waiting = reception.messages(None, open_only=True)
+    if waiting:
+        confirm = ConfirmMessageDialog(waiting[0].id, window)
+        confirm.show()
+        settle()
+        confirm.grab().save(str(folder / "message-confirm.png"))
+    window.show_section(window.settings_page)
+    window.settings_page.ensureWidgetVisible(window.settings_page.directory)
+    settle()
+    window.grab().save(str(folder / "settings-directory.png"))
 
 
 if __name__ == "__main__":

@@ -55,7 +55,8 @@ def fill_aissatou(window):
 def test_main_window_shows_the_sections_that_exist_and_the_greeting(qtbot, desk):
     window = make_main_window(qtbot, desk)
     sections = [window.sections.item(i).text() for i in range(window.sections.count())]
-    assert sections == ["Aujourd'hui", "Patients", "Prospects", "Grossesses",
+    assert sections == ["Aujourd'hui", "Appels et messages", "Rendez-vous", "Patients",
+                        "Prospects", "Grossesses",
                         "Enfants et vaccins",
                         "Segments et campagnes", "Satisfaction", "Paramètres"]
     assert window.stack.currentWidget() is window.today_page  # the screen it opens on
@@ -223,7 +224,7 @@ def test_language_switch_rebuilds_the_window_in_english(qtbot, desk):
         application.change_language("en")
         qtbot.addWidget(application.window)
         assert application.window is not first
-        assert application.window.sections.item(7).text() == "Settings"
+        assert application.window.sections.item(9).text() == "Settings"
         assert "Clinique Nest Mermoz, Clémence, hello" in application.window.greeting.text()
     finally:
         install_language(app, "fr")

@@ -34,7 +34,7 @@ OUTGOING_OUTCOMES = {"reached": ANSWERED, "no_answer": UNRESOLVED,
                      "declined": ANSWERED}
 DIRECTIONS = {"in": N_("Incoming"), "out": N_("Outgoing")}
 
-DIRECTORY_KINDS = {"service": N_("Service"), "person": N_("Person")}
+DIRECTORY_KINDS = {"service": N_("A service"), "person": N_("A person")}
 
 # The hold (TEL-06): the line is taken back after 30 seconds, then every minute.
 HOLD_FIRST_PROMPT_SECONDS = 30

@@ -273,12 +273,13 @@ def _follow_ups(rng: random.Random, today: dt.date) -> None:
         _recent_births(rng, today, user_ids)
         # The demo clinic's own figures for the 36-week pack (a real clinic types its own).
         _prospects(rng, today, user_ids)
+        _reception(rng, today, user_ids)
         for key, value in DEMO_SETTINGS.items():
             if not Setting.select().where(Setting.key == key).exists():
                 Setting.create(key=key, value=json.dumps(value, ensure_ascii=False))
     followup.run(when)
     past = list(FollowUpTask.select().where(
-        (FollowUpTask.status == followup.OPEN)
+        (FollowUpTask.status == followup.OPEN) & (FollowUpTask.rule != "same_day")
         & (FollowUpTask.due_at < when - dt.timedelta(days=1))))
     responses = []
     with database.atomic():
@@ -311,6 +312,135 @@ def _follow_ups(rng: random.Random, today: dt.date) -> None:
              "recorded_at": dt.datetime.combine(today - dt.timedelta(days=days),
                                                 dt.time(16, 0))}
             for days, author, text in GUESTBOOK]).execute()
+
+
+DIRECTORY = [  # name, kind, internal number, takes appointments
+    ("Service des admissions", "service", "201", False),
+    ("Consultation prénatale", "service", "210", True),
+    ("Gynécologie", "service", "211", True),
+    ("Pédiatrie", "service", "212", True),
+    ("Échographie", "service", "214", True),
+    ("Laboratoire", "service", "220", False),
+    ("Maternité", "service", "230", False),
+    ("Dr Aminata Fall", "person", "215", True),
+    ("Awa Ndour, sage-femme", "person", "216", False),
+]
+CALL_REQUESTS = {
+    "appointment": ["Prendre rendez-vous", "Déplacer son rendez-vous"],
+    "information": ["Horaires du laboratoire", "Résultats d'analyse", "Adresse de la clinique",
+                    "Documents pour l'admission"],
+    "quote": ["Tarif de l'échographie", "Prix d'un accouchement"],
+    "programme": ["Programme de suivi de grossesse"],
+    "message": ["Veut parler au Dr Fall", "Message pour la maternité"],
+    "other": ["Appel personnel", "Fournisseur"],
+}
+
+
+def _reception(rng: random.Random, today: dt.date, user_ids: list[int]) -> None:
+    """Each site's directory, three weeks of appointments, two weeks of calls and messages;
+    today's and yesterday's still have lines open, as a desk at work would."""
+    from nest_desktop.db.models import Appointment, CallRecord, DirectoryEntry, PhoneMessage
+
+    site_ids = [s.id for s in Site.select(Site.id).order_by(Site.id)]
+    entries: dict[int, list[DirectoryEntry]] = {}
+    for site_id in site_ids:
+        for position, (name, kind, extension, appointments) in enumerate(DIRECTORY):
+            reader = user_ids[position % len(user_ids)] if kind == "person" else None
+            entries.setdefault(site_id, []).append(DirectoryEntry.create(
+                site=site_id, kind=kind, name=name, extension=extension, user=reader,
+                takes_appointments=appointments, position=position))
+    women = list(Patient.select(Patient.id, Patient.site).where(Patient.sex == "F")
+                 .order_by(Patient.id).limit(300))
+    phone_of = {owner: e164 for owner, e164 in PatientPhone.select(
+        PatientPhone.patient, PatientPhone.e164).where(PatientPhone.position == 0).tuples()}
+    moment = now()
+    rows = []
+    for _index in range(min(120, len(women))):
+        woman = rng.choice(women)
+        site = woman.site_id or rng.choice(site_ids)
+        service = rng.choice([e for e in entries[site] if e.takes_appointments])
+        day = today + dt.timedelta(days=rng.randint(-20, 14))
+        if day.weekday() == 6:
+            day += dt.timedelta(days=1)
+        starts = dt.datetime.combine(day, dt.time(rng.randint(8, 16), rng.choice([0, 15, 30,
+                                                                                  45])))
+        status = ("booked" if starts >= moment else
+                  rng.choices(["attended", "missed", "cancelled"], [8, 1, 1])[0])
+        rows.append({"patient": woman.id, "site": site, "service": service.id,
+                     "starts_at": starts, "duration_minutes": rng.choice([15, 30, 30, 45]),
+                     "reason": rng.choice(["Consultation", "Suivi de grossesse", "Contrôle",
+                                           "Échographie de datation", "Vaccination"]),
+                     "status": status,
+                     "cancel_reason": "Empêchée" if status == "cancelled" else "",
+                     "booked_by": rng.choice(user_ids),
+                     "booked_at": starts - dt.timedelta(days=rng.randint(1, 20)),
+                     "updated_at": starts})
+    Appointment.insert_many(rows).execute()
+    reasons = list(CALL_REQUESTS)
+    for days_ago in range(13, -1, -1):
+        day = today - dt.timedelta(days=days_ago)
+        for _index in range(rng.randint(8, 16) if days_ago else 7):
+            started = dt.datetime.combine(day, dt.time(rng.randint(8, 17), rng.randint(0, 59)))
+            if started > moment:
+                continue
+            site = rng.choice(site_ids)
+            reason = rng.choices(reasons, [5, 6, 2, 1, 2, 1])[0]
+            known = rng.random() < 0.7
+            woman = rng.choice(women) if known else None
+            outcome = ("message" if reason == "message" else rng.choices(
+                ["answered", "transferred", "call_back_later", "unresolved"], [12, 4, 1, 1])[0])
+            recent = days_ago <= 1
+            still_open = outcome in ("call_back_later", "unresolved") and recent and (
+                rng.random() < 0.7)
+            duration = rng.randint(40, 420)
+            call = CallRecord.create(
+                direction="in", started_at=started,
+                ended_at=started + dt.timedelta(seconds=duration), duration_seconds=duration,
+                hold_seconds=rng.choice([0, 0, 0, 35, 70]), user=rng.choice(user_ids), site=site,
+                phone=phone_of.get(woman.id, "") if woman else _mobile(rng),
+                caller_name="" if woman else rng.choice(FEMALE_FIRST_NAMES) + " "
+                + rng.choice(LAST_NAMES), patient=woman.id if woman else None, reason=reason,
+                summary=rng.choice(CALL_REQUESTS[reason]), outcome=outcome,
+                transferred_to=rng.choice(entries[site]).id if outcome == "transferred"
+                else None,
+                resolved_at=None if still_open or outcome not in ("call_back_later",
+                                                                  "unresolved")
+                else started + dt.timedelta(hours=2),
+                resolved_by=None if still_open else rng.choice(user_ids),
+                resolution="" if still_open or outcome not in ("call_back_later", "unresolved")
+                else "Rappelée, réponse donnée")
+            if outcome == "message":
+                recipient = rng.choice([e for e in entries[site] if e.kind == "person"]
+                                       + entries[site][:2])
+                confirmed = not recent or rng.random() < 0.4
+                PhoneMessage.create(
+                    call=call.id, site=site, recipient=recipient.id,
+                    recipient_name=recipient.name,
+                    caller_name=call.caller_name or "Patiente", caller_phone=call.phone,
+                    patient=call.patient_id, text=rng.choice([
+                        "Merci de la rappeler au sujet de ses résultats.",
+                        "Souhaite un conseil sur l'allaitement.",
+                        "Demande un certificat de grossesse."]),
+                    urgent=rng.random() < 0.2, taken_by=call.user_id, taken_at=started,
+                    confirmed_at=started + dt.timedelta(hours=1) if confirmed else None,
+                    confirmed_by=rng.choice(user_ids) if confirmed else None,
+                    confirmed_how="secretary" if confirmed else "")
+    # This morning's lines still to deal with before the evening (TEL-08).
+    site = site_ids[0]
+    started = min(moment - dt.timedelta(minutes=50),
+                  dt.datetime.combine(today, dt.time(9, 10)) if moment.hour >= 10 else moment)
+    woman = women[0]
+    call = CallRecord.create(
+        direction="in", started_at=started, ended_at=started + dt.timedelta(minutes=4),
+        duration_seconds=240, hold_seconds=95, user=user_ids[0], site=site,
+        phone=phone_of.get(woman.id, ""), patient=woman.id, reason="information",
+        summary="Veut savoir si ses résultats de glycémie sont arrivés", outcome="unresolved")
+    doctor = next(e for e in entries[site] if e.kind == "person")
+    PhoneMessage.create(
+        call=call.id, site=site, recipient=doctor.id, recipient_name=doctor.name,
+        caller_name="Mme Khady Sarr", caller_phone="+221776543210",
+        text="Contractions depuis ce matin, souhaite être rappelée par le docteur.",
+        urgent=True, taken_by=user_ids[0], taken_at=started + dt.timedelta(minutes=2))
 
 
 PROSPECT_REQUESTS = {

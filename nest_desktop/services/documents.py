@@ -16,6 +16,7 @@ from nest_desktop.i18n import (
     format_datetime,
     format_number,
     format_schedule_age,
+    ngettext,
 )
 from nest_desktop.printing import patient_sheet, vaccination_calendar
 from nest_desktop.printing.common import Letterhead
@@ -393,4 +394,54 @@ def conversion_report_pdf(report, today: dt.date | None = None) -> tuple[str, by
         session.log("print", "prospect", None, details="conversion report")
     name = safe_file_name(_("Prospect conversion {start} {end}").format(
         start=report.date_from.isoformat(), end=report.date_to.isoformat()))
+    return name + ".pdf", pdf
+
+
+def call_register_pdf(register_filter, today: dt.date | None = None) -> tuple[str, bytes]:
+    """The call register of a period (TEL-03, TEL-08): every call, what is still open."""
+    from nest_desktop.domain import reception as reception_rules
+    from nest_desktop.printing import call_register as printing
+    from nest_desktop.services import desk, reception
+
+    session.require("document.print")
+    today = today or dt.date.today()
+    site = desk.get_site(register_filter.site_id) if register_filter.site_id else None
+    rows = reception.register(register_filter)
+    first, last = register_filter.date_from, register_filter.date_to
+    period = (format_date(first, "full") if first and first == last else
+              _("from {start} to {end}").format(start=format_date(first) or "…",
+                                                end=format_date(last) or "…"))
+    still_open = sum(1 for row in rows if row.open)
+    summary = [_("Calls {period}{site}: {count}.").format(
+        period=period, site=f" — {text(site.name)}" if site else "",
+        count=format_number(len(rows)))]
+    summary.append(_("Every line is dealt with.") if not still_open else ngettext(
+        "{count} request still open (in red).", "{count} requests still open (in red).",
+        still_open).format(count=format_number(still_open)))
+    lines = []
+    for row in rows:
+        subject = f"<b>{text(row.reason)}</b>"
+        if row.summary:
+            subject += "<br/>" + text(row.summary)
+        if row.resolution:
+            subject += "<br/><i>" + text(_("Dealt with: {how}").format(how=row.resolution)) \
+                + "</i>"
+        timing = reception.duration_text(row.duration_seconds)
+        if row.hold_seconds:
+            timing += "<br/>" + text(_("hold {time}").format(
+                time=reception.duration_text(row.hold_seconds)))
+        lines.append(printing.RegisterLine((
+            row.started_at.strftime("%d/%m/%Y %H:%M"),
+            text(_(reception_rules.DIRECTIONS[row.direction])), text(row.caller),
+            text(row.phone), subject, text(row.outcome), timing, text(row.secretary)),
+            row.open))
+    document = printing.RegisterDocument(
+        _("Call register"), summary,
+        (_("Date and time"), _("Direction"), _("Caller"), _("Phone"), _("Request"),
+         _("Outcome"), _("Duration"), _("Secretary")), lines, _("No call in this period."))
+    pdf = printing.render(document, letterhead(site, today))
+    with database.atomic():
+        session.log("print", "call_record", None, details=f"register, {len(rows)} calls")
+    name = safe_file_name(_("Call register {start} {end}").format(
+        start=first.isoformat() if first else "", end=last.isoformat() if last else ""))
     return name + ".pdf", pdf

@@ -135,6 +135,10 @@ def save_entry(form: DirectoryForm, entry_id: int | None = None) -> DirectoryEnt
     return entry
 
 
+def get_entry(entry_id: int) -> DirectoryEntry:
+    return DirectoryEntry.get_by_id(entry_id)
+
+
 def said_of(entry: DirectoryEntry) -> str:
     return entry.said_as or rules.said_as(entry.kind, entry.name)
 
@@ -285,6 +289,9 @@ class CallForm:
     last_name: str = ""
     first_names: str = ""
     birth_date: str = ""
+    request_recorded: bool = False  # she was made a prospect during the call, request included
+    message_ids: tuple[int, ...] = ()  # messages and appointments taken during the call
+    appointment_ids: tuple[int, ...] = ()
 
 
 def _clean_call(form: CallForm, when: dt.datetime) -> dict:
@@ -389,13 +396,22 @@ def record_call(form: CallForm, confirmed_new: bool = False,
     when = when or now()
     values = _clean_call(form, when)
     with database.atomic():
+        # A patient's appointment is not a prospect's request: it is in her appointments.
         qualified = values["reason"] in rules.QUALIFIED_REQUESTS and not (
-            values["reason"] == "appointment" and (values["patient"]))
+            form.request_recorded or (values["reason"] == "appointment" and values["patient"]))
         if qualified:
             _qualified_request(form, values, when, confirmed_new)
         call = CallRecord.create(**values, user=user.id)
         session.log("create", "call_record", call.id, audit.diff({}, values),
                     patient_id=call.patient_id)
+        if form.message_ids:
+            PhoneMessage.update(call=call.id).where(
+                PhoneMessage.id.in_(list(form.message_ids)) & PhoneMessage.call.is_null()
+            ).execute()
+        if form.appointment_ids:
+            Appointment.update(call=call.id).where(
+                Appointment.id.in_(list(form.appointment_ids)) & Appointment.call.is_null()
+            ).execute()
         if not qualified:
             _contact_on_file(call, user)
         if call.outcome in rules.UNSATISFIED:

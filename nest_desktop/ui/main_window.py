@@ -4,7 +4,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -20,6 +20,9 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.i18n import _, format_number, ngettext
 from nest_desktop.services import backup, desk, followup
+from nest_desktop.ui.appointments import AppointmentsPage
+from nest_desktop.ui.call_window import IncomingCallWindow
+from nest_desktop.ui.calls_page import CallsPage, ConfirmMessageDialog
 from nest_desktop.ui.desk_context import DeskContext
 from nest_desktop.ui.desk_dialogs import PasswordDialog
 from nest_desktop.ui.outbound_call import OutboundCallDialog
@@ -79,6 +82,16 @@ class MainWindow(QMainWindow):
         self.today_page = TodayPage(context.site.id if context.site else None)
         self.today_page.openTask.connect(self.open_task)
         self.today_page.countChanged.connect(self._show_today_count)
+        self.calls_page = CallsPage(context.site.id if context.site else None)
+        self.calls_page.newCall.connect(self.incoming_call)
+        self.calls_page.openPatient.connect(self.open_patient)
+        self.calls_page.openProspect.connect(self.open_prospect)
+        self.calls_page.changed.connect(self.today_page.refresh)
+        self.calls_page.documentRequested.connect(self.show_document)
+        self.appointments_page = AppointmentsPage(context.site.id if context.site else None)
+        self.appointments_page.openPatient.connect(self.open_patient)
+        self.appointments_page.openProspect.connect(self.open_prospect)
+        self.call_windows: list[IncomingCallWindow] = []
         self.patients_page = PatientListPage(context.site.id if context.site else None)
         self.patients_page.openPatient.connect(self.open_patient)
         self.patients_page.newPatient.connect(self.new_patient)
@@ -100,6 +113,8 @@ class MainWindow(QMainWindow):
         self.settings_page.restoreRequested.connect(self.restore)
         self.settings_page.sitesChanged.connect(self._sites_changed)
         self._add_section(_("Today"), self.today_page)
+        self._add_section(_("Calls & messages"), self.calls_page)
+        self._add_section(_("Appointments"), self.appointments_page)
         self._add_section(_("Patients"), self.patients_page)
         self._add_section(_("Prospects"), self.prospects_page)
         self._add_section(_("Pregnancies"), self.pregnancies_page)
@@ -123,6 +138,9 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
         QShortcut(QKeySequence.StandardKey.New, self, activated=self.new_patient)
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lockRequested)
+        # The phone rings whatever window is in front (TEL-01).
+        QShortcut(QKeySequence("F2"), self, activated=self.incoming_call,
+                  context=Qt.ShortcutContext.ApplicationShortcut)
         self._show_desk()
         self._restore_geometry()
 
@@ -138,6 +156,9 @@ class MainWindow(QMainWindow):
     def _sites_changed(self) -> None:
         """A site added or renamed in Settings shows at once in the lists' filters."""
         for box in (self.today_page.site_filter, self.patients_page.site_filter,
+                    self.calls_page.register.site_filter, self.calls_page.messages.site_filter,
+                    self.calls_page.end_of_day.site_filter,
+                    self.appointments_page.site_filter,
                     self.prospects_page.site_filter,
                     self.pregnancies_page.site_filter,
                     self.vaccines_page.site_filter, self.satisfaction_page.site_filter,
@@ -169,8 +190,9 @@ class MainWindow(QMainWindow):
 
     def close_patient_windows(self) -> bool:
         """Closes every open file (each asks about unsaved changes); False if one stays."""
-        for window in [*self.patient_windows.values(), *self.new_patient_windows,
-                       *self.prospect_windows.values(), *self.new_prospect_windows]:
+        for window in [*self.call_windows, *self.patient_windows.values(),
+                       *self.new_patient_windows, *self.prospect_windows.values(),
+                       *self.new_prospect_windows]:
             if not window.close():
                 return False
         return True
@@ -205,9 +227,46 @@ class MainWindow(QMainWindow):
                         .format(count=format_number(overdue)) if overdue else "")
         item.setForeground(QBrush(QColor("#b00020")) if overdue else QBrush())
 
+    # --- the phone ---------------------------------------------------------------------
+
+    def incoming_call(self) -> IncomingCallWindow:
+        """F2: the call script window, in front of everything (TEL-01)."""
+        window = IncomingCallWindow(self.context)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.call_windows.append(window)
+        window.destroyed.connect(lambda: self.call_windows.remove(window)
+                                 if window in self.call_windows else None)
+        window.openPatient.connect(self.open_patient)
+        window.openProspect.connect(self.open_prospect)
+        window.recorded.connect(self._call_recorded)
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        return window
+
+    def _call_recorded(self, call_id: int) -> None:
+        from nest_desktop.services import reception
+
+        call = reception.get_call(call_id)
+        self.statusBar().showMessage(_("Call recorded in the register."), 10_000)
+        self.calls_page.refresh()
+        self.appointments_page.refresh()
+        self.today_page.refresh()
+        self.prospects_page.refresh()
+        if call.patient_id and call.patient_id in self.patient_windows:
+            self.patient_windows[call.patient_id].refresh_contacts()
+        if call.prospect_id and call.prospect_id in self.prospect_windows:
+            self.prospect_windows[call.prospect_id].load()
+
     def open_task(self, task_id: int) -> None:
-        """The guided call, over the person's file when the task is about a patient."""
+        """The guided call, over the person's file when the task is about a patient; a
+        message to deliver opens the message and its confirmation (TEL-07)."""
         task = followup.get_task(task_id)
+        if task.source_table == "phone_message":
+            ConfirmMessageDialog(task.source_id, self).exec()
+            self.today_page.refresh()
+            self.calls_page.refresh()
+            return
         parent = (self.open_patient(task.patient_id) if task.patient_id
                   else self.open_prospect(task.prospect_id) if task.prospect_id else self)
         dialog = OutboundCallDialog(self.context, task_id, parent)
@@ -216,6 +275,7 @@ class MainWindow(QMainWindow):
         dialog.documentRequested.connect(self.show_document)
         dialog.exec()
         self.today_page.refresh()
+        self.calls_page.refresh()
         if task.patient_id and task.patient_id in self.patient_windows:
             self.patient_windows[task.patient_id].refresh_contacts()
         if task.prospect_id and task.prospect_id in self.prospect_windows:

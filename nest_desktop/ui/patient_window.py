@@ -43,6 +43,7 @@ from nest_desktop.services import (
 )
 from nest_desktop.services import patients as service
 from nest_desktop.services import vaccination as vaccination_service
+from nest_desktop.ui.appointments import AppointmentsBox
 from nest_desktop.ui.desk_context import DeskContext
 from nest_desktop.ui.pregnancy_tab import PregnancyTab
 from nest_desktop.ui.tasks import run_in_background
@@ -131,6 +132,9 @@ class PatientWindow(QMainWindow):
         self.pregnancy.documentRequested.connect(self.documentRequested)
         self.pregnancy.changed.connect(self._pregnancy_changed)
         self.pregnancy_tab_index = self.tabs.addTab(self.pregnancy, _("Pregnancy"))
+        self.appointments = AppointmentsBox("", context.site.id if context.site else None)
+        self.appointments.changed.connect(self._appointments_changed)
+        self.appointments_tab_index = self.tabs.addTab(self.appointments, _("Appointments"))
         self.timeline_tab_index = self.tabs.addTab(self._timeline_tab(), _("Contacts"))
         self.notes = QPlainTextEdit()
         self.tabs.addTab(self.notes, _("Notes"))
@@ -328,8 +332,12 @@ class PatientWindow(QMainWindow):
         finally:
             self._loading = False
         self._dirty = False
-        for index in (self.family_tab_index, self.timeline_tab_index):
+        for index in (self.family_tab_index, self.timeline_tab_index,
+                      self.appointments_tab_index):
             self.tabs.setTabEnabled(index, self.patient_id is not None)
+        if self.patient_id is not None:
+            patient = service.get_patient(self.patient_id)
+            self.appointments.set_person(self.patient_id, patient.full_name, patient.site_id)
         self._show_vaccination()
         self._show_pregnancy()
         self.print_button.setEnabled(self.patient_id is not None)
@@ -567,6 +575,14 @@ class PatientWindow(QMainWindow):
                                 ) == QMessageBox.StandardButton.Yes:
             service.unlink_family(item.data(Qt.ItemDataRole.UserRole)[0])
             self._family_changed()
+
+    def _appointments_changed(self) -> None:
+        """An attended appointment may be her first visit: the file shows it (unless the
+        secretary is typing in it, whose save is then told the file changed)."""
+        if self._dirty:
+            self.refresh_contacts()
+        else:
+            self.load()
 
     def refresh_contacts(self) -> None:
         """Contacts written elsewhere (a follow-up call) show on the open file."""

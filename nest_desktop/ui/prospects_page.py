@@ -32,6 +32,7 @@ from nest_desktop.domain.dates import parse_date
 from nest_desktop.i18n import _, format_date, format_datetime, format_number, ngettext
 from nest_desktop.services import StaleRecordError, ValidationFailed, desk, session
 from nest_desktop.services import prospects as service
+from nest_desktop.ui.appointments import AppointmentsBox
 from nest_desktop.ui.desk_context import DeskContext
 from nest_desktop.ui.lazy_model import LazyRowsModel
 from nest_desktop.ui.patient_window import DuplicatesDialog, InteractionDialog
@@ -320,6 +321,10 @@ class ProspectWindow(QMainWindow):
         follow.addWidget(self.requests, 1)
         follow.addWidget(QLabel(_("Contacts")))
         follow.addWidget(self.timeline, 1)
+        # Her first appointment may be booked before she is a patient (PRO-02).
+        self.appointments = AppointmentsBox("", context.site.id if context.site else None)
+        self.appointments.changed.connect(self.load)
+        follow.addWidget(self.appointments)
 
         self.message = MessageLabel()
         self.save_button = QPushButton(_("Save"))
@@ -395,6 +400,10 @@ class ProspectWindow(QMainWindow):
         self.timeline.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.converted_patient_id = prospect.patient_id
         self.status = prospect.status
+        self.appointments.person = prospect.full_name
+        self.appointments.prospect_id = self.prospect_id
+        self.appointments.site_id = prospect.site_id
+        self.appointments.refresh()
         self.refresh_permissions()
 
     def refresh_permissions(self) -> None:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.db.server import ServerAddress, check_address, test_connection
 from nest_desktop.domain import phones
+from nest_desktop.domain import reception as reception_rules
 from nest_desktop.domain.permissions import ROLE_LABELS
 from nest_desktop.i18n import LANGUAGE_NAMES, _, current_language, format_datetime, format_number
 from nest_desktop.services import (
@@ -38,6 +39,7 @@ from nest_desktop.services import (
     desk,
     documents,
     exports,
+    reception,
     session,
     settings,
 )
@@ -47,8 +49,12 @@ from nest_desktop.ui.tasks import run_in_background
 from nest_desktop.ui.widgets import (
     FieldWithError,
     MessageLabel,
+    choice_box,
     dialog_buttons,
+    fill,
     fill_site_box,
+    read_only_table,
+    select_data,
     site_box,
 )
 
@@ -124,6 +130,84 @@ class TemporaryPasswordDialog(QDialog):
         self.accept()
 
 
+class DirectoryEntryDialog(QDialog):
+    """A service or a person of a site's directory: its internal number, how it is named
+    when a call is put through (TEL-05), who reads its messages (TEL-07)."""
+
+    def __init__(self, entry=None, site_id: int | None = None, parent=None):
+        super().__init__(parent)
+        self.entry = entry
+        self.setWindowTitle(_("Edit the directory entry") if entry else _("New directory entry"))
+        self.site = site_box(entry.site_id if entry else site_id)
+        self.kind = choice_box(reception_rules.DIRECTORY_KINDS)
+        self.name = QLineEdit(entry.name if entry else "")
+        self.name.setMaxLength(100)
+        self.said_as = QLineEdit(entry.said_as if entry else "")
+        self.said_as.setMaxLength(120)
+        self.said_as.setPlaceholderText(_("e.g. le service des admissions"))
+        self.extension = QLineEdit(entry.extension if entry else "")
+        self.extension.setMaxLength(20)
+        self.user = QComboBox()
+        self.user.addItem(_("Nobody"), None)
+        for user in desk.users():
+            self.user.addItem(user.full_name, user.id)
+        self.appointments = QCheckBox(_("Takes appointments"))
+        self.active = QCheckBox(_("In use"))
+        self.active.setChecked(entry.active if entry else True)
+        if entry:
+            select_data(self.kind, entry.kind)
+            select_data(self.user, entry.user_id)
+            self.appointments.setChecked(entry.takes_appointments)
+        self.fields = {"entry_site": FieldWithError(self.site),
+                       "entry_kind": FieldWithError(self.kind),
+                       "entry_name": FieldWithError(self.name),
+                       "entry_said_as": FieldWithError(self.said_as),
+                       "entry_extension": FieldWithError(self.extension)}
+        self.phrase = QLabel()
+        self.phrase.setWordWrap(True)
+        self.phrase.setStyleSheet("color: #555555; font-style: italic;")
+        form = QFormLayout(self)
+        form.addRow(_("Site"), self.fields["entry_site"])
+        form.addRow(_("Kind"), self.fields["entry_kind"])
+        form.addRow(_("Name"), self.fields["entry_name"])
+        form.addRow(_("Said as"), self.fields["entry_said_as"])
+        form.addRow(_("Internal number"), self.fields["entry_extension"])
+        form.addRow(_("Reads its messages"), self.user)
+        form.addRow("", self.appointments)
+        form.addRow("", self.active)
+        form.addRow(self.phrase)
+        form.addRow(dialog_buttons(self, self._save, save=True))
+        for edit in (self.name, self.said_as):
+            edit.textChanged.connect(self._show_phrase)
+        self.kind.currentIndexChanged.connect(self._show_phrase)
+        self._show_phrase()
+        self.resize(560, 0)
+
+    def _show_phrase(self) -> None:
+        said = " ".join(self.said_as.text().split()) or reception_rules.said_as(
+            self.kind.currentData(), self.name.text())
+        self.phrase.setText("« " + reception_rules.transfer_phrase(said or "…") + " »")
+
+    def _save(self) -> None:
+        for field in self.fields.values():
+            field.set_error(None)
+        form = reception.DirectoryForm(
+            self.site.currentData(), self.kind.currentData(), self.name.text(),
+            self.said_as.text(), self.extension.text(), self.user.currentData(),
+            self.appointments.isChecked(), self.active.isChecked())
+        try:
+            reception.save_entry(form, self.entry.id if self.entry else None)
+        except ValidationFailed as failed:
+            for name, message in failed.errors.items():
+                if name in self.fields:
+                    self.fields[name].set_error(message)
+            return
+        except session.PermissionDenied as refused:
+            QMessageBox.warning(self, _("Not allowed"), str(refused))
+            return
+        self.accept()
+
+
 class SettingsPage(QScrollArea):
     languageChanged = Signal(str)
     sitesChanged = Signal()
@@ -139,6 +223,7 @@ class SettingsPage(QScrollArea):
         layout.addWidget(self._exports_box())
         layout.addWidget(self._follow_up_box())
         layout.addWidget(self._sites_box())
+        layout.addWidget(self._directory_box())
         layout.addWidget(self._users_box())
         layout.addWidget(self._database_box())
         layout.addWidget(self._backup_box())
@@ -311,6 +396,49 @@ class SettingsPage(QScrollArea):
         if SiteDialog(site, self).exec() == QDialog.DialogCode.Accepted:
             self._refresh_sites()
             fill_site_box(self.workstation_site, self.workstation_site.currentData())
+            self.sitesChanged.emit()
+
+    def _directory_box(self) -> QGroupBox:
+        """Each site's services and people, with their internal numbers (TEL-05, TEL-09)."""
+        box = QGroupBox(_("Phone directory of the sites"))
+        self.directory = read_only_table([_("Site"), _("Name"), _("Internal number"),
+                                          _("Appointments"), _("Messages read by"),
+                                          _("In use")])
+        self.directory.setMinimumHeight(160)
+        self.directory.doubleClicked.connect(lambda _index: self._edit_entry())
+        self.directory_ids: list[int] = []
+        add, edit = QPushButton(_("Add…")), QPushButton(_("Edit…"))
+        add.clicked.connect(lambda: self._entry_dialog(None))
+        edit.clicked.connect(self._edit_entry)
+        self.admin_only += [add, edit]
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.directory)
+        row = QHBoxLayout()
+        row.addWidget(add)
+        row.addWidget(edit)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self._refresh_directory()
+        return box
+
+    def _refresh_directory(self) -> None:
+        entries = reception.directory(None, active_only=False)
+        self.directory_ids = [entry.id for entry in entries]
+        fill(self.directory, [(entry.site.name, entry.name, entry.extension,
+                               _("yes") if entry.takes_appointments else "",
+                               entry.user.full_name if entry.user_id else "",
+                               _("yes") if entry.active else _("no")) for entry in entries])
+        self.directory.resizeColumnsToContents()
+
+    def _edit_entry(self) -> None:
+        row = self.directory.currentRow()
+        if session.may("directory.manage") and 0 <= row < len(self.directory_ids):
+            self._entry_dialog(reception.get_entry(self.directory_ids[row]))
+
+    def _entry_dialog(self, entry) -> None:
+        site_id = self.workstation_site.currentData()
+        if DirectoryEntryDialog(entry, site_id, self).exec() == QDialog.DialogCode.Accepted:
+            self._refresh_directory()
             self.sitesChanged.emit()
 
     def _users_box(self) -> QGroupBox:

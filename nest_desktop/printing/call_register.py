@@ -1,0 +1,64 @@
+"""The call register on paper (TEL-03, TEL-08): one line a call, landscape A4, what is still
+open in red."""
+
+from dataclasses import dataclass
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+
+from nest_desktop.printing.common import ACCENT, FONT_BOLD, Letterhead, build_pdf, styles
+
+PAGE = landscape(A4)
+# Time, direction, caller, phone, reason and summary, outcome, duration / hold, secretary.
+COLUMN_WIDTHS_MM = (24, 14, 42, 27, 88, 38, 18, 0)  # the last one takes what is left
+
+
+@dataclass(frozen=True)
+class RegisterLine:
+    cells: tuple[str, ...]  # already formatted, in the order of the headers
+    still_open: bool
+
+
+@dataclass(frozen=True)
+class RegisterDocument:
+    title: str
+    summary: list[str]
+    headers: tuple[str, ...]
+    lines: list[RegisterLine]
+    empty_text: str
+
+
+def render(document: RegisterDocument, letterhead: Letterhead) -> bytes:
+    st = styles()
+    cell = ParagraphStyle("cell", parent=st["body"], fontSize=7.5, leading=9.5)
+    head = ParagraphStyle("head", parent=cell, fontName=FONT_BOLD, textColor=colors.white)
+    story = [Paragraph(document.title, st["title"])]
+    story += [Paragraph(line, st["body"]) for line in document.summary]
+    story.append(Spacer(1, 3 * mm))
+    if not document.lines:
+        story.append(Paragraph(document.empty_text, st["body"]))
+        return build_pdf(story, letterhead, document.title, PAGE)
+    available = PAGE[0] - 2 * 18 * mm - 12
+    widths = [w * mm for w in COLUMN_WIDTHS_MM[:-1]]
+    widths.append(available - sum(widths))
+    data = [[Paragraph(header, head) for header in document.headers]]
+    data += [[Paragraph(value, cell) for value in line.cells] for line in document.lines]
+    table = Table(data, colWidths=widths, repeatRows=1)
+    commands = [
+        ("BACKGROUND", (0, 0), (-1, 0), ACCENT),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#cccccc")),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
+    for row, line in enumerate(document.lines, start=1):
+        if line.still_open:
+            commands.append(("BACKGROUND", (0, row), (-1, row), colors.HexColor("#fdecea")))
+    table.setStyle(TableStyle(commands))
+    story.append(table)
+    return build_pdf(story, letterhead, document.title, PAGE)
