@@ -7,7 +7,6 @@ Targets (issue "Prospects"): duplicate check <= 10 ms median against 200 000 pat
 """
 
 import argparse
-import datetime as dt
 import random
 import sys
 import tempfile
@@ -18,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from clinic import add_prospects  # noqa: E402
 from timing import median_ms  # noqa: E402
 
 
@@ -30,9 +30,6 @@ def main() -> None:
     args = parser.parse_args()
 
     from nest_desktop.db.connection import open_database, sqlite_url
-    from nest_desktop.db.models import Prospect, ProspectPhone, ProspectSearchToken, database
-    from nest_desktop.domain import phones
-    from nest_desktop.domain.text import fold, words
     from nest_desktop.services import demo, people, session
     from nest_desktop.services import prospects as service
 
@@ -41,25 +38,7 @@ def main() -> None:
     started = time.perf_counter()
     demo.generate(args.patients, interactions_per_patient=0.5)
     rng = random.Random(7)
-    rows, phone_rows, token_rows = [], [], []
-    first_id = (Prospect.select(Prospect.id).order_by(Prospect.id.desc()).scalar() or 0) + 1
-    for index in range(args.prospects):
-        last, first = rng.choice(demo.LAST_NAMES), rng.choice(demo.FEMALE_FIRST_NAMES)
-        prospect_id = first_id + index
-        rows.append({"id": prospect_id, "last_name": last, "first_names": first,
-                     "sort_key": f"{fold(last)} {fold(first)}", "channel": "phone",
-                     "qualification": "quote", "status": "answered",
-                     "birth_date": dt.date(1980, 1, 1) + dt.timedelta(days=rng.randint(0, 9000)),
-                     "created_at": dt.datetime(2026, 1, 1) + dt.timedelta(minutes=index)})
-        number = f"+2217{rng.choice('05678')}{rng.randint(0, 9_999_999):07d}"
-        phone_rows.append({"prospect": prospect_id, "e164": number,
-                           "national_digits": phones.national_digits(number)})
-        token_rows += [{"prospect": prospect_id, "token": t} for t in words(f"{last} {first}")]
-    with database.atomic():
-        for model, batch in ((Prospect, rows), (ProspectPhone, phone_rows),
-                             (ProspectSearchToken, token_rows)):
-            for start in range(0, len(batch), 500):
-                model.insert_many(batch[start:start + 500]).execute()
+    rows, phone_rows = add_prospects(args.prospects, rng)
     print(f"clinic of {args.patients} patients and {args.prospects} prospects made in "
           f"{time.perf_counter() - started:.0f} s")
 

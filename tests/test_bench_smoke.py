@@ -47,3 +47,10 @@ def test_prospects_benchmark_runs(tmp_path):
     output = run_bench("bench_prospects.py", "--patients", "300", "--prospects", "200",
                        "--rows", "50", "--runs", "5", tmp_path=tmp_path)
     assert "duplicate check" in output and "import of 50 rows" in output
+
+
+def test_reception_benchmark_runs(tmp_path):
+    output = run_bench("bench_reception.py", "--patients", "300", "--prospects", "200",
+                       "--numbers", "8", tmp_path=tmp_path)
+    assert "caller recognition" in output and "raw SQL prefix" in output
+    assert "every number typed whole was recognised: True" in output

@@ -323,3 +323,21 @@ def test_the_hold_prompts_come_at_30_seconds_then_every_minute():
     assert [rules.hold_prompts_due(s) for s in (0, 29, 30, 89, 90, 149, 150)] == [
         0, 0, 1, 1, 2, 2, 3]
     assert [rules.hold_prompt_at(n) for n in range(3)] == [30, 90, 150]
+
+
+def test_the_transfer_phrase_names_the_service_as_said_on_the_phone():
+    assert [rules.said_as("service", name) for name in (
+        "Service des admissions", "Pédiatrie", "Échographie", "Hospitalisation")] == [
+        "le service des admissions", "le service de pédiatrie", "le service d'échographie",
+        "le service d'hospitalisation"]
+    assert rules.said_as("person", "  Dr  Aminata Fall ") == "Dr Aminata Fall"
+
+
+def test_a_call_back_that_cannot_reach_her_still_closes_the_request(desk):
+    site, _user = desk
+    record = call(site.id, outcome="unresolved", phone="76 000 11 22", summary="Devis")
+    [task] = same_day_tasks("call_record", record.id)
+    followup.record_attempt(task.id, "wrong_number", when=MORNING + dt.timedelta(hours=1))
+    resolved = service.get_call(record.id)
+    assert resolved.resolved_at is not None and resolved.resolution == "Faux numéro"
+    assert service.end_of_day(site.id, MORNING.date()).all_dealt_with

@@ -4,6 +4,7 @@ prompts, the transfer phrase and the appointments' rules. Pure: no Qt, no databa
 import datetime as dt
 
 from nest_desktop.domain.messages import N_, _
+from nest_desktop.domain.text import fold
 
 # What the caller wants (TEL-03). The qualified ones make or feed a prospect (PRO-02).
 REQUEST_TYPES = {
@@ -75,11 +76,18 @@ def hold_prompts_due(held_seconds: float) -> int:
 
 def said_as(kind: str, name: str) -> str:
     """How a directory entry is named in the transfer phrase when the clinic gave nothing
-    else: 'Service des admissions' -> 'le service des admissions'; a person by her name."""
+    else (it can: 'la maternité'): 'Service des admissions' -> 'le service des admissions',
+    'Pédiatrie' -> 'le service de pédiatrie', 'Échographie' -> 'le service d'échographie';
+    a person by her name."""
     name = " ".join(name.split())
-    if kind == "service" and name:
-        return "le " + name[0].lower() + name[1:]
-    return name
+    if kind != "service" or not name:
+        return name
+    lowered = name[0].lower() + name[1:]
+    if fold(lowered).startswith("service"):
+        return "le " + lowered
+    elision = fold(lowered)[:1] in "aeiouyh"
+    return "le service " + ("d'" if elision else "de ") + lowered
+
 
 
 def transfer_phrase(said: str) -> str:

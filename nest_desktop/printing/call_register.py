@@ -13,7 +13,7 @@ from nest_desktop.printing.common import ACCENT, FONT_BOLD, Letterhead, build_pd
 
 PAGE = landscape(A4)
 # Time, direction, caller, phone, reason and summary, outcome, duration / hold, secretary.
-COLUMN_WIDTHS_MM = (24, 14, 42, 27, 88, 38, 18, 0)  # the last one takes what is left
+COLUMN_WIDTHS_MM = (22, 14, 38, 24, 80, 34, 19, 0)  # the last one takes what is left
 
 
 @dataclass(frozen=True)

@@ -455,6 +455,10 @@ def _close(task: FollowUpTask, outcome: str, user: User, when: dt.datetime,
         from nest_desktop.services.prospects import after_call_closed
 
         after_call_closed(task, outcome, when)
+    if task.source_table == "call_record":
+        from nest_desktop.services.reception import after_call_back
+
+        after_call_back(task, outcome, user, when)
 
 
 def record_attempt(task_id: int, outcome: str, notes: str = "",

@@ -446,6 +446,13 @@ def log_outgoing(task: FollowUpTask, user: User, attempt_outcome: str, notes: st
     return call
 
 
+def after_call_back(task: FollowUpTask, outcome: str, user: User, when: dt.datetime) -> None:
+    """The same-day task of a request ended (reached, declined, wrong number, unreachable):
+    the request is dealt with as far as it can be, and says how. Inside the engine's
+    transaction."""
+    _resolve(task.source_id, followup.outcome_label(outcome), user, when)
+
+
 def _resolve(call_id: int, resolution: str, user: User, when: dt.datetime) -> bool:
     done = (CallRecord.update(resolved_at=when, resolved_by=user.id, resolution=resolution)
             .where((CallRecord.id == call_id) & CallRecord.resolved_at.is_null()).execute())
