@@ -207,3 +207,32 @@ def test_an_unknown_caller_asking_for_prices_is_stopped_until_named(qtbot, desk)
     prospect = Prospect.get()
     assert prospect.full_name == "Khady Faye"
     assert CallRecord.get().prospect_id == prospect.id
+
+
+def test_a_patients_price_request_is_answered_later_from_her_file(qtbot, desk, monkeypatch):
+    site, _user = desk
+    patient = fatou(site.id)
+    window = make_main_window(qtbot, desk)
+    call = window.incoming_call()
+    call.phone.setText("77 123 45 67")
+    call.recognise()
+    call.reason.setCurrentIndex(call.reason.findData("quote"))
+    call.summary.setPlainText("Prix de la césarienne : à vérifier avec la comptabilité")
+    call.choose_outcome("call_back_later")
+    call.save()
+    assert call.saved and Prospect.select().count() == 0  # PRO-03: on her own file
+    file_window = window.open_patient(patient.id)
+    assert not file_window.requests_box.isHidden()
+    assert file_window.requests.item(0, 3).text() == ""  # not answered yet
+
+    def answer(dialog):
+        dialog.answer.setPlainText("950 000 F CFA, forfait 5 jours")
+        dialog._save()
+        return dialog.result()
+
+    monkeypatch.setattr("nest_desktop.ui.prospects_page.AnswerDialog.exec", answer)
+    file_window._answer_request()
+    assert file_window.requests.item(0, 3).text() == "950 000 F CFA, forfait 5 jours"
+    callback = FollowUpTask.get((FollowUpTask.patient == patient.id)
+                                & (FollowUpTask.rule == "prospect_callback"))
+    assert callback.status == "open"

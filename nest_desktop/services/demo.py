@@ -349,7 +349,8 @@ def _reception(rng: random.Random, today: dt.date, user_ids: list[int]) -> None:
             entries.setdefault(site_id, []).append(DirectoryEntry.create(
                 site=site_id, kind=kind, name=name, extension=extension, user=reader,
                 takes_appointments=appointments, position=position))
-    women = list(Patient.select(Patient.id, Patient.site).where(Patient.sex == "F")
+    women = list(Patient.select(Patient.id, Patient.site, Patient.first_names,
+                                Patient.last_name).where(Patient.sex == "F")
                  .order_by(Patient.id).limit(300))
     phone_of = {owner: e164 for owner, e164 in PatientPhone.select(
         PatientPhone.patient, PatientPhone.e164).where(PatientPhone.position == 0).tuples()}
@@ -416,7 +417,7 @@ def _reception(rng: random.Random, today: dt.date, user_ids: list[int]) -> None:
                 PhoneMessage.create(
                     call=call.id, site=site, recipient=recipient.id,
                     recipient_name=recipient.name,
-                    caller_name=call.caller_name or "Patiente", caller_phone=call.phone,
+                    caller_name=call.caller_name or woman.full_name, caller_phone=call.phone,
                     patient=call.patient_id, text=rng.choice([
                         "Merci de la rappeler au sujet de ses résultats.",
                         "Souhaite un conseil sur l'allaitement.",

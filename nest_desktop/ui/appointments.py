@@ -91,6 +91,7 @@ class AppointmentDialog(QDialog):
         self.person_error = QLabel()
         self.person_error.hide()
         self.day_list = read_only_table([_("Time"), _("Patient"), _("Reason")])
+        self.day_list.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.day_list.setMinimumWidth(340)
         self.day_title = QLabel()
         form = QFormLayout()
@@ -281,6 +282,8 @@ class AppointmentsBox(QGroupBox):
             colour = STATUS_COLOURS.get(row.status)
             if colour:
                 self.table.item(index, 3).setForeground(QBrush(QColor(colour)))
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self._selection_changed()
 
     def set_person(self, patient_id: int | None, person: str, site_id: int | None) -> None:

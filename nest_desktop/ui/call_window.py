@@ -259,6 +259,7 @@ class IncomingCallWindow(QWidget):
         self.recognition_timer.setInterval(RECOGNITION_DELAY_MS)
         self.recognition_timer.timeout.connect(self.recognise)
         self.phone.textEdited.connect(lambda _text: self.recognition_timer.start())
+        self.phone.returnPressed.connect(self._phone_entered)
         self.matches.currentItemChanged.connect(self._match_chosen)
         self.line.currentIndexChanged.connect(self._show_greeting)
         self.ticker = QTimer(self)
@@ -307,6 +308,12 @@ class IncomingCallWindow(QWidget):
         self.matches.setCurrentRow(0)
         self.matches.blockSignals(blocked)
         self._match_chosen(self.matches.currentItem())
+
+    def _phone_entered(self) -> None:
+        """Enter in the number: recognised at once, and on to what she wants."""
+        self.recognition_timer.stop()
+        self.recognise()
+        self.reason.setFocus()
 
     def _match_chosen(self, item: QListWidgetItem | None, _previous=None) -> None:
         if item is None:

@@ -445,7 +445,7 @@ class MessagesTab(QWidget):
         self.scope.addItem(_("For me"), "mine")
         self.scope.addItem(_("Every message of the day"), "day")
         self.table = read_only_table([_("Taken"), _("For"), _("From"), _("Phone"),
-                                      _("Message"), _("Delivered")])
+                                      _("Message"), _("Delivery confirmed")])
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(lambda _index: self._open())
         self.ids: list[int] = []

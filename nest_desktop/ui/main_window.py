@@ -401,6 +401,8 @@ class MainWindow(QMainWindow):
         window.vaccination.changed.connect(self.vaccines_page.refresh)
         window.documentRequested.connect(self.show_document)
         window.pregnancyChanged.connect(self.today_page.refresh)
+        window.followUpsChanged.connect(self.today_page.refresh)
+        window.followUpsChanged.connect(self.appointments_page.refresh)
         window.pregnancyChanged.connect(self.pregnancies_page.refresh)
         return window
 

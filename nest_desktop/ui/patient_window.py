@@ -56,6 +56,8 @@ from nest_desktop.ui.widgets import (
     ObjectSignal,
     choice_box,
     dialog_buttons,
+    fill,
+    read_only_table,
     select_data,
     site_box,
 )
@@ -108,6 +110,7 @@ class PatientWindow(QMainWindow):
     saved = Signal(int)
     openPatient = Signal(int)
     pregnancyChanged = Signal()
+    followUpsChanged = Signal()  # a callback or a first visit: Today changes
 
     def __init__(self, context: DeskContext, patient_id: int | None = None, parent=None):
         super().__init__(parent)
@@ -134,6 +137,7 @@ class PatientWindow(QMainWindow):
         self.pregnancy_tab_index = self.tabs.addTab(self.pregnancy, _("Pregnancy"))
         self.appointments = AppointmentsBox("", context.site.id if context.site else None)
         self.appointments.changed.connect(self._appointments_changed)
+        self.appointments.changed.connect(self.followUpsChanged)
         self.appointments_tab_index = self.tabs.addTab(self.appointments, _("Appointments"))
         self.timeline_tab_index = self.tabs.addTab(self._timeline_tab(), _("Contacts"))
         self.notes = QPlainTextEdit()
@@ -278,14 +282,57 @@ class PatientWindow(QMainWindow):
         self.timeline.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         add = QPushButton(_("Record a contact…"))
         add.clicked.connect(self._add_interaction)
+        # Her own requests for prices or the programme (PRO-03): answered here, called back
+        # a week later (PRO-06).
+        self.requests = read_only_table([_("Received on"), _("Request"), _("Her words"),
+                                         _("Answer"), _("Answered on")])
+        self.requests.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.requests.setMaximumHeight(130)
+        self.request_rows: list = []
+        self.answer_button = QPushButton(_("Record the answer…"))
+        self.answer_button.clicked.connect(self._answer_request)
+        self.requests_box = QWidget()
+        requests_layout = QVBoxLayout(self.requests_box)
+        requests_layout.setContentsMargins(0, 0, 0, 0)
+        requests_layout.addWidget(QLabel(_("Requests")))
+        requests_layout.addWidget(self.requests)
+        answer_row = QHBoxLayout()
+        answer_row.addWidget(self.answer_button)
+        answer_row.addStretch(1)
+        requests_layout.addLayout(answer_row)
         page = QWidget()
         layout = QVBoxLayout(page)
+        layout.addWidget(self.requests_box)
         layout.addWidget(self.timeline, 1)
         row = QHBoxLayout()
         row.addWidget(add)
         row.addStretch(1)
         layout.addLayout(row)
         return page
+
+    def _refresh_requests(self) -> None:
+        from nest_desktop.domain import prospects as prospect_rules
+        from nest_desktop.services import prospects
+
+        self.request_rows = (prospects.requests_of(patient_id=self.patient_id)
+                             if self.patient_id else [])
+        fill(self.requests, [(format_datetime(r.received_at),
+                              _(prospect_rules.QUALIFICATIONS[r.qualification]), r.text,
+                              r.answer, format_datetime(r.answered_at))
+                             for r in self.request_rows])
+        self.requests_box.setVisible(bool(self.request_rows))
+        if self.request_rows:
+            self.requests.selectRow(0)
+        self.answer_button.setEnabled(session.may("prospects.write"))
+
+    def _answer_request(self) -> None:
+        from nest_desktop.ui.prospects_page import AnswerDialog
+
+        row = self.requests.currentRow()
+        if 0 <= row < len(self.request_rows) and AnswerDialog(
+                self.request_rows[row], self).exec() == QDialog.DialogCode.Accepted:
+            self.refresh_contacts()
+            self.followUpsChanged.emit()
 
     def _watch_changes(self) -> None:
         for edit in (self.last_name, self.first_names, self.birth_date, *self.phone_edits,
@@ -329,6 +376,7 @@ class PatientWindow(QMainWindow):
             self._show_form(form)
             self._refresh_family()
             self._refresh_timeline()
+            self._refresh_requests()
         finally:
             self._loading = False
         self._dirty = False
@@ -587,6 +635,8 @@ class PatientWindow(QMainWindow):
     def refresh_contacts(self) -> None:
         """Contacts written elsewhere (a follow-up call) show on the open file."""
         self._refresh_timeline()
+        self._refresh_requests()
+        self.appointments.refresh()
         self._refresh_history()
 
     def _refresh_timeline(self) -> None:
