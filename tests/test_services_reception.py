@@ -341,3 +341,26 @@ def test_a_call_back_that_cannot_reach_her_still_closes_the_request(desk):
     resolved = service.get_call(record.id)
     assert resolved.resolved_at is not None and resolved.resolution == "Faux numéro"
     assert service.end_of_day(site.id, MORNING.date()).all_dealt_with
+
+
+def test_booking_a_prospects_appointment_answers_her_request(desk):
+    site, _user = desk
+    consultation = entry(site.id, "Gynécologie")
+    prospect = prospects.create_prospect(prospects.ProspectForm(
+        last_name="Sow", first_names="Binta", phones=["77 222 33 44"], channel="phone",
+        site_id=site.id), prospects.RequestForm("appointment", "RDV gynéco"), MORNING)
+    assert Prospect.get_by_id(prospect.id).status == "new"
+    service.book(service.AppointmentForm(None, prospect.id, site.id, consultation.id,
+                                         "24/11/2026", "09:00"), when=MORNING)
+    request = ProspectRequest.get(ProspectRequest.prospect == prospect.id)
+    assert request.answer == "Rendez-vous pris\u00a0: 24/11/2026 09:00 — Gynécologie"
+    assert Prospect.get_by_id(prospect.id).status == "answered"
+    assert not FollowUpTask.select().where((FollowUpTask.prospect == prospect.id)
+                                           & (FollowUpTask.rule == "prospect_callback")).exists()
+    # A message from someone without a file shows on Today under the name she gave.
+    admissions = entry(site.id)
+    message = service.take_message(service.MessageForm(admissions.id, "Mme Sy", "76 111 22 33",
+                                                       "Rappeler"), when=MORNING)
+    [task] = same_day_tasks("phone_message", message.id)
+    row = followup.rows_for([task.id])[task.id]
+    assert (row.person, row.phone) == ("Mme Sy", "76 111 22 33")

@@ -371,6 +371,11 @@ def rows_for(ids: Iterable[int]) -> dict[int, TaskRow]:
             ProspectPhone.prospect.in_([t.prospect_id for t in tasks if t.prospect_id]))
             .order_by(ProspectPhone.position.desc())):
         prospect_phone[phone.prospect_id] = display(phone.e164)
+    # A same-day request or message from someone without a file: as she gave herself.
+    from nest_desktop.services.reception import callers_of
+
+    callers = callers_of([(t.source_table, t.source_id) for t in tasks
+                          if not (t.patient_id or t.prospect_id)])
     rows = {}
     for task in tasks:
         person = task.patient if task.patient_id else (
@@ -378,6 +383,8 @@ def rows_for(ids: Iterable[int]) -> dict[int, TaskRow]:
         name = (f"{person.last_name.upper()} {person.first_names}".strip() if person else "")
         phone = (main_phone.get(task.patient_id, "") if task.patient_id
                  else prospect_phone.get(task.prospect_id, ""))
+        if person is None:
+            name, phone = callers.get((task.source_table, task.source_id), ("", ""))
         assignee = (task.assignee.full_name if task.assignee_id
                     else _(ROLE_LABELS.get(task.assignee_role, task.assignee_role)))
         rows[task.id] = TaskRow(task.id, task.rule, task.patient_id, task.prospect_id, name,

@@ -849,7 +849,26 @@ def book(form: AppointmentForm, call_id: int | None = None,
         appointment = Appointment.create(**values, call=call_id, booked_by=user.id,
                                          booked_at=when, updated_at=when)
         _log_appointment("create", appointment.id, audit.diff({}, values), values["patient"])
+        if values["prospect"]:
+            _answer_appointment_request(appointment, when)
     return Appointment.get_by_id(appointment.id)
+
+
+def _answer_appointment_request(appointment: Appointment, when: dt.datetime) -> None:
+    """A prospect's appointment request is answered by the appointment itself (PRO-06: no
+    callback follows)."""
+    from nest_desktop.db.models import ProspectRequest
+    from nest_desktop.services.prospects import answer_request
+
+    pending = (ProspectRequest.select()
+               .where((ProspectRequest.prospect == appointment.prospect_id)
+                      & (ProspectRequest.qualification == "appointment")
+                      & ProspectRequest.answered_at.is_null())
+               .order_by(ProspectRequest.received_at.desc()).first())
+    if pending is not None:
+        answer_request(pending.id, _("Appointment booked: {when} — {service}").format(
+            when=appointment.starts_at.strftime("%d/%m/%Y %H:%M"),
+            service=appointment.service.name if appointment.service_id else ""), when)
 
 
 def _booked_for_update(appointment_id: int, expected_version: int) -> Appointment:
@@ -1057,6 +1076,23 @@ def move_prospect_records(from_prospect: int, patient_id: int | None = None,
 
 
 # --- the follow-up engine's view ---------------------------------------------------------------
+
+def callers_of(sources: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[str, str]]:
+    """(table, id) of calls and messages -> the caller's name and phone as she gave them."""
+    found: dict[tuple[str, int], tuple[str, str]] = {}
+    call_ids = [source_id for table, source_id in sources if table == CALL_SOURCE]
+    message_ids = [source_id for table, source_id in sources if table == MESSAGE_SOURCE]
+    for call_id, name, phone in (CallRecord.select(CallRecord.id, CallRecord.caller_name,
+                                                   CallRecord.phone)
+                                 .where(CallRecord.id.in_(call_ids)).tuples()):
+        found[(CALL_SOURCE, call_id)] = (name, phones.display(phone) if phone else "")
+    for message_id, name, phone in (PhoneMessage.select(PhoneMessage.id,
+                                                        PhoneMessage.caller_name,
+                                                        PhoneMessage.caller_phone)
+                                    .where(PhoneMessage.id.in_(message_ids)).tuples()):
+        found[(MESSAGE_SOURCE, message_id)] = (name, phones.display(phone) if phone else "")
+    return found
+
 
 def reception_events(when: dt.datetime, window: dt.timedelta) -> list:
     """Unsatisfied calls and unconfirmed messages, recent enough: each makes a same-day
