@@ -14,7 +14,7 @@ from nest_desktop.db.models import (
     ProspectRequest,
     now,
 )
-from nest_desktop.services import ValidationFailed, followup, people
+from nest_desktop.services import ValidationFailed, followup, people, reception
 from nest_desktop.services import patients as patient_service
 from nest_desktop.services import prospects as service
 from nest_desktop.services.session import PermissionDenied
@@ -280,6 +280,19 @@ def test_the_import_preview_says_row_by_row_what_will_happen(desk, as_role, tmp_
     assert Prospect.select().count() == 2
     coumba = Prospect.get(Prospect.last_name == "Sarr")
     assert coumba.channel == "facebook" and len(service.requests_of(coumba.id)) == 2
+    # Written in bulk, she is made as one by one: found by name and phone, her first
+    # contact, her review a month later, each creation in the audit trail.
+    assert service.search_ids(service.ProspectFilter(query="coumba")) == [coumba.id]
+    assert [m.record_id for m in reception.recognise(service.phones_of(coumba.id)[0])] == [
+        coumba.id]
+    assert len(service.interactions_of(coumba.id)) == 2
+    [review] = tasks_of(coumba.id, "conversion_review")
+    assert review.event_at == coumba.created_at
+    assert AuditEntry.select().where((AuditEntry.table == "prospect")
+                                     & (AuditEntry.record_id == coumba.id)
+                                     & (AuditEntry.action == "create")).count() == 1
+    assert AuditEntry.select().where((AuditEntry.table == "follow_up_task")
+                                     & (AuditEntry.record_id == review.id)).count() == 1
 
 
 def test_the_conversion_report_counts_by_channel_qualification_and_month(desk):

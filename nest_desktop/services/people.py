@@ -4,8 +4,6 @@ is this person already a patient or a prospect?"""
 import datetime as dt
 from collections.abc import Iterable
 
-from peewee import fn
-
 from nest_desktop.db.models import Patient, PatientPhone, Prospect, ProspectPhone
 from nest_desktop.domain import patients as rules
 from nest_desktop.domain import phones
@@ -62,33 +60,77 @@ def typed_date(text: str) -> dt.date | None:
         return None
 
 
-def _records(model, phone_model, owner_field, kind: str, e164_numbers: list[str],
-             birth_date: dt.date | None, exclude_id: int | None):
-    conditions = []
-    if e164_numbers:
-        conditions.append(model.id.in_(phone_model.select(owner_field)
-                                       .where(phone_model.e164.in_(e164_numbers))))
-    if birth_date:
-        conditions.append(model.birth_date == birth_date)
-    if not conditions:
-        return [], {}
-    where = conditions[0] if len(conditions) == 1 else conditions[0] | conditions[1]
-    if exclude_id is not None:
-        where &= model.id != exclude_id
-    found = list(model.select(model.id, model.first_names, model.last_name, model.birth_date)
-                 .where(where).limit(_FOUND_LIMIT).tuples())
-    numbers: dict[int, list[str]] = {}
-    if found:
-        for owner_id, e164 in (phone_model.select(owner_field, phone_model.e164)
-                               .where(owner_field.in_([row[0] for row in found])).tuples()):
-            numbers.setdefault(owner_id, []).append(e164)
-    uses = dict(phone_model.select(phone_model.e164, fn.COUNT(phone_model.id))
-                .where(phone_model.e164.in_(e164_numbers)).group_by(phone_model.e164)
-                .tuples()) if e164_numbers else {}
-    records = [rules.PersonRecord(kind, record_id, f"{first} {last}".strip(), born,
-                                  tuple(numbers.get(record_id, ())))
-               for record_id, first, last, born in found]
-    return records, uses
+_SOURCES = {PATIENT: (Patient, PatientPhone, PatientPhone.patient),
+            PROSPECT: (Prospect, ProspectPhone, ProspectPhone.prospect)}
+_CHUNK = 500
+
+
+def _chunks(values: list, size: int = _CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+class KnownPeople:
+    """The patients and prospects that people may be (PRO-05), read at once for all of
+    them by their phones and birth dates: one person typed in a form, or every row of an
+    import (a few queries instead of a few per row)."""
+
+    def __init__(self, e164_numbers: Iterable[str], birth_dates: Iterable[dt.date | None],
+                 kinds: tuple[str, ...] = (PATIENT, PROSPECT),
+                 exclude: tuple[str, int] | None = None):
+        numbers = sorted(set(e164_numbers))
+        dates = sorted({day for day in birth_dates if day})
+        self._by_number: dict[str, list[rules.PersonRecord]] = {}
+        self._by_birth: dict[dt.date, list[rules.PersonRecord]] = {}
+        uses: dict[str, int] = {}
+        for kind in kinds:
+            model, phone_model, owner_field = _SOURCES[kind]
+            owners: set[int] = set()
+            for chunk in _chunks(numbers):
+                for number, owner in (phone_model.select(phone_model.e164, owner_field)
+                                      .where(phone_model.e164.in_(chunk)).tuples()):
+                    owners.add(owner)
+                    uses[number] = uses.get(number, 0) + 1
+            for chunk in _chunks(dates):
+                owners.update(row[0] for row in model.select(model.id)
+                              .where(model.birth_date.in_(chunk)).limit(_FOUND_LIMIT * len(chunk))
+                              .tuples())
+            if exclude and exclude[0] == kind:
+                owners.discard(exclude[1])
+            self._index(kind, model, phone_model, owner_field, sorted(owners), set(numbers),
+                        set(dates))
+        self.junk = frozenset(n for n, count in uses.items() if count > JUNK_PHONE_THRESHOLD)
+
+    def _index(self, kind, model, phone_model, owner_field, owners: list[int],
+               numbers: set[str], dates: set[dt.date]) -> None:
+        for chunk in _chunks(owners):
+            phones_of: dict[int, list[str]] = {}
+            for owner, e164 in (phone_model.select(owner_field, phone_model.e164)
+                                .where(owner_field.in_(chunk)).tuples()):
+                phones_of.setdefault(owner, []).append(e164)
+            for record_id, first, last, born in (
+                    model.select(model.id, model.first_names, model.last_name,
+                                 model.birth_date).where(model.id.in_(chunk)).tuples()):
+                record = rules.PersonRecord(kind, record_id, f"{first} {last}".strip(), born,
+                                            tuple(phones_of.get(record_id, ())))
+                for number in numbers & set(record.phones):
+                    self._by_number.setdefault(number, []).append(record)
+                if born in dates:
+                    self._by_birth.setdefault(born, []).append(record)
+
+    def candidates(self, full_name: str, birth_date: dt.date | None, e164_numbers: list[str],
+                   also: Iterable[rules.PersonRecord] = ()) -> list[rules.DuplicateCandidate]:
+        """Who may already be this person: patients first, then prospects. `also`: people
+        not stored yet (earlier rows of an import)."""
+        existing: list[rules.PersonRecord] = list(also)
+        seen: set[tuple[str, int]] = set()
+        found = [record for number in e164_numbers for record in self._by_number.get(number, ())]
+        found += self._by_birth.get(birth_date, []) if birth_date else []
+        for record in found:
+            if (record.kind, record.record_id) not in seen:
+                seen.add((record.kind, record.record_id))
+                existing.append(record)
+        return rules.find_duplicates(full_name, birth_date, e164_numbers, existing, self.junk)
 
 
 def existing_people(full_name: str, birth_date: dt.date | None, e164_numbers: list[str],
@@ -100,17 +142,5 @@ def existing_people(full_name: str, birth_date: dt.date | None, e164_numbers: li
 
     Found by a shared phone, or by the birth date with a similar name. `also`: people not
     stored yet (earlier rows of an import)."""
-    existing: list[rules.PersonRecord] = list(also)
-    uses: dict[str, int] = {}
-    sources = {PATIENT: (Patient, PatientPhone, PatientPhone.patient),
-               PROSPECT: (Prospect, ProspectPhone, ProspectPhone.prospect)}
-    for kind in kinds:
-        model, phone_model, owner_field = sources[kind]
-        exclude_id = exclude[1] if exclude and exclude[0] == kind else None
-        records, counted = _records(model, phone_model, owner_field, kind, e164_numbers,
-                                    birth_date, exclude_id)
-        existing += records
-        for number, count in counted.items():
-            uses[number] = uses.get(number, 0) + count
-    junk = frozenset(number for number, count in uses.items() if count > JUNK_PHONE_THRESHOLD)
-    return rules.find_duplicates(full_name, birth_date, e164_numbers, existing, junk)
+    return KnownPeople(e164_numbers, [birth_date], kinds, exclude).candidates(
+        full_name, birth_date, e164_numbers, also)
