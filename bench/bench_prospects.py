@@ -9,7 +9,6 @@ Targets (issue "Prospects"): duplicate check <= 10 ms median against 200 000 pat
 import argparse
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from clinic import add_prospects  # noqa: E402
+from clinic import large_clinic  # noqa: E402
 from timing import median_ms  # noqa: E402
 
 
@@ -29,20 +28,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
 
-    from nest_desktop.db.connection import open_database, sqlite_url
     from nest_desktop.services import demo, people, session
     from nest_desktop.services import prospects as service
 
-    work = Path(tempfile.mkdtemp())
-    open_database(sqlite_url(work / "bench.sqlite3"))
-    started = time.perf_counter()
-    demo.generate(args.patients, interactions_per_patient=0.5)
     rng = random.Random(7)
-    rows, phone_rows = add_prospects(args.prospects, rng)
-    print(f"clinic of {args.patients} patients and {args.prospects} prospects made in "
-          f"{time.perf_counter() - started:.0f} s")
-
-    session.login("clemence", demo.DEMO_PASSWORD)
+    work, rows, phone_rows = large_clinic(args.patients, args.prospects, rng)
     known = [row["e164"] for row in phone_rows[:: max(1, len(phone_rows) // 50)]]
     checks = [(f"Awa {rng.choice(demo.LAST_NAMES)}", rng.choice(rows)["birth_date"],
                [rng.choice(known) if i % 2 else f"+22177{rng.randint(0, 9_999_999):07d}"])

@@ -12,15 +12,13 @@ recognised.
 import argparse
 import random
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from clinic import add_prospects  # noqa: E402
+from clinic import large_clinic  # noqa: E402
 from timing import median_ms  # noqa: E402
 
 
@@ -31,20 +29,12 @@ def main() -> None:
     parser.add_argument("--numbers", type=int, default=60)
     args = parser.parse_args()
 
-    from nest_desktop.db.connection import open_database, sqlite_url
     from nest_desktop.db.models import PatientPhone, database
     from nest_desktop.domain import phones
-    from nest_desktop.services import demo, reception, session
+    from nest_desktop.services import reception
 
-    work = Path(tempfile.mkdtemp())
-    open_database(sqlite_url(work / "bench.sqlite3"))
-    started = time.perf_counter()
-    demo.generate(args.patients, interactions_per_patient=0.5)
     rng = random.Random(11)
-    _rows, prospect_phones = add_prospects(args.prospects, rng)
-    print(f"clinic of {args.patients} patients and {args.prospects} prospects made in "
-          f"{time.perf_counter() - started:.0f} s")
-    session.login("clemence", demo.DEMO_PASSWORD)
+    _work, _rows, prospect_phones = large_clinic(args.patients, args.prospects, rng)
 
     patient_numbers = [row[0] for row in PatientPhone.select(PatientPhone.e164)
                        .order_by(PatientPhone.id).tuples()]

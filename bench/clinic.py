@@ -31,3 +31,24 @@ def add_prospects(count: int, rng: random.Random) -> tuple[list[dict], list[dict
             for start in range(0, len(batch), 500):
                 model.insert_many(batch[start:start + 500]).execute()
     return rows, phone_rows
+
+
+def large_clinic(patients: int, prospects: int, rng: random.Random):
+    """A demo clinic of `patients` patients and `prospects` prospects in a fresh SQLite file,
+    Clémence logged in. Returns the folder, the prospects' rows and their phones."""
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from nest_desktop.db.connection import open_database, sqlite_url
+    from nest_desktop.services import demo, session
+
+    work = Path(tempfile.mkdtemp())
+    open_database(sqlite_url(work / "bench.sqlite3"))
+    started = time.perf_counter()
+    demo.generate(patients, interactions_per_patient=0.5)
+    rows, phone_rows = add_prospects(prospects, rng)
+    print(f"clinic of {patients} patients and {prospects} prospects made in "
+          f"{time.perf_counter() - started:.0f} s")
+    session.login("clemence", demo.DEMO_PASSWORD)
+    return work, rows, phone_rows

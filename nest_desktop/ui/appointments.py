@@ -214,6 +214,28 @@ class CancelAppointmentDialog(QDialog):
         self.accept()
 
 
+def action_row(first: tuple[str, str], act) -> tuple[QHBoxLayout, dict[str, QPushButton]]:
+    """The buttons under a list of appointments: `first`, then move, cancel, attended,
+    missed; each calls `act(action)`."""
+    row, buttons = QHBoxLayout(), {}
+    for action, label in (first, ("move", _("Move…")), ("cancel", _("Cancel…")),
+                          ("attended", _("Attended")), ("missed", _("Missed"))):
+        button = QPushButton(label)
+        button.clicked.connect(lambda _checked=False, a=action: act(a))
+        row.addWidget(button)
+        buttons[action] = button
+    row.addStretch(1)
+    return row, buttons
+
+
+def colour_statuses(table, rows, column: int) -> None:
+    """Attended in green, missed in red, cancelled in grey."""
+    for index, row in enumerate(rows):
+        colour = STATUS_COLOURS.get(row.status)
+        if colour:
+            table.item(index, column).setForeground(QBrush(QColor(colour)))
+
+
 def act_on_appointment(parent: QWidget, appointment_id: int, action: str,
                        person: str = "") -> str | None:
     """Move, cancel, attended or missed, from any list; returns the error to show, if any."""
@@ -251,16 +273,7 @@ class AppointmentsBox(QGroupBox):
         self.table.setMaximumHeight(170)
         self.message = MessageLabel()
         self.ids: list[int] = []
-        buttons = QHBoxLayout()
-        self.action_buttons = {}
-        for action, label in (("book", _("Book…")), ("move", _("Move…")),
-                              ("cancel", _("Cancel…")), ("attended", _("Attended")),
-                              ("missed", _("Missed"))):
-            button = QPushButton(label)
-            button.clicked.connect(lambda _checked=False, a=action: self._act(a))
-            buttons.addWidget(button)
-            self.action_buttons[action] = button
-        buttons.addStretch(1)
+        buttons, self.action_buttons = action_row(("book", _("Book…")), self._act)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addLayout(buttons)
@@ -278,10 +291,7 @@ class AppointmentsBox(QGroupBox):
         self.ids = [row.id for row in rows]
         fill(self.table, [(row.starts_at.strftime("%d/%m/%Y %H:%M"), row.service, row.reason,
                            status_text(row.status)) for row in rows])
-        for index, row in enumerate(rows):
-            colour = STATUS_COLOURS.get(row.status)
-            if colour:
-                self.table.item(index, 3).setForeground(QBrush(QColor(colour)))
+        colour_statuses(self.table, rows, 3)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self._selection_changed()
@@ -364,16 +374,7 @@ class AppointmentsPage(QWidget):
         self.table.doubleClicked.connect(self._open)
         self.counts = QLabel()
         self.message = MessageLabel()
-        actions = QHBoxLayout()
-        self.action_buttons = {}
-        for action, label in (("open", _("Open the file")), ("move", _("Move…")),
-                              ("cancel", _("Cancel…")), ("attended", _("Attended")),
-                              ("missed", _("Missed"))):
-            button = QPushButton(label)
-            button.clicked.connect(lambda _checked=False, a=action: self._act(a))
-            actions.addWidget(button)
-            self.action_buttons[action] = button
-        actions.addStretch(1)
+        actions, self.action_buttons = action_row(("open", _("Open the file")), self._act)
         layout = QVBoxLayout(self)
         layout.addWidget(section_title(_("Appointments")))
         layout.addLayout(filters)
@@ -422,10 +423,7 @@ class AppointmentsPage(QWidget):
         fill(self.table, [(format_date(row.starts_at.date(), "EEE d MMM"),
                            row.starts_at.strftime("%H:%M"), row.service, row.person, row.phone,
                            row.reason, status_text(row.status)) for row in self.rows])
-        for index, row in enumerate(self.rows):
-            colour = STATUS_COLOURS.get(row.status)
-            if colour:
-                self.table.item(index, 6).setForeground(QBrush(QColor(colour)))
+        colour_statuses(self.table, self.rows, 6)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         booked = sum(1 for row in self.rows if row.status != "cancelled")
