@@ -151,3 +151,23 @@ def test_a_version_1_database_is_upgraded_to_the_latest_and_keeps_its_rows(db):
     assert any(i.unique for i in db.get_indexes("vaccine_dose"))
     assert {"user_login": True}.items() <= {i.name: i.unique
                                             for i in db.get_indexes("user")}.items()
+
+
+def test_a_repeated_insert_writes_what_peewee_would(db):
+    """The import's fast path: one statement built, run for each row, same rows stored."""
+    import datetime as dt
+
+    from nest_desktop.db.bulk import RepeatedInsert
+    from nest_desktop.db.models import Prospect
+
+    insert = RepeatedInsert(Prospect)
+    ids = [insert(last_name=last, first_names="Awa", sort_key=f"{last.lower()} awa",
+                  birth_date=born, channel="phone", qualification="quote", status="new",
+                  created_at=dt.datetime(2026, 11, 23, 9, 0), site=None)
+           for last, born in (("Diop", None), ("Fall", dt.date(1990, 1, 2)),
+                              ("Sarr", dt.date(1988, 5, 6)))]
+    assert not insert.fallback and insert.sql is not None
+    stored = [Prospect.get_by_id(prospect_id) for prospect_id in ids]
+    assert [(p.last_name, p.birth_date, p.version, p.notes) for p in stored] == [
+        ("Diop", None, 1, ""), ("Fall", dt.date(1990, 1, 2), 1, ""),
+        ("Sarr", dt.date(1988, 5, 6), 1, "")]

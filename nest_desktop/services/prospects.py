@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN, fn
 
+from nest_desktop.db.bulk import RepeatedInsert
 from nest_desktop.db.models import (
     FollowUpTask,
     Interaction,
@@ -1060,11 +1061,14 @@ def _create_many(rows: list[tuple[LeadRow, dt.datetime]], when: dt.datetime
     user = session.require("prospects.import")
     phone_rows, token_rows, entries, reviews, answered = [], [], [], [], []
     made: dict[int, int] = {}
+    insert_prospect, insert_request, insert_contact = (
+        RepeatedInsert(Prospect), RepeatedInsert(ProspectRequest),
+        RepeatedInsert(ProspectInteraction))
     for row, received in rows:
         values, numbers = clean(row.form, when.date())
-        prospect_id = Prospect.insert(**values, qualification=row.request.qualification,
+        prospect_id = insert_prospect(**values, qualification=row.request.qualification,
                                       status=rules.NEW, created_at=received,
-                                      updated_at=received, created_by=user.id).execute()
+                                      updated_at=received, created_by=user.id)
         made[row.line] = prospect_id
         phones_of, tokens_of = _phone_and_token_rows(prospect_id, numbers, values["last_name"],
                                                      values["first_names"])
@@ -1075,10 +1079,10 @@ def _create_many(rows: list[tuple[LeadRow, dt.datetime]], when: dt.datetime
         entries.append(audit.entry("create", "prospect", prospect_id, user,
                                    audit.diff({}, shown), "confirmed_new"))
         text = row.request.text.strip()
-        request_id = ProspectRequest.insert(
-            prospect=prospect_id, qualification=row.request.qualification,
+        request_id = insert_request(
+            prospect=prospect_id, patient=None, qualification=row.request.qualification,
             channel=row.form.channel, received_at=received, text=text, site=values["site"],
-            created_by=user.id).execute()
+            created_by=user.id)
         entries.append(audit.entry("create", "prospect_request", request_id, user, audit.diff(
             {}, {"prospect": prospect_id, "patient": None,
                  "qualification": row.request.qualification, "channel": row.form.channel,
@@ -1089,7 +1093,7 @@ def _create_many(rows: list[tuple[LeadRow, dt.datetime]], when: dt.datetime
                    "direction": "incoming",
                    "subject": _request_subject(row.request.qualification, text),
                    "notes": "", "outcome": "", "occurred_at": received, "site": values["site"]}
-        contact_id = ProspectInteraction.insert(**contact).execute()
+        contact_id = insert_contact(**contact)
         entries.append(audit.entry("create", "prospect_interaction", contact_id, user,
                                    audit.diff({}, contact)))
         reviews.append(followup.Event(REVIEW_RULE, "prospect", prospect_id, received, None,
