@@ -340,22 +340,29 @@ def outcome_text(call: CallRecord) -> str:
     return text
 
 
-def _contact_on_file(call: CallRecord, user: User) -> None:
-    """The call on the caller's timeline (TEL-03)."""
-    if call.patient_id:
-        values = {"patient": call.patient_id, "user": user.id, "channel": "phone",
-                  "direction": "incoming", "subject": _subject(call.reason),
-                  "notes": call.summary, "outcome": outcome_text(call)[:200],
-                  "occurred_at": call.started_at, "site": call.site_id}
+def _contact(patient_id: int | None, prospect_id: int | None, channel: str, direction: str,
+             subject: str, notes: str, outcome: str, when: dt.datetime, site_id: int | None,
+             user: User) -> None:
+    """A contact on the person's timeline, the patient's or else the prospect's; inside
+    the caller's transaction."""
+    if patient_id:
+        values = {"patient": patient_id, "user": user.id, "channel": channel,
+                  "direction": direction, "subject": subject[:200], "notes": notes,
+                  "outcome": outcome[:200], "occurred_at": when, "site": site_id}
         interaction = Interaction.create(**values)
         session.log("create", "interaction", interaction.id, audit.diff({}, values),
-                    patient_id=call.patient_id)
-    elif call.prospect_id:
+                    patient_id=patient_id)
+    elif prospect_id:
         from nest_desktop.services.prospects import add_prospect_interaction
 
-        add_prospect_interaction(call.prospect_id, "phone", "incoming", _subject(call.reason),
-                                 call.summary, outcome_text(call), call.started_at,
-                                 call.site_id, user)
+        add_prospect_interaction(prospect_id, channel, direction, subject, notes, outcome,
+                                 when, site_id, user)
+
+
+def _contact_on_file(call: CallRecord, user: User) -> None:
+    """The call on the caller's timeline (TEL-03)."""
+    _contact(call.patient_id, call.prospect_id, "phone", "incoming", _subject(call.reason),
+             call.summary, outcome_text(call), call.started_at, call.site_id, user)
 
 
 def _qualified_request(form: CallForm, values: dict, when: dt.datetime,
@@ -458,7 +465,8 @@ def _resolve(call_id: int, resolution: str, user: User, when: dt.datetime) -> bo
             .where((CallRecord.id == call_id) & CallRecord.resolved_at.is_null()).execute())
     if done:
         session.log("update", "call_record", call_id,
-                    {"resolved_at": [None, audit._plain(when)], "resolution": ["", resolution]})
+                    audit.diff({"resolved_at": None, "resolution": ""},
+                               {"resolved_at": when, "resolution": resolution}))
     return bool(done)
 
 
@@ -705,25 +713,13 @@ def confirm_message(message_id: int, how: str, note: str = "",
         if not done:
             raise AlreadyDone(_("This message was already confirmed as delivered."))
         session.log("update", "phone_message", message_id,
-                    {"confirmed_at": [None, audit._plain(when)], "confirmed_how": ["", how]},
+                    audit.diff({"confirmed_at": None, "confirmed_how": ""},
+                               {"confirmed_at": when, "confirmed_how": how}),
                     patient_id=message.patient_id)
         followup.settle_source(MESSAGE_SOURCE, message_id, "delivered", when)
-        if message.patient_id or message.prospect_id:
-            contact = _("Message delivered to {name}").format(name=message.recipient_name)
-            if message.patient_id:
-                values = {"patient": message.patient_id, "user": user.id, "channel": "other",
-                          "direction": "internal", "subject": contact[:200],
-                          "notes": message.text, "outcome": "", "occurred_at": when,
-                          "site": message.site_id}
-                interaction = Interaction.create(**values)
-                session.log("create", "interaction", interaction.id, audit.diff({}, values),
-                            patient_id=message.patient_id)
-            else:
-                from nest_desktop.services.prospects import add_prospect_interaction
-
-                add_prospect_interaction(message.prospect_id, "other", "internal", contact,
-                                         message.text, when=when, site_id=message.site_id,
-                                         user=user)
+        _contact(message.patient_id, message.prospect_id, "other", "internal",
+                 _("Message delivered to {name}").format(name=message.recipient_name),
+                 message.text, "", when, message.site_id, user)
 
 
 def get_message(message_id: int) -> PhoneMessage:
@@ -965,14 +961,9 @@ def _visit(appointment: Appointment, when: dt.datetime) -> None:
                     audit.diff({"first_visit_date": patient.first_visit_date},
                                {"first_visit_date": visit_day}), patient_id=patient.id)
         followup.sync_patient(Patient.get_by_id(patient.id), when)
-    values = {"patient": patient.id, "user": session.current().id, "channel": "visit",
-              "direction": "incoming", "subject": _("Appointment attended: {service}").format(
-                  service=appointment.service.name if appointment.service_id else "")[:200],
-              "notes": appointment.reason, "outcome": "", "occurred_at": appointment.starts_at,
-              "site": appointment.site_id}
-    interaction = Interaction.create(**values)
-    session.log("create", "interaction", interaction.id, audit.diff({}, values),
-                patient_id=patient.id)
+    _contact(patient.id, None, "visit", "incoming", _("Appointment attended: {service}").format(
+        service=appointment.service.name if appointment.service_id else ""),
+        appointment.reason, "", appointment.starts_at, appointment.site_id, session.current())
 
 
 @dataclass(frozen=True)

@@ -272,7 +272,7 @@ class AppointmentsBox(QGroupBox):
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.setMaximumHeight(170)
         self.message = MessageLabel()
-        self.ids: list[int] = []
+        self.rows: list[reception.AppointmentRow] = []
         buttons, self.action_buttons = action_row(("book", _("Book…")), self._act)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
@@ -287,8 +287,7 @@ class AppointmentsBox(QGroupBox):
             self.setEnabled(False)
             return
         self.setEnabled(True)
-        rows = reception.appointments_of(self.patient_id, self.prospect_id)
-        self.ids = [row.id for row in rows]
+        rows = self.rows = reception.appointments_of(self.patient_id, self.prospect_id)
         fill(self.table, [(row.starts_at.strftime("%d/%m/%Y %H:%M"), row.service, row.reason,
                            status_text(row.status)) for row in rows])
         colour_statuses(self.table, rows, 3)
@@ -302,12 +301,12 @@ class AppointmentsBox(QGroupBox):
 
     def selected_id(self) -> int | None:
         row = self.table.currentRow()
-        return self.ids[row] if 0 <= row < len(self.ids) else None
+        return self.rows[row].id if 0 <= row < len(self.rows) else None
 
     def _selection_changed(self) -> None:
         may = session.may("calls.write")
-        chosen = self.selected_id()
-        status = (reception.get_appointment(chosen).status if chosen else None)
+        row = self.table.currentRow()
+        status = self.rows[row].status if 0 <= row < len(self.rows) else None
         self.action_buttons["book"].setEnabled(may)
         for action in ("move", "cancel", "attended", "missed"):
             self.action_buttons[action].setEnabled(may and status == "booked")

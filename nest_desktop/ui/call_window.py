@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
-    QButtonGroup,
     QComboBox,
     QFormLayout,
     QFrame,
@@ -22,7 +21,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
-    QRadioButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -34,12 +33,14 @@ from nest_desktop.i18n import _, format_date, format_datetime
 from nest_desktop.services import ValidationFailed, desk, prospects, reception, session
 from nest_desktop.services.people import PATIENT
 from nest_desktop.ui.desk_context import DeskContext
+from nest_desktop.ui.patient_window import DuplicatesDialog
 from nest_desktop.ui.widgets import (
     ERROR_STYLE,
     DateEdit,
     FieldWithError,
     MessageLabel,
     choice_box,
+    radio_choices,
 )
 
 RECOGNITION_DELAY_MS = 120  # typing on: one search once the fingers pause
@@ -63,6 +64,7 @@ class IncomingCallWindow(QWidget):
         self.started_at = clock()
         self.kind: str | None = None  # patient, prospect, or None: not known
         self.record_id: int | None = None
+        self.caller: reception.CallerCard | None = None
         self.request_recorded = False  # a prospect made during the call holds the request
         self.message_ids: list[int] = []
         self.appointment_ids: list[int] = []
@@ -75,7 +77,8 @@ class IncomingCallWindow(QWidget):
         # 1. The greeting (TEL-01).
         self.line = QComboBox()
         self.line.addItem(_("Reception line"), None)
-        for entry in reception.directory(self.site_id):
+        self.entries = {entry.id: entry for entry in reception.directory(self.site_id)}
+        for entry in self.entries.values():
             if entry.kind == "service":
                 self.line.addItem(_("Transferred to {name}").format(name=entry.name), entry.id)
         self.greeting = QLabel()
@@ -169,7 +172,7 @@ class IncomingCallWindow(QWidget):
         self.transfer_box = QGroupBox(_("Transfer"))
         self.transfer_to = QComboBox()
         self.transfer_to.addItem(_("Choose…"), None)
-        for entry in reception.directory(self.site_id):
+        for entry in self.entries.values():
             label = entry.name + (f" — {entry.extension}" if entry.extension else "")
             self.transfer_to.addItem(label, entry.id)
         self.transfer_phrase = QLabel()
@@ -214,15 +217,10 @@ class IncomingCallWindow(QWidget):
         self.hold_box.hide()
 
         # 5. How it ended (TEL-03 to TEL-08).
-        self.outcomes = QButtonGroup(self)
-        self.outcome_buttons: dict[str, QRadioButton] = {}
         outcome_box = QGroupBox(_("How did the call end?"))
-        outcome_layout = QHBoxLayout(outcome_box)
-        for outcome, label in rules.OUTCOMES.items():
-            button = QRadioButton(_(label))
-            self.outcome_buttons[outcome] = button
-            self.outcomes.addButton(button)
-            outcome_layout.addWidget(button)
+        self.outcomes, self.outcome_buttons = radio_choices(
+            {outcome: _(label) for outcome, label in rules.OUTCOMES.items()},
+            QHBoxLayout(outcome_box), self)
         self.outcome_error = QLabel()
         self.outcome_error.setStyleSheet(ERROR_STYLE)
         self.outcome_error.hide()
@@ -237,9 +235,10 @@ class IncomingCallWindow(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.greeting, 1)
         top.addWidget(self.line)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.elapsed)
+        # The panels that open during the call (transfer, hold) scroll rather than squeeze
+        # the others; the greeting and the record button stay in view.
+        body = QWidget()
+        layout = QVBoxLayout(body)
         layout.addWidget(caller_box)
         layout.addWidget(request_box)
         layout.addLayout(actions)
@@ -248,7 +247,16 @@ class IncomingCallWindow(QWidget):
         layout.addWidget(self.hold_box)
         layout.addWidget(outcome_box)
         layout.addWidget(self.outcome_error)
-        layout.addLayout(bottom)
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        outer = QVBoxLayout(self)
+        outer.addLayout(top)
+        outer.addWidget(self.elapsed)
+        outer.addWidget(scroll, 1)
+        outer.addLayout(bottom)
 
         for keys, slot in (("Ctrl+R", self.book), ("Ctrl+T", self.show_transfer),
                            ("Ctrl+H", self.toggle_hold), ("Ctrl+M", self.take_message),
@@ -277,11 +285,8 @@ class IncomingCallWindow(QWidget):
     # --- greeting and recognition ----------------------------------------------------------
 
     def _show_greeting(self) -> None:
-        entry_id = self.line.currentData()
-        service = None
-        if entry_id:
-            service = next((e.name for e in reception.directory(self.site_id)
-                            if e.id == entry_id), None)
+        entry = self.entries.get(self.line.currentData())
+        service = entry.name if entry else None
         self.greeting.setText("« " + desk.greeting(self.context.site, self.context.user,
                                                    service) + " »")
 
@@ -325,26 +330,28 @@ class IncomingCallWindow(QWidget):
 
     def choose_caller(self, kind: str, record_id: int) -> None:
         """The caller is this file (from a duplicate check or a prospect made now)."""
+        self.kind, self.record_id = kind, record_id
+        self._show_caller()
         blocked = self.matches.blockSignals(True)
         self.matches.clear()
-        card = reception.caller_card(kind, record_id)
-        label = (_("Patient") if kind == PATIENT else _("Prospect")) + f" — {card.name}"
+        label = (_("Patient") if kind == PATIENT else _("Prospect")) + f" — {self.caller.name}"
         item = QListWidgetItem(label)
         item.setData(Qt.ItemDataRole.UserRole, (kind, record_id))
         self.matches.addItem(item)
         self.matches.setCurrentRow(0)
         self.matches.blockSignals(blocked)
-        self.kind, self.record_id = kind, record_id
-        self._show_caller()
 
     def _show_caller(self) -> None:
         known = self.kind is not None
         self.unknown_box.setVisible(not known)
         self.open_file.setEnabled(known)
         if not known:
+            self.caller = None
             self.card.setText(_("<i>Not recognised: type her number, or her names below.</i>"))
             return
-        card = reception.caller_card(self.kind, self.record_id, self.clock().date())
+        # Read once per caller chosen; her name and numbers are taken from it afterwards.
+        card = self.caller = reception.caller_card(self.kind, self.record_id,
+                                                   self.clock().date())
         lines = [f"<b style='font-size:13pt'>{card.name}</b> — "
                  + (_("Patient") if card.kind == PATIENT else _("Prospect"))]
         if card.birth_date:
@@ -381,7 +388,7 @@ class IncomingCallWindow(QWidget):
 
     def _person_name(self) -> str:
         if self.kind:
-            return reception.caller_card(self.kind, self.record_id).name
+            return self.caller.name
         typed = f"{self.first_names.text().strip()} {self.last_name.text().strip()}".strip()
         return typed or self.caller_name.text().strip()
 
@@ -410,8 +417,6 @@ class IncomingCallWindow(QWidget):
         appointment can be booked for her. False when the secretary stopped."""
         if self.kind:
             return True
-        from nest_desktop.ui.patient_window import DuplicatesDialog
-
         self._clear_errors()
         form = prospects.ProspectForm(
             last_name=self.last_name.text(), first_names=self.first_names.text(),
@@ -424,13 +429,10 @@ class IncomingCallWindow(QWidget):
                 prospect = prospects.create_prospect(form, request, self.clock(), confirmed)
                 break
             except prospects.DuplicateFound as found:
-                dialog = DuplicatesDialog(found.candidates, self,
-                                          open_label=_("It is her: use this file"),
-                                          create_label=_("It is another person: record her"))
-                if not dialog.exec():
+                known = self._known_already(found, _("It is her: use this file"))
+                if known is None:
                     return False
-                if dialog.chosen is not None:
-                    self.choose_caller(dialog.chosen.kind, dialog.chosen.record_id)
+                if known:
                     return True
                 confirmed = True
             except ValidationFailed as failed:
@@ -445,6 +447,18 @@ class IncomingCallWindow(QWidget):
         self.request_recorded = True
         self.choose_caller("prospect", prospect.id)
         self._note(_("Recorded as a prospect: {name}.").format(name=prospect.full_name))
+        return True
+
+    def _known_already(self, found: prospects.DuplicateFound, open_label: str) -> bool | None:
+        """The duplicate check stopped a new prospect (PRO-05): True when she is one of the
+        files found (now the caller), False when she is someone else, None to stop."""
+        dialog = DuplicatesDialog(found.candidates, self, open_label=open_label,
+                                  create_label=_("It is another person: record her"))
+        if not dialog.exec():
+            return None
+        if dialog.chosen is None:
+            return False
+        self.choose_caller(dialog.chosen.kind, dialog.chosen.record_id)
         return True
 
     def _note(self, text: str) -> None:
@@ -602,8 +616,7 @@ class IncomingCallWindow(QWidget):
             try:
                 phones.normalize(typed)
             except ValueError:
-                card = reception.caller_card(self.kind, self.record_id)
-                return card.phones[0] if card.phones else ""
+                return self.caller.phones[0] if self.caller.phones else ""
         return typed
 
     def form(self) -> reception.CallForm:
@@ -634,15 +647,10 @@ class IncomingCallWindow(QWidget):
                 call = reception.record_call(form, confirmed, self.clock())
                 break
             except prospects.DuplicateFound as found:
-                from nest_desktop.ui.patient_window import DuplicatesDialog
-
-                dialog = DuplicatesDialog(found.candidates, self,
-                                          open_label=_("It is her: record on this file"),
-                                          create_label=_("It is another person: record her"))
-                if not dialog.exec():
+                known = self._known_already(found, _("It is her: record on this file"))
+                if known is None:
                     return
-                if dialog.chosen is not None:
-                    self.choose_caller(dialog.chosen.kind, dialog.chosen.record_id)
+                if known:
                     form = self.form()
                 else:
                     confirmed = True

@@ -38,6 +38,7 @@ from nest_desktop.ui.widgets import (
     MessageLabel,
     ObjectSignal,
     choice_box,
+    radio_choices,
 )
 
 
@@ -164,14 +165,9 @@ class ProspectCallPanel(QWidget):
         from nest_desktop.domain import prospects as prospect_rules
 
         choices = prospect_rules.REVIEW_RESULTS if review else prospect_rules.CALL_RESULTS
-        self.results = QButtonGroup(self)
-        self.buttons: dict[str, QRadioButton] = {}
         layout = QVBoxLayout(self)
-        for code, label in choices.items():
-            button = QRadioButton(_(label))
-            self.buttons[code] = button
-            self.results.addButton(button)
-            layout.addWidget(button)
+        self.results, self.buttons = radio_choices(
+            {code: _(label) for code, label in choices.items()}, layout, self)
         self.result_error = QLabel()
         self.result_error.setStyleSheet(ERROR_STYLE)
         self.result_error.hide()
@@ -254,13 +250,9 @@ class OutboundCallDialog(QDialog):
 
         outcome_box = QGroupBox(_("How did the call end?"))
         outcome_layout = QVBoxLayout(outcome_box)
-        self.outcomes = QButtonGroup(self)
-        self.outcome_buttons: dict[str, QRadioButton] = {}
-        for outcome in service.ATTEMPT_OUTCOMES:
-            button = QRadioButton(service.outcome_label(outcome))
-            self.outcome_buttons[outcome] = button
-            self.outcomes.addButton(button)
-            outcome_layout.addWidget(button)
+        self.outcomes, self.outcome_buttons = radio_choices(
+            {outcome: service.outcome_label(outcome) for outcome in service.ATTEMPT_OUTCOMES},
+            outcome_layout, self)
         self.outcome_error = QLabel()
         self.outcome_error.setStyleSheet(ERROR_STYLE)
         self.outcome_error.hide()

@@ -5,11 +5,13 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QButtonGroup,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QLabel,
     QLineEdit,
+    QRadioButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -75,6 +77,19 @@ def choice_box(choices: dict[str, str], empty_label: str | None = None) -> QComb
     for code, label in choices.items():
         box.addItem(_(label), code)
     return box
+
+
+def radio_choices(labels: dict[str, str], layout, owner: QWidget
+                  ) -> tuple[QButtonGroup, dict[str, QRadioButton]]:
+    """One radio button per code, labels already translated, added to `layout`: the group
+    and the buttons by code."""
+    group, buttons = QButtonGroup(owner), {}
+    for code, label in labels.items():
+        button = QRadioButton(label)
+        buttons[code] = button
+        group.addButton(button)
+        layout.addWidget(button)
+    return group, buttons
 
 
 def select_data(box: QComboBox, value) -> None:
