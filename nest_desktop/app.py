@@ -129,6 +129,8 @@ class Application:
         self.window.languageChanged.connect(self.change_language)
         self.window.lockRequested.connect(self.lock)
         self.window.show()
+        # SMS go from the workstation while it is open (the tests' windows send nothing).
+        self.window.sms_sender.start()
         # The watcher lives with the window: Qt removes it from the application with it.
         self.idle_watcher = IdleWatcher(float(settings.get("security.lock_minutes")),
                                         self.window)
@@ -180,9 +182,50 @@ class Application:
         self.window.sections.setCurrentRow(self.window.sections.count() - 1)
 
 
+def send_sms_command(argv: list[str]) -> int:
+    """`nest-desktop send-sms [--database URL]`: catches the reminders up and sends what is
+    due, then quits; for the Windows Task Scheduler when nobody has the application open."""
+    from PySide6.QtCore import QCoreApplication
+
+    from nest_desktop.services import sms
+
+    parser = argparse.ArgumentParser(prog="nest-desktop send-sms",
+                                     description="send the SMS that are due, then quit")
+    parser.add_argument("--database", metavar="URL", help="as for the application")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APP_NAME)
+    i18n.set_language(QSettings().value("language", i18n.DEFAULT_LANGUAGE))
+    from nest_desktop.ui import workstation
+
+    url = (args.database or os.environ.get("NEST_DATABASE_URL")
+           or workstation.database_url() or default_database_url())
+    try:
+        open_database(url)
+    except (SchemaError, OSError, DatabaseError) as error:
+        print(f"The database {without_password(url)} cannot be opened: {error}",
+              file=sys.stderr)
+        return 1
+    try:
+        scheduled, report = sms.run()
+    finally:
+        close_database()
+    print(_("Reminders: {created} scheduled, {moved} moved, {cancelled} cancelled.").format(
+        created=scheduled.created, moved=scheduled.moved, cancelled=scheduled.cancelled))
+    print(report.describe())
+    for error in dict.fromkeys(report.errors):
+        print(error, file=sys.stderr)
+    return 2 if report.errors and not report.sent else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
-    args = parse_arguments(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["send-sms"]:
+        return send_sms_command(argv[1:])
+    args = parse_arguments(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)

@@ -122,6 +122,7 @@ def make_version_1(db):
                              site=site)
     V1Interaction.create(patient=patient, occurred_at="2026-01-02 09:00:00", channel="phone",
                          direction="incoming", subject="Tarifs", created_at="2026-01-02 09:00:00")
+    migrate(migrator.drop_column("patient", "language"))  # came with the SMS (version 10)
     db.execute_sql("INSERT INTO site (name, phone, address, active) "
                    "VALUES ('Clinique Nest Mermoz', '', '', TRUE)")
     for name, first_name in (("Clémence Diatta", "Clémence"), ("Clémence Sow", "Clémence")):
@@ -145,9 +146,10 @@ def test_a_version_1_database_is_upgraded_to_the_latest_and_keeps_its_rows(db):
             for u in User.select().order_by(User.id)] == [
         ("clemence", "", True), ("clemence2", "", True)]
     # What the steps made is what the models describe.
-    for model in (VaccinationPlan, VaccineDose, AuditEntry, User, Interaction):
+    for model in (VaccinationPlan, VaccineDose, AuditEntry, User, Interaction, Patient):
         columns = {c.name for c in db.get_columns(model._meta.table_name)}
         assert columns == {f.column_name for f in model._meta.sorted_fields}, model
+    assert Patient.get().language == "fr"
     assert any(i.unique for i in db.get_indexes("vaccine_dose"))
     assert {"user_login": True}.items() <= {i.name: i.unique
                                             for i in db.get_indexes("user")}.items()

@@ -32,7 +32,7 @@ from nest_desktop.db.models import (
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import fold
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def _add_vaccination(db: Database) -> None:
@@ -453,6 +453,70 @@ def _add_reception(db: Database) -> None:
     db.create_tables([DirectoryEntry, CallRecord, PhoneMessage, Appointment])
 
 
+def _add_sms(db: Database) -> None:
+    """10: the SMS outbox and its history; each patient's language for her SMS. Frozen as at
+    version 10."""
+    # With a default in SQL: playhouse would make a NOT NULL column by copying the table,
+    # and SQLite would cascade the drop of the old table to every contact and phone.
+    db.execute_sql("ALTER TABLE patient ADD COLUMN language VARCHAR(5) NOT NULL DEFAULT 'fr'")
+
+    class Frozen(Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class Campaign(Frozen):
+        name = CharField(max_length=100)
+
+    class SmsMessage(Frozen):
+        key = CharField(max_length=120, unique=True)
+        kind = CharField(max_length=12)
+        patient = ForeignKeyField(Patient, null=True, on_delete="CASCADE",
+                                  backref="frozen_sms")
+        prospect = ForeignKeyField(Prospect, null=True, on_delete="CASCADE",
+                                   backref="frozen_sms")
+        source_table = CharField(max_length=40, default="")
+        source_id = IntegerField(null=True)
+        occurrence = CharField(max_length=60, default="")
+        event_at = DateTimeField(null=True)
+        phone = CharField(max_length=20)
+        language = CharField(max_length=5, default="fr")
+        site = ForeignKeyField(Site, null=True, on_delete="SET NULL", backref="frozen_sms")
+        campaign = ForeignKeyField(Campaign, null=True, on_delete="SET NULL",
+                                   backref="frozen_sms")
+        body = TextField(default="")
+        text = TextField(default="")
+        parts = IntegerField(default=0)
+        scheduled_at = DateTimeField()
+        expires_at = DateTimeField(null=True)
+        state = CharField(max_length=12, default="scheduled")
+        attempts = IntegerField(default=0)
+        next_attempt_at = DateTimeField()
+        last_error = TextField(default="")
+        transport = CharField(max_length=20, default="")
+        provider_ref = CharField(max_length=100, default="")
+        sent_at = DateTimeField(null=True)
+        delivered_at = DateTimeField(null=True)
+        created_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                     backref="frozen_sms_created")
+        created_at = DateTimeField(default=dt.datetime.now)
+        updated_at = DateTimeField(default=dt.datetime.now)
+
+        class Meta:
+            indexes = ((("state", "next_attempt_at"), False),
+                       (("source_table", "source_id"), False), (("scheduled_at",), False))
+
+    class SmsEvent(Frozen):
+        message = ForeignKeyField(SmsMessage, on_delete="CASCADE", backref="frozen_events")
+        at = DateTimeField(default=dt.datetime.now)
+        state = CharField(max_length=12)
+        detail = TextField(default="")
+        user = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                               backref="frozen_sms_events")
+
+    db.create_tables([SmsMessage, SmsEvent])
+
+
 # version -> function upgrading a database from version - 1 to version.
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     2: _add_vaccination,
@@ -463,6 +527,7 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     7: _add_pregnancies,
     8: _add_prospects,
     9: _add_reception,
+    10: _add_sms,
 }
 
 

@@ -82,6 +82,7 @@ class Patient(BaseModel):
     sms_consent = BooleanField(default=False)
     newsletter_consent = BooleanField(default=False)
     preferred_channel = CharField(max_length=20, default="sms")
+    language = CharField(max_length=5, default="fr")  # of her SMS (domain.sms.LANGUAGES)
     first_visit_date = DateField(null=True)
     notes = TextField(default="")
     created_at = DateTimeField(default=now)
@@ -491,6 +492,56 @@ class Appointment(BaseModel):
     version = IntegerField(default=1)
 
 
+class SmsMessage(BaseModel):
+    """One SMS of the outbox (PAT-01, PAT-11, PAT-12). A reminder's `key` names its record, its
+    occurrence and its kind, so that it is scheduled, and sent, once."""
+
+    key = CharField(max_length=120, unique=True)
+    kind = CharField(max_length=12)  # domain.sms.KINDS
+    patient = ForeignKeyField(Patient, null=True, backref="sms_messages", on_delete="CASCADE")
+    prospect = ForeignKeyField(Prospect, null=True, backref="sms_messages",
+                               on_delete="CASCADE")
+    source_table = CharField(max_length=40, default="")  # appointment, patient (a child)…
+    source_id = IntegerField(null=True)
+    occurrence = CharField(max_length=60, default="")
+    event_at = DateTimeField(null=True)  # the appointment's start, the dose's due day
+    phone = CharField(max_length=20)  # E.164, as scheduled; read again at send time
+    language = CharField(max_length=5, default="fr")
+    site = ForeignKeyField(Site, null=True, backref="sms_messages", on_delete="SET NULL")
+    campaign = ForeignKeyField(Campaign, null=True, backref="sms_messages",
+                               on_delete="SET NULL")
+    body = TextField(default="")  # a newsletter's text; a reminder's comes from its template
+    text = TextField(default="")  # the text as sent (rendered at send time)
+    parts = IntegerField(default=0)
+    scheduled_at = DateTimeField()
+    expires_at = DateTimeField(null=True)  # not sent after: cancelled as too late
+    state = CharField(max_length=12, default="scheduled")  # domain.sms.STATES
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField()  # scheduled_at, then later after a failure
+    last_error = TextField(default="")
+    transport = CharField(max_length=20, default="")
+    provider_ref = CharField(max_length=100, default="")
+    sent_at = DateTimeField(null=True)
+    delivered_at = DateTimeField(null=True)
+    created_by = ForeignKeyField(User, null=True, backref="sms_created", on_delete="SET NULL")
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("state", "next_attempt_at"), False), (("source_table", "source_id"), False),
+                   (("scheduled_at",), False))
+
+
+class SmsEvent(BaseModel):
+    """The history of a message: each change of state, with who or what made it and why."""
+
+    message = ForeignKeyField(SmsMessage, backref="events", on_delete="CASCADE")
+    at = DateTimeField(default=now)
+    state = CharField(max_length=12)
+    detail = TextField(default="")
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="sms_events")
+
+
 class Setting(BaseModel):
     """A clinic-wide setting, shared by every workstation; the value is JSON."""
 
@@ -505,4 +556,4 @@ ALL_MODELS = [SchemaVersion, Site, User, Patient, PatientPhone, PatientSearchTok
               ProspectInteraction, FollowUpTask, SurveyResponse, GuestbookEntry, Campaign,
               CampaignMember,
               Pregnancy, MilestoneRecord, Delivery, DeliveryBaby, Call36Weeks,
-              DirectoryEntry, CallRecord, PhoneMessage, Appointment]
+              DirectoryEntry, CallRecord, PhoneMessage, Appointment, SmsMessage, SmsEvent]

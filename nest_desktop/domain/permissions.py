@@ -44,6 +44,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "campaign.create": frozenset({CUSTOMER_RELATIONS, ADMINISTRATOR}),
     "calls.write": _DESK,  # answering the phone: register, messages, appointments
     "directory.manage": frozenset({ADMINISTRATOR}),
+    "sms.send": _DESK,  # the outbox by hand: cancel, send again, a newsletter, an SMS to her
 }
 
 

@@ -11,6 +11,7 @@ import random
 from peewee import PostgresqlDatabase
 
 from nest_desktop.db.models import (
+    Appointment,
     Delivery,
     DeliveryBaby,
     FamilyLink,
@@ -24,6 +25,8 @@ from nest_desktop.db.models import (
     Pregnancy,
     Setting,
     Site,
+    SmsEvent,
+    SmsMessage,
     SurveyResponse,
     User,
     VaccineDose,
@@ -31,6 +34,7 @@ from nest_desktop.db.models import (
     now,
 )
 from nest_desktop.domain import phones, surveys, vaccination
+from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import fold, words
 from nest_desktop.services import followup, session
 
@@ -312,6 +316,55 @@ def _follow_ups(rng: random.Random, today: dt.date) -> None:
              "recorded_at": dt.datetime.combine(today - dt.timedelta(days=days),
                                                 dt.time(16, 0))}
             for days, author, text in GUESTBOOK]).execute()
+    _sms(rng, when)
+
+
+def _sms(rng: random.Random, when: dt.datetime) -> None:
+    """The reminders of the past week's appointments as the outbox keeps them once sent (a
+    few numbers refused by the provider), and the coming ones scheduled."""
+    from nest_desktop.domain import sms as sms_rules
+    from nest_desktop.services import sms
+
+    held = (Appointment.select().join(Patient, on=Appointment.patient == Patient.id)
+            .where((Appointment.status != "cancelled") & Patient.sms_consent
+                   & (Appointment.starts_at < when)
+                   & (Appointment.starts_at > when - dt.timedelta(days=7))))
+    phones_of = dict(PatientPhone.select(PatientPhone.patient, PatientPhone.e164)
+                     .where(PatientPhone.position == 0).tuples())
+    website = sms.TRANSPORTS["http"]
+    with database.atomic():
+        for appointment in held:
+            person = appointment.patient
+            if person.id not in phones_of:
+                continue
+            reminder = sms_rules.appointment_reminders(appointment.starts_at, sms.timing())[0]
+            sent_at = reminder.scheduled_at + dt.timedelta(seconds=rng.randint(5, 90))
+            text = sms_rules.render(
+                sms.template(sms_rules.APPOINTMENT, person.language),
+                {"prenom": person.first_names.split(" ")[0],
+                 **sms.appointment_values(appointment, person.language)})
+            refused = rng.random() < 0.06
+            error = _("The SMS provider refused the message (HTTP {status}): {detail}").format(
+                status=400, detail="SVC0004 unknown subscriber") if refused else ""
+            message = SmsMessage.create(
+                key=f"appointment:{appointment.id}:{reminder.occurrence}", kind="appointment",
+                patient=person.id, source_table="appointment", source_id=appointment.id,
+                occurrence=reminder.occurrence, event_at=appointment.starts_at,
+                phone=phones_of[person.id], language=person.language,
+                site=appointment.site_id, text=text,
+                parts=sms_rules.length(text).parts, scheduled_at=reminder.scheduled_at,
+                expires_at=reminder.expires_at, state="failed" if refused else "sent",
+                attempts=1, next_attempt_at=reminder.scheduled_at, transport="http",
+                last_error=error, sent_at=None if refused else sent_at,
+                created_at=appointment.booked_at, updated_at=sent_at)
+            SmsEvent.insert_many([
+                {"message": message.id, "at": sent_at, "state": "sending",
+                 "detail": _("Attempt {count} by {transport}").format(
+                     count=1, transport=_(website))},
+                {"message": message.id, "at": sent_at, "state": message.state,
+                 "detail": error or _("Sent ({parts} SMS).").format(parts=message.parts)}
+            ]).execute()
+    sms.schedule_reminders(when)
 
 
 DIRECTORY = [  # name, kind, internal number, takes appointments

@@ -19,6 +19,7 @@ from nest_desktop.db.models import (
 )
 from nest_desktop.domain import patients as rules
 from nest_desktop.domain import phones
+from nest_desktop.domain import sms as sms_rules
 from nest_desktop.domain.dates import entry_text, parse_date
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import clean_name, fold, words
@@ -58,6 +59,7 @@ class PatientForm:
     sms_consent: bool = False
     newsletter_consent: bool = False
     preferred_channel: str = "sms"
+    language: str = "fr"  # of her SMS
     first_visit_date: str = ""
     notes: str = ""
 
@@ -108,6 +110,8 @@ def clean(form: PatientForm, today: dt.date | None = None) -> tuple[dict, list[s
         errors["pathway"] = _("Choose a pathway from the list.")
     if form.preferred_channel not in rules.CONTACT_CHANNELS:
         errors["preferred_channel"] = _("Choose a channel from the list.")
+    if form.language not in sms_rules.LANGUAGES:
+        errors["language"] = _("Choose a language from the list.")
     check_characters(errors, last_name=form.last_name, first_names=form.first_names,
                      email=form.email, address=form.address,
                      provenance=form.provenance_detail, visit_reason=form.visit_reason,
@@ -133,6 +137,7 @@ def clean(form: PatientForm, today: dt.date | None = None) -> tuple[dict, list[s
         "sms_consent": form.sms_consent,
         "newsletter_consent": form.newsletter_consent,
         "preferred_channel": form.preferred_channel,
+        "language": form.language,
         "first_visit_date": first_visit,
         "notes": form.notes.strip(),
     }

@@ -34,7 +34,14 @@ from nest_desktop.domain import reception as rules
 from nest_desktop.domain.dates import parse_date, parse_time
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.pregnancy import format_sa, gestational_age
-from nest_desktop.services import ValidationFailed, audit, check_characters, followup, session
+from nest_desktop.services import (
+    ValidationFailed,
+    audit,
+    check_characters,
+    followup,
+    session,
+    sms,
+)
 from nest_desktop.services.people import PATIENT, PROSPECT, prefix_range
 from nest_desktop.services.session import PermissionDenied
 
@@ -847,6 +854,7 @@ def book(form: AppointmentForm, call_id: int | None = None,
         _log_appointment("create", appointment.id, audit.diff({}, values), values["patient"])
         if values["prospect"]:
             _answer_appointment_request(appointment, when)
+        sms.sync_appointment(appointment.id, when)
     return Appointment.get_by_id(appointment.id)
 
 
@@ -903,6 +911,7 @@ def move(appointment_id: int, expected_version: int, form: AppointmentForm,
             Appointment.id == appointment_id).execute()
         _log_appointment("update", appointment_id, audit.diff(old, changes),
                          appointment.patient_id)
+        sms.sync_appointment(appointment_id, when)
     return Appointment.get_by_id(appointment_id)
 
 
@@ -923,6 +932,7 @@ def cancel(appointment_id: int, expected_version: int, reason: str,
         _log_appointment("update", appointment_id,
                          {"status": ["booked", "cancelled"], "cancel_reason": ["", reason]},
                          appointment.patient_id)
+        sms.sync_appointment(appointment_id, when)
 
 
 def mark(appointment_id: int, expected_version: int, status: str,
@@ -945,6 +955,7 @@ def mark(appointment_id: int, expected_version: int, status: str,
             Appointment.id == appointment_id).execute()
         _log_appointment("update", appointment_id, {"status": ["booked", status]},
                          appointment.patient_id)
+        sms.sync_appointment(appointment_id, when)
         if status == "attended":
             _visit(appointment, when)
     return Appointment.get_by_id(appointment_id)
@@ -1053,8 +1064,12 @@ def move_prospect_records(from_prospect: int, patient_id: int | None = None,
     (`prospect_id`): her appointments, calls, messages and same-day tasks follow. Inside the
     caller's transaction."""
     if patient_id is not None:
+        moved = [row[0] for row in Appointment.select(Appointment.id).where(
+            Appointment.prospect == from_prospect).tuples()]
         Appointment.update(patient=patient_id, prospect=None).where(
-            Appointment.prospect == from_prospect).execute()
+            Appointment.id.in_(moved)).execute()
+        for appointment_id in moved:  # as a patient, her consent to SMS now counts
+            sms.sync_appointment(appointment_id)
         for model in (CallRecord, PhoneMessage):
             model.update(patient=patient_id).where(
                 (model.prospect == from_prospect) & model.patient.is_null()).execute()

@@ -48,6 +48,8 @@ CAMPAIGN_REASONS = {
     "event": N_("An event"),
     "news": N_("News from NEST"),
 }
+# what a campaign can be in the list: a call campaign's reason, or a newsletter by SMS
+CAMPAIGN_KINDS = {**CAMPAIGN_REASONS, "sms_newsletter": N_("Newsletter by SMS")}
 
 
 @dataclass(frozen=True)

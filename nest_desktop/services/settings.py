@@ -26,11 +26,27 @@ def get(key: str) -> Any:
     return json.loads(row.value)
 
 
-def put(key: str, value: Any) -> None:
+def put(key: str, value: Any, secret_fields: tuple[str, ...] = ()) -> None:
+    """Stores a setting; the `secret_fields` of a dict value (a password…) are audited as
+    changed or not, never in clear."""
     session.require("settings.write")
     encoded = json.dumps(value)
     old = get(key)
+    if secret_fields:
+        old, value = _masked(old, secret_fields, None), _masked(value, secret_fields, old)
     with database.atomic():
         if Setting.update(value=encoded).where(Setting.key == key).execute() == 0:
             Setting.create(key=key, value=encoded)
         session.log("update", "setting", None, audit.diff({key: old}, {key: value}))
+
+
+def _masked(value: Any, secret_fields: tuple[str, ...], before: Any) -> Any:
+    """The dict with each secret as stars; 'new' when it differs from `before`'s."""
+    if not isinstance(value, dict):
+        return value
+    masked = dict(value)
+    for name in secret_fields:
+        if masked.get(name):
+            changed = isinstance(before, dict) and before.get(name) != value.get(name)
+            masked[name] = "*** (new)" if changed else "***"
+    return masked

@@ -20,7 +20,7 @@ from nest_desktop.db.models import (
 from nest_desktop.domain import vaccination as rules
 from nest_desktop.domain.dates import age_in_years, parse_date
 from nest_desktop.domain.messages import N_, _
-from nest_desktop.services import ValidationFailed, audit, check_characters, session
+from nest_desktop.services import ValidationFailed, audit, check_characters, session, sms
 
 CHILD_MAX_AGE = 16  # HPV ends at 15: past this age a patient is no longer followed here
 PLACES = {"nest": N_("At NEST"), "elsewhere": N_("Elsewhere")}
@@ -83,6 +83,7 @@ def set_plan(patient_id: int, schedule: str, optional: tuple[str, ...] = ()) -> 
         session.log("update", "vaccination_plan", patient_id, audit.diff(
             {"schedule": old_schedule, "optional": sorted(old_optional)},
             {"schedule": schedule, "optional": sorted(optional)}), patient_id=patient_id)
+        sms.sync_child(patient_id)
 
 
 def parents_of(patient_id: int) -> list[ParentContact]:
@@ -149,6 +150,8 @@ def record_dose(patient_id: int, vaccine: str, dose: int, given_on: str, product
         record = VaccineDose.create(**values)
         session.log("create", "vaccine_dose", record.id, audit.diff({}, values),
                     patient_id=patient_id)
+        # the reminders of this day go if the day's doses are all given; later ones move
+        sms.sync_child(patient_id, dt.datetime.combine(today, now().time()))
     return record
 
 
@@ -163,6 +166,7 @@ def remove_dose(record_id: int) -> None:
             {"patient": record.patient_id, "vaccine": record.vaccine, "dose": record.dose,
              "given_on": record.given_on, "lot": record.lot}, {}),
             patient_id=record.patient_id)
+        sms.sync_child(record.patient_id)
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,8 @@ class DueRow:
     doses: tuple[rules.Dose, ...]  # overdue first, then by due date
     contact_phone: str  # E.164: the child's main number, else her parent's
     sms_consent: bool  # of whoever has that number
+    contact_id: int | None = None  # the patient whose number it is: the child or her parent
+    site_id: int | None = None
 
     @property
     def first_due(self) -> dt.date:
@@ -213,7 +219,7 @@ CHUNK = 2000
 
 def _due_rows(ids: list[int], today: dt.date, horizon: dt.date) -> list[DueRow]:
     children = list(Patient.select(Patient.id, Patient.first_names, Patient.last_name,
-                                   Patient.birth_date, Patient.sex, Site.name)
+                                   Patient.birth_date, Patient.sex, Site.name, Patient.site)
                     .join(Site, JOIN.LEFT_OUTER, on=Patient.site == Site.id)
                     .where(Patient.id.in_(ids)).tuples())
     plans = {patient_id: (schedule, tuple(json.loads(optional)))
@@ -240,7 +246,7 @@ def _due_rows(ids: list[int], today: dt.date, horizon: dt.date) -> list[DueRow]:
     consent = dict(Patient.select(Patient.id, Patient.sms_consent)
                    .where(Patient.id.in_(contact_ids)).tuples())
     rows = []
-    for patient_id, first_names, last_name, birth, sex, site_name in children:
+    for patient_id, first_names, last_name, birth, sex, site_name, site_id in children:
         schedule, optional = plans.get(patient_id, (rules.DEFAULT_SCHEDULE, ()))
         doses = tuple(
             entry for entry in rules.calendar(birth, schedule, given.get(patient_id), sex=sex,
@@ -251,5 +257,5 @@ def _due_rows(ids: list[int], today: dt.date, horizon: dt.date) -> list[DueRow]:
             contact = patient_id if patient_id in phones else parent_of.get(patient_id)
             rows.append(DueRow(patient_id, f"{first_names} {last_name}", birth,
                                site_name or "", doses, phones.get(contact, ""),
-                               bool(consent.get(contact, False))))
+                               bool(consent.get(contact, False)), contact, site_id))
     return rows

@@ -35,6 +35,7 @@ from nest_desktop.ui.prospects_page import ProspectsPage, ProspectWindow
 from nest_desktop.ui.satisfaction_page import SatisfactionPage
 from nest_desktop.ui.segments_page import SegmentsPage
 from nest_desktop.ui.settings_page import SettingsPage
+from nest_desktop.ui.sms_page import OutboxView, SmsSender
 from nest_desktop.ui.tasks import run_in_background
 from nest_desktop.ui.today_page import TodayPage
 from nest_desktop.ui.vaccines_page import VaccinesPage
@@ -107,6 +108,14 @@ class MainWindow(QMainWindow):
         self.segments_page = SegmentsPage(context.site.id if context.site else None)
         self.segments_page.openPatient.connect(self.open_patient)
         self.segments_page.campaignCreated.connect(self.today_page.refresh)
+        self.segments_page.newsletterScheduled.connect(lambda: self.sms_page.refresh())
+        self.sms_sender = SmsSender(self)
+        self.sms_page = OutboxView()
+        self.sms_page.sms_sender = self.sms_sender
+        self.sms_sender.finished.connect(self.sms_page.sender_finished)
+        self.sms_page.openPatient.connect(self.open_patient)
+        self.sms_page.newsletterRequested.connect(
+            lambda: self.show_section(self.segments_page))
         self.satisfaction_page = SatisfactionPage(context.site.id if context.site else None)
         self.settings_page = SettingsPage()
         self.settings_page.languageChanged.connect(self.languageChanged)
@@ -120,6 +129,7 @@ class MainWindow(QMainWindow):
         self._add_section(_("Pregnancies"), self.pregnancies_page)
         self._add_section(_("Children & vaccines"), self.vaccines_page)
         self._add_section(_("Segments & campaigns"), self.segments_page)
+        self._add_section(_("SMS"), self.sms_page)
         self._add_section(_("Satisfaction"), self.satisfaction_page)
         self._add_section(_("Settings"), self.settings_page)
         self.sections.currentRowChanged.connect(self.stack.setCurrentIndex)
@@ -204,6 +214,7 @@ class MainWindow(QMainWindow):
         QSettings().setValue("main_window/geometry", self.saveGeometry())
         self.backup_timer.stop()
         self.first_backup_timer.stop()
+        self.sms_sender.stop()
         self.closing.emit()
         event.accept()
 

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.domain import patients as rules
 from nest_desktop.domain import phones
+from nest_desktop.domain import sms as sms_rules
 from nest_desktop.i18n import N_, _, format_date, format_datetime
 from nest_desktop.services import (
     StaleRecordError,
@@ -46,6 +47,7 @@ from nest_desktop.services import vaccination as vaccination_service
 from nest_desktop.ui.appointments import AppointmentsBox
 from nest_desktop.ui.desk_context import DeskContext
 from nest_desktop.ui.pregnancy_tab import PregnancyTab
+from nest_desktop.ui.sms_page import OutboxView
 from nest_desktop.ui.tasks import run_in_background
 from nest_desktop.ui.vaccination_tab import VaccinationTab
 from nest_desktop.ui.widgets import (
@@ -74,6 +76,7 @@ FIELD_LABELS = {
     "sms_consent": N_("Agrees to receive SMS (appointment and vaccine reminders)"),
     "newsletter_consent": N_("Agrees to receive newsletters"),
     "preferred_channel": N_("Preferred channel"), "notes": N_("Notes"),
+    "language": N_("Language of her SMS"),
     **rules.INTAKE_ITEMS,
 }
 
@@ -140,6 +143,8 @@ class PatientWindow(QMainWindow):
         self.appointments.changed.connect(self.followUpsChanged)
         self.appointments_tab_index = self.tabs.addTab(self.appointments, _("Appointments"))
         self.timeline_tab_index = self.tabs.addTab(self._timeline_tab(), _("Contacts"))
+        self.sms = OutboxView(for_patient=True)
+        self.sms_tab_index = self.tabs.addTab(self.sms, _("SMS"))
         self.notes = QPlainTextEdit()
         self.tabs.addTab(self.notes, _("Notes"))
         self.history = QTableWidget(0, 4)
@@ -231,6 +236,7 @@ class PatientWindow(QMainWindow):
         self.sms_consent = QCheckBox(_("Agrees to receive SMS (appointment and vaccine reminders)"))
         self.newsletter_consent = QCheckBox(_("Agrees to receive newsletters"))
         self.preferred_channel = choice_box(rules.CONTACT_CHANNELS)
+        self.language = choice_box(sms_rules.LANGUAGES)
         mark_done = QPushButton(_("Interview held today by me"))
         mark_done.clicked.connect(self._intake_done_now)
 
@@ -246,6 +252,7 @@ class PatientWindow(QMainWindow):
         form.addRow("", self.newsletter_consent)
         form.addRow(_("Preferred channel"),
                     self._field("preferred_channel", self.preferred_channel))
+        form.addRow(_("Language of her SMS"), self._field("language", self.language))
         page = QWidget()
         page.setLayout(form)
         return page
@@ -340,7 +347,7 @@ class PatientWindow(QMainWindow):
                      self.first_visit_date, self.intake_date):
             edit.textChanged.connect(self._mark_dirty)
         for box in (self.sex, self.site, self.provenance, self.pathway, self.intake_by,
-                    self.preferred_channel):
+                    self.preferred_channel, self.language):
             box.currentIndexChanged.connect(self._mark_dirty)
         for check in (*self.intake_checks.values(), self.sms_consent, self.newsletter_consent):
             check.toggled.connect(self._mark_dirty)
@@ -381,11 +388,12 @@ class PatientWindow(QMainWindow):
             self._loading = False
         self._dirty = False
         for index in (self.family_tab_index, self.timeline_tab_index,
-                      self.appointments_tab_index):
+                      self.appointments_tab_index, self.sms_tab_index):
             self.tabs.setTabEnabled(index, self.patient_id is not None)
         if self.patient_id is not None:
             patient = service.get_patient(self.patient_id)
             self.appointments.set_person(self.patient_id, patient.full_name, patient.site_id)
+            self.sms.patient_id = self.patient_id
         self._show_vaccination()
         self._show_pregnancy()
         self.print_button.setEnabled(self.patient_id is not None)
@@ -486,6 +494,7 @@ class PatientWindow(QMainWindow):
         self.sms_consent.setChecked(form.sms_consent)
         self.newsletter_consent.setChecked(form.newsletter_consent)
         select_data(self.preferred_channel, form.preferred_channel)
+        select_data(self.language, form.language)
         self.notes.setPlainText(form.notes)
 
     def collect(self) -> service.PatientForm:
@@ -501,6 +510,7 @@ class PatientWindow(QMainWindow):
             sms_consent=self.sms_consent.isChecked(),
             newsletter_consent=self.newsletter_consent.isChecked(),
             preferred_channel=self.preferred_channel.currentData(),
+            language=self.language.currentData(),
             first_visit_date=self.first_visit_date.text(), notes=self.notes.toPlainText())
         for item, check in self.intake_checks.items():
             setattr(form, item, check.isChecked())

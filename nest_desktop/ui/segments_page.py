@@ -88,6 +88,7 @@ class CampaignDialog(QDialog):
 class SegmentsPage(QWidget):
     openPatient = Signal(int)
     campaignCreated = Signal()
+    newsletterScheduled = Signal()
 
     def __init__(self, workstation_site_id: int | None, parent=None):
         super().__init__(parent)
@@ -137,6 +138,8 @@ class SegmentsPage(QWidget):
         self.export_button.clicked.connect(self.export)
         self.campaign_button = QPushButton(_("Call campaign…"))
         self.campaign_button.clicked.connect(self.new_campaign)
+        self.newsletter_button = QPushButton(_("Newsletter by SMS…"))
+        self.newsletter_button.clicked.connect(self.new_newsletter)
         self.message = MessageLabel()
         self.campaigns = read_only_table([_("Campaign"), _("Reason"), _("Created"),
                                           _("Patients"), _("Calls still to make")])
@@ -149,6 +152,7 @@ class SegmentsPage(QWidget):
         actions.addWidget(self.count_label, 1)
         actions.addWidget(self.export_button)
         actions.addWidget(self.campaign_button)
+        actions.addWidget(self.newsletter_button)
         layout = QVBoxLayout(self)
         layout.addWidget(criteria)
         layout.addLayout(actions)
@@ -167,6 +171,16 @@ class SegmentsPage(QWidget):
     def refresh_permissions(self) -> None:
         self.export_button.setEnabled(session.may("patients.export"))
         self.campaign_button.setEnabled(session.may("campaign.create"))
+        self.newsletter_button.setEnabled(session.may("sms.send"))
+
+    def new_newsletter(self) -> None:
+        from nest_desktop.ui.sms_page import NewsletterDialog
+
+        dialog = NewsletterDialog(self.segment(), self)
+        if dialog.exec():
+            self.message.say(_("The newsletter is scheduled: see it in SMS."))
+            self.refresh()
+            self.newsletterScheduled.emit()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
@@ -193,7 +207,7 @@ class SegmentsPage(QWidget):
         self.count_label.setText(ngettext("{count} patient in this segment",
                                           "{count} patients in this segment", len(ids))
                                  .format(count=format_number(len(ids))))
-        fill(self.campaigns, [(c.name, _(segments.CAMPAIGN_REASONS.get(c.reason, c.reason)),
+        fill(self.campaigns, [(c.name, _(segments.CAMPAIGN_KINDS.get(c.reason, c.reason)),
                                format_datetime(c.created_at), format_number(c.members),
                                format_number(c.open_tasks)) for c in campaigns])
 

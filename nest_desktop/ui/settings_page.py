@@ -45,6 +45,7 @@ from nest_desktop.services import (
 )
 from nest_desktop.ui import workstation
 from nest_desktop.ui.desk_dialogs import SiteUserForm, password_edit
+from nest_desktop.ui.sms_settings import SmsSettingsBox
 from nest_desktop.ui.tasks import run_in_background
 from nest_desktop.ui.widgets import (
     FieldWithError,
@@ -222,6 +223,8 @@ class SettingsPage(QScrollArea):
         layout.addWidget(self._language_box())
         layout.addWidget(self._exports_box())
         layout.addWidget(self._follow_up_box())
+        self.sms_box = SmsSettingsBox()
+        layout.addWidget(self.sms_box)
         layout.addWidget(self._sites_box())
         layout.addWidget(self._directory_box())
         layout.addWidget(self._users_box())
@@ -235,7 +238,7 @@ class SettingsPage(QScrollArea):
     def refresh_permissions(self) -> None:
         """What the person at the desk may change; the services refuse the rest anyway."""
         admin = session.may("settings.write")
-        for widget in self.admin_only:
+        for widget in [*self.admin_only, *self.sms_box.admin_widgets]:
             widget.setEnabled(admin)
         self.audit_box.setVisible(session.may("audit.read"))
 

@@ -43,11 +43,12 @@ class _Job(QRunnable):
 
 def run_in_background(work: Callable[[], Any], on_done: Callable[[Any], None],
                       on_error: Callable[[Exception], None] | None = None,
-                      owner: QObject | None = None) -> None:
+                      owner: QObject | None = None, pool: QThreadPool | None = None) -> None:
     """Runs `work()` on the pool; `on_done(result)` or `on_error(error)` on the GUI thread.
 
     With an `owner` (the widget that asked), the answer is dropped if the owner was closed
-    and deleted in the meantime.
+    and deleted in the meantime. A `pool` of its own keeps long work (sending SMS through a
+    modem) from holding the threads the windows' queries need.
     """
     relay = _Relay()
     _running.add(relay)
@@ -75,7 +76,7 @@ def run_in_background(work: Callable[[], Any], on_done: Callable[[Any], None],
 
     relay.finished.connect(done)
     relay.failed.connect(failed)
-    QThreadPool.globalInstance().start(_Job(work, relay))
+    (pool or QThreadPool.globalInstance()).start(_Job(work, relay))
 
 
 def wait_for_background_work(timeout_ms: int = 10000) -> bool:

@@ -1,0 +1,1033 @@
+"""The SMS outbox (PAT-01, PAT-11, PAT-12): reminders scheduled from the appointments and the
+children's calendars, newsletters to a segment, and their sending through the transport
+chosen in Settings, with every change of state kept.
+
+A reminder's key names its record, its occurrence and its kind: it is scheduled once, and a
+message is claimed (`sending`) in its own transaction before the transport gets it, so a
+retry or a restart never sends it twice. The text is made at send time, from the records as
+they are then.
+"""
+
+import csv
+import datetime as dt
+import json
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from peewee import JOIN, fn
+
+from nest_desktop.db.models import (
+    Appointment,
+    Campaign,
+    CampaignMember,
+    DirectoryEntry,
+    Patient,
+    PatientPhone,
+    Site,
+    SmsEvent,
+    SmsMessage,
+    database,
+    now,
+)
+from nest_desktop.domain import phones
+from nest_desktop.domain import sms as rules
+from nest_desktop.domain import vaccination as vaccine_rules
+from nest_desktop.domain.dates import parse_time
+from nest_desktop.domain.messages import N_, _
+from nest_desktop.services import ValidationFailed, check_characters, session, settings
+from nest_desktop.sms import transports
+from nest_desktop.sms.transports import Refused, Retry
+
+APPOINTMENT_SOURCE = "appointment"
+CHILD_SOURCE = "patient"  # a vaccine reminder is about a child
+CHUNK = 500
+INTERRUPTED_AFTER = dt.timedelta(minutes=15)  # a message `sending` longer than this was cut off
+
+# --- settings ---------------------------------------------------------------------------------
+
+TRANSPORTS = {
+    "none": N_("Not sent: the messages wait"),
+    "orange": N_("Orange SMS API (Senegal)"),
+    "http": N_("Another SMS website (HTTP form)"),
+    "modem": N_("GSM modem on a serial port"),
+    "csv": N_("Export to a file for a bulk-SMS website"),
+}
+# The fields of each transport's settings that are secret: kept, never shown or audited.
+SECRET_FIELDS = {"orange": ("client_secret",), "http": ("fixed_fields",), "modem": ("pin",)}
+TRANSPORT_DEFAULTS = {
+    "orange": {"token_url": "https://api.orange.com/oauth/v3/token",
+               "api_url": "https://api.orange.com/smsmessaging/v1", "client_id": "",
+               "client_secret": "", "sender": ""},
+    "http": {"url": "", "phone_field": "to", "text_field": "text", "fixed_fields": "",
+             "phone_without_plus": False, "success_text": ""},
+    "modem": {"port": "COM3", "baudrate": 115200, "pin": ""},
+}
+settings.DEFAULTS.update({
+    "sms.transport": "none",
+    "sms.orange": TRANSPORT_DEFAULTS["orange"],
+    "sms.http": TRANSPORT_DEFAULTS["http"],
+    "sms.modem": TRANSPORT_DEFAULTS["modem"],
+    "sms.timing": {},  # fields of domain.sms.Timing that differ from its defaults
+    "sms.templates": {},  # kind -> language -> text, over domain.sms.DEFAULT_TEMPLATES
+    "sms.part_price": 20,  # FCFA per SMS part, for the cost of a newsletter
+})
+
+
+def timing() -> rules.Timing:
+    stored = settings.get("sms.timing") or {}
+    values = {}
+    for name, default in asdict(rules.Timing()).items():
+        if name not in stored:
+            continue
+        value = stored[name]
+        values[name] = dt.time.fromisoformat(value) if isinstance(default, dt.time) else value
+    return replace(rules.Timing(), **values)
+
+
+def save_timing(new: rules.Timing) -> None:
+    problems = rules.timing_problems(new)
+    if problems:
+        raise ValidationFailed(problems)
+    settings.put("sms.timing", {name: value.isoformat(timespec="minutes")
+                                if isinstance(value, dt.time) else value
+                                for name, value in asdict(new).items()})
+
+
+def parse_timing(**texts: str) -> rules.Timing:
+    """The Settings form's texts ("18:00", "2") as a Timing; ValidationFailed by field."""
+    values, errors = {}, {}
+    for name, default in asdict(rules.Timing()).items():
+        if name not in texts:
+            continue
+        text = texts[name]
+        try:
+            if isinstance(default, bool):
+                values[name] = bool(text)
+            elif isinstance(default, dt.time):
+                values[name] = parse_time(text)
+            else:
+                values[name] = int(str(text).strip())
+        except ValueError as error:
+            errors[name] = str(error) if isinstance(default, dt.time) else _("Enter a number.")
+    if errors:
+        raise ValidationFailed(errors)
+    return replace(rules.Timing(), **values)
+
+
+def template(kind: str, language: str) -> str:
+    stored = settings.get("sms.templates") or {}
+    return (stored.get(kind, {}).get(language)
+            or rules.DEFAULT_TEMPLATES[kind].get(language)
+            or rules.DEFAULT_TEMPLATES[kind][rules.DEFAULT_LANGUAGE])
+
+
+def save_templates(texts: dict[str, dict[str, str]]) -> None:
+    """kind -> language -> text; each checked, stored with its typography made GSM-7."""
+    errors = {}
+    cleaned: dict[str, dict[str, str]] = {}
+    for kind, by_language in texts.items():
+        for language, text in by_language.items():
+            text = rules.to_gsm7(text.strip())
+            problem = rules.template_problem(text, kind)
+            if problem:
+                errors[f"{kind}.{language}"] = problem
+            check_characters(errors, **{f"{kind}.{language}": text})
+            cleaned.setdefault(kind, {})[language] = text
+    if errors:
+        raise ValidationFailed(errors)
+    settings.put("sms.templates", cleaned)
+
+
+def transport_settings(name: str) -> dict:
+    """A transport's settings with its secrets replaced by whether one is saved."""
+    stored = {**TRANSPORT_DEFAULTS[name], **(settings.get(f"sms.{name}") or {})}
+    for secret in SECRET_FIELDS.get(name, ()):
+        stored[secret] = bool(stored.get(secret))
+    return stored
+
+
+def save_transport(name: str, values: dict) -> None:
+    """Chooses the transport and saves its settings. A secret left empty keeps the one saved;
+    secrets never reach the audit trail."""
+    if name not in TRANSPORTS:
+        raise ValidationFailed({"transport": _("Choose a way of sending from the list.")})
+    errors = {}
+    if name in TRANSPORT_DEFAULTS:
+        saved = {**TRANSPORT_DEFAULTS[name], **(settings.get(f"sms.{name}") or {})}
+        merged = {**saved, **{k: v for k, v in values.items() if k in saved}}
+        for secret in SECRET_FIELDS.get(name, ()):
+            if not values.get(secret):
+                merged[secret] = saved.get(secret, "")
+        errors = _transport_problems(name, merged)
+        if errors:
+            raise ValidationFailed(errors)
+        settings.put(f"sms.{name}", merged, secret_fields=SECRET_FIELDS.get(name, ()))
+    settings.put("sms.transport", name)
+
+
+def _transport_problems(name: str, values: dict) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if name == "orange":
+        for key in ("token_url", "api_url"):
+            if not str(values[key]).startswith(("https://", "http://")):
+                errors[key] = _("An address starting with https://")
+        for key in ("client_id", "client_secret"):
+            if not values[key]:
+                errors[key] = _("Given by Orange with the application's access.")
+        try:
+            values["sender"] = phones.normalize(values["sender"])
+        except ValueError as error:
+            errors["sender"] = str(error)
+    elif name == "http":
+        if not str(values["url"]).startswith(("https://", "http://")):
+            errors["url"] = _("An address starting with https://")
+        for key in ("phone_field", "text_field"):
+            if not str(values[key]).strip():
+                errors[key] = _("The name the website gives this field.")
+        try:
+            _fixed_fields(values["fixed_fields"])
+        except ValueError as error:
+            errors["fixed_fields"] = str(error)
+    elif name == "modem":
+        if not str(values["port"]).strip():
+            errors["port"] = _("The serial port of the modem, for example COM3.")
+        try:
+            values["baudrate"] = int(values["baudrate"])
+        except (TypeError, ValueError):
+            errors["baudrate"] = _("Enter a number.")
+    return errors
+
+
+def _fixed_fields(text: str) -> dict[str, str]:
+    """'api_key=…' lines -> {name: value}."""
+    fields = {}
+    for line in str(text).splitlines():
+        if not line.strip():
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(_("One field a line, written name=value."))
+        fields[name.strip()] = value.strip()
+    return fields
+
+
+def chosen_transport() -> str:
+    return settings.get("sms.transport") or "none"
+
+
+def make_transport(name: str | None = None) -> transports.Transport | None:
+    """The transport chosen in Settings, ready to send; None when messages only wait (none,
+    or a file export made by hand)."""
+    name = name or chosen_transport()
+    if name not in TRANSPORT_DEFAULTS:
+        return None
+    values = {**TRANSPORT_DEFAULTS[name], **(settings.get(f"sms.{name}") or {})}
+    if name == "orange":
+        return transports.OrangeSms(values["token_url"], values["api_url"], values["client_id"],
+                                    values["client_secret"], values["sender"])
+    if name == "http":
+        return transports.HttpForm(values["url"], values["phone_field"], values["text_field"],
+                                   _fixed_fields(values["fixed_fields"]),
+                                   bool(values["phone_without_plus"]), values["success_text"])
+    return transports.GsmModem(values["port"], int(values["baudrate"]), values["pin"])
+
+
+# --- scheduling the reminders ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Wanted:
+    """A message that should be in the outbox."""
+
+    key: str
+    kind: str
+    patient_id: int
+    source_table: str
+    source_id: int
+    occurrence: str
+    event_at: dt.datetime
+    phone: str
+    language: str
+    site_id: int | None
+    scheduled_at: dt.datetime
+    expires_at: dt.datetime
+
+    def row(self, when: dt.datetime) -> dict:
+        return {"key": self.key, "kind": self.kind, "patient": self.patient_id,
+                "source_table": self.source_table, "source_id": self.source_id,
+                "occurrence": self.occurrence, "event_at": self.event_at, "phone": self.phone,
+                "language": self.language, "site": self.site_id,
+                "scheduled_at": self.scheduled_at, "next_attempt_at": self.scheduled_at,
+                "expires_at": self.expires_at, "created_at": when, "updated_at": when}
+
+
+@dataclass
+class ScheduleReport:
+    created: int = 0
+    moved: int = 0
+    cancelled: int = 0
+
+
+def _contacts(patient_ids: Iterable[int]) -> dict[int, tuple[str, str, bool]]:
+    """patient -> (main phone, language, SMS consent), for those with a main phone."""
+    ids = list(set(patient_ids))
+    found = {}
+    for start in range(0, len(ids), CHUNK):
+        for patient_id, e164, language, consent in (
+                PatientPhone.select(PatientPhone.patient, PatientPhone.e164, Patient.language,
+                                    Patient.sms_consent)
+                .join(Patient).where(PatientPhone.patient.in_(ids[start:start + CHUNK])
+                                     & (PatientPhone.position == 0)).tuples()):
+            found[patient_id] = (e164, language or rules.DEFAULT_LANGUAGE, bool(consent))
+    return found
+
+
+def _appointment_wants(appointments: list[tuple], when: dt.datetime,
+                       timing_: rules.Timing) -> list[Wanted]:
+    """(id, patient, site, starts_at) of booked appointments -> their reminders still to go."""
+    contacts = _contacts(row[1] for row in appointments)
+    wanted = []
+    for appointment_id, patient_id, site_id, starts_at in appointments:
+        contact = contacts.get(patient_id)
+        if contact is None or not contact[2]:
+            continue  # no number, or no consent to SMS
+        for reminder in rules.appointment_reminders(starts_at, timing_):
+            if reminder.expires_at <= when:
+                continue
+            wanted.append(Wanted(
+                f"{rules.APPOINTMENT}:{appointment_id}:{reminder.occurrence}", rules.APPOINTMENT,
+                patient_id, APPOINTMENT_SOURCE, appointment_id, reminder.occurrence, starts_at,
+                contact[0], contact[1], site_id, reminder.scheduled_at, reminder.expires_at))
+    return wanted
+
+
+def _booked_appointments(when: dt.datetime, appointment_id: int | None = None) -> list[tuple]:
+    query = (Appointment.select(Appointment.id, Appointment.patient, Appointment.site,
+                                Appointment.starts_at)
+             .where((Appointment.status == "booked") & Appointment.patient.is_null(False)
+                    & (Appointment.starts_at > when)))
+    if appointment_id is not None:
+        query = query.where(Appointment.id == appointment_id)
+    return list(query.tuples())
+
+
+def _vaccine_wants(children: list, when: dt.datetime, timing_: rules.Timing) -> list[Wanted]:
+    """The due rows of children -> the reminders of their vaccination days still to go."""
+    languages = {pid: contact[1] for pid, contact in
+                 _contacts(row.contact_id for row in children if row.contact_id).items()}
+    wanted = []
+    for row in children:
+        if not (row.contact_id and row.contact_phone and row.sms_consent):
+            continue
+        days = sorted({dose.due for dose in row.doses
+                       if dose.status in (vaccine_rules.DUE, vaccine_rules.UPCOMING)})
+        for day in days:
+            for reminder in rules.vaccine_reminders(day, timing_):
+                if reminder.expires_at <= when:
+                    continue
+                wanted.append(Wanted(
+                    f"{rules.VACCINE}:{row.patient_id}:{reminder.occurrence}", rules.VACCINE,
+                    row.contact_id, CHILD_SOURCE, row.patient_id, reminder.occurrence,
+                    dt.datetime.combine(day, dt.time()), row.contact_phone,
+                    languages.get(row.contact_id, rules.DEFAULT_LANGUAGE), row.site_id,
+                    reminder.scheduled_at, reminder.expires_at))
+    return wanted
+
+
+def _children_due(when: dt.datetime, timing_: rules.Timing,
+                  child_ids: list[int] | None = None) -> list:
+    from nest_desktop.services import vaccination
+
+    today = when.date()
+    if child_ids is None:
+        return vaccination.due_list(timing_.vaccine_horizon_days, today=today)
+    horizon = today + dt.timedelta(days=timing_.vaccine_horizon_days)
+    return vaccination._due_rows(child_ids, today, horizon)
+
+
+def _reconcile(kind: str, wanted: list[Wanted], when: dt.datetime,
+               source_ids: list[int] | None, gone_reason: str) -> ScheduleReport:
+    """Brings the scheduled messages of `kind` (for `source_ids`, or all) in line with
+    `wanted`: the missing created, the moved re-timed, those no longer wanted cancelled.
+    A key already sent, failed or cancelled is never scheduled again."""
+    report = ScheduleReport()
+    pending = SmsMessage.select(SmsMessage.id, SmsMessage.key, SmsMessage.scheduled_at,
+                                SmsMessage.expires_at, SmsMessage.phone, SmsMessage.patient,
+                                SmsMessage.language, SmsMessage.event_at).where(
+        (SmsMessage.kind == kind) & (SmsMessage.state == rules.SCHEDULED))
+    existing: dict[str, tuple] = {}
+    if source_ids is None:
+        existing = {row[1]: row for row in pending.tuples()}
+    else:
+        for start in range(0, len(source_ids), CHUNK):
+            existing.update({row[1]: row for row in pending.where(
+                SmsMessage.source_id.in_(source_ids[start:start + CHUNK])).tuples()})
+    wanted_by_key = {w.key: w for w in wanted}
+    new_keys = [key for key in wanted_by_key if key not in existing]
+    known = set()
+    for start in range(0, len(new_keys), CHUNK):
+        known.update(row[0] for row in SmsMessage.select(SmsMessage.key).where(
+            SmsMessage.key.in_(new_keys[start:start + CHUNK])).tuples())
+    rows = [wanted_by_key[key].row(when) for key in new_keys if key not in known]
+    for start in range(0, len(rows), CHUNK):
+        SmsMessage.insert_many(rows[start:start + CHUNK]).execute()
+    report.created = len(rows)
+    for key, (message_id, _key, scheduled_at, expires_at, phone, patient_id, language,
+              event_at) in existing.items():
+        want = wanted_by_key.get(key)
+        if want is None:
+            continue
+        if (scheduled_at, expires_at, phone, patient_id, language, event_at) != (
+                want.scheduled_at, want.expires_at, want.phone, want.patient_id, want.language,
+                want.event_at):
+            SmsMessage.update(scheduled_at=want.scheduled_at, next_attempt_at=want.scheduled_at,
+                              expires_at=want.expires_at, phone=want.phone,
+                              patient=want.patient_id, language=want.language,
+                              event_at=want.event_at, updated_at=when).where(
+                SmsMessage.id == message_id).execute()
+            report.moved += 1
+    gone = [row[0] for key, row in existing.items() if key not in wanted_by_key]
+    report.cancelled = _set_state(gone, rules.CANCELLED, gone_reason, when,
+                                  only_from=(rules.SCHEDULED,))
+    return report
+
+
+def _set_state(ids: list[int], state: str, detail: str, when: dt.datetime,
+               only_from: tuple[str, ...], user_id: int | None = None, **values) -> int:
+    """Moves the messages still in `only_from` to `state`, with an event each."""
+    changed = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        moving = [row[0] for row in SmsMessage.select(SmsMessage.id).where(
+            SmsMessage.id.in_(chunk) & SmsMessage.state.in_(only_from)).tuples()]
+        if not moving:
+            continue
+        SmsMessage.update(state=state, updated_at=when, **values).where(
+            SmsMessage.id.in_(moving) & SmsMessage.state.in_(only_from)).execute()
+        SmsEvent.insert_many([{"message": message_id, "at": when, "state": state,
+                               "detail": detail, "user": user_id}
+                              for message_id in moving]).execute()
+        changed += len(moving)
+    return changed
+
+
+def sync_appointment(appointment_id: int, when: dt.datetime | None = None) -> ScheduleReport:
+    """The reminders of one appointment after it was booked, moved, cancelled or marked; in
+    the caller's transaction."""
+    when = when or now()
+    wanted = _appointment_wants(_booked_appointments(when, appointment_id), when, timing())
+    return _reconcile(rules.APPOINTMENT, wanted, when, [appointment_id],
+                      _("The appointment was moved, cancelled or held."))
+
+
+def sync_child(child_id: int, when: dt.datetime | None = None) -> ScheduleReport:
+    """The vaccine reminders of one child after a dose was recorded or removed or her plan
+    changed; in the caller's transaction."""
+    when = when or now()
+    timing_ = timing()
+    wanted = _vaccine_wants(_children_due(when, timing_, [child_id]), when, timing_)
+    return _reconcile(rules.VACCINE, wanted, when, [child_id],
+                      _("The doses were recorded or are no longer due."))
+
+
+def schedule_reminders(when: dt.datetime | None = None) -> ScheduleReport:
+    """Every reminder the records call for, idempotent: run at start-up, by the sender and
+    by `nest-desktop send-sms`, so consents, numbers and settings changed since are caught
+    up."""
+    when = when or now()
+    timing_ = timing()
+    report = ScheduleReport()
+    appointment_wants = _appointment_wants(_booked_appointments(when), when, timing_)
+    vaccine_wants = _vaccine_wants(_children_due(when, timing_), when, timing_)
+    with database.atomic():
+        for part in (
+                _reconcile(rules.APPOINTMENT, appointment_wants, when, None,
+                           _("The appointment was moved, cancelled or held.")),
+                _reconcile(rules.VACCINE, vaccine_wants, when, None,
+                           _("The doses were recorded or are no longer due, or she no longer "
+                             "accepts SMS."))):
+            report.created += part.created
+            report.moved += part.moved
+            report.cancelled += part.cancelled
+    return report
+
+
+# --- composing and sending ----------------------------------------------------------------------
+
+class NoLongerDue(Exception):
+    """The message no longer applies (consent withdrawn, appointment cancelled…): cancelled."""
+
+
+@dataclass(frozen=True)
+class Composed:
+    phone: str
+    text: str
+
+
+def _site_values(site_id: int | None) -> dict[str, str]:
+    site = Site.get_or_none(Site.id == site_id) if site_id else None
+    if site is None:
+        return {"site": "NEST", "tel_site": ""}
+    return {"site": site.name, "tel_site": phones.display(site.phone) if site.phone else ""}
+
+
+def compose(message: SmsMessage) -> Composed:
+    """The message's number and text from the records as they are now."""
+    person = Patient.get_or_none(Patient.id == message.patient_id) if message.patient_id \
+        else None
+    if person is None:
+        raise NoLongerDue(_("The file was deleted."))
+    if message.kind == rules.NEWSLETTER:
+        if not person.newsletter_consent:
+            raise NoLongerDue(_("She no longer accepts the newsletter."))
+    elif not person.sms_consent:
+        raise NoLongerDue(_("She no longer accepts SMS."))
+    main = (PatientPhone.select(PatientPhone.e164)
+            .where((PatientPhone.patient == person.id) & (PatientPhone.position == 0)).scalar())
+    if not main:
+        raise NoLongerDue(_("Her file no longer has a phone number."))
+    language = person.language if person.language in rules.LANGUAGES else \
+        rules.DEFAULT_LANGUAGE
+    values = {"prenom": person.first_names.split(" ")[0] if person.first_names else "",
+              **_site_values(message.site_id or person.site_id)}
+    if message.kind == rules.APPOINTMENT:
+        appointment = Appointment.get_or_none(Appointment.id == message.source_id)
+        if (appointment is None or appointment.status != "booked"
+                or appointment.starts_at != message.event_at):
+            raise NoLongerDue(_("The appointment was moved, cancelled or held."))
+        values.update(appointment_values(appointment, language))
+        body = template(rules.APPOINTMENT, language)
+    elif message.kind == rules.VACCINE:
+        values.update(_vaccination_values(message, language))
+        body = template(rules.VACCINE, language)
+    else:
+        body = message.body
+    return Composed(main, rules.render(body, values))
+
+
+def appointment_values(appointment: Appointment, language: str) -> dict[str, str]:
+    """What an appointment's template says of it."""
+    service = DirectoryEntry.get_or_none(DirectoryEntry.id == appointment.service_id)
+    return {**_site_values(appointment.site_id),
+            "date_heure": rules.when_in_words(appointment.starts_at, language),
+            "date": rules.date_in_words(appointment.starts_at.date(), language),
+            "heure": rules.time_in_words(appointment.starts_at.time(), language),
+            "service": service.name if service else ""}
+
+
+def _vaccination_values(message: SmsMessage, language: str) -> dict[str, str]:
+    from nest_desktop.services import vaccination
+
+    child = Patient.get_or_none(Patient.id == message.source_id)
+    if child is None or child.birth_date is None:
+        raise NoLongerDue(_("The child's file was deleted."))
+    day = message.event_at.date()
+    calendar = vaccination.child_calendar(child.id, today=day)
+    due = [dose for dose in calendar.doses if dose.due == day and dose.given is None
+           and dose.status != vaccine_rules.EXPIRED]
+    if not due:
+        raise NoLongerDue(_("The doses were recorded or are no longer due."))
+    labels = dict.fromkeys(vaccine_rules.vaccine_label(d.vaccine, language) for d in due)
+    return {"prenom_enfant": child.first_names.split(" ")[0],
+            "vaccin": ", ".join(labels), "date": rules.date_in_words(day, language)}
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    waiting: int = 0  # still scheduled, due later or outside the sending hours
+    note: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        text = _("{sent} sent, {retried} to try again, {failed} failed, {cancelled} "
+                 "cancelled.").format(sent=self.sent, retried=self.retried, failed=self.failed,
+                                      cancelled=self.cancelled)
+        return f"{self.note} {text}".strip() if self.note else text
+
+
+_sender = threading.Lock()  # one sender at a time in this process (timer, "send now", command)
+
+
+def _event(message_id: int, state: str, detail: str, when: dt.datetime,
+           user_id: int | None = None) -> None:
+    SmsEvent.create(message=message_id, at=when, state=state, detail=detail, user=user_id)
+
+
+def expire_late(when: dt.datetime) -> int:
+    """Reminders whose moment passed too long ago are cancelled, not sent late."""
+    late = [row[0] for row in SmsMessage.select(SmsMessage.id).where(
+        (SmsMessage.state == rules.SCHEDULED) & (SmsMessage.expires_at < when)).tuples()]
+    with database.atomic():
+        return _set_state(late, rules.CANCELLED, _("Too late: its moment has passed."), when,
+                          only_from=(rules.SCHEDULED,))
+
+
+def recover_interrupted(when: dt.datetime) -> int:
+    """A message left `sending` (the application or the computer stopped during the send) may
+    have gone: it is failed with that reason, for a person to decide, never sent again
+    blindly."""
+    cut_off = [row[0] for row in SmsMessage.select(SmsMessage.id).where(
+        (SmsMessage.state == rules.SENDING)
+        & (SmsMessage.updated_at < when - INTERRUPTED_AFTER)).tuples()]
+    with database.atomic():
+        return _set_state(
+            cut_off, rules.FAILED, _("Sending was interrupted: it may have gone. Check with "
+                                     "her before sending it again."), when,
+            only_from=(rules.SENDING,),
+            last_error=_("Interrupted while sending"))
+
+
+def send_due(transport: transports.Transport | None, when: dt.datetime | None = None,
+             limit: int = 500, should_stop: Callable[[], bool] = lambda: False) -> SendReport:
+    """Sends the messages due, one at a time, through `transport`."""
+    report = SendReport()
+    if not _sender.acquire(blocking=False):
+        report.note = _("Already sending.")
+        return report
+    try:
+        when = when or now()
+        report.cancelled += expire_late(when)
+        report.failed += recover_interrupted(when)
+        timing_ = timing()
+        due = SmsMessage.select(SmsMessage.id).where(
+            (SmsMessage.state == rules.SCHEDULED) & (SmsMessage.next_attempt_at <= when))
+        if transport is None:
+            report.note = _("No way of sending is chosen in Settings: the messages wait.")
+        elif not rules.may_send_at(when, timing_):
+            report.note = _("Outside the sending hours: the messages wait until {time}.").format(
+                time=rules.next_opening(when, timing_).strftime("%H:%M"))
+        else:
+            ids = [row[0] for row in due.order_by(SmsMessage.next_attempt_at, SmsMessage.id)
+                   .limit(limit).tuples()]
+            for message_id in ids:
+                if should_stop():
+                    break
+                outcome = _send_one(message_id, transport, when, report)
+                if outcome == "stop":
+                    break
+        report.waiting = SmsMessage.select().where(SmsMessage.state == rules.SCHEDULED).count()
+        return report
+    finally:
+        _sender.release()
+
+
+def _claim(message_id: int, transport_name: str, when: dt.datetime) -> SmsMessage | None:
+    """Takes the message for this sender in its own transaction: another sender, or this one
+    after a restart, will not take it again."""
+    with database.atomic():
+        claimed = SmsMessage.update(state=rules.SENDING, attempts=SmsMessage.attempts + 1,
+                                    transport=transport_name, updated_at=when).where(
+            (SmsMessage.id == message_id) & (SmsMessage.state == rules.SCHEDULED)).execute()
+        if not claimed:
+            return None
+        return SmsMessage.get_by_id(message_id)
+
+
+def _send_one(message_id: int, transport: transports.Transport, when: dt.datetime,
+              report: SendReport) -> str:
+    message = _claim(message_id, transport.name, when)
+    if message is None:
+        return "skipped"
+    try:
+        composed = compose(message)
+    except NoLongerDue as reason:
+        with database.atomic():
+            _set_state([message.id], rules.CANCELLED, str(reason), when, (rules.SENDING,))
+        report.cancelled += 1
+        return "cancelled"
+    except (rules.TemplateProblem, ValueError) as problem:
+        with database.atomic():
+            _set_state([message.id], rules.FAILED, str(problem), when, (rules.SENDING,),
+                       last_error=str(problem))
+        report.failed += 1
+        return "failed"
+    parts = rules.length(composed.text).parts
+    with database.atomic():
+        SmsMessage.update(text=composed.text, phone=composed.phone, parts=parts).where(
+            SmsMessage.id == message.id).execute()
+        _event(message.id, rules.SENDING, _("Attempt {count} by {transport}").format(
+            count=message.attempts, transport=_(TRANSPORTS.get(transport.name, transport.name))),
+            when)
+    try:
+        reference = transport.send(composed.phone, composed.text, message.key)
+    except Retry as error:
+        retry = rules.retry_at(message.attempts, when)
+        if retry is not None and (message.expires_at is None or retry < message.expires_at):
+            with database.atomic():
+                _set_state([message.id], rules.SCHEDULED, _(
+                    "{reason} Next try at {time}.").format(
+                    reason=error, time=retry.strftime("%d/%m %H:%M")), when, (rules.SENDING,),
+                    next_attempt_at=retry, last_error=str(error))
+            report.retried += 1
+            report.errors.append(str(error))
+            # the transport is down (no network, no modem): the others wait for the next round
+            return "stop"
+        with database.atomic():
+            _set_state([message.id], rules.FAILED, str(error), when, (rules.SENDING,),
+                       last_error=str(error))
+        report.failed += 1
+        report.errors.append(str(error))
+        return "failed"
+    except Refused as error:
+        with database.atomic():
+            _set_state([message.id], rules.FAILED, str(error), when, (rules.SENDING,),
+                       last_error=str(error))
+        report.failed += 1
+        report.errors.append(str(error))
+        return "failed"
+    with database.atomic():
+        _set_state([message.id], rules.SENT, _("Sent ({parts} SMS).").format(parts=parts),
+                   when, (rules.SENDING,), sent_at=when, provider_ref=reference or "",
+                   last_error="")
+    report.sent += 1
+    return "sent"
+
+
+def run(when: dt.datetime | None = None, should_stop: Callable[[], bool] = lambda: False
+        ) -> tuple[ScheduleReport, SendReport]:
+    """What the background sender and `nest-desktop send-sms` do: catch the reminders up,
+    then send what is due through the transport chosen in Settings."""
+    when = when or now()
+    scheduled = schedule_reminders(when)
+    transport = make_transport()
+    try:
+        sent = send_due(transport, when, should_stop=should_stop)
+    finally:
+        if transport is not None:
+            transport.close()
+    return scheduled, sent
+
+
+def export_due_csv(path: Path, when: dt.datetime | None = None) -> int:
+    """The messages due now written to a CSV file (number;text) for a bulk-SMS website; they
+    are marked sent by file, so that they are not exported twice."""
+    user = session.require("sms.send")
+    when = when or now()
+    expire_late(when)
+    ids = [row[0] for row in SmsMessage.select(SmsMessage.id).where(
+        (SmsMessage.state == rules.SCHEDULED) & (SmsMessage.next_attempt_at <= when))
+        .order_by(SmsMessage.next_attempt_at, SmsMessage.id).tuples()]
+    lines = []
+    for message_id in ids:
+        message = _claim(message_id, "csv", when)
+        if message is None:
+            continue
+        try:
+            composed = compose(message)
+        except NoLongerDue as reason:
+            with database.atomic():
+                _set_state([message.id], rules.CANCELLED, str(reason), when, (rules.SENDING,))
+            continue
+        lines.append((message, composed))
+    try:
+        with path.open("w", newline="", encoding="utf-8-sig") as handle:
+            writer = csv.writer(handle, delimiter=settings.get("export.csv_separator") or ";")
+            writer.writerow(["numero", "message"])
+            for _message, composed in lines:
+                writer.writerow([composed.phone, composed.text])
+    except OSError:
+        with database.atomic():  # nothing was exported: they wait again
+            SmsMessage.update(state=rules.SCHEDULED, attempts=SmsMessage.attempts - 1).where(
+                SmsMessage.id.in_([m.id for m, _c in lines])).execute()
+        raise
+    with database.atomic():
+        for message, composed in lines:
+            SmsMessage.update(text=composed.text, phone=composed.phone,
+                              parts=rules.length(composed.text).parts).where(
+                SmsMessage.id == message.id).execute()
+            _set_state([message.id], rules.SENT, _("Exported to {file}").format(file=path.name),
+                       when, (rules.SENDING,), user_id=user.id, sent_at=when)
+        session.log("export", "sms_message", None, details=f"{len(lines)} SMS -> {path}")
+    return len(lines)
+
+
+# --- the outbox, by hand ---------------------------------------------------------------------
+
+def cancel(ids: list[int], reason: str = "", when: dt.datetime | None = None) -> int:
+    user = session.require("sms.send")
+    when = when or now()
+    with database.atomic():
+        count = _set_state(ids, rules.CANCELLED, reason or _("Cancelled by {name}.").format(
+            name=user.full_name), when, only_from=(rules.SCHEDULED,), user_id=user.id)
+        session.log("update", "sms_message", None, {"state": ["scheduled", "cancelled"]},
+                    details=f"{count} SMS")
+    return count
+
+
+def retry(ids: list[int], when: dt.datetime | None = None) -> int:
+    """Failed messages scheduled again now (a person checked that the interrupted went not)."""
+    user = session.require("sms.send")
+    when = when or now()
+    with database.atomic():
+        count = _set_state(ids, rules.SCHEDULED, _("To send again, by {name}.").format(
+            name=user.full_name), when, only_from=(rules.FAILED,), user_id=user.id,
+            next_attempt_at=when, attempts=0, expires_at=None)
+        session.log("update", "sms_message", None, {"state": ["failed", "scheduled"]},
+                    details=f"{count} SMS")
+    return count
+
+
+def send_now(ids: list[int], when: dt.datetime | None = None) -> int:
+    """Scheduled messages brought forward to now (the sender takes them on its next round)."""
+    user = session.require("sms.send")
+    when = when or now()
+    with database.atomic():
+        count = SmsMessage.update(next_attempt_at=when, updated_at=when).where(
+            SmsMessage.id.in_(ids) & (SmsMessage.state == rules.SCHEDULED)).execute()
+        session.log("update", "sms_message", None,
+                    {"next_attempt_at": [None, when.isoformat(timespec="minutes")]},
+                    details=f"{count} SMS by {user.full_name}")
+    return count
+
+
+@dataclass(frozen=True)
+class OutboxFilter:
+    date_from: dt.date | None = None  # of the scheduled time
+    date_to: dt.date | None = None
+    state: str = ""
+    kind: str = ""
+    patient_id: int | None = None
+
+
+def _condition(outbox_filter: OutboxFilter, with_state: bool = True):
+    condition = SmsMessage.id > 0
+    if outbox_filter.date_from:
+        condition &= SmsMessage.scheduled_at >= dt.datetime.combine(outbox_filter.date_from,
+                                                                    dt.time())
+    if outbox_filter.date_to:
+        condition &= SmsMessage.scheduled_at < dt.datetime.combine(
+            outbox_filter.date_to + dt.timedelta(days=1), dt.time())
+    if outbox_filter.kind:
+        condition &= SmsMessage.kind == outbox_filter.kind
+    if outbox_filter.patient_id is not None:
+        condition &= ((SmsMessage.patient == outbox_filter.patient_id)
+                      | ((SmsMessage.source_table == CHILD_SOURCE)
+                         & (SmsMessage.source_id == outbox_filter.patient_id)))
+    if with_state and outbox_filter.state:
+        condition &= SmsMessage.state == outbox_filter.state
+    return condition
+
+
+def outbox_ids(outbox_filter: OutboxFilter) -> list[int]:
+    """The messages of the filter, the next to go first, then the latest."""
+    return [row[0] for row in SmsMessage.select(SmsMessage.id)
+            .where(_condition(outbox_filter))
+            .order_by(SmsMessage.scheduled_at.desc(), SmsMessage.id.desc()).tuples()]
+
+
+def outbox_counts(outbox_filter: OutboxFilter) -> dict[str, int]:
+    """state -> messages, the state filter aside."""
+    return dict(SmsMessage.select(SmsMessage.state, fn.COUNT(SmsMessage.id))
+                .where(_condition(outbox_filter, with_state=False))
+                .group_by(SmsMessage.state).tuples())
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    kind: str
+    state: str
+    scheduled_at: dt.datetime
+    recipient: str
+    patient_id: int | None
+    phone: str
+    about: str  # the appointment's time, the child, the newsletter
+    text: str  # as sent; empty until then
+    attempts: int
+    last_error: str
+    sent_at: dt.datetime | None
+
+
+def outbox_rows(ids: Iterable[int]) -> dict[int, OutboxRow]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    child = Patient.alias()
+    query = (SmsMessage.select(SmsMessage, Patient.first_names, Patient.last_name,
+                               child.first_names.alias("child_first"), Campaign.name)
+             .join(Patient, JOIN.LEFT_OUTER, on=SmsMessage.patient == Patient.id)
+             .switch(SmsMessage)
+             .join(child, JOIN.LEFT_OUTER,
+                   on=(SmsMessage.source_table == CHILD_SOURCE) & (SmsMessage.source_id
+                                                                   == child.id))
+             .switch(SmsMessage).join(Campaign, JOIN.LEFT_OUTER)
+             .where(SmsMessage.id.in_(ids)).objects())
+    rows = {}
+    for message in query:
+        recipient = f"{(message.last_name or '').upper()} {message.first_names or ''}".strip()
+        if message.kind == rules.APPOINTMENT and message.event_at:
+            about = _("Appointment {when}").format(
+                when=message.event_at.strftime("%d/%m/%Y %H:%M"))
+        elif message.kind == rules.VACCINE and message.event_at:
+            about = _("Vaccines of {child} on {day}").format(
+                child=message.child_first or "", day=message.event_at.strftime("%d/%m/%Y"))
+        elif message.kind == rules.NEWSLETTER:
+            about = message.name or ""
+        else:
+            about = ""
+        rows[message.id] = OutboxRow(
+            message.id, message.kind, message.state, message.scheduled_at, recipient,
+            message.patient_id, phones.display(message.phone), about,
+            message.text or message.body, message.attempts, message.last_error,
+            message.sent_at)
+    return rows
+
+
+def history(message_id: int) -> list[SmsEvent]:
+    return list(SmsEvent.select().where(SmsEvent.message == message_id)
+                .order_by(SmsEvent.at, SmsEvent.id))
+
+
+def get_message(message_id: int) -> SmsMessage:
+    return SmsMessage.get_by_id(message_id)
+
+
+# --- newsletters (PAT-04, PAT-06, PAT-12) -----------------------------------------------------
+
+@dataclass(frozen=True)
+class NewsletterPreview:
+    recipients: int  # with a number and the newsletter consent
+    left_out: int  # of the segment, without one or the other
+    parts: int  # of the longest rendering
+    total_parts: int
+    cost: int  # FCFA
+    sample: str  # the text as the first recipient gets it
+    length: rules.Length
+
+
+def _newsletter_recipients(patient_ids: list[int]) -> tuple[list[tuple[int, str, str]], int]:
+    """(patient, phone, first name) of those who accept the newsletter and have a number."""
+    found = []
+    for start in range(0, len(patient_ids), CHUNK):
+        found.extend(PatientPhone.select(PatientPhone.patient, PatientPhone.e164,
+                                         Patient.first_names, Patient.site)
+                     .join(Patient)
+                     .where(PatientPhone.patient.in_(patient_ids[start:start + CHUNK])
+                            & (PatientPhone.position == 0)
+                            & (Patient.newsletter_consent == True))  # noqa: E712 (SQL)
+                     .tuples())
+    return found, len(patient_ids) - len(found)
+
+
+def preview_newsletter(segment, body: str, today: dt.date | None = None) -> NewsletterPreview:
+    from nest_desktop.services import segments
+
+    body = rules.to_gsm7(body.strip())
+    problem = rules.template_problem(body, rules.NEWSLETTER)
+    if problem:
+        raise ValidationFailed({"body": problem})
+    ids = segments.patient_ids(segment, today)
+    recipients, left_out = _newsletter_recipients(ids)
+    longest, sample = 0, ""
+    total = 0
+    site_values: dict = {}
+    for _patient_id, _phone, first_names, site_id in recipients:
+        if site_id not in site_values:
+            site_values[site_id] = _site_values(site_id)
+        text = rules.render(body, {"prenom": first_names.split(" ")[0],
+                                   **site_values[site_id]})
+        parts = rules.length(text).parts
+        total += parts
+        if parts > longest or not sample:
+            longest, sample = max(longest, parts), sample or text
+    if not sample:
+        sample = rules.render(body, {"prenom": "Awa", **_site_values(None)})
+    length = rules.length(sample)
+    price = int(settings.get("sms.part_price") or 0)
+    return NewsletterPreview(len(recipients), left_out, longest or length.parts, total,
+                             total * price, sample, length)
+
+
+def schedule_newsletter(name: str, segment, body: str, send_at: dt.datetime,
+                        today: dt.date | None = None) -> Campaign:
+    """A newsletter to every patient of the segment who accepts it, each SMS made for her at
+    send time; the campaign and its messages in one transaction."""
+    from nest_desktop.services import segments
+
+    user = session.require("sms.send")
+    errors = {}
+    when = now()
+    if not name.strip():
+        errors["name"] = _("Name the newsletter: it is how the outbox shows it.")
+    elif len(name.strip()) > 100:
+        errors["name"] = _("At most {count} characters.").format(count=100)
+    body = rules.to_gsm7(body.strip())
+    problem = rules.template_problem(body, rules.NEWSLETTER)
+    if problem:
+        errors["body"] = problem
+    elif len(body) > 1000:
+        errors["body"] = _("At most {count} characters.").format(count=1000)
+    if send_at < when - dt.timedelta(minutes=5):
+        errors["send_at"] = _("Choose a moment to come.")
+    check_characters(errors, name=name, body=body)
+    if errors:
+        raise ValidationFailed(errors)
+    recipients, _left_out = _newsletter_recipients(segments.patient_ids(segment, today))
+    if not recipients:
+        raise ValidationFailed({"segment": _(
+            "Nobody in this segment accepts the newsletter and has a phone number.")})
+    send_at = rules.next_opening(send_at, timing())
+    with database.atomic():
+        campaign = Campaign.create(name=name.strip(), reason=NEWSLETTER_REASON,
+                                   segment=json.dumps(asdict(segment)),
+                                   site=segment.site_id, created_by=user.id, created_at=when)
+        for start in range(0, len(recipients), CHUNK):
+            chunk = recipients[start:start + CHUNK]
+            CampaignMember.insert_many([{"campaign": campaign.id, "patient": patient_id}
+                                        for patient_id, *_rest in chunk]).execute()
+            SmsMessage.insert_many([{
+                "key": f"{rules.NEWSLETTER}:{campaign.id}:{patient_id}",
+                "kind": rules.NEWSLETTER, "patient": patient_id, "source_table": "campaign",
+                "source_id": campaign.id, "phone": phone, "site": site_id,
+                "campaign": campaign.id, "body": body, "scheduled_at": send_at,
+                "next_attempt_at": send_at, "created_by": user.id, "created_at": when,
+                "updated_at": when} for patient_id, phone, _first, site_id in chunk]).execute()
+        session.log("create", "campaign", campaign.id,
+                    {"name": [None, campaign.name], "reason": [None, NEWSLETTER_REASON],
+                     "segment": [None, segment.describe()],
+                     "members": [None, len(recipients)], "send_at": [None, send_at.isoformat()]})
+    return campaign
+
+
+NEWSLETTER_REASON = "sms_newsletter"
+
+
+def send_one(patient_id: int, body: str, send_at: dt.datetime | None = None) -> SmsMessage:
+    """An SMS written for one patient from her file (kind 'other'), sent with the others."""
+    user = session.require("sms.send")
+    when = now()
+    send_at = send_at or when
+    body = rules.to_gsm7(body.strip())
+    problem = rules.template_problem(body, rules.OTHER)
+    errors = {"body": problem} if problem else {}
+    if not errors and len(body) > 1000:
+        errors["body"] = _("At most {count} characters.").format(count=1000)
+    check_characters(errors, body=body)
+    patient = Patient.get_by_id(patient_id)
+    main = (PatientPhone.select(PatientPhone.e164)
+            .where((PatientPhone.patient == patient_id) & (PatientPhone.position == 0))
+            .scalar())
+    if not main:
+        errors["phone"] = _("Her file has no phone number.")
+    elif not patient.sms_consent:
+        errors["phone"] = _("She has not agreed to receive SMS: tick it on her file first.")
+    if errors:
+        raise ValidationFailed(errors)
+    with database.atomic():
+        count = SmsMessage.select().where((SmsMessage.patient == patient_id)
+                                          & (SmsMessage.kind == rules.OTHER)).count()
+        message = SmsMessage.create(
+            key=f"{rules.OTHER}:{patient_id}:{when:%Y%m%d%H%M%S}:{count + 1}", kind=rules.OTHER,
+            patient=patient_id, phone=main, site=patient.site_id, body=body,
+            language=patient.language, scheduled_at=send_at, next_attempt_at=send_at,
+            created_by=user.id, created_at=when, updated_at=when)
+        _event(message.id, rules.SCHEDULED, _("Written by {name}.").format(
+            name=user.full_name), when, user.id)
+        session.log("create", "sms_message", message.id, {"body": [None, body]},
+                    patient_id=patient_id)
+    return message

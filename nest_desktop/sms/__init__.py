@@ -1,0 +1,1 @@
+"""Sending SMS: the transports (provider APIs, GSM modem). The outbox is `services.sms`."""

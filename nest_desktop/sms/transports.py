@@ -1,0 +1,293 @@
+"""How an SMS leaves the clinic: a provider's HTTP API (Orange's GSMA OneAPI shape, or a
+generic form) or a GSM modem on a serial port. A transport only sends; the outbox
+(`services.sms`) decides what, when, and keeps the states.
+
+`send()` returns the provider's reference, or raises `Retry` (the message may go later: no
+network, no modem, the provider's server failing) or `Refused` (it never will as it is: a
+number or a text the provider rejects, wrong credentials).
+"""
+
+import base64
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from nest_desktop.domain import sms as rules
+from nest_desktop.domain.messages import _
+
+
+class Retry(Exception):
+    """The message did not go this time; trying again later may work."""
+
+
+class Refused(Exception):
+    """The message will not go as it is; the reason is for the user."""
+
+
+class Transport(Protocol):
+    name: str
+
+    def send(self, phone: str, text: str, reference: str) -> str: ...
+
+    def close(self) -> None: ...
+
+
+# --- HTTP ----------------------------------------------------------------------------------------
+
+def _http(request: urllib.request.Request, timeout: float) -> tuple[int, bytes]:
+    """(status, body); a network failure or a time-out raises Retry."""
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise Retry(_("No answer from the SMS provider ({reason}).").format(
+            reason=reason)) from error
+
+
+def _by_status(status: int, body: bytes) -> None:
+    """Raises what a failed HTTP answer means for the message."""
+    detail = body.decode("utf-8", "replace").strip()[:200]
+    if status >= 500 or status == 429:
+        raise Retry(_("The SMS provider is failing (HTTP {status}): {detail}").format(
+            status=status, detail=detail))
+    raise Refused(_("The SMS provider refused the message (HTTP {status}): {detail}").format(
+        status=status, detail=detail))
+
+
+@dataclass
+class OrangeSms:
+    """Orange's SMS API for Senegal (GSMA OneAPI): an OAuth2 client-credentials token, then a
+    POST of an `outboundSMSMessageRequest` from the clinic's sender number.
+
+    The message's reference goes as `clientCorrelator`, so that the provider ignores a
+    repeat of a request whose answer was lost (a time-out after it was received).
+    """
+
+    token_url: str
+    api_url: str  # e.g. https://api.orange.com/smsmessaging/v1
+    client_id: str
+    client_secret: str
+    sender: str  # E.164 of the clinic's sender number
+    timeout: float = 20.0
+    name: str = "orange"
+    _token: str = field(default="", repr=False)
+    _token_expires: float = 0.0
+
+    def _fetch_token(self) -> str:
+        credentials = base64.b64encode(
+            f"{self.client_id}:{self.client_secret}".encode()).decode("ascii")
+        request = urllib.request.Request(
+            self.token_url, data=b"grant_type=client_credentials", method="POST",
+            headers={"Authorization": f"Basic {credentials}",
+                     "Content-Type": "application/x-www-form-urlencoded",
+                     "Accept": "application/json"})
+        status, body = _http(request, self.timeout)
+        if status == 401 or status == 400:
+            raise Refused(_("The SMS provider refused the client ID or secret: check them in "
+                            "Settings."))
+        if status != 200:
+            _by_status(status, body)
+        try:
+            answer = json.loads(body)
+            self._token = answer["access_token"]
+        except (ValueError, KeyError) as error:
+            raise Retry(_("The SMS provider's answer could not be read.")) from error
+        self._token_expires = time.monotonic() + float(answer.get("expires_in", 3600)) - 60
+        return self._token
+
+    def _post(self, phone: str, text: str, reference: str, token: str) -> tuple[int, bytes]:
+        sender = "tel:" + self.sender
+        url = (f"{self.api_url.rstrip('/')}/outbound/"
+               f"{urllib.parse.quote(sender, safe='')}/requests")
+        payload = {"outboundSMSMessageRequest": {
+            "address": "tel:" + phone, "senderAddress": sender,
+            "outboundSMSTextMessage": {"message": text}, "clientCorrelator": reference}}
+        request = urllib.request.Request(
+            url, data=json.dumps(payload).encode("utf-8"), method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                     "Accept": "application/json"})
+        return _http(request, self.timeout)
+
+    def send(self, phone: str, text: str, reference: str) -> str:
+        token = self._token if time.monotonic() < self._token_expires else self._fetch_token()
+        status, body = self._post(phone, text, reference, token)
+        if status == 401:  # the token expired early or was revoked: a new one, once
+            status, body = self._post(phone, text, reference, self._fetch_token())
+        if status not in (200, 201):
+            _by_status(status, body)
+        try:
+            url = json.loads(body)["outboundSMSMessageRequest"].get("resourceURL", "")
+        except (ValueError, KeyError, AttributeError):
+            url = ""
+        return url.rsplit("/", 1)[-1] if url else ""
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class HttpForm:
+    """A bulk-SMS website's form: the number and the text posted under the names it wants,
+    with its fixed fields (an API key…); a 2xx answer holding `success_text` (if set) is a
+    success."""
+
+    url: str
+    phone_field: str = "to"
+    text_field: str = "text"
+    fixed_fields: dict[str, str] = field(default_factory=dict)
+    phone_without_plus: bool = False
+    success_text: str = ""
+    timeout: float = 20.0
+    name: str = "http"
+
+    def send(self, phone: str, text: str, reference: str) -> str:
+        fields = dict(self.fixed_fields)
+        fields[self.phone_field] = phone.lstrip("+") if self.phone_without_plus else phone
+        fields[self.text_field] = text
+        request = urllib.request.Request(
+            self.url, data=urllib.parse.urlencode(fields).encode("utf-8"), method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        status, body = _http(request, self.timeout)
+        if not 200 <= status < 300:
+            _by_status(status, body)
+        answer = body.decode("utf-8", "replace")
+        if self.success_text and self.success_text not in answer:
+            raise Refused(_("The SMS website did not confirm the message: {answer}").format(
+                answer=answer.strip()[:200]))
+        return answer.strip()[:100]
+
+    def close(self) -> None:
+        pass
+
+
+# --- GSM modem -----------------------------------------------------------------------------------
+
+CTRL_Z = b"\x1a"  # ends the text: the modem sends it
+ESC = b"\x1b"  # leaves the text prompt without sending
+
+
+@dataclass
+class GsmModem:
+    """A GSM modem (or a phone) on a serial port, in text mode: `AT+CMGF=1`, then
+    `AT+CMGS="<number>"`, the text after the `> ` prompt, Ctrl-Z; `+CMGS: <ref>` and `OK`
+    say it went. A text beyond one SMS goes as several SMS (text mode cannot join them)."""
+
+    port: str  # COM3 on Windows; any pyserial URL in the tests
+    baudrate: int = 115200
+    pin: str = ""
+    timeout: float = 30.0  # the network may take this long to take a message
+    name: str = "modem"
+    _serial: object = field(default=None, repr=False)
+
+    def _open(self):
+        if self._serial is not None:
+            return self._serial
+        import serial
+
+        try:
+            self._serial = serial.serial_for_url(self.port, baudrate=self.baudrate, timeout=0.2,
+                                                 write_timeout=5)
+        except (serial.SerialException, OSError, ValueError) as error:
+            raise Retry(_("The GSM modem on {port} cannot be opened: {error}").format(
+                port=self.port, error=error)) from error
+        try:
+            self._serial.write(ESC + b"\r")  # out of a prompt a previous run may have left
+            time.sleep(0.2)
+            self._command(b"AT")
+            self._command(b"ATE0")  # no echo: answers are easier to read
+            if self.pin and b"READY" not in self._command(b"AT+CPIN?"):
+                self._command(f'AT+CPIN="{self.pin}"'.encode("ascii"))
+            self._command(b"AT+CMGF=1")
+        except Retry:
+            self.close()
+            raise
+        return self._serial
+
+    def _read_until(self, endings: tuple[bytes, ...], timeout: float) -> bytes:
+        answer = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            answer += self._serial.read(256)
+            if any(ending in answer for ending in endings):
+                # the final line may still be arriving
+                answer += self._serial.read(256)
+                return answer
+        raise Retry(_("The GSM modem did not answer in time.")) from None
+
+    def _command(self, command: bytes, timeout: float = 5.0) -> bytes:
+        self._serial.reset_input_buffer()
+        self._serial.write(command + b"\r")
+        answer = self._read_until((b"OK\r", b"ERROR"), timeout)
+        if b"ERROR" in answer:
+            raise Retry(_("The GSM modem refused {command}: {answer}").format(
+                command=command.decode("ascii", "replace"),
+                answer=answer.decode("ascii", "replace").strip()))
+        return answer
+
+    def _send_one(self, phone: str, text: str) -> str:
+        if rules.is_gsm7(text):
+            self._command(b'AT+CSCS="GSM"')
+            number, body = phone.encode("ascii"), rules.gsm7_bytes(text)
+        else:
+            self._command(b'AT+CSCS="UCS2"')
+            number = phone.encode("utf-16-be").hex().upper().encode("ascii")
+            body = text.encode("utf-16-be").hex().upper().encode("ascii")
+        self._serial.reset_input_buffer()
+        self._serial.write(b'AT+CMGS="' + number + b'"\r')
+        prompt = self._read_until((b">", b"ERROR"), 10)
+        if b"ERROR" in prompt:
+            raise Retry(_("The GSM modem refused the number: {answer}").format(
+                answer=prompt.decode("ascii", "replace").strip()))
+        self._serial.write(body + CTRL_Z)
+        answer = self._read_until((b"OK\r", b"ERROR"), self.timeout).decode("ascii", "replace")
+        if "ERROR" in answer:
+            raise Retry(_("The GSM network did not take the message: {answer}").format(
+                answer=answer.strip()))
+        for line in answer.splitlines():
+            if line.startswith("+CMGS:"):
+                return line.split(":", 1)[1].strip()
+        return ""
+
+    def send(self, phone: str, text: str, reference: str) -> str:
+        self._open()
+        try:
+            return ",".join(self._send_one(phone, chunk) for chunk in split_for_modem(text))
+        except Retry:
+            self.close()  # start afresh next time: the modem may be in the middle of a prompt
+            raise
+
+    def close(self) -> None:
+        if self._serial is not None:
+            try:
+                self._serial.write(ESC)  # leaves a half-open prompt without sending
+                self._serial.close()
+            except Exception:  # the port may be gone already; closing is all that is wanted
+                pass
+            self._serial = None
+
+
+def split_for_modem(text: str) -> list[str]:
+    """The text cut at spaces into SMS the modem sends one by one."""
+    limit = rules.GSM7_SINGLE if rules.is_gsm7(text) else rules.UCS2_SINGLE
+    if rules.length(text).parts == 1:
+        return [text]
+    chunks, current = [], ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if rules.length(candidate).units <= limit - 4:  # room for " 1/2"
+            current = candidate
+        else:
+            if current:
+                chunks.append(current)
+            current = word
+    if current:
+        chunks.append(current)
+    total = len(chunks)
+    return [f"{chunk} {index}/{total}" for index, chunk in enumerate(chunks, 1)]

@@ -1,0 +1,448 @@
+"""SMS: GSM-7 and parts, templates in French and English, reminders scheduled from the
+appointments and the children's calendars, and the outbox sent through a real local HTTP
+server playing the provider and a fake modem on a pseudo-terminal."""
+
+import csv
+import datetime as dt
+import json
+
+import pytest
+
+from nest_desktop.db.models import AuditEntry, SmsEvent, SmsMessage
+from nest_desktop.domain import sms as rules
+from nest_desktop.services import ValidationFailed, reception, segments, settings, vaccination
+from nest_desktop.services import patients as patient_service
+from nest_desktop.services import sms as service
+from nest_desktop.sms import transports
+from tests.sms_peers import FakeModem, FakeProvider
+
+MONDAY = dt.datetime(2026, 11, 23, 10, 0)
+
+
+# --- the domain ---------------------------------------------------------------------------------
+
+def test_french_typography_becomes_gsm7_and_parts_are_counted():
+    text = "L’échographie « urgente »… c’est à 10 h – Œuf, fête"
+    assert rules.to_gsm7(text) == "L'échographie \"urgente\"... c'est à 10 h - OEuf, fete"
+    assert rules.is_gsm7(rules.to_gsm7(text)) and not rules.is_gsm7(text)
+    assert rules.length("a" * 160).parts == 1
+    assert (rules.length("a" * 161).parts, rules.length("a" * 306).parts,
+            rules.length("a" * 307).parts) == (2, 2, 3)
+    assert rules.length("{" * 80).units == 160 and rules.length("€" * 81).parts == 2
+    ucs2 = rules.length("’" + "a" * 69)
+    assert (ucs2.encoding, ucs2.parts, ucs2.foreign) == ("UCS-2", 1, "’")
+    assert rules.length("’" + "a" * 70).parts == 2 and rules.length("’" * 135).parts == 3
+    assert rules.gsm7_bytes("@Aé{") == bytes([0x00, 0x41, 0x05, 0x1B, 0x28])
+
+
+def test_templates_render_in_french_and_english_with_the_date_in_words():
+    when = dt.datetime(2026, 11, 24, 10, 30)
+    assert rules.when_in_words(when, "fr") == "mardi 24 novembre à 10 h 30"
+    assert rules.when_in_words(when.replace(minute=0), "fr") == "mardi 24 novembre à 10 h"
+    assert rules.when_in_words(when, "en") == "Tuesday 24 November at 10:30"
+    values = {"prenom": "Awa", "date_heure": rules.when_in_words(when, "fr"), "date": "",
+              "heure": "", "service": "Pédiatrie", "site": "Clinique Nest Mermoz",
+              "tel_site": "33 860 10 10"}
+    french = rules.render(rules.DEFAULT_TEMPLATES[rules.APPOINTMENT]["fr"], values)
+    assert french == ("Bonjour Awa, rappel : rendez-vous (Pédiatrie) le mardi 24 novembre à "
+                      "10 h 30, Clinique Nest Mermoz. Empechement : 33 860 10 10")
+    assert rules.is_gsm7(french) and rules.length(french).parts == 1
+    english = rules.render(rules.DEFAULT_TEMPLATES[rules.APPOINTMENT]["en"],
+                           {**values, "service": "",
+                            "date_heure": rules.when_in_words(when, "en")})
+    assert "appointment on Tuesday 24 November at 10:30, Clinique" in english
+    assert "()" not in english
+    assert rules.template_problem("Bonjour {nom}", rules.APPOINTMENT).startswith(
+        "Placeholder {nom} inconnu") or "{nom}" in rules.template_problem(
+        "Bonjour {nom}", rules.APPOINTMENT)
+    assert rules.template_problem("Bonjour {prenom", rules.APPOINTMENT)
+    assert rules.template_problem("Vaccin {vaccin}", rules.APPOINTMENT)
+    assert rules.template_problem("Vaccin {vaccin}", rules.VACCINE) is None
+
+
+def test_reminder_moments():
+    timing = rules.Timing(appointment_morning=True, late_hours=6)
+    starts = dt.datetime(2026, 11, 25, 10, 30)
+    eve, morning = rules.appointment_reminders(starts, timing)
+    assert (eve.scheduled_at, eve.expires_at) == (dt.datetime(2026, 11, 24, 18, 0),
+                                                  dt.datetime(2026, 11, 25, 0, 0))
+    assert (morning.scheduled_at, morning.expires_at) == (dt.datetime(2026, 11, 25, 7, 30),
+                                                          starts)
+    assert eve.occurrence == "202611251030:eve"
+    # an appointment at 7:00 gets no "morning" reminder after it started
+    assert [r.occurrence for r in rules.appointment_reminders(
+        dt.datetime(2026, 11, 25, 7, 0), timing)] == ["202611250700:eve"]
+    before, day = rules.vaccine_reminders(dt.date(2026, 12, 1), rules.Timing())
+    assert before.scheduled_at == dt.datetime(2026, 11, 29, 9, 0)
+    assert day.expires_at == dt.datetime(2026, 12, 1, 15, 0)
+    assert not rules.may_send_at(dt.datetime(2026, 11, 23, 21, 0), timing)
+    assert rules.next_opening(dt.datetime(2026, 11, 23, 21, 0), timing) == dt.datetime(
+        2026, 11, 24, 7, 0)
+    assert rules.retry_at(1, MONDAY) == MONDAY + dt.timedelta(minutes=1)
+    assert rules.retry_at(len(rules.RETRY_MINUTES) + 1, MONDAY) is None
+    assert "closes_at" in rules.timing_problems(rules.Timing(closes_at=dt.time(7, 0)))
+
+
+# --- scheduling ---------------------------------------------------------------------------------
+
+def woman(site_id: int, consent: bool = True, language: str = "fr", phone="77 123 45 67",
+          first="Awa", last="Diop"):
+    return patient_service.create_patient(patient_service.PatientForm(
+        last_name=last, first_names=first, phones=[phone], sms_consent=consent,
+        newsletter_consent=consent, language=language, site_id=site_id,
+        birth_date="02/05/1990"), today=MONDAY.date())
+
+
+def book(patient_id: int, site_id: int, starts: dt.datetime, service_id=None):
+    if service_id is None:
+        entry = next((e for e in reception.directory(site_id) if e.name == "Gynécologie"), None)
+        service_id = entry.id if entry else reception.save_entry(reception.DirectoryForm(
+            site_id=site_id, kind="service", name="Gynécologie", extension="211",
+            takes_appointments=True)).id
+    return reception.book(reception.AppointmentForm(
+        patient_id, None, site_id, service_id, starts.strftime("%d/%m/%Y"),
+        starts.strftime("%H:%M"), 30, "Consultation"), when=MONDAY)
+
+
+def pending(kind: str = "") -> list[SmsMessage]:
+    query = SmsMessage.select().where(SmsMessage.state == rules.SCHEDULED)
+    if kind:
+        query = query.where(SmsMessage.kind == kind)
+    return list(query.order_by(SmsMessage.scheduled_at))
+
+
+def test_an_appointment_is_reminded_moved_with_it_and_cancelled_with_it(desk):
+    site, _user = desk
+    awa = woman(site.id)
+    paediatrics = reception.save_entry(reception.DirectoryForm(
+        site_id=site.id, kind="service", name="Pédiatrie", extension="212",
+        takes_appointments=True))
+    appointment = book(awa.id, site.id, dt.datetime(2026, 11, 25, 10, 30), paediatrics.id)
+    [eve] = pending()
+    assert (eve.kind, eve.patient_id, eve.phone, eve.scheduled_at) == (
+        "appointment", awa.id, "+221771234567", dt.datetime(2026, 11, 24, 18, 0))
+    # the clinic turns on the morning reminder: the catch-up adds it, once
+    service.save_timing(rules.Timing(appointment_morning=True))
+    assert service.schedule_reminders(MONDAY).created == 1
+    assert service.schedule_reminders(MONDAY).created == 0
+    assert len(pending()) == 2
+    moved = reception.move(appointment.id, appointment.version, reception.AppointmentForm(
+        awa.id, None, site.id, paediatrics.id, "27/11/2026", "09:00", 30, "Consultation"),
+        when=MONDAY)
+    assert [m.scheduled_at for m in pending()] == [dt.datetime(2026, 11, 26, 18, 0),
+                                                   dt.datetime(2026, 11, 27, 7, 30)]
+    assert SmsMessage.select().where(SmsMessage.state == rules.CANCELLED).count() == 2
+    reception.cancel(moved.id, moved.version, "Elle a accouché", when=MONDAY)
+    assert pending() == []
+    event = SmsEvent.select().order_by(SmsEvent.id.desc()).first()
+    assert event.state == "cancelled" and "annul" in event.detail.lower()
+
+
+def test_no_reminder_without_consent_and_none_sent_late(desk):
+    site, _user = desk
+    refuses = woman(site.id, consent=False, phone="70 111 22 33")
+    book(refuses.id, site.id, dt.datetime(2026, 11, 25, 10, 30))
+    assert pending() == []
+    # booked at 10:00 for this afternoon: yesterday's 18:00 reminder is too late already
+    awa = woman(site.id)
+    book(awa.id, site.id, dt.datetime(2026, 11, 23, 16, 0))
+    assert pending() == []
+
+
+def test_vaccine_reminders_go_to_the_parent_and_stop_when_the_dose_is_given(desk, family):
+    mother, child = family
+    # Moussa, born 5 September 2026: his 14-week doses are due on 12 December.
+    when = dt.datetime(2026, 11, 23, 10, 0)
+    service.schedule_reminders(when)
+    reminders = pending("vaccine")
+    assert {m.patient_id for m in reminders} == {mother.id}
+    days = sorted({m.event_at.date() for m in reminders})
+    assert days and all(day >= when.date() for day in days)
+    first_day = days[0]
+    calendar = vaccination.child_calendar(child.id, today=when.date())
+    on_that_day = [d for d in calendar.doses if d.due == first_day and d.given is None]
+    composed = service.compose(reminders[0])
+    assert composed.phone == "+221771234567"
+    assert composed.text.startswith("Bonjour Awa, vaccination de Moussa prévue le ")
+    for dose in on_that_day:
+        vaccination.record_dose(child.id, dose.vaccine, dose.dose,
+                                first_day.strftime("%d/%m/%Y"), today=first_day)
+    assert not [m for m in pending("vaccine") if m.event_at.date() == first_day]
+    cancelled = SmsMessage.select().where((SmsMessage.state == rules.CANCELLED)
+                                          & (SmsMessage.kind == "vaccine")).count()
+    assert cancelled >= 1
+
+
+# --- sending ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def provider():
+    fake = FakeProvider()
+    yield fake
+    fake.close()
+
+
+def orange(provider: FakeProvider, timeout: float = 5.0) -> transports.OrangeSms:
+    return transports.OrangeSms(f"{provider.url}/oauth/v3/token",
+                                f"{provider.url}/smsmessaging/v1", "id", "secret",
+                                "+221338601010", timeout=timeout)
+
+
+def three_reminders(site_id: int) -> list[SmsMessage]:
+    for index, (phone, first) in enumerate((("77 100 00 01", "Aminata"),
+                                            ("77 100 00 02", "Binta"),
+                                            ("77 100 00 03", "Coumba"))):
+        person = woman(site_id, phone=phone, first=first)
+        book(person.id, site_id, dt.datetime(2026, 11, 25, 9 + index, 0))
+    return pending()
+
+
+EVE = dt.datetime(2026, 11, 24, 18, 5)
+
+
+def test_orange_success_401_refresh_and_server_errors(desk, provider):
+    site, _user = desk
+    first, second, third = three_reminders(site.id)
+    provider.script = ["ok", "expired", "ok", 500]
+    transport = orange(provider)
+    report = service.send_due(transport, EVE)
+    assert (report.sent, report.retried) == (2, 1)
+    assert provider.tokens_given == 2  # the refused token was replaced once
+    assert [address for address, _text in provider.delivered] == [
+        "tel:+221771000001", "tel:+221771000002"]
+    assert provider.delivered[0][1].startswith(
+        "Bonjour Aminata, rappel : rendez-vous (Gynécologie)")
+    sent = SmsMessage.get_by_id(first.id)
+    assert (sent.state, sent.parts, sent.provider_ref) == ("sent", 1, "req-1")
+    waiting = SmsMessage.get_by_id(third.id)
+    assert waiting.state == "scheduled" and "HTTP 500" in waiting.last_error
+    assert waiting.next_attempt_at == EVE + dt.timedelta(minutes=1)
+    # not before its next try; then it goes, and nothing goes twice
+    assert service.send_due(transport, EVE).sent == 0
+    assert service.send_due(transport, EVE + dt.timedelta(minutes=2)).sent == 1
+    assert service.send_due(transport, EVE + dt.timedelta(minutes=30)).sent == 0
+    assert len(provider.delivered) == 3
+    states = [e.state for e in service.history(third.id)]
+    assert states == ["sending", "scheduled", "sending", "sent"]
+
+
+def test_a_provider_that_keeps_failing_ends_in_failed_with_the_reason(desk, provider):
+    site, _user = desk
+    person = woman(site.id)
+    book(person.id, site.id, dt.datetime(2026, 11, 26, 10, 0))
+    [message] = pending()
+    provider.script = [500] * 10
+    transport = orange(provider)
+    service.save_timing(rules.Timing(closes_at=dt.time(23, 0)))
+    moment = dt.datetime(2026, 11, 25, 18, 0)
+    for _attempt in range(len(rules.RETRY_MINUTES) + 1):
+        service.send_due(transport, moment)
+        moment = SmsMessage.get_by_id(message.id).next_attempt_at
+    message = SmsMessage.get_by_id(message.id)
+    assert message.state == "failed" and message.attempts == len(rules.RETRY_MINUTES) + 1
+    assert "HTTP 500" in message.last_error and provider.delivered == []
+    provider.script = ["refused"]
+    other = woman(site.id, phone="70 200 00 00", first="Binta")
+    book(other.id, site.id, dt.datetime(2026, 11, 27, 10, 0))
+    report = service.send_due(transport, dt.datetime(2026, 11, 26, 18, 0))
+    assert report.failed == 1
+    refused = SmsMessage.select().where(SmsMessage.patient == other.id).get()
+    assert refused.state == "failed" and "SVC0004" in refused.last_error
+
+
+def test_a_time_out_is_retried_without_sending_twice(desk, provider):
+    site, _user = desk
+    [message, *_others] = three_reminders(site.id)
+    provider.script = ["slow"]
+    provider.slow_seconds = 1.5
+    transport = orange(provider, timeout=0.5)
+    report = service.send_due(transport, EVE)
+    assert report.retried == 1 and report.sent == 0  # the others wait for the next round
+    assert "Pas de réponse" in SmsMessage.get_by_id(message.id).last_error
+    report = service.send_due(transport, EVE + dt.timedelta(minutes=2))
+    assert report.sent == 3
+    # the provider took the first request: the repeat carried the same reference
+    assert len(provider.delivered) == 3
+
+
+def test_no_network_the_messages_wait_and_go_when_it_returns(desk, provider):
+    site, _user = desk
+    three_reminders(site.id)
+    unreachable = transports.OrangeSms("http://127.0.0.1:9/oauth", "http://127.0.0.1:9/sms",
+                                       "id", "secret", "+221338601010", timeout=1)
+    report = service.send_due(unreachable, EVE)
+    assert report.retried == 1 and report.sent == 0
+    assert SmsMessage.select().where(SmsMessage.state == "scheduled").count() == 3
+    assert service.send_due(orange(provider), EVE + dt.timedelta(minutes=5)).sent == 3
+
+
+class Crash(BaseException):
+    """The process stops in the middle of a send."""
+
+
+def test_a_restart_in_the_middle_of_sending_sends_nothing_twice(desk, provider):
+    site, _user = desk
+    first, second, third = three_reminders(site.id)
+    real = orange(provider)
+
+    class CrashesOnSecond:
+        name = "orange"
+
+        def send(self, phone, text, reference):
+            if reference == second.key:
+                real.send(phone, text, reference)  # it went, then the computer stopped
+                raise Crash()
+            return real.send(phone, text, reference)
+
+        def close(self):
+            pass
+
+    with pytest.raises(Crash):
+        service.send_due(CrashesOnSecond(), EVE)
+    states = {m.id: m.state for m in SmsMessage.select()}
+    assert states == {first.id: "sent", second.id: "sending", third.id: "scheduled"}
+    # The application starts again a few minutes later: the third goes, the second is not
+    # sent again blindly but failed with the reason, for a person to check.
+    service.send_due(orange(provider), EVE + dt.timedelta(minutes=20))
+    states = {m.id: m.state for m in SmsMessage.select()}
+    assert states == {first.id: "sent", second.id: "failed", third.id: "sent"}
+    assert "interrompu" in SmsMessage.get_by_id(second.id).last_error.lower()
+    assert len(provider.delivered) == 3
+    assert sorted(address for address, _t in provider.delivered) == [
+        "tel:+221771000001", "tel:+221771000002", "tel:+221771000003"]
+    service.retry([second.id], EVE + dt.timedelta(minutes=21))
+    assert SmsMessage.get_by_id(second.id).state == "scheduled"
+
+
+def test_nothing_at_night_nothing_late_nothing_after_consent_is_withdrawn(desk, provider):
+    site, _user = desk
+    first, second, third = three_reminders(site.id)
+    report = service.send_due(orange(provider), dt.datetime(2026, 11, 24, 21, 30))
+    assert report.sent == 0 and "07:00" in report.note
+    form = patient_service.form_of(first.patient)
+    form.sms_consent = False
+    patient_service.update_patient(first.patient_id, first.patient.version, form)
+    # the next morning, the eve reminders are too late (their appointment is this morning)
+    report = service.send_due(orange(provider), dt.datetime(2026, 11, 25, 8, 0))
+    assert report.cancelled == 3 and provider.delivered == []
+    assert "Trop tard" in service.history(third.id)[-1].detail
+
+
+def test_a_gsm_modem_sends_in_text_mode_and_retries_after_an_error(desk):
+    site, _user = desk
+    modem = FakeModem()
+    try:
+        first, second, third = three_reminders(site.id)
+        modem.fail_next = 1
+        transport = transports.GsmModem(modem.port, timeout=3)
+        report = service.send_due(transport, EVE)
+        assert report.retried == 1 and "+CMS ERROR: 38" in SmsMessage.get_by_id(
+            first.id).last_error
+        report = service.send_due(transport, EVE + dt.timedelta(minutes=2))
+        assert report.sent == 3
+        transport.close()
+        assert sorted(number for number, _body in modem.messages) == [
+            "+221771000001", "+221771000002", "+221771000003"]
+        assert "AT+CMGF=1" in modem.commands
+        body = dict(modem.messages)["+221771000001"]
+        assert body.startswith(rules.gsm7_bytes("Bonjour Aminata, rappel"))
+        assert SmsMessage.get_by_id(first.id).provider_ref == "3"  # the third SMS it took
+    finally:
+        modem.close()
+    # no modem plugged in: the messages wait
+    person = woman(site.id, phone="70 300 00 00")
+    book(person.id, site.id, dt.datetime(2026, 11, 28, 9, 0))
+    report = service.send_due(transports.GsmModem("/dev/nonexistent-modem"),
+                              dt.datetime(2026, 11, 27, 18, 0))
+    assert report.retried == 1 and "ne peut pas être ouvert" in report.errors[0]
+
+
+def test_a_long_text_goes_through_the_modem_as_several_sms():
+    text = " ".join(["mot"] * 60)
+    chunks = transports.split_for_modem(text)
+    assert len(chunks) == 2 and all(rules.length(c).units <= 160 for c in chunks)
+    assert chunks[0].endswith("1/2") and chunks[1].endswith("2/2")
+
+
+def test_the_http_form_and_the_csv_export(desk, provider, tmp_path):
+    site, _user = desk
+    three_reminders(site.id)
+    form = transports.HttpForm(f"{provider.url}/form", "numero", "message",
+                               {"api_key": "k-123"}, phone_without_plus=True,
+                               success_text="OK")
+    assert service.send_due(form, EVE).sent == 3
+    assert provider.form_posts[0]["numero"] == "221771000001"
+    assert provider.form_posts[0]["api_key"] == "k-123"
+    other = woman(site.id, phone="70 400 00 00", first="Coumba")
+    book(other.id, site.id, dt.datetime(2026, 11, 26, 11, 0))
+    path = tmp_path / "sms.csv"
+    assert service.export_due_csv(path, dt.datetime(2026, 11, 25, 18, 0)) == 1
+    with path.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle, delimiter=";"))
+    assert rows[0] == ["numero", "message"] and rows[1][0] == "+221704000000"
+    assert service.export_due_csv(path, dt.datetime(2026, 11, 25, 18, 5)) == 0
+
+
+def test_transport_settings_keep_the_secret_out_of_sight(desk):
+    service.save_transport("orange", {"client_id": "id", "client_secret": "s3cret",
+                                      "sender": "33 860 10 10"})
+    shown = service.transport_settings("orange")
+    assert shown["client_secret"] is True and shown["sender"] == "+221338601010"
+    service.save_transport("orange", {"client_id": "id2", "client_secret": ""})  # kept
+    assert settings.get("sms.orange")["client_secret"] == "s3cret"
+    assert isinstance(service.make_transport(), transports.OrangeSms)
+    trail = " ".join(e.changes for e in AuditEntry.select().where(AuditEntry.table == "setting"))
+    assert "s3cret" not in trail and "***" in trail
+    with pytest.raises(ValidationFailed) as refused:
+        service.save_transport("http", {"url": "ftp://x", "fixed_fields": "no equals sign"})
+    assert set(refused.value.errors) == {"url", "fixed_fields"}
+
+
+def test_templates_are_saved_in_gsm7_and_checked(desk):
+    service.save_templates({"appointment": {"fr": "Bonjour {prenom}, RDV le {date_heure} « "
+                                                  "{site} »"}})
+    assert service.template("appointment", "fr") == 'Bonjour {prenom}, RDV le {date_heure} "{site}"'
+    assert service.template("appointment", "en") == rules.DEFAULT_TEMPLATES["appointment"]["en"]
+    with pytest.raises(ValidationFailed) as refused:
+        service.save_templates({"vaccine": {"fr": "Vaccin le {date_heure}"}})
+    assert "vaccine.fr" in refused.value.errors
+
+
+def test_a_newsletter_to_a_segment_with_its_cost_in_parts(desk, provider):
+    site, _user = desk
+    for index, first in enumerate(("Mariama", "Ndeye", "Oumou")):
+        woman(site.id, phone=f"77 500 00 0{index}", first=first)
+    woman(site.id, consent=False, phone="77 600 00 00")
+    segment = segments.SegmentFilter()
+    body = "Bonjour {prenom}, l’atelier allaitement a lieu samedi à la {site}. " * 3
+    preview = service.preview_newsletter(segment, body, MONDAY.date())
+    assert (preview.recipients, preview.left_out, preview.parts) == (3, 1, 2)
+    assert preview.cost == 3 * 2 * 20 and "l'atelier" in preview.sample
+    campaign = service.schedule_newsletter("Atelier de décembre", segment, body,
+                                           dt.datetime(2026, 11, 23, 22, 0), MONDAY.date())
+    messages = list(SmsMessage.select().where(SmsMessage.campaign == campaign.id))
+    assert len(messages) == 3
+    assert messages[0].scheduled_at == dt.datetime(2026, 11, 24, 7, 0)  # not at night
+    assert service.send_due(orange(provider), dt.datetime(2026, 11, 24, 8, 1)).sent == 3
+    assert provider.delivered[0][1].startswith("Bonjour Mariama, l'atelier")
+    assert json.loads(AuditEntry.select().where(AuditEntry.table == "campaign").get().changes)
+
+
+def test_the_outbox_filters_counts_and_actions(desk):
+    site, _user = desk
+    first, second, third = three_reminders(site.id)
+    counts = service.outbox_counts(service.OutboxFilter())
+    assert counts == {"scheduled": 3}
+    assert service.cancel([first.id]) == 1
+    assert service.cancel([first.id]) == 0  # once
+    ids = service.outbox_ids(service.OutboxFilter(state="scheduled"))
+    assert set(ids) == {second.id, third.id}
+    rows = service.outbox_rows(ids)
+    assert rows[second.id].recipient == "DIOP Binta" and rows[second.id].phone == "77 100 00 02"
+    assert rows[second.id].about.startswith("Rendez-vous 25/11/2026")
+    assert service.send_now([second.id], MONDAY) == 1
+    assert SmsMessage.get_by_id(second.id).next_attempt_at == MONDAY
+    mine = service.outbox_ids(service.OutboxFilter(patient_id=first.patient_id))
+    assert mine == [first.id]
+    message = service.send_one(first.patient_id, "Vos résultats sont prêts.", MONDAY)
+    assert message.kind == "other" and message.body == "Vos résultats sont prets."  # GSM-7
