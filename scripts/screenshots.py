@@ -165,6 +165,7 @@ def main() -> None:
     window.segments_page.child_age.setCurrentIndex(1)
     settle()
     window.grab().save(str(folder / "segments.png"))
+    _sms_shots(window, folder, settle)
     window.show_section(window.satisfaction_page)
     window.satisfaction_page.site_filter.setCurrentIndex(0)
     settle()
@@ -274,6 +275,50 @@ def _reception_shots(window, folder: Path, settle) -> None:
     window.settings_page.ensureWidgetVisible(window.settings_page.directory)
     settle()
     window.grab().save(str(folder / "settings-directory.png"))
+
+
+def _sms_shots(window, folder: Path, settle) -> None:
+    """The outbox, a message's history, the newsletter dialog, the SMS settings, the file's
+    SMS tab."""
+    from nest_desktop.ui.sms_page import NewsletterDialog
+
+    window.show_section(window.sms_page)
+    settle()
+    page = window.sms_page
+    for row in range(page.model.rowCount()):
+        if page.model.row_of(row).state == "sent":
+            page.table.selectRow(row)
+            break
+    settle()
+    window.grab().save(str(folder / "sms-outbox.png"))
+    dialog = NewsletterDialog(window.segments_page.segment(), window)
+    dialog.name.setText("Atelier allaitement de décembre")
+    dialog.body.setPlainText("Bonjour {prenom}, l’atelier allaitement a lieu samedi 5 "
+                             "décembre à 10 h à la {site}. Inscription au {tel_site}.")
+    dialog.show()
+    dialog._update_preview()  # without waiting for the pause in typing
+    settle(lambda: "destinataire" in dialog.preview.text())
+    dialog.grab().save(str(folder / "sms-newsletter.png"))
+    dialog.reject()
+    window.show_section(window.settings_page)
+    settings_page = window.settings_page
+    box = settings_page.sms_box
+    box.transport.setCurrentIndex(box.transport.findData("orange"))
+    settle()
+    settings_page.ensureWidgetVisible(box, 0, 0)
+    settings_page.verticalScrollBar().setValue(box.y())
+    settle()
+    window.grab().save(str(folder / "sms-settings.png"))
+    settings_page.verticalScrollBar().setValue(box.y() + 420)
+    settle()
+    window.grab().save(str(folder / "sms-templates.png"))
+    sent = next(page.model.row_of(row) for row in range(page.model.rowCount())
+                if page.model.row_of(row).patient_id)
+    file_window = window.open_patient(sent.patient_id)
+    file_window.tabs.setCurrentIndex(file_window.sms_tab_index)
+    settle()
+    file_window.grab().save(str(folder / "sms-file.png"))
+
 
 
 if __name__ == "__main__":

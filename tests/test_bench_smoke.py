@@ -54,3 +54,9 @@ def test_reception_benchmark_runs(tmp_path):
                        "--numbers", "8", tmp_path=tmp_path)
     assert "caller recognition" in output and "raw SQL prefix" in output
     assert "every number typed whole was recognised: True" in output
+
+
+def test_sms_benchmark_runs(tmp_path):
+    output = run_bench("bench_sms.py", "--appointments", "200", "--doses", "2000",
+                       "--messages", "5000", "--runs", "2", tmp_path=tmp_path)
+    assert "scheduling the reminders, cold" in output and "outbox view opens" in output

@@ -270,10 +270,13 @@ def test_no_network_the_messages_wait_and_go_when_it_returns(desk, provider):
     three_reminders(site.id)
     unreachable = transports.OrangeSms("http://127.0.0.1:9/oauth", "http://127.0.0.1:9/sms",
                                        "id", "secret", "+221338601010", timeout=1)
-    report = service.send_due(unreachable, EVE)
-    assert report.retried == 1 and report.sent == 0
-    assert SmsMessage.select().where(SmsMessage.state == "scheduled").count() == 3
-    assert service.send_due(orange(provider), EVE + dt.timedelta(minutes=5)).sent == 3
+    for minutes in range(0, 100, 10):  # no network for a while: nothing is used up
+        report = service.send_due(unreachable, EVE + dt.timedelta(minutes=minutes))
+        assert report.retried == 0 and report.sent == 0 and "réseau" in report.note
+    waiting = list(SmsMessage.select())
+    assert [(m.state, m.attempts) for m in waiting] == [("scheduled", 0)] * 3
+    assert all(e.state != "sending" for e in SmsEvent.select())
+    assert service.send_due(orange(provider), EVE + dt.timedelta(minutes=110)).sent == 3
 
 
 class Crash(BaseException):
@@ -354,7 +357,8 @@ def test_a_gsm_modem_sends_in_text_mode_and_retries_after_an_error(desk):
     book(person.id, site.id, dt.datetime(2026, 11, 28, 9, 0))
     report = service.send_due(transports.GsmModem("/dev/nonexistent-modem"),
                               dt.datetime(2026, 11, 27, 18, 0))
-    assert report.retried == 1 and "ne peut pas être ouvert" in report.errors[0]
+    assert report.retried == 0 and "ne peut pas être ouvert" in report.note
+    assert SmsMessage.select().where(SmsMessage.patient == person.id).get().attempts == 0
 
 
 def test_a_long_text_goes_through_the_modem_as_several_sms():

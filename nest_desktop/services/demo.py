@@ -362,7 +362,7 @@ def _sms(rng: random.Random, when: dt.datetime) -> None:
                  "detail": _("Attempt {count} by {transport}").format(
                      count=1, transport=_(website))},
                 {"message": message.id, "at": sent_at, "state": message.state,
-                 "detail": error or _("Sent ({parts} SMS).").format(parts=message.parts)}
+                 "detail": error or _("{parts} SMS").format(parts=message.parts)}
             ]).execute()
     sms.schedule_reminders(when)
 

@@ -38,7 +38,7 @@ from nest_desktop.domain.dates import parse_time
 from nest_desktop.domain.messages import N_, _
 from nest_desktop.services import ValidationFailed, check_characters, session, settings
 from nest_desktop.sms import transports
-from nest_desktop.sms.transports import Refused, Retry
+from nest_desktop.sms.transports import Refused, Retry, Unreachable
 
 APPOINTMENT_SOURCE = "appointment"
 CHILD_SOURCE = "patient"  # a vaccine reminder is about a child
@@ -655,6 +655,18 @@ def _send_one(message_id: int, transport: transports.Transport, when: dt.datetim
             when)
     try:
         reference = transport.send(composed.phone, composed.text, message.key)
+    except Unreachable as error:
+        # nothing left: the message waits as it was, and the others with it
+        with database.atomic():
+            SmsMessage.update(state=rules.SCHEDULED, attempts=SmsMessage.attempts - 1,
+                              last_error=str(error)).where(
+                (SmsMessage.id == message.id) & (SmsMessage.state == rules.SENDING)).execute()
+            SmsEvent.delete().where((SmsEvent.message == message.id)
+                                    & (SmsEvent.state == rules.SENDING)
+                                    & (SmsEvent.at == when)).execute()
+        report.note = str(error)
+        report.errors.append(str(error))
+        return "stop"
     except Retry as error:
         retry = rules.retry_at(message.attempts, when)
         if retry is not None and (message.expires_at is None or retry < message.expires_at):
@@ -681,7 +693,7 @@ def _send_one(message_id: int, transport: transports.Transport, when: dt.datetim
         report.errors.append(str(error))
         return "failed"
     with database.atomic():
-        _set_state([message.id], rules.SENT, _("Sent ({parts} SMS).").format(parts=parts),
+        _set_state([message.id], rules.SENT, _("{parts} SMS").format(parts=parts),
                    when, (rules.SENDING,), sent_at=when, provider_ref=reference or "",
                    last_error="")
     report.sent += 1

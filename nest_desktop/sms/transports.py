@@ -2,13 +2,16 @@
 generic form) or a GSM modem on a serial port. A transport only sends; the outbox
 (`services.sms`) decides what, when, and keeps the states.
 
-`send()` returns the provider's reference, or raises `Retry` (the message may go later: no
-network, no modem, the provider's server failing) or `Refused` (it never will as it is: a
-number or a text the provider rejects, wrong credentials).
+`send()` returns the provider's reference, or raises `Unreachable` (no network, no modem on
+this PC: nothing left, the messages wait), `Retry` (the provider or the network failed with
+this message: it may go later) or `Refused` (it never will as it is: a number or a text the
+provider rejects, wrong credentials).
 """
 
 import base64
+import errno
 import json
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -19,9 +22,16 @@ from typing import Protocol
 from nest_desktop.domain import sms as rules
 from nest_desktop.domain.messages import _
 
+_NO_ROUTE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.ECONNREFUSED}
+
 
 class Retry(Exception):
     """The message did not go this time; trying again later may work."""
+
+
+class Unreachable(Retry):
+    """The way of sending is not there at all (no network, no modem plugged in): the message
+    did not leave; it waits without counting a failed try."""
 
 
 class Refused(Exception):
@@ -47,6 +57,12 @@ def _http(request: urllib.request.Request, timeout: float) -> tuple[int, bytes]:
         return error.code, error.read()
     except (urllib.error.URLError, TimeoutError, OSError) as error:
         reason = getattr(error, "reason", error)
+        if isinstance(reason, ConnectionRefusedError | socket.gaierror) or (
+                isinstance(reason, OSError) and reason.errno in _NO_ROUTE):
+            raise Unreachable(_("The SMS provider cannot be reached: no network? ({reason})")
+                              .format(reason=reason)) from error
+        # a time-out may come after the provider took the message: the retry says so (the
+        # reference goes with it)
         raise Retry(_("No answer from the SMS provider ({reason}).").format(
             reason=reason)) from error
 
@@ -195,7 +211,7 @@ class GsmModem:
             self._serial = serial.serial_for_url(self.port, baudrate=self.baudrate, timeout=0.2,
                                                  write_timeout=5)
         except (serial.SerialException, OSError, ValueError) as error:
-            raise Retry(_("The GSM modem on {port} cannot be opened: {error}").format(
+            raise Unreachable(_("The GSM modem on {port} cannot be opened: {error}").format(
                 port=self.port, error=error)) from error
         try:
             self._serial.write(ESC + b"\r")  # out of a prompt a previous run may have left
@@ -205,9 +221,9 @@ class GsmModem:
             if self.pin and b"READY" not in self._command(b"AT+CPIN?"):
                 self._command(f'AT+CPIN="{self.pin}"'.encode("ascii"))
             self._command(b"AT+CMGF=1")
-        except Retry:
+        except Retry as error:
             self.close()
-            raise
+            raise Unreachable(str(error)) from error
         return self._serial
 
     def _read_until(self, endings: tuple[bytes, ...], timeout: float) -> bytes:

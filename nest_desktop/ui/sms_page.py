@@ -244,7 +244,8 @@ class OutboxView(QWidget):
             return
         self.model.set_ids(ids)
         total = sum(counts.values())
-        parts = [f"{_(label)}: {format_number(counts[code])}"
+        parts = [_("{state}: {count}").format(state=_(label),
+                                              count=format_number(counts[code]))
                  for code, label in rules.STATES.items() if counts.get(code)]
         self.counts.setText(ngettext("{count} message", "{count} messages", total).format(
             count=format_number(total)) + (" — " + ", ".join(parts) if parts else ""))
@@ -273,8 +274,10 @@ class OutboxView(QWidget):
         lines = [row.text or _("The text is written when it is sent, from her file as it is "
                                "then.")]
         for event in service.history(row.id):
-            lines.append(f"{format_datetime(event.at)} — {_(rules.STATES[event.state])}"
-                         + (f": {event.detail}" if event.detail else ""))
+            state = _(rules.STATES[event.state])
+            lines.append(_("{when} — {state}: {detail}").format(
+                when=format_datetime(event.at), state=state, detail=event.detail)
+                if event.detail else f"{format_datetime(event.at)} — {state}")
         self.detail.setText("\n".join(lines))
 
     # -- actions ----------------------------------------------------------------------------
@@ -416,7 +419,7 @@ class NewsletterDialog(QDialog):
         self._timer = QTimer(self, singleShot=True, interval=400)
         self._timer.timeout.connect(self._update_preview)
         self.body.textChanged.connect(self._timer.start)
-        self.resize(620, 520)
+        self.resize(620, 480)
         self._update_preview()
 
     def _update_preview(self) -> None:

@@ -106,9 +106,8 @@ class SmsSettingsBox(QGroupBox):
         self.transport_errors: dict[str, dict[str, FieldWithError]] = {}
         for code in service.TRANSPORTS:
             self.stack.addWidget(self._transport_form(code))
-        self.transport.currentIndexChanged.connect(
-            lambda index: self.stack.setCurrentIndex(index))
-        self.stack.setCurrentIndex(self.transport.currentIndex())
+        self.transport.currentIndexChanged.connect(self._show_transport)
+        self._show_transport(self.transport.currentIndex())
         save_transport = QPushButton(_("Save the way of sending"))
         save_transport.clicked.connect(self.save_transport)
         self.test_number = QLineEdit()
@@ -147,6 +146,8 @@ class SmsSettingsBox(QGroupBox):
         self.part_price.setRange(0, 500)
         self.part_price.setSuffix(" FCFA")
         self.part_price.setValue(int(settings.get("sms.part_price") or 0))
+        for spin in (self.days_before, self.late_hours, self.part_price):
+            spin.setMaximumWidth(260)
         for name, widget in (("vaccine_days_before", self.days_before),
                              ("late_hours", self.late_hours)):
             self.timing_fields[name] = FieldWithError(widget)
@@ -195,15 +196,20 @@ class SmsSettingsBox(QGroupBox):
                         self.timing_fields["closes_at"]))
         form.addRow(_("A reminder is cancelled when"), self.timing_fields["late_hours"])
         form.addRow(_("Price of one SMS"), self.part_price)
-        form.addRow("", save_timing)
+        form.addRow("", row(save_timing))
         form.addRow(self.timing_message)
         form.addRow(QLabel("<b>{}</b>".format(_("Templates"))))
         form.addRow(tabs)
-        form.addRow("", save_templates)
+        form.addRow("", row(save_templates))
         form.addRow(self.templates_message)
         self.admin_widgets = [self.transport, self.stack, save_transport, save_timing,
                               save_templates, tabs, self.part_price, self.morning,
                               self.days_before, self.late_hours, *self.times.values()]
+
+    def _show_transport(self, index: int) -> None:
+        """Only the chosen transport's fields, without the room the longest form takes."""
+        self.stack.setCurrentIndex(index)
+        self.stack.setFixedHeight(self.stack.currentWidget().sizeHint().height())
 
     def _transport_form(self, code: str) -> QWidget:
         page = QWidget()
