@@ -53,6 +53,16 @@ class FakeProvider:
                 else:
                     self._answer(404, {"error": "no such resource"})
 
+            def do_GET(self):  # noqa: N802 (http.server's name): delivery reports
+                if not self.path.endswith("/deliveryInfos"):
+                    self._answer(404, {"error": "no such resource"})
+                    return
+                reference = self.path.rsplit("/", 2)[-2]
+                status = provider.delivery.get(reference, "MessageWaiting")
+                self._answer(200, {"deliveryInfoList": {"deliveryInfo": [
+                    {"address": "tel:+221770000000", "deliveryStatus": status}]}})
+
+        self.delivery: dict[str, str] = {}  # reference -> OneAPI delivery status
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -224,6 +224,12 @@ def test_orange_success_401_refresh_and_server_errors(desk, provider):
     assert len(provider.delivered) == 3
     states = [e.state for e in service.history(third.id)]
     assert states == ["sending", "scheduled", "sending", "sent"]
+    # the delivery reports: one reached the phone, one could not, one is not known yet
+    provider.delivery = {"req-1": "DeliveredToTerminal", "req-2": "DeliveryImpossible"}
+    assert service.check_deliveries(transport, EVE + dt.timedelta(minutes=40)) == 1
+    assert [SmsMessage.get_by_id(m.id).state for m in (first, second, third)] == [
+        "delivered", "failed", "sent"]
+    assert SmsMessage.get_by_id(first.id).delivered_at == EVE + dt.timedelta(minutes=40)
 
 
 def test_a_provider_that_keeps_failing_ends_in_failed_with_the_reason(desk, provider):

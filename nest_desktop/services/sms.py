@@ -700,15 +700,50 @@ def _send_one(message_id: int, transport: transports.Transport, when: dt.datetim
     return "sent"
 
 
-def run(when: dt.datetime | None = None, should_stop: Callable[[], bool] = lambda: False
-        ) -> tuple[ScheduleReport, SendReport]:
-    """What the background sender and `nest-desktop send-sms` do: catch the reminders up,
-    then send what is due through the transport chosen in Settings."""
+DELIVERY_WINDOW = dt.timedelta(hours=48)  # after this, a report no longer comes
+
+
+def check_deliveries(transport: transports.Transport, when: dt.datetime,
+                     limit: int = 100) -> int:
+    """Asks the provider what became of the recent messages it took (where it can say):
+    delivered to the phone, or not. Returns the messages delivered."""
+    ask = getattr(transport, "delivered", None)
+    if ask is None:
+        return 0
+    recent = list(SmsMessage.select(SmsMessage.id, SmsMessage.provider_ref).where(
+        (SmsMessage.state == rules.SENT) & (SmsMessage.transport == transport.name)
+        & (SmsMessage.provider_ref != "") & (SmsMessage.sent_at > when - DELIVERY_WINDOW))
+        .order_by(SmsMessage.sent_at).limit(limit).tuples())
+    delivered = 0
+    for message_id, reference in recent:
+        try:
+            answer = ask(reference)
+        except (Retry, Refused):
+            break  # asked again on the next round
+        if answer is True:
+            with database.atomic():
+                delivered += _set_state([message_id], rules.DELIVERED, "", when, (rules.SENT,),
+                                        delivered_at=when)
+        elif answer is False:
+            with database.atomic():
+                _set_state([message_id], rules.FAILED, _("The provider could not deliver it "
+                                                         "to the phone."), when, (rules.SENT,),
+                           last_error=_("Not delivered to the phone"))
+    return delivered
+
+
+def run(when: dt.datetime | None = None, should_stop: Callable[[], bool] = lambda: False,
+        schedule: bool = True) -> tuple[ScheduleReport, SendReport]:
+    """What the background sender and `nest-desktop send-sms` do: catch the reminders up
+    (`schedule`), send what is due through the transport chosen in Settings, and collect
+    the delivery reports."""
     when = when or now()
-    scheduled = schedule_reminders(when)
+    scheduled = schedule_reminders(when) if schedule else ScheduleReport()
     transport = make_transport()
     try:
         sent = send_due(transport, when, should_stop=should_stop)
+        if transport is not None and not should_stop():
+            check_deliveries(transport, when)
     finally:
         if transport is not None:
             transport.close()

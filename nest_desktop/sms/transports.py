@@ -144,6 +144,29 @@ class OrangeSms:
             url = ""
         return url.rsplit("/", 1)[-1] if url else ""
 
+    def delivered(self, reference: str) -> bool | None:
+        """Whether the provider says the message reached the phone (True), could not
+        (False), or does not know yet (None): its delivery report, asked for."""
+        sender = urllib.parse.quote("tel:" + self.sender, safe="")
+        url = (f"{self.api_url.rstrip('/')}/outbound/{sender}/requests/"
+               f"{urllib.parse.quote(reference, safe='')}/deliveryInfos")
+        token = self._token if time.monotonic() < self._token_expires else self._fetch_token()
+        status, body = _http(urllib.request.Request(
+            url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}),
+            self.timeout)
+        if status != 200:
+            return None
+        try:
+            infos = json.loads(body)["deliveryInfoList"]["deliveryInfo"]
+        except (ValueError, KeyError, TypeError):
+            return None
+        states = {info.get("deliveryStatus") for info in infos}
+        if "DeliveredToTerminal" in states:
+            return True
+        if states & {"DeliveryImpossible", "DeliveredToNetwork"} == {"DeliveryImpossible"}:
+            return False
+        return None
+
     def close(self) -> None:
         pass
 

@@ -484,6 +484,9 @@ class SmsSender(QObject):
 
     finished = Signal(str, bool)  # what happened, whether it went wrong
     INTERVAL_MS = 60_000
+    # The reminders' full catch-up (consents, numbers, settings changed) every quarter of an
+    # hour; a booking or a dose schedules its own at once.
+    CATCH_UP = dt.timedelta(minutes=15)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -491,6 +494,7 @@ class SmsSender(QObject):
         self.pool.setMaxThreadCount(1)
         self.stopping = threading.Event()
         self.busy = False
+        self.caught_up_at: dt.datetime | None = None
         self.timer = QTimer(self, interval=self.INTERVAL_MS)
         self.timer.timeout.connect(self.run_now)
 
@@ -502,8 +506,13 @@ class SmsSender(QObject):
         if self.busy or self.stopping.is_set():
             return
         self.busy = True
-        run_in_background(lambda: service.run(should_stop=self.stopping.is_set), self._done,
-                          self._failed, owner=self, pool=self.pool)
+        moment = dt.datetime.now()
+        schedule = self.caught_up_at is None or moment - self.caught_up_at >= self.CATCH_UP
+        if schedule:
+            self.caught_up_at = moment
+        run_in_background(lambda: service.run(should_stop=self.stopping.is_set,
+                                              schedule=schedule),
+                          self._done, self._failed, owner=self, pool=self.pool)
 
     def _done(self, result) -> None:
         self.busy = False
