@@ -628,24 +628,33 @@ def _claim(message_id: int, transport_name: str, when: dt.datetime) -> SmsMessag
         return SmsMessage.get_by_id(message_id)
 
 
-def _send_one(message_id: int, transport: transports.Transport, when: dt.datetime,
-              report: SendReport) -> str:
-    message = _claim(message_id, transport.name, when)
+def _claim_and_compose(message_id: int, transport_name: str, when: dt.datetime,
+                       report: SendReport) -> tuple[SmsMessage, Composed] | None:
+    """The message taken for sending with its text; None if another sender has it, or once
+    it is cancelled (no longer due) or failed (its template cannot be used)."""
+    message = _claim(message_id, transport_name, when)
     if message is None:
-        return "skipped"
+        return None
     try:
-        composed = compose(message)
+        return message, compose(message)
     except NoLongerDue as reason:
         with database.atomic():
             _set_state([message.id], rules.CANCELLED, str(reason), when, (rules.SENDING,))
         report.cancelled += 1
-        return "cancelled"
     except (rules.TemplateProblem, ValueError) as problem:
         with database.atomic():
             _set_state([message.id], rules.FAILED, str(problem), when, (rules.SENDING,),
                        last_error=str(problem))
         report.failed += 1
-        return "failed"
+    return None
+
+
+def _send_one(message_id: int, transport: transports.Transport, when: dt.datetime,
+              report: SendReport) -> str:
+    taken = _claim_and_compose(message_id, transport.name, when, report)
+    if taken is None:
+        return "skipped"
+    message, composed = taken
     parts = rules.length(composed.text).parts
     with database.atomic():
         SmsMessage.update(text=composed.text, phone=composed.phone, parts=parts).where(
@@ -667,8 +676,9 @@ def _send_one(message_id: int, transport: transports.Transport, when: dt.datetim
         report.note = str(error)
         report.errors.append(str(error))
         return "stop"
-    except Retry as error:
-        retry = rules.retry_at(message.attempts, when)
+    except (Retry, Refused) as error:
+        retry = rules.retry_at(message.attempts, when) if isinstance(error, Retry) else None
+        report.errors.append(str(error))
         if retry is not None and (message.expires_at is None or retry < message.expires_at):
             with database.atomic():
                 _set_state([message.id], rules.SCHEDULED, _(
@@ -676,21 +686,12 @@ def _send_one(message_id: int, transport: transports.Transport, when: dt.datetim
                     reason=error, time=retry.strftime("%d/%m %H:%M")), when, (rules.SENDING,),
                     next_attempt_at=retry, last_error=str(error))
             report.retried += 1
-            report.errors.append(str(error))
-            # the transport is down (no network, no modem): the others wait for the next round
+            # the provider is failing: the others wait for the next round
             return "stop"
-        with database.atomic():
+        with database.atomic():  # refused, or no try left before it is too late
             _set_state([message.id], rules.FAILED, str(error), when, (rules.SENDING,),
                        last_error=str(error))
         report.failed += 1
-        report.errors.append(str(error))
-        return "failed"
-    except Refused as error:
-        with database.atomic():
-            _set_state([message.id], rules.FAILED, str(error), when, (rules.SENDING,),
-                       last_error=str(error))
-        report.failed += 1
-        report.errors.append(str(error))
         return "failed"
     with database.atomic():
         _set_state([message.id], rules.SENT, _("{parts} SMS").format(parts=parts),
@@ -759,18 +760,9 @@ def export_due_csv(path: Path, when: dt.datetime | None = None) -> int:
     ids = [row[0] for row in SmsMessage.select(SmsMessage.id).where(
         (SmsMessage.state == rules.SCHEDULED) & (SmsMessage.next_attempt_at <= when))
         .order_by(SmsMessage.next_attempt_at, SmsMessage.id).tuples()]
-    lines = []
-    for message_id in ids:
-        message = _claim(message_id, "csv", when)
-        if message is None:
-            continue
-        try:
-            composed = compose(message)
-        except NoLongerDue as reason:
-            with database.atomic():
-                _set_state([message.id], rules.CANCELLED, str(reason), when, (rules.SENDING,))
-            continue
-        lines.append((message, composed))
+    report = SendReport()
+    lines = [taken for taken in (_claim_and_compose(message_id, "csv", when, report)
+                                 for message_id in ids) if taken is not None]
     try:
         with path.open("w", newline="", encoding="utf-8-sig") as handle:
             writer = csv.writer(handle, delimiter=settings.get("export.csv_separator") or ";")
@@ -795,28 +787,29 @@ def export_due_csv(path: Path, when: dt.datetime | None = None) -> int:
 
 # --- the outbox, by hand ---------------------------------------------------------------------
 
-def cancel(ids: list[int], reason: str = "", when: dt.datetime | None = None) -> int:
+def _by_hand(ids: list[int], state: str, only_from: str, detail: str,
+             when: dt.datetime | None, **values) -> int:
+    """A change of state asked by the person at the desk, in the history and the audit."""
     user = session.require("sms.send")
     when = when or now()
+    if callable(values.get("next_attempt_at")):
+        values["next_attempt_at"] = values["next_attempt_at"](when)
     with database.atomic():
-        count = _set_state(ids, rules.CANCELLED, reason or _("Cancelled by {name}.").format(
-            name=user.full_name), when, only_from=(rules.SCHEDULED,), user_id=user.id)
-        session.log("update", "sms_message", None, {"state": ["scheduled", "cancelled"]},
+        count = _set_state(ids, state, detail.format(name=user.full_name), when,
+                           only_from=(only_from,), user_id=user.id, **values)
+        session.log("update", "sms_message", None, {"state": [only_from, state]},
                     details=f"{count} SMS")
     return count
+
+
+def cancel(ids: list[int], when: dt.datetime | None = None) -> int:
+    return _by_hand(ids, rules.CANCELLED, rules.SCHEDULED, _("Cancelled by {name}."), when)
 
 
 def retry(ids: list[int], when: dt.datetime | None = None) -> int:
     """Failed messages scheduled again now (a person checked that the interrupted went not)."""
-    user = session.require("sms.send")
-    when = when or now()
-    with database.atomic():
-        count = _set_state(ids, rules.SCHEDULED, _("To send again, by {name}.").format(
-            name=user.full_name), when, only_from=(rules.FAILED,), user_id=user.id,
-            next_attempt_at=when, attempts=0, expires_at=None)
-        session.log("update", "sms_message", None, {"state": ["failed", "scheduled"]},
-                    details=f"{count} SMS")
-    return count
+    return _by_hand(ids, rules.SCHEDULED, rules.FAILED, _("To send again, by {name}."), when,
+                    next_attempt_at=lambda moment: moment, attempts=0, expires_at=None)
 
 
 def send_now(ids: list[int], when: dt.datetime | None = None) -> int:

@@ -44,6 +44,7 @@ from nest_desktop.ui.widgets import (
     dialog_buttons,
     fill,
     read_only_table,
+    read_period,
     section_title,
     site_box,
 )
@@ -346,19 +347,8 @@ class RegisterTab(QWidget):
         self.refresh()
 
     def current_filter(self) -> reception.RegisterFilter | None:
-        errors = []
-        days = []
-        for edit in (self.date_from, self.date_to):
-            text = edit.text().strip()
-            day = typed_date(text)
-            if text and day is None:
-                errors.append(_("Write the date as day/month/year, for example 23/11/2026."))
-            days.append(day)
-        if days[0] and days[1] and days[1] < days[0]:
-            errors.append(_("The end of the period comes before its start."))
-        self.filter_error.setText(" ".join(dict.fromkeys(errors)))
-        self.filter_error.setVisible(bool(errors))
-        if errors:
+        days = read_period(self.date_from, self.date_to, self.filter_error)
+        if days is None:
             return None
         return reception.RegisterFilter(days[0], days[1], self.site_filter.currentData(),
                                         self.secretary.currentData(),

@@ -29,7 +29,6 @@ from nest_desktop.domain.dates import entry_text, parse_date, parse_time
 from nest_desktop.i18n import _, format_datetime, format_fcfa, format_number, ngettext
 from nest_desktop.services import ValidationFailed, session
 from nest_desktop.services import sms as service
-from nest_desktop.services.people import typed_date
 from nest_desktop.ui.lazy_model import LazyRowsModel
 from nest_desktop.ui.tasks import run_in_background
 from nest_desktop.ui.widgets import (
@@ -39,6 +38,7 @@ from nest_desktop.ui.widgets import (
     MessageLabel,
     choice_box,
     dialog_buttons,
+    read_period,
 )
 
 STATE_COLOURS = {rules.FAILED: QColor("#b00020"), rules.CANCELLED: QColor("#777777"),
@@ -205,19 +205,14 @@ class OutboxView(QWidget):
 
     # -- the list -------------------------------------------------------------------------
     def current_filter(self) -> service.OutboxFilter | None:
-        days, errors = [], []
-        for edit in (self.date_from, self.date_to):
-            text = edit.text().strip() if not self.for_patient else ""
-            day = typed_date(text)
-            if text and day is None:
-                errors.append(_("Write the date as day/month/year, for example 23/11/2026."))
-            days.append(day)
-        if days[0] and days[1] and days[1] < days[0]:
-            errors.append(_("The end of the period comes before its start."))
-        self.filter_error.setText(" ".join(dict.fromkeys(errors)))
-        self.filter_error.setVisible(bool(errors))
-        if errors or (self.for_patient and self.patient_id is None):
-            return None
+        if self.for_patient:  # all her messages, whenever
+            if self.patient_id is None:
+                return None
+            days = (None, None)
+        else:
+            days = read_period(self.date_from, self.date_to, self.filter_error)
+            if days is None:
+                return None
         return service.OutboxFilter(days[0], days[1], self.state.currentData() or "",
                                     self.kind.currentData() or "", self.patient_id)
 

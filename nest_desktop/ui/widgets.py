@@ -1,5 +1,6 @@
 """Small widgets shared by the windows: a field with its message, a date entry, choice boxes."""
 
+import datetime as dt
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
@@ -67,6 +68,26 @@ class DateEdit(QLineEdit):
         self.setPlaceholderText(_("dd/mm/yyyy"))
         self.setMaxLength(10)
         self.setMaximumWidth(140)
+
+
+def read_period(date_from: QLineEdit, date_to: QLineEdit,
+                error: QLabel) -> tuple[dt.date | None, dt.date | None] | None:
+    """The period typed in two date fields (either may be empty), or None once `error` says
+    what is wrong with it."""
+    from nest_desktop.services.people import typed_date
+
+    errors, days = [], []
+    for edit in (date_from, date_to):
+        text = edit.text().strip()
+        day = typed_date(text)
+        if text and day is None:
+            errors.append(_("Write the date as day/month/year, for example 23/11/2026."))
+        days.append(day)
+    if days[0] and days[1] and days[1] < days[0]:
+        errors.append(_("The end of the period comes before its start."))
+    error.setText(" ".join(dict.fromkeys(errors)))
+    error.setVisible(bool(errors))
+    return None if errors else (days[0], days[1])
 
 
 def choice_box(choices: dict[str, str], empty_label: str | None = None) -> QComboBox:
