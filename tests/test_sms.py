@@ -456,3 +456,22 @@ def test_the_outbox_filters_counts_and_actions(desk):
     assert mine == [first.id]
     message = service.send_one(first.patient_id, "Vos résultats sont prêts.", MONDAY)
     assert message.kind == "other" and message.body == "Vos résultats sont prets."  # GSM-7
+
+
+@pytest.mark.sqlite_only
+def test_the_send_sms_command_sends_what_is_due_and_quits(qapp, desk, provider):
+    """`nest-desktop send-sms`, as the Windows Task Scheduler runs it."""
+    from nest_desktop.app import main
+    from nest_desktop.db.connection import sqlite_path, sqlite_url
+    from nest_desktop.db.models import database
+
+    site, _user = desk
+    person = woman(site.id)
+    service.save_transport("http", {"url": f"{provider.url}/form", "phone_field": "to",
+                                    "text_field": "text"})
+    service.save_timing(rules.Timing(opens_at=dt.time(0, 0), closes_at=dt.time(23, 59)))
+    message = service.send_one(person.id, "Bonjour {prenom}, vos résultats sont prêts.")
+    assert main(["send-sms", "--database", sqlite_url(sqlite_path(database.obj))]) == 0
+    assert [post["to"] for post in provider.form_posts] == ["+221771234567"]
+    assert provider.form_posts[0]["text"] == "Bonjour Awa, vos résultats sont prets."
+    assert SmsMessage.get_by_id(message.id).state == "sent"
