@@ -60,6 +60,13 @@ def test_the_outbox_cancels_a_reminder_and_sends_the_due_ones_through_the_websit
         assert "1 envoyés" in page.message.text()
         page.table.selectRow(row)
         assert "Bonjour" in page.detail.text() and "Essai 1" in page.detail.text()
+        # a workstation without the modem is told not to send
+        window.settings_page.sms_box.sends_here.setChecked(False)
+        try:
+            page.run_requested()
+            assert "Ce poste n’envoie pas les SMS" in page.message.text()
+        finally:
+            window.settings_page.sms_box.sends_here.setChecked(True)
     finally:
         provider.close()
 

@@ -475,3 +475,33 @@ def test_the_send_sms_command_sends_what_is_due_and_quits(qapp, desk, provider):
     assert [post["to"] for post in provider.form_posts] == ["+221771234567"]
     assert provider.form_posts[0]["text"] == "Bonjour Awa, vos résultats sont prets."
     assert SmsMessage.get_by_id(message.id).state == "sent"
+
+
+def test_a_prospects_appointment_is_reminded_if_she_agreed_and_follows_her_conversion(desk):
+    from nest_desktop.services import prospects
+
+    site, _user = desk
+    agrees = prospects.create_prospect(prospects.ProspectForm(
+        last_name="Sarr", first_names="Aïda", phones=["70 555 12 12"], channel="phone",
+        site_id=site.id, sms_consent=True), prospects.RequestForm("appointment"), MONDAY)
+    declines = prospects.create_prospect(prospects.ProspectForm(
+        last_name="Faye", first_names="Rama", phones=["70 555 34 34"], channel="phone",
+        site_id=site.id), prospects.RequestForm("appointment"), MONDAY)
+    entry = reception.save_entry(reception.DirectoryForm(
+        site_id=site.id, kind="service", name="Gynécologie", extension="211",
+        takes_appointments=True))
+    for person in (agrees, declines):
+        reception.book(reception.AppointmentForm(None, person.id, site.id, entry.id,
+                                                 "25/11/2026", "10:00", 30, ""), when=MONDAY)
+    [reminder] = pending()
+    assert (reminder.prospect_id, reminder.patient_id, reminder.phone) == (
+        agrees.id, None, "+221705551212")
+    # ï is not in GSM-7: the name is written "Aida" rather than halving the SMS
+    assert service.compose(reminder).text.startswith("Bonjour Aida, rappel : rendez-vous")
+    assert service.outbox_rows([reminder.id])[reminder.id].recipient == "SARR Aïda"
+    # She becomes a patient (with her own consent on her file): the reminder follows her.
+    patient = woman(site.id, phone="70 555 12 12", first="Aïda", last="Sarr")
+    prospects.convert(agrees.id, patient.id, MONDAY)
+    [reminder] = pending()
+    assert (reminder.patient_id, reminder.prospect_id, reminder.key) == (
+        patient.id, None, f"appointment:{reminder.source_id}:202611251000:eve")

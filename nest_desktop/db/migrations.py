@@ -454,11 +454,12 @@ def _add_reception(db: Database) -> None:
 
 
 def _add_sms(db: Database) -> None:
-    """10: the SMS outbox and its history; each patient's language for her SMS. Frozen as at
-    version 10."""
+    """10: the SMS outbox and its history; each patient's language for her SMS, each
+    prospect's consent to SMS reminders. Frozen as at version 10."""
     # With a default in SQL: playhouse would make a NOT NULL column by copying the table,
     # and SQLite would cascade the drop of the old table to every contact and phone.
     db.execute_sql("ALTER TABLE patient ADD COLUMN language VARCHAR(5) NOT NULL DEFAULT 'fr'")
+    db.execute_sql("ALTER TABLE prospect ADD COLUMN sms_consent BOOLEAN NOT NULL DEFAULT FALSE")
 
     class Frozen(Model):
         class Meta:

@@ -196,6 +196,7 @@ class Prospect(BaseModel):
     patient = ForeignKeyField(Patient, null=True, backref="prospect_records",
                               on_delete="SET NULL")  # the patient she became
     converted_at = DateTimeField(null=True)
+    sms_consent = BooleanField(default=False)  # her appointments' reminders (PAT-01)
     notes = TextField(default="")
     created_at = DateTimeField(default=now, index=True)
     created_by = ForeignKeyField(User, null=True, backref="prospects_created",

@@ -25,6 +25,7 @@ from nest_desktop.db.models import (
     ProspectInteraction,
     ProspectPhone,
     Site,
+    SmsMessage,
     User,
     database,
     now,
@@ -296,6 +297,7 @@ class CallForm:
     last_name: str = ""
     first_names: str = ""
     birth_date: str = ""
+    sms_consent: bool = False  # to the reminders of her appointments
     request_recorded: bool = False  # she was made a prospect during the call, request included
     message_ids: tuple[int, ...] = ()  # messages and appointments taken during the call
     appointment_ids: tuple[int, ...] = ()
@@ -394,7 +396,7 @@ def _qualified_request(form: CallForm, values: dict, when: dt.datetime,
         prospect = prospects.create_prospect(prospects.ProspectForm(
             last_name=form.last_name, first_names=form.first_names, birth_date=form.birth_date,
             phones=[values["phone"]] if values["phone"] else [], site_id=values["site"],
-            channel="phone"), request, when, confirmed_new)
+            channel="phone", sms_consent=form.sms_consent), request, when, confirmed_new)
         values["prospect"] = prospect.id
         values["caller_name"] = values["caller_name"] or prospect.full_name
 
@@ -1076,9 +1078,16 @@ def move_prospect_records(from_prospect: int, patient_id: int | None = None,
         FollowUpTask.update(patient=patient_id).where(
             (FollowUpTask.prospect == from_prospect) & (FollowUpTask.rule == SAME_DAY)
             & FollowUpTask.patient.is_null()).execute()
+        # her SMS history goes on her file
+        SmsMessage.update(patient=patient_id, prospect=None).where(
+            SmsMessage.prospect == from_prospect).execute()
     elif prospect_id is not None:
-        for model in (Appointment, CallRecord, PhoneMessage):
+        moved = [row[0] for row in Appointment.select(Appointment.id).where(
+            Appointment.prospect == from_prospect).tuples()]
+        for model in (Appointment, CallRecord, PhoneMessage, SmsMessage):
             model.update(prospect=prospect_id).where(model.prospect == from_prospect).execute()
+        for appointment_id in moved:  # the kept file's consent and number now count
+            sms.sync_appointment(appointment_id)
 
 
 # --- the follow-up engine's view ---------------------------------------------------------------

@@ -25,6 +25,8 @@ from nest_desktop.db.models import (
     DirectoryEntry,
     Patient,
     PatientPhone,
+    Prospect,
+    ProspectPhone,
     Site,
     SmsEvent,
     SmsMessage,
@@ -242,7 +244,8 @@ class Wanted:
 
     key: str
     kind: str
-    patient_id: int
+    patient_id: int | None  # the person it goes to: a patient…
+    prospect_id: int | None  # …or a prospect (her appointment)
     source_table: str
     source_id: int
     occurrence: str
@@ -255,7 +258,8 @@ class Wanted:
 
     def row(self, when: dt.datetime) -> dict:
         return {"key": self.key, "kind": self.kind, "patient": self.patient_id,
-                "source_table": self.source_table, "source_id": self.source_id,
+                "prospect": self.prospect_id, "source_table": self.source_table,
+                "source_id": self.source_id,
                 "occurrence": self.occurrence, "event_at": self.event_at, "phone": self.phone,
                 "language": self.language, "site": self.site_id,
                 "scheduled_at": self.scheduled_at, "next_attempt_at": self.scheduled_at,
@@ -283,13 +287,29 @@ def _contacts(patient_ids: Iterable[int]) -> dict[int, tuple[str, str, bool]]:
     return found
 
 
+def _prospect_contacts(prospect_ids: Iterable[int]) -> dict[int, tuple[str, str, bool]]:
+    """prospect -> (main phone, language, SMS consent), for those with a main phone."""
+    ids = list(set(prospect_ids))
+    found = {}
+    for start in range(0, len(ids), CHUNK):
+        for prospect_id, e164, consent in (
+                ProspectPhone.select(ProspectPhone.prospect, ProspectPhone.e164,
+                                     Prospect.sms_consent)
+                .join(Prospect).where(ProspectPhone.prospect.in_(ids[start:start + CHUNK])
+                                      & (ProspectPhone.position == 0)).tuples()):
+            found[prospect_id] = (e164, rules.DEFAULT_LANGUAGE, bool(consent))
+    return found
+
+
 def _appointment_wants(appointments: list[tuple], when: dt.datetime,
                        timing_: rules.Timing) -> list[Wanted]:
-    """(id, patient, site, starts_at) of booked appointments -> their reminders still to go."""
-    contacts = _contacts(row[1] for row in appointments)
+    """(id, patient, prospect, site, starts_at) of booked appointments -> their reminders
+    still to go, to the patient or the prospect who agreed to SMS."""
+    patients = _contacts(row[1] for row in appointments if row[1])
+    prospects = _prospect_contacts(row[2] for row in appointments if row[2])
     wanted = []
-    for appointment_id, patient_id, site_id, starts_at in appointments:
-        contact = contacts.get(patient_id)
+    for appointment_id, patient_id, prospect_id, site_id, starts_at in appointments:
+        contact = patients.get(patient_id) if patient_id else prospects.get(prospect_id)
         if contact is None or not contact[2]:
             continue  # no number, or no consent to SMS
         for reminder in rules.appointment_reminders(starts_at, timing_):
@@ -297,16 +317,16 @@ def _appointment_wants(appointments: list[tuple], when: dt.datetime,
                 continue
             wanted.append(Wanted(
                 f"{rules.APPOINTMENT}:{appointment_id}:{reminder.occurrence}", rules.APPOINTMENT,
-                patient_id, APPOINTMENT_SOURCE, appointment_id, reminder.occurrence, starts_at,
+                patient_id, None if patient_id else prospect_id, APPOINTMENT_SOURCE,
+                appointment_id, reminder.occurrence, starts_at,
                 contact[0], contact[1], site_id, reminder.scheduled_at, reminder.expires_at))
     return wanted
 
 
 def _booked_appointments(when: dt.datetime, appointment_id: int | None = None) -> list[tuple]:
-    query = (Appointment.select(Appointment.id, Appointment.patient, Appointment.site,
-                                Appointment.starts_at)
-             .where((Appointment.status == "booked") & Appointment.patient.is_null(False)
-                    & (Appointment.starts_at > when)))
+    query = (Appointment.select(Appointment.id, Appointment.patient, Appointment.prospect,
+                                Appointment.site, Appointment.starts_at)
+             .where((Appointment.status == "booked") & (Appointment.starts_at > when)))
     if appointment_id is not None:
         query = query.where(Appointment.id == appointment_id)
     return list(query.tuples())
@@ -328,7 +348,7 @@ def _vaccine_wants(children: list, when: dt.datetime, timing_: rules.Timing) -> 
                     continue
                 wanted.append(Wanted(
                     f"{rules.VACCINE}:{row.patient_id}:{reminder.occurrence}", rules.VACCINE,
-                    row.contact_id, CHILD_SOURCE, row.patient_id, reminder.occurrence,
+                    row.contact_id, None, CHILD_SOURCE, row.patient_id, reminder.occurrence,
                     dt.datetime.combine(day, dt.time()), row.contact_phone,
                     languages.get(row.contact_id, rules.DEFAULT_LANGUAGE), row.site_id,
                     reminder.scheduled_at, reminder.expires_at))
@@ -354,7 +374,8 @@ def _reconcile(kind: str, wanted: list[Wanted], when: dt.datetime,
     report = ScheduleReport()
     pending = SmsMessage.select(SmsMessage.id, SmsMessage.key, SmsMessage.scheduled_at,
                                 SmsMessage.expires_at, SmsMessage.phone, SmsMessage.patient,
-                                SmsMessage.language, SmsMessage.event_at).where(
+                                SmsMessage.prospect, SmsMessage.language,
+                                SmsMessage.event_at).where(
         (SmsMessage.kind == kind) & (SmsMessage.state == rules.SCHEDULED))
     existing: dict[str, tuple] = {}
     if source_ids is None:
@@ -373,17 +394,16 @@ def _reconcile(kind: str, wanted: list[Wanted], when: dt.datetime,
     for start in range(0, len(rows), CHUNK):
         SmsMessage.insert_many(rows[start:start + CHUNK]).execute()
     report.created = len(rows)
-    for key, (message_id, _key, scheduled_at, expires_at, phone, patient_id, language,
-              event_at) in existing.items():
+    for key, (message_id, _key, *stored) in existing.items():
         want = wanted_by_key.get(key)
         if want is None:
             continue
-        if (scheduled_at, expires_at, phone, patient_id, language, event_at) != (
-                want.scheduled_at, want.expires_at, want.phone, want.patient_id, want.language,
-                want.event_at):
+        if tuple(stored) != (want.scheduled_at, want.expires_at, want.phone, want.patient_id,
+                             want.prospect_id, want.language, want.event_at):
             SmsMessage.update(scheduled_at=want.scheduled_at, next_attempt_at=want.scheduled_at,
                               expires_at=want.expires_at, phone=want.phone,
-                              patient=want.patient_id, language=want.language,
+                              patient=want.patient_id, prospect=want.prospect_id,
+                              language=want.language,
                               event_at=want.event_at, updated_at=when).where(
                 SmsMessage.id == message_id).execute()
             report.moved += 1
@@ -474,8 +494,13 @@ def _site_values(site_id: int | None) -> dict[str, str]:
 
 def compose(message: SmsMessage) -> Composed:
     """The message's number and text from the records as they are now."""
-    person = Patient.get_or_none(Patient.id == message.patient_id) if message.patient_id \
-        else None
+    if message.patient_id:
+        person = Patient.get_or_none(Patient.id == message.patient_id)
+        phone_model, owner = PatientPhone, PatientPhone.patient
+    else:
+        person = Prospect.get_or_none(Prospect.id == message.prospect_id) \
+            if message.prospect_id else None
+        phone_model, owner = ProspectPhone, ProspectPhone.prospect
     if person is None:
         raise NoLongerDue(_("The file was deleted."))
     if message.kind == rules.NEWSLETTER:
@@ -483,12 +508,13 @@ def compose(message: SmsMessage) -> Composed:
             raise NoLongerDue(_("She no longer accepts the newsletter."))
     elif not person.sms_consent:
         raise NoLongerDue(_("She no longer accepts SMS."))
-    main = (PatientPhone.select(PatientPhone.e164)
-            .where((PatientPhone.patient == person.id) & (PatientPhone.position == 0)).scalar())
+    main = (phone_model.select(phone_model.e164)
+            .where((owner == person.id) & (phone_model.position == 0)).scalar())
     if not main:
         raise NoLongerDue(_("Her file no longer has a phone number."))
-    language = person.language if person.language in rules.LANGUAGES else \
-        rules.DEFAULT_LANGUAGE
+    language = getattr(person, "language", rules.DEFAULT_LANGUAGE)
+    if language not in rules.LANGUAGES:
+        language = rules.DEFAULT_LANGUAGE
     values = {"prenom": person.first_names.split(" ")[0] if person.first_names else "",
               **_site_values(message.site_id or person.site_id)}
     if message.kind == rules.APPOINTMENT:
@@ -875,6 +901,7 @@ class OutboxRow:
     scheduled_at: dt.datetime
     recipient: str
     patient_id: int | None
+    prospect_id: int | None
     phone: str
     about: str  # the appointment's time, the child, the newsletter
     text: str  # as sent; empty until then
@@ -889,8 +916,12 @@ def outbox_rows(ids: Iterable[int]) -> dict[int, OutboxRow]:
         return {}
     child = Patient.alias()
     query = (SmsMessage.select(SmsMessage, Patient.first_names, Patient.last_name,
+                               Prospect.first_names.alias("prospect_first"),
+                               Prospect.last_name.alias("prospect_last"),
                                child.first_names.alias("child_first"), Campaign.name)
              .join(Patient, JOIN.LEFT_OUTER, on=SmsMessage.patient == Patient.id)
+             .switch(SmsMessage)
+             .join(Prospect, JOIN.LEFT_OUTER, on=SmsMessage.prospect == Prospect.id)
              .switch(SmsMessage)
              .join(child, JOIN.LEFT_OUTER,
                    on=(SmsMessage.source_table == CHILD_SOURCE) & (SmsMessage.source_id
@@ -899,7 +930,9 @@ def outbox_rows(ids: Iterable[int]) -> dict[int, OutboxRow]:
              .where(SmsMessage.id.in_(ids)).objects())
     rows = {}
     for message in query:
-        recipient = f"{(message.last_name or '').upper()} {message.first_names or ''}".strip()
+        last, first = ((message.last_name, message.first_names) if message.patient_id
+                       else (message.prospect_last, message.prospect_first))
+        recipient = f"{(last or '').upper()} {first or ''}".strip()
         if message.kind == rules.APPOINTMENT and message.event_at:
             about = _("Appointment {when}").format(
                 when=message.event_at.strftime("%d/%m/%Y %H:%M"))
@@ -912,7 +945,7 @@ def outbox_rows(ids: Iterable[int]) -> dict[int, OutboxRow]:
             about = ""
         rows[message.id] = OutboxRow(
             message.id, message.kind, message.state, message.scheduled_at, recipient,
-            message.patient_id, phones.display(message.phone), about,
+            message.patient_id, message.prospect_id, phones.display(message.phone), about,
             message.text or message.body, message.attempts, message.last_error,
             message.sent_at)
     return rows

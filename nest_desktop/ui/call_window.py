@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QFrame,
@@ -109,6 +110,7 @@ class IncomingCallWindow(QWidget):
         self.caller_name = QLineEdit()
         self.caller_name.setMaxLength(200)
         self.caller_name.setPlaceholderText(_("As she introduces herself (optional)"))
+        self.sms_consent = QCheckBox(_("Agrees to SMS reminders of her appointments"))
         self.new_fields = {"last_name": FieldWithError(self.last_name),
                            "first_names": FieldWithError(self.first_names),
                            "birth_date": FieldWithError(self.birth_date)}
@@ -119,6 +121,7 @@ class IncomingCallWindow(QWidget):
         unknown_form.addRow(_("Last name"), self.new_fields["last_name"])
         unknown_form.addRow(_("First names"), self.new_fields["first_names"])
         unknown_form.addRow(_("Birth date"), self.new_fields["birth_date"])
+        unknown_form.addRow("", self.sms_consent)
         unknown_note = QLabel(_("Unknown caller: her names are needed to record her as a "
                                 "prospect (appointment, prices, programme)."))
         unknown_note.setWordWrap(True)
@@ -421,7 +424,8 @@ class IncomingCallWindow(QWidget):
         form = prospects.ProspectForm(
             last_name=self.last_name.text(), first_names=self.first_names.text(),
             birth_date=self.birth_date.text(), phones=[self.phone.text()]
-            if self.phone.text().strip() else [], site_id=self.site_id, channel="phone")
+            if self.phone.text().strip() else [], site_id=self.site_id, channel="phone",
+            sms_consent=self.sms_consent.isChecked())
         request = prospects.RequestForm(qualification, self.summary.toPlainText())
         confirmed = False
         while True:
@@ -633,7 +637,8 @@ class IncomingCallWindow(QWidget):
             transferred_to_id=self.transfer_to.currentData(), hold_seconds=int(held),
             site_id=self.site_id, last_name=self.last_name.text(),
             first_names=self.first_names.text(), birth_date=self.birth_date.text(),
-            request_recorded=self.request_recorded, message_ids=tuple(self.message_ids),
+            sms_consent=self.sms_consent.isChecked(), request_recorded=self.request_recorded,
+            message_ids=tuple(self.message_ids),
             appointment_ids=tuple(self.appointment_ids))
 
     def save(self) -> None:

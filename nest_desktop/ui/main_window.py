@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self.sms_page.sms_sender = self.sms_sender
         self.sms_sender.finished.connect(self.sms_page.sender_finished)
         self.sms_page.openPatient.connect(self.open_patient)
+        self.sms_page.openProspect.connect(self.open_prospect)
         self.sms_page.newsletterRequested.connect(
             lambda: self.show_section(self.segments_page))
         self.satisfaction_page = SatisfactionPage(context.site.id if context.site else None)

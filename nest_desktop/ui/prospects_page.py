@@ -6,6 +6,7 @@ import datetime as dt
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -249,6 +250,7 @@ class ProspectWindow(QMainWindow):
         select_data(self.owner, context.user.id)
         self.notes = QPlainTextEdit()
         self.notes.setMaximumHeight(60)
+        self.sms_consent = QCheckBox(_("Agrees to SMS reminders of her appointments"))
         identity = QFormLayout()
         for name, label, editor in (
                 ("last_name", _("Last name *"), self.last_name),
@@ -264,6 +266,7 @@ class ProspectWindow(QMainWindow):
                 ("notes", _("Notes"), self.notes)):
             self.fields[name] = FieldWithError(editor)
             identity.addRow(label, self.fields[name])
+        identity.addRow("", self.sms_consent)
 
         # The first request, asked when the prospect is created (PRO-02).
         self.request_box = QGroupBox(_("Her request"))
@@ -371,6 +374,7 @@ class ProspectWindow(QMainWindow):
         select_data(self.channel, form.channel)
         select_data(self.owner, form.owner_id)
         self.notes.setPlainText(form.notes)
+        self.sms_consent.setChecked(form.sms_consent)
         self.setWindowTitle(_("Prospect — {name}").format(name=prospect.full_name))
         status = _(rules.STATUSES[prospect.status])
         if prospect.status == rules.LOST and prospect.lost_reason:
@@ -431,7 +435,7 @@ class ProspectWindow(QMainWindow):
             birth_date=self.birth_date.text(), phones=[e.text() for e in self.phone_edits],
             email=self.email.text(), site_id=self.site.currentData(),
             channel=self.channel.currentData(), owner_id=self.owner.currentData(),
-            notes=self.notes.toPlainText())
+            notes=self.notes.toPlainText(), sms_consent=self.sms_consent.isChecked())
 
     def collect_request(self) -> service.RequestForm:
         return service.RequestForm(self.qualification.currentData() or "",

@@ -41,6 +41,7 @@ from nest_desktop.ui.widgets import (
     read_period,
 )
 
+SENDS_HERE_KEY = "sms/sends_from_this_workstation"
 STATE_COLOURS = {rules.FAILED: QColor("#b00020"), rules.CANCELLED: QColor("#777777"),
                  rules.SENT: QColor("#1b5e20"), rules.DELIVERED: QColor("#1b5e20")}
 
@@ -102,6 +103,7 @@ class OutboxView(QWidget):
     """The outbox, or one patient's messages (`for_patient`: her file sets `patient_id`)."""
 
     openPatient = Signal(int)
+    openProspect = Signal(int)
     newsletterRequested = Signal()
     changed = Signal()
 
@@ -310,6 +312,8 @@ class OutboxView(QWidget):
         rows = self.selected_rows()
         if rows and rows[0].patient_id:
             self.openPatient.emit(rows[0].patient_id)
+        elif rows and rows[0].prospect_id:
+            self.openProspect.emit(rows[0].prospect_id)
 
     def _export(self) -> None:
         folder = QSettings().value("exports/folder", str(Path.home()))
@@ -497,8 +501,18 @@ class SmsSender(QObject):
         self.timer.start()
         QTimer.singleShot(5_000, self.run_now)  # after the windows have what they need
 
+    @staticmethod
+    def sends_here() -> bool:
+        """Whether this workstation sends (Settings › SMS): with a GSM modem, only the PC it
+        is plugged in does."""
+        return QSettings().value(SENDS_HERE_KEY, True, type=bool)
+
     def run_now(self) -> None:
         if self.busy or self.stopping.is_set():
+            return
+        if not self.sends_here():
+            self.finished.emit(_("This workstation does not send the SMS: another one does "
+                                 "(Settings › SMS)."), False)
             return
         self.busy = True
         moment = dt.datetime.now()

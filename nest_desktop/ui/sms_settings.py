@@ -3,6 +3,7 @@ go, and the templates, with their length in SMS as a patient would get them."""
 
 import datetime as dt
 
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,6 +27,7 @@ from nest_desktop.i18n import N_, _
 from nest_desktop.services import ValidationFailed, session, settings
 from nest_desktop.services import sms as service
 from nest_desktop.sms.transports import Refused, Retry
+from nest_desktop.ui.sms_page import SENDS_HERE_KEY, SmsSender
 from nest_desktop.ui.tasks import run_in_background
 from nest_desktop.ui.widgets import ERROR_STYLE, FieldWithError, MessageLabel
 
@@ -108,6 +110,11 @@ class SmsSettingsBox(QGroupBox):
             self.stack.addWidget(self._transport_form(code))
         self.transport.currentIndexChanged.connect(self._show_transport)
         self._show_transport(self.transport.currentIndex())
+        self.sends_here = QCheckBox(_("This workstation sends the SMS (untick it on the PCs "
+                                      "without the modem)"))
+        self.sends_here.setChecked(SmsSender.sends_here())
+        self.sends_here.toggled.connect(
+            lambda checked: QSettings().setValue(SENDS_HERE_KEY, checked))
         save_transport = QPushButton(_("Save the way of sending"))
         save_transport.clicked.connect(self.save_transport)
         self.test_number = QLineEdit()
@@ -184,6 +191,7 @@ class SmsSettingsBox(QGroupBox):
         form.addRow(_("Sent by"), self.transport)
         form.addRow(self.stack)
         form.addRow(test_row)
+        form.addRow(self.sends_here)
         form.addRow(self.transport_message)
         form.addRow(QLabel("<b>{}</b>".format(_("When reminders go"))))
         form.addRow(_("Appointment: the day before at"),
@@ -202,8 +210,8 @@ class SmsSettingsBox(QGroupBox):
         form.addRow(tabs)
         form.addRow("", row(save_templates))
         form.addRow(self.templates_message)
-        self.admin_widgets = [self.transport, self.stack, save_transport, save_timing,
-                              save_templates, tabs, self.part_price, self.morning,
+        self.admin_widgets = [self.transport, self.stack, self.sends_here, save_transport,
+                              save_timing, save_templates, tabs, self.part_price, self.morning,
                               self.days_before, self.late_hours, *self.times.values()]
 
     def _show_transport(self, index: int) -> None:
