@@ -269,6 +269,12 @@ def test_a_time_out_is_retried_without_sending_twice(desk, provider):
     assert report.sent == 3
     # the provider took the first request: the repeat carried the same reference
     assert len(provider.delivered) == 3
+    # a slow answer within the time-out is simply waited for
+    person = woman(site.id, phone="70 700 00 00", first="Dieynaba")
+    book(person.id, site.id, dt.datetime(2026, 11, 26, 10, 0))
+    provider.script, provider.slow_seconds = ["slow"], 0.3
+    assert service.send_due(transport, dt.datetime(2026, 11, 25, 18, 0)).sent == 1
+    assert len(provider.delivered) == 4
 
 
 def test_no_network_the_messages_wait_and_go_when_it_returns(desk, provider):
