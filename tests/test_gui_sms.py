@@ -128,3 +128,27 @@ def test_the_file_shows_her_sms_and_a_hand_written_one(qtbot, desk, monkeypatch)
     file_window.language.setCurrentIndex(file_window.language.findData("en"))
     file_window.save()
     assert patient_service.get_patient(person.id).language == "en"
+
+
+def test_a_newsletter_is_scheduled_from_its_dialog(qtbot, desk):
+    from nest_desktop.services import segments
+    from nest_desktop.ui.sms_page import NewsletterDialog
+
+    site, _user = desk
+    person = booked_woman(site.id, "Mariama", "77 100 00 04")
+    dialog = NewsletterDialog(segments.SegmentFilter(), None)
+    qtbot.addWidget(dialog)
+    dialog.name.setText("Atelier")
+    dialog.body.setPlainText("Bonjour {prenom}, atelier samedi.")
+    # she accepts SMS but not the newsletter: refused in the dialog, which stays open
+    dialog._accept()
+    qtbot.waitUntil(lambda: bool(dialog.error.text()))
+    assert "Personne dans ce segment" in dialog.error.text() and dialog.buttons.isEnabled()
+    form = patient_service.form_of(patient_service.get_patient(person.id))
+    form.newsletter_consent = True
+    patient_service.update_patient(person.id, patient_service.get_patient(person.id).version,
+                                   form)
+    dialog._accept()
+    qtbot.waitUntil(lambda: dialog.result() == dialog.DialogCode.Accepted)
+    [message] = SmsMessage.select().where(SmsMessage.kind == "newsletter")
+    assert message.patient_id == person.id and message.campaign_id == dialog.campaign.id

@@ -22,6 +22,11 @@ def words(text: str) -> list[str]:
     return seen
 
 
+def list_name(last_name: str | None, first_names: str | None) -> str:
+    """A person as the lists show her: 'DIOP Awa'."""
+    return f"{(last_name or '').upper()} {first_names or ''}".strip()
+
+
 def clean_name(text: str) -> str:
     """A name as stored: inner spaces collapsed, ends trimmed, the case kept as typed."""
     return " ".join(text.split())

@@ -32,6 +32,7 @@ from nest_desktop.domain import surveys
 from nest_desktop.domain.messages import N_, _
 from nest_desktop.domain.permissions import ROLE_LABELS
 from nest_desktop.domain.phones import display
+from nest_desktop.domain.text import list_name
 from nest_desktop.i18n import current_language
 from nest_desktop.services import ValidationFailed, audit, check_characters, session, settings
 
@@ -418,7 +419,7 @@ def rows_for(ids: Iterable[int]) -> dict[int, TaskRow]:
     for task in tasks:
         person = task.patient if task.patient_id else (
             task.prospect if task.prospect_id else None)
-        name = (f"{person.last_name.upper()} {person.first_names}".strip() if person else "")
+        name = list_name(person.last_name, person.first_names) if person else ""
         phone = (main_phone.get(task.patient_id, "") if task.patient_id
                  else prospect_phone.get(task.prospect_id, ""))
         if person is None:

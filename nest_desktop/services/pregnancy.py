@@ -21,6 +21,7 @@ from nest_desktop.db.models import (
 from nest_desktop.domain import pregnancy as rules
 from nest_desktop.domain.dates import parse_date
 from nest_desktop.domain.messages import N_, _
+from nest_desktop.domain.text import list_name
 from nest_desktop.services import (
     StaleRecordError,
     ValidationFailed,
@@ -520,7 +521,7 @@ def ongoing(site_id: int | None = None, min_weeks: int = 0, max_weeks: int = 44,
         nearest = next_milestone(planned)
         patient = pregnancy.patient
         rows.append(PregnancyRow(
-            pregnancy.id, patient.id, f"{patient.last_name.upper()} {patient.first_names}",
+            pregnancy.id, patient.id, list_name(patient.last_name, patient.first_names),
             pregnancy.site.name if pregnancy.site_id else "", pregnancy.ddr,
             rules.due_date_from_ddr(pregnancy.ddr, chosen), weeks, days,
             nearest.milestone.label_in(language) if nearest else "",

@@ -29,7 +29,7 @@ from nest_desktop.domain import phones
 from nest_desktop.domain import prospects as rules
 from nest_desktop.domain.dates import entry_text, parse_date
 from nest_desktop.domain.messages import _
-from nest_desktop.domain.text import clean_name, fold, words
+from nest_desktop.domain.text import clean_name, fold, list_name, words
 from nest_desktop.services import (
     StaleRecordError,
     ValidationFailed,
@@ -768,7 +768,7 @@ def rows_for(ids: Iterable[int]) -> dict[int, ProspectRow]:
         due = next_call.get(record_id)
         if isinstance(due, str):  # SQLite hands MIN() back as text
             due = dt.datetime.fromisoformat(due)
-        rows[record_id] = ProspectRow(record_id, f"{last.upper()} {first}".strip(),
+        rows[record_id] = ProspectRow(record_id, list_name(last, first),
                                       main_phone.get(record_id, ""), channel, qualification,
                                       status, owner or "", site or "", created, due)
     return rows

@@ -35,6 +35,7 @@ from nest_desktop.domain import reception as rules
 from nest_desktop.domain.dates import parse_date, parse_time
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.pregnancy import format_sa, gestational_age
+from nest_desktop.domain.text import list_name
 from nest_desktop.services import (
     ValidationFailed,
     audit,
@@ -582,7 +583,7 @@ def register_rows(ids: Iterable[int]) -> dict[int, RegisterRow]:
     rows = {}
     for call in query:
         person = call.patient if call.patient_id else call.prospect if call.prospect_id else None
-        caller = (f"{person.last_name.upper()} {person.first_names}".strip() if person
+        caller = (list_name(person.last_name, person.first_names) if person
                   else call.caller_name)
         reason = (_(rules.REQUEST_TYPES[call.reason]) if call.reason in rules.REQUEST_TYPES
                   else followup.rule_label(call.reason) if call.reason in followup.rules.rules()
@@ -1013,7 +1014,7 @@ def _appointment_rows(query) -> list[AppointmentRow]:
     for a in appointments:
         person = a.patient if a.patient_id else a.prospect
         key = (PATIENT, a.patient_id) if a.patient_id else (PROSPECT, a.prospect_id)
-        name = f"{person.last_name.upper()} {person.first_names}".strip()
+        name = list_name(person.last_name, person.first_names)
         if a.prospect_id:
             name += " " + _("(prospect)")
         rows.append(AppointmentRow(a.id, a.starts_at, a.duration_minutes, name,

@@ -16,6 +16,10 @@ DEFAULTS: dict[str, Any] = {
     "pregnancy.convention": "naegele",  # or "french": DDR + 14 days + 9 months
     "pregnancy.tariffs": [],  # [label, amount in FCFA] printed in the 36-week pack
     "pregnancy.mothers_group_link": "",  # the WhatsApp/Facebook group, printed as a QR code
+    "sms.transport": "none",  # services.sms.TRANSPORTS; each one's fields under "sms.<name>"
+    "sms.timing": {},  # fields of domain.sms.Timing that differ from its defaults
+    "sms.templates": {},  # kind -> language -> text, over domain.sms.DEFAULT_TEMPLATES
+    "sms.part_price": 20,  # FCFA per SMS part, for the cost of a newsletter
 }
 
 

@@ -38,6 +38,7 @@ from nest_desktop.domain import sms as rules
 from nest_desktop.domain import vaccination as vaccine_rules
 from nest_desktop.domain.dates import parse_time
 from nest_desktop.domain.messages import N_, _
+from nest_desktop.domain.text import list_name
 from nest_desktop.services import ValidationFailed, check_characters, session, settings
 from nest_desktop.sms import transports
 from nest_desktop.sms.transports import Refused, Retry, Unreachable
@@ -66,15 +67,11 @@ TRANSPORT_DEFAULTS = {
              "phone_without_plus": False, "success_text": ""},
     "modem": {"port": "COM3", "baudrate": 115200, "pin": ""},
 }
-settings.DEFAULTS.update({
-    "sms.transport": "none",
-    "sms.orange": TRANSPORT_DEFAULTS["orange"],
-    "sms.http": TRANSPORT_DEFAULTS["http"],
-    "sms.modem": TRANSPORT_DEFAULTS["modem"],
-    "sms.timing": {},  # fields of domain.sms.Timing that differ from its defaults
-    "sms.templates": {},  # kind -> language -> text, over domain.sms.DEFAULT_TEMPLATES
-    "sms.part_price": 20,  # FCFA per SMS part, for the cost of a newsletter
-})
+
+
+def _stored_transport(name: str) -> dict:
+    """A transport's settings as saved (secrets included), over its defaults."""
+    return {**TRANSPORT_DEFAULTS[name], **(settings.get(f"sms.{name}") or {})}
 
 
 def timing() -> rules.Timing:
@@ -144,7 +141,7 @@ def save_templates(texts: dict[str, dict[str, str]]) -> None:
 
 def transport_settings(name: str) -> dict:
     """A transport's settings with its secrets replaced by whether one is saved."""
-    stored = {**TRANSPORT_DEFAULTS[name], **(settings.get(f"sms.{name}") or {})}
+    stored = _stored_transport(name)
     for secret in SECRET_FIELDS.get(name, ()):
         stored[secret] = bool(stored.get(secret))
     return stored
@@ -157,7 +154,7 @@ def save_transport(name: str, values: dict) -> None:
         raise ValidationFailed({"transport": _("Choose a way of sending from the list.")})
     errors = {}
     if name in TRANSPORT_DEFAULTS:
-        saved = {**TRANSPORT_DEFAULTS[name], **(settings.get(f"sms.{name}") or {})}
+        saved = _stored_transport(name)
         merged = {**saved, **{k: v for k, v in values.items() if k in saved}}
         for secret in SECRET_FIELDS.get(name, ()):
             if not values.get(secret):
@@ -225,7 +222,7 @@ def make_transport(name: str | None = None) -> transports.Transport | None:
     name = name or chosen_transport()
     if name not in TRANSPORT_DEFAULTS:
         return None
-    values = {**TRANSPORT_DEFAULTS[name], **(settings.get(f"sms.{name}") or {})}
+    values = _stored_transport(name)
     if name == "orange":
         return transports.OrangeSms(values["token_url"], values["api_url"], values["client_id"],
                                     values["client_secret"], values["sender"])
@@ -359,11 +356,8 @@ def _children_due(when: dt.datetime, timing_: rules.Timing,
                   child_ids: list[int] | None = None) -> list:
     from nest_desktop.services import vaccination
 
-    today = when.date()
-    if child_ids is None:
-        return vaccination.due_list(timing_.vaccine_horizon_days, today=today)
-    horizon = today + dt.timedelta(days=timing_.vaccine_horizon_days)
-    return vaccination._due_rows(child_ids, today, horizon)
+    return vaccination.due_list(timing_.vaccine_horizon_days, today=when.date(),
+                                child_ids=child_ids)
 
 
 def _reconcile(kind: str, wanted: list[Wanted], when: dt.datetime,
@@ -932,7 +926,7 @@ def outbox_rows(ids: Iterable[int]) -> dict[int, OutboxRow]:
     for message in query:
         last, first = ((message.last_name, message.first_names) if message.patient_id
                        else (message.prospect_last, message.prospect_first))
-        recipient = f"{(last or '').upper()} {first or ''}".strip()
+        recipient = list_name(last, first)
         if message.kind == rules.APPOINTMENT and message.event_at:
             about = _("Appointment {when}").format(
                 when=message.event_at.strftime("%d/%m/%Y %H:%M"))

@@ -193,8 +193,10 @@ class DueRow:
 
 
 def due_list(within_days: int = 7, site_id: int | None = None,
-             today: dt.date | None = None) -> list[DueRow]:
-    """Doses overdue or due within `within_days`, for the calls and SMS of the day.
+             today: dt.date | None = None, child_ids: list[int] | None = None
+             ) -> list[DueRow]:
+    """Doses overdue or due within `within_days`, for the calls and SMS of the day; of every
+    child followed, or of `child_ids`.
 
     The children are read by chunks (children, plans, doses, parents, phones: a few queries a
     chunk) and only the rows to show are kept, so that memory stays flat however many
@@ -202,11 +204,14 @@ def due_list(within_days: int = 7, site_id: int | None = None,
     """
     today = today or dt.date.today()
     horizon = today + dt.timedelta(days=within_days)
-    youngest_birth = dt.date(today.year - CHILD_MAX_AGE, today.month, 1)
-    query = Patient.select(Patient.id).where(Patient.birth_date >= youngest_birth)
-    if site_id is not None:
-        query = query.where(Patient.site == site_id)
-    ids = [row[0] for row in query.tuples()]
+    if child_ids is None:
+        youngest_birth = dt.date(today.year - CHILD_MAX_AGE, today.month, 1)
+        query = Patient.select(Patient.id).where(Patient.birth_date >= youngest_birth)
+        if site_id is not None:
+            query = query.where(Patient.site == site_id)
+        ids = [row[0] for row in query.tuples()]
+    else:
+        ids = child_ids
     rows = []
     for start in range(0, len(ids), CHUNK):
         rows.extend(_due_rows(ids[start:start + CHUNK], today, horizon))

@@ -265,10 +265,7 @@ class MainWindow(QMainWindow):
         self.appointments_page.refresh()
         self.today_page.refresh()
         self.prospects_page.refresh()
-        if call.patient_id and call.patient_id in self.patient_windows:
-            self.patient_windows[call.patient_id].refresh_contacts()
-        if call.prospect_id and call.prospect_id in self.prospect_windows:
-            self.prospect_windows[call.prospect_id].load()
+        self._refresh_open_file(call.patient_id, call.prospect_id)
 
     def open_task(self, task_id: int) -> None:
         """The guided call, over the person's file when the task is about a patient; a
@@ -288,11 +285,16 @@ class MainWindow(QMainWindow):
         dialog.exec()
         self.today_page.refresh()
         self.calls_page.refresh()
-        if task.patient_id and task.patient_id in self.patient_windows:
-            self.patient_windows[task.patient_id].refresh_contacts()
-        if task.prospect_id and task.prospect_id in self.prospect_windows:
-            self.prospect_windows[task.prospect_id].load()
+        self._refresh_open_file(task.patient_id, task.prospect_id)
+        if task.prospect_id:
             self.prospects_page.refresh()
+
+    def _refresh_open_file(self, patient_id: int | None, prospect_id: int | None) -> None:
+        """The file of the person a call was about, if it is open, shows the call."""
+        if patient_id and patient_id in self.patient_windows:
+            self.patient_windows[patient_id].refresh_contacts()
+        if prospect_id and prospect_id in self.prospect_windows:
+            self.prospect_windows[prospect_id].load()
 
     def run_follow_up_engine(self) -> None:
         """Brings the tasks in line with the stored events, off the GUI thread."""

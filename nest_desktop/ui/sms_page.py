@@ -322,16 +322,19 @@ class OutboxView(QWidget):
             self, _("Export the due messages"), str(Path(folder) / name), "CSV (*.csv)")
         if not path:
             return
-        try:
-            count = service.export_due_csv(Path(path))
-        except (OSError, session.PermissionDenied) as error:
+        def exported(count: int) -> None:
+            self.message.say(ngettext("{count} message exported: send the file from the SMS "
+                                      "website.", "{count} messages exported: send the file "
+                                      "from the SMS website.", count).format(count=count))
+            self.refresh()
+
+        def failed(error: Exception) -> None:
             self.message.say(_("The file could not be written: {error}").format(error=error),
                              error=True)
-            return
-        self.message.say(ngettext("{count} message exported: send the file from the SMS "
-                                  "website.", "{count} messages exported: send the file from "
-                                  "the SMS website.", count).format(count=count))
-        self.refresh()
+
+        # each message is composed from the records: off the GUI thread
+        run_in_background(lambda: service.export_due_csv(Path(path)), exported, failed,
+                          owner=self)
 
     def _write(self) -> None:
         if WriteSmsDialog(self.patient_id, self).exec():
@@ -414,7 +417,8 @@ class NewsletterDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.preview)
         layout.addWidget(self.error)
-        layout.addWidget(dialog_buttons(self, self._accept))
+        self.buttons = dialog_buttons(self, self._accept)
+        layout.addWidget(self.buttons)
         self._timer = QTimer(self, singleShot=True, interval=400)
         self._timer.timeout.connect(self._update_preview)
         self.body.textChanged.connect(self._timer.start)
@@ -460,21 +464,26 @@ class NewsletterDialog(QDialog):
         except ValueError as error:
             self.fields["send_at"].set_error(str(error))
             return
-        try:
-            campaign = service.schedule_newsletter(self.name.text(), self.segment,
-                                                   self.body.toPlainText(), send_at)
-        except ValidationFailed as failed:
-            for name, message in failed.errors.items():
+        name, segment, body = self.name.text(), self.segment, self.body.toPlainText()
+        # a segment of thousands is written off the GUI thread; the dialog waits for it
+        self.buttons.setEnabled(False)
+        run_in_background(lambda: service.schedule_newsletter(name, segment, body, send_at),
+                          self._scheduled, self._refused, owner=self)
+
+    def _scheduled(self, campaign) -> None:
+        self.campaign = campaign
+        self.accept()
+
+    def _refused(self, error: Exception) -> None:
+        self.buttons.setEnabled(True)
+        if isinstance(error, ValidationFailed):
+            for name, message in error.errors.items():
                 if name in self.fields:
                     self.fields[name].set_error(message)
                 else:
                     self.error.say(message, error=True)
-            return
-        except session.PermissionDenied as error:
+        else:
             self.error.say(str(error), error=True)
-            return
-        self.campaign = campaign
-        self.accept()
 
 
 class SmsSender(QObject):
