@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from nest_desktop.domain import clock
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -32,7 +34,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from nest_desktop.db.connection import open_database, sqlite_url
-    from nest_desktop.db.models import FollowUpTask, Patient, Site, database, now
+    from nest_desktop.db.models import FollowUpTask, Patient, Site, database
     from nest_desktop.domain import followup as rules
     from nest_desktop.services import demo, session
     from nest_desktop.services import followup as service
@@ -49,7 +51,7 @@ def main() -> None:
 
     # Open tasks of every type, due from a month ago to a month ahead, on every site.
     rng = random.Random(5)
-    when = now()
+    when = clock.now()
     site_ids = [s.id for s in Site.select(Site.id)]
     max_patient = Patient.select(Patient.id).order_by(Patient.id.desc()).scalar()
     names = list(rules.rules())

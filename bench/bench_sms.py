@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from nest_desktop.domain import clock
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -122,7 +124,7 @@ def main() -> None:
         sms.settings.DEFAULTS["sms.timing"] = {"vaccine_horizon_days": args.horizon}
     rng = random.Random(8)
     open_database(sqlite_url(Path(tempfile.mkdtemp()) / "bench.sqlite3"))
-    now = dt.datetime.now().replace(microsecond=0)
+    now = clock.now()
     children = make_clinic(args.appointments, args.doses, rng, now)
     print(f"clinic: {args.appointments} booked appointments, {children} children "
           f"(~{args.doses} calendar doses)")

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from nest_desktop import APP_NAME, ORGANIZATION, __version__, i18n
 from nest_desktop.db.connection import close_database, open_database, sqlite_path, sqlite_url
 from nest_desktop.db.migrations import SchemaError
+from nest_desktop.domain import clock
 from nest_desktop.i18n import _
 
 log = logging.getLogger("nest_desktop")
@@ -37,8 +38,16 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--self-test", action="store_true",
                         help="check on a throw-away demo clinic that the build finds its "
                              "resources, opens a patient file and prints, then quit")
+    parser.add_argument("--now", metavar="MOMENT", type=clock.parse_moment,
+                        help="with --demo or --self-test: the application's clock starts at "
+                             "this moment and runs on from it, e.g. 2027-01-31T23:30 (for "
+                             "training and checks; a clinic's records keep the real time)")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.now is not None and not (args.demo or args.self_test):
+        parser.error("--now is only for --demo and --self-test: a clinic's records keep the "
+                     "real time")
+    return args
 
 
 def without_password(url: str) -> str:
@@ -226,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["send-sms"]:
         return send_sms_command(argv[1:])
     args = parse_arguments(argv)
+    if args.now is not None:
+        clock.set_now(args.now, running=True)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)

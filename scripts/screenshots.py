@@ -9,6 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from nest_desktop.domain import clock
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PySide6.QtCore import QCoreApplication  # noqa: E402
@@ -216,7 +218,7 @@ def _reception_shots(window, folder: Path, settle) -> None:
     window.show_section(window.calls_page)
     window.calls_page.register.site_filter.setCurrentIndex(0)
     window.calls_page.register.date_from.setText(
-        (dt.date.today() - dt.timedelta(days=1)).strftime("%d/%m/%Y"))
+        (clock.today() - dt.timedelta(days=1)).strftime("%d/%m/%Y"))
     window.calls_page.register.refresh()
     settle()
     window.grab().save(str(folder / "call-register.png"))

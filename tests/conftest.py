@@ -12,6 +12,28 @@ import pytest  # noqa: E402
 from nest_desktop import i18n  # noqa: E402
 from nest_desktop.db.connection import close_database, open_database, sqlite_url  # noqa: E402
 
+# The moment a test starts at when it does not set its own (`@pytest.mark.clock(...)`):
+# the system's time, or NEST_TEST_NOW ('2027-01-31 23:30'), the clock running on from there;
+# CI runs the suite again at awkward moments so that a test hoping for the right day fails.
+TEST_NOW = os.environ.get("NEST_TEST_NOW", "")
+
+
+@pytest.fixture(autouse=True)
+def application_clock(request):
+    """The application's clock for one test: stopped at the test's `clock` marker (the day it
+    needs, e.g. "Monday 23 November 2026 09:00"), else as TEST_NOW says; reset after it."""
+    from nest_desktop.domain import clock
+
+    marker = request.node.get_closest_marker("clock")
+    if marker is not None:
+        clock.set_now(clock.parse_moment(marker.args[0]))
+    elif TEST_NOW:
+        clock.set_now(clock.parse_moment(TEST_NOW), running=True)
+    else:
+        clock.reset()
+    yield clock
+    clock.reset()
+
 
 @pytest.fixture(autouse=True)
 def french():
@@ -54,9 +76,15 @@ ON_SERVER = SERVER_URL.startswith("postgres")
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: about the embedded SQLite file itself")
+    config.addinivalue_line("markers", "clock(moment): the test starts with the application's "
+                                       "clock stopped at this moment ('2026-11-23 09:00')")
+    config.addinivalue_line("markers", "gui: opens windows (pytest-qt's qtbot)")
 
 
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "qtbot" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.gui)
     if ON_SERVER:
         skip = pytest.mark.skip(reason="about the embedded SQLite file")
         for item in items:

@@ -7,6 +7,7 @@ from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QDialog, QMessageBox
 
 from nest_desktop.db.models import Patient, Site, User
+from nest_desktop.domain import clock
 from nest_desktop.services import desk as desk_service
 from nest_desktop.services import documents
 from nest_desktop.ui import patient_window as patient_window_module
@@ -511,7 +512,6 @@ def test_a_closed_main_window_neither_locks_nor_backs_up(qtbot, desk, monkeypatc
 
 
 def test_today_opens_first_and_a_call_is_worked_through_to_its_survey(qtbot, desk, monkeypatch):
-    import datetime as dt
 
     from nest_desktop.db.models import FollowUpTask, SurveyResponse
     from nest_desktop.services import patients
@@ -520,7 +520,7 @@ def test_today_opens_first_and_a_call_is_worked_through_to_its_survey(qtbot, des
     site, _user = desk
     patient = patients.create_patient(patients.PatientForm(
         last_name="Sarr", first_names="Fatou", phones=["77 555 12 34"], site_id=site.id,
-        first_visit_date=dt.date.today().strftime("%d/%m/%Y")))
+        first_visit_date=clock.today().strftime("%d/%m/%Y")))
     window = make_main_window(qtbot, desk)
     page = window.today_page
     settle(qtbot, lambda: page.model.rowCount() == 1)
@@ -668,7 +668,7 @@ def test_typing_a_ddr_builds_the_pregnancy_calendar(qtbot, desk, family):
     file_window.show_pregnancy()
     tab = file_window.pregnancy
     assert file_window.tabs.currentWidget() is tab
-    ddr = dt.date.today() - dt.timedelta(weeks=32, days=4)
+    ddr = clock.today() - dt.timedelta(weeks=32, days=4)
     tab.ddr.setText(ddr.strftime("%d/%m/%Y"))
     tab.ddr.textEdited.emit(tab.ddr.text())
     assert tab.dpa.text() == (ddr + dt.timedelta(days=280)).strftime("%d/%m/%Y")
@@ -689,7 +689,7 @@ def test_typing_a_ddr_builds_the_pregnancy_calendar(qtbot, desk, family):
     assert "Mon calendrier de grossesse" in text and "Awa Diop" in text
     assert "Échographie du 3e trimestre" in text and "32 SA + 4 j" in text
     # Impossible dates are refused at their field, nothing saved.
-    tab.ddr.setText((dt.date.today() + dt.timedelta(days=3)).strftime("%d/%m/%Y"))
+    tab.ddr.setText((clock.today() + dt.timedelta(days=3)).strftime("%d/%m/%Y"))
     assert not tab.save()
     assert tab.fields["ddr"].error.text() == "La date des dernières règles est dans le futur."
 
@@ -707,7 +707,7 @@ def test_the_36_week_call_from_today_saves_its_form_and_prints_the_pack(qtbot, d
     settings.put("pregnancy.tariffs", [["Accouchement par voie basse", 450000]])
     settings.put("pregnancy.mothers_group_link", "https://chat.whatsapp.com/NestMamans")
     pregnancy, _notes = pregnancy_service.save_pregnancy(mother.id, pregnancy_service.PregnancyForm(
-        ddr=(dt.date.today() - dt.timedelta(weeks=35, days=3)).strftime("%d/%m/%Y")))
+        ddr=(clock.today() - dt.timedelta(weeks=35, days=3)).strftime("%d/%m/%Y")))
     window = make_main_window(qtbot, desk)
     page = window.today_page
     settle(qtbot, lambda: page.model.rowCount() == 1)
@@ -754,10 +754,10 @@ def test_a_birth_in_the_file_creates_the_babies_and_the_discharge_its_calls(qtbo
 
     mother, _child = family
     pregnancy_service.save_pregnancy(mother.id, pregnancy_service.PregnancyForm(
-        ddr=(dt.date.today() - dt.timedelta(weeks=39)).strftime("%d/%m/%Y")))
+        ddr=(clock.today() - dt.timedelta(weeks=39)).strftime("%d/%m/%Y")))
     window = make_main_window(qtbot, desk)
     tab = window.open_patient(mother.id).pregnancy
-    born = dt.date.today() - dt.timedelta(days=2)
+    born = clock.today() - dt.timedelta(days=2)
 
     def birth(dialog):
         dialog._save()
@@ -773,7 +773,7 @@ def test_a_birth_in_the_file_creates_the_babies_and_the_discharge_its_calls(qtbo
         return dialog.result()
 
     def discharge(dialog):
-        dialog.day.setText(dt.date.today().strftime("%d/%m/%Y"))
+        dialog.day.setText(clock.today().strftime("%d/%m/%Y"))
         dialog.time.setText("00:01")
         dialog._save()
         return dialog.result()

@@ -1,7 +1,7 @@
 """The call script window from the keyboard: F2, the number typed and recognised, an
 appointment booked, the call recorded in the register and on the file; the hold prompts
-with a fake clock; a message on Today until its delivery is confirmed; the register and
-end-of-day views."""
+with the application's clock stopped; a message on Today until its delivery is confirmed;
+the register and end-of-day views."""
 
 import datetime as dt
 
@@ -17,8 +17,8 @@ from nest_desktop.db.models import (
     Interaction,
     PhoneMessage,
     Prospect,
-    now,
 )
+from nest_desktop.domain import clock
 from nest_desktop.services import followup, reception
 from nest_desktop.services import patients as patient_service
 from nest_desktop.ui import appointments as appointments_module
@@ -71,7 +71,7 @@ def test_a_whole_call_from_the_keyboard_books_an_appointment(qtbot, desk, monkey
 
     def book(dialog):
         QTest.keyClicks(dialog.time, "10h30")
-        dialog.day.setText((dt.date.today() + dt.timedelta(days=1)).strftime("%d/%m/%Y"))
+        dialog.day.setText((clock.today() + dt.timedelta(days=1)).strftime("%d/%m/%Y"))
         dialog.service.setCurrentIndex(dialog.service.findData(prenatal.id))
         dialog.reason.setText("Première consultation")  # keyClicks types ASCII only
         dialog._save()
@@ -101,21 +101,23 @@ def test_a_whole_call_from_the_keyboard_books_an_appointment(qtbot, desk, monkey
     assert file_window.appointments.table.rowCount() == 1
 
 
-def test_the_hold_prompts_at_30_seconds_then_every_minute(qtbot, desk, monkeypatch):
+@pytest.mark.clock("2026-11-23 10:00")
+def test_the_hold_prompts_at_30_seconds_then_every_minute(qtbot, desk, monkeypatch,
+                                                         application_clock):
     site, user = desk
     directory(site.id)
-    moment = [now()]
     beeps = []
-    monkeypatch.setattr(QApplication, "beep", staticmethod(lambda: beeps.append(moment[0])))
-    call = IncomingCallWindow(DeskContext(user, site), clock=lambda: moment[0])
+    monkeypatch.setattr(QApplication, "beep",
+                        staticmethod(lambda: beeps.append(application_clock.now())))
+    call = IncomingCallWindow(DeskContext(user, site))
     qtbot.addWidget(call)
     call.show()
     call.activateWindow()
     qtbot.waitUntil(call.isActiveWindow)  # shortcuts act in the active window
-    call.ticker.stop()  # the fake clock drives the ticks
+    call.ticker.stop()  # the stopped clock moves on and ticks only when the test says
 
     def wait(seconds: int) -> None:
-        moment[0] += dt.timedelta(seconds=seconds)
+        application_clock.advance(dt.timedelta(seconds=seconds))
         call.tick()
 
     QTest.keyClick(call, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)

@@ -4,7 +4,8 @@ the transport's secret never left on screen; the file's SMS tab and a hand-writt
 
 import datetime as dt
 
-from nest_desktop.db.models import SmsMessage, now
+from nest_desktop.db.models import SmsMessage
+from nest_desktop.domain import clock
 from nest_desktop.domain import sms as rules
 from nest_desktop.services import patients as patient_service
 from nest_desktop.services import reception, settings
@@ -21,7 +22,7 @@ def booked_woman(site_id: int, first: str, phone: str, days: int = 3):
         or reception.save_entry(reception.DirectoryForm(
             site_id=site_id, kind="service", name="Gynécologie", extension="211",
             takes_appointments=True))
-    starts = dt.datetime.combine(dt.date.today() + dt.timedelta(days=days), dt.time(10, 0))
+    starts = dt.datetime.combine(clock.today() + dt.timedelta(days=days), dt.time(10, 0))
     reception.book(reception.AppointmentForm(person.id, None, site_id, entry.id,
                                              starts.strftime("%d/%m/%Y"), "10:00", 30, ""))
     return person
@@ -123,7 +124,7 @@ def test_the_file_shows_her_sms_and_a_hand_written_one(qtbot, desk, monkeypatch)
     qtbot.waitUntil(lambda: tab.model.rowCount() == 2)
     written = SmsMessage.select().where(SmsMessage.kind == "other").get()
     assert written.body == "Vos résultats sont prets, {prenom}." and written.patient_id == person.id
-    assert written.scheduled_at <= now()
+    assert written.scheduled_at <= clock.now()
     # her language for the SMS is on the file
     file_window.language.setCurrentIndex(file_window.language.findData("en"))
     file_window.save()

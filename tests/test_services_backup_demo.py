@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 
 from nest_desktop.db.models import DeliveryBaby, FamilyLink, Interaction, Patient, Site, VaccineDose
+from nest_desktop.domain import clock
 from nest_desktop.services import backup, demo, settings
 from nest_desktop.services import patients as patient_service
 
@@ -21,10 +22,11 @@ def test_back_up_now_prune_and_daily_copy(db, tmp_path):
     assert backup.prune(dt.datetime(2027, 6, 1)) == [recent.path]
     assert [b.path for b in backup.backups()] == [newest.path]
     assert backup.back_up_if_due(dt.date(2026, 11, 21)) is None
-    assert backup.back_up_if_due(dt.date.today()) is not None
+    assert backup.back_up_if_due(clock.today()) is not None
 
 
 @pytest.mark.sqlite_only
+@pytest.mark.clock("2026-11-22 18:00")  # the copy was made that morning
 def test_restore_brings_back_the_copy_after_saving_the_current_data(db, tmp_path):
     settings.put("backup.folder", str(tmp_path / "copies"))
     Site.create(name="Clinique Nest Ouakam")
@@ -64,6 +66,21 @@ def test_demo_generates_a_believable_clinic_reproducibly(db):
     someone = Patient.get_by_id(1)
     assert patient_service.search_ids(someone.first_names.split()[0]) != []
     assert patient_service.phones_of(someone.id)[0].startswith("+221")
+
+
+@pytest.mark.clock("2028-02-29 09:00")
+def test_the_demo_lives_on_the_clocks_day(db):
+    from nest_desktop.db.models import Appointment, Pregnancy
+
+    demo.generate(120, seed=3)
+    today = clock.today()
+    assert max(p.birth_date for p in Patient.select() if p.birth_date) <= today
+    assert max(i.occurred_at for i in Interaction.select()) <= clock.now()
+    assert min(i.occurred_at for i in Interaction.select()) > clock.now() - dt.timedelta(
+        days=3 * 365)
+    days = {a.starts_at.date() for a in Appointment.select()}
+    assert min(days) < today < max(days)  # the desk's agenda around today
+    assert all(today - dt.timedelta(weeks=45) < p.ddr <= today for p in Pregnancy.select())
 
 
 def test_demo_doses_follow_each_child_calendar(db):

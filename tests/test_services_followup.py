@@ -12,14 +12,12 @@ from nest_desktop.db.models import (
     Interaction,
     Patient,
     SurveyResponse,
-    now,
 )
+from nest_desktop.domain import clock
 from nest_desktop.services import ValidationFailed, followup, session
 from nest_desktop.services import patients as patient_service
 from nest_desktop.services.session import PermissionDenied
 from tests.conftest import PASSWORD
-
-TODAY = dt.date.today()
 
 
 def new_patient(site_id, first_visit: dt.date | None, last_name="Sarr", phone="77 555 12 34"):
@@ -41,7 +39,7 @@ def tasks_of(patient_id: int) -> list[FollowUpTask]:
 
 def test_a_first_visit_makes_the_72_hour_call_once(desk):
     site, _user = desk
-    visit = TODAY - dt.timedelta(days=1)
+    visit = clock.today() - dt.timedelta(days=1)
     patient = new_patient(site.id, visit)
     [task] = tasks_of(patient.id)
     assert task.rule == "satisfaction_72h" and task.status == "open"
@@ -64,42 +62,42 @@ def test_a_first_visit_makes_the_72_hour_call_once(desk):
 
 def test_moving_clearing_and_restoring_the_visit(desk):
     site, _user = desk
-    patient = new_patient(site.id, TODAY - dt.timedelta(days=2))
-    change_first_visit(patient.id, TODAY)
+    patient = new_patient(site.id, clock.today() - dt.timedelta(days=2))
+    change_first_visit(patient.id, clock.today())
     [task] = tasks_of(patient.id)
-    assert task.due_at.date() == TODAY + dt.timedelta(days=3)
+    assert task.due_at.date() == clock.today() + dt.timedelta(days=3)
     change_first_visit(patient.id, None)
     [task] = tasks_of(patient.id)
     assert (task.status, task.outcome) == ("cancelled", "source_cancelled")
-    change_first_visit(patient.id, TODAY)
+    change_first_visit(patient.id, clock.today())
     [task] = tasks_of(patient.id)
     assert task.status == "open"
 
 
 def test_a_visit_from_the_archives_makes_no_call(desk):
     site, _user = desk
-    patient = new_patient(site.id, TODAY - dt.timedelta(days=200))
+    patient = new_patient(site.id, clock.today() - dt.timedelta(days=200))
     assert tasks_of(patient.id) == []
     assert followup.run() == 0
 
 
 def test_a_task_done_stays_done(desk):
     site, _user = desk
-    patient = new_patient(site.id, TODAY)
+    patient = new_patient(site.id, clock.today())
     [task] = tasks_of(patient.id)
     followup.record_attempt(task.id, followup.DECLINED, "Pas le temps")
-    change_first_visit(patient.id, TODAY - dt.timedelta(days=1))
+    change_first_visit(patient.id, clock.today() - dt.timedelta(days=1))
     followup.run()
     [task] = tasks_of(patient.id)
     assert (task.status, task.outcome) == ("done", "declined")
-    assert task.due_at.date() == TODAY + dt.timedelta(days=3)  # not moved once done
+    assert task.due_at.date() == clock.today() + dt.timedelta(days=3)  # not moved once done
 
 
 def test_no_answer_is_retried_then_closed_as_unreachable(desk):
     site, user = desk
-    patient = new_patient(site.id, TODAY)
+    patient = new_patient(site.id, clock.today())
     [task] = tasks_of(patient.id)
-    at = now()
+    at = clock.now()
     task = followup.record_attempt(task.id, followup.NO_ANSWER, when=at)
     assert (task.status, task.attempts) == ("open", 1)
     assert task.next_attempt_at == at + dt.timedelta(hours=4)
@@ -117,13 +115,13 @@ def test_no_answer_is_retried_then_closed_as_unreachable(desk):
 
 def test_call_back_later_needs_a_time_and_a_wrong_number_closes(desk):
     site, _user = desk
-    patient = new_patient(site.id, TODAY)
+    patient = new_patient(site.id, clock.today())
     [task] = tasks_of(patient.id)
     with pytest.raises(ValidationFailed) as refused:
         followup.record_attempt(task.id, followup.CALL_BACK_LATER)
     assert "call_back_at" in refused.value.errors
     assert Interaction.select().count() == 0  # nothing written for a refused attempt
-    later = now() + dt.timedelta(days=1)
+    later = clock.now() + dt.timedelta(days=1)
     task = followup.record_attempt(task.id, followup.CALL_BACK_LATER, call_back_at=later)
     assert task.next_attempt_at == later and task.status == "open"
     task = followup.record_attempt(task.id, followup.WRONG_NUMBER)
@@ -132,7 +130,7 @@ def test_call_back_later_needs_a_time_and_a_wrong_number_closes(desk):
 
 def test_the_survey_closes_the_call_and_can_stay_anonymous(desk):
     site, _user = desk
-    patient = new_patient(site.id, TODAY)
+    patient = new_patient(site.id, clock.today())
     [task] = tasks_of(patient.id)
     with pytest.raises(ValidationFailed, match="enquête"):
         followup.record_attempt(task.id, followup.REACHED)
@@ -154,7 +152,7 @@ def test_the_survey_closes_the_call_and_can_stay_anonymous(desk):
 
 def test_the_quality_pilot_reads_the_queue_but_makes_no_call(desk, as_role):
     site, _user = desk
-    patient = new_patient(site.id, TODAY)
+    patient = new_patient(site.id, clock.today())
     [task] = tasks_of(patient.id)
     as_role("quality_pilot")
     assert followup.task_ids(followup.TaskFilter()) == [task.id]
@@ -165,8 +163,8 @@ def test_the_quality_pilot_reads_the_queue_but_makes_no_call(desk, as_role):
 
 def test_today_lists_the_most_urgent_first_with_filters_and_counts(desk):
     site, user = desk
-    late = new_patient(site.id, TODAY - dt.timedelta(days=5), "Ba", "77 100 00 01")
-    soon = new_patient(site.id, TODAY, "Cisse", "77 100 00 02")
+    late = new_patient(site.id, clock.today() - dt.timedelta(days=5), "Ba", "77 100 00 01")
+    soon = new_patient(site.id, clock.today(), "Cisse", "77 100 00 02")
     ids = followup.task_ids(followup.TaskFilter())
     [late_task], [soon_task] = tasks_of(late.id), tasks_of(soon.id)
     assert ids == [late_task.id, soon_task.id]
@@ -187,7 +185,7 @@ def test_two_workstations_scheduling_the_same_event_make_one_task(desk):
     """Two real connections at once (two PCs running the engine): one task, one entry."""
     site, _user = desk
     patient = new_patient(site.id, None)
-    event = followup.first_visit_event(TODAY)
+    event = followup.first_visit_event(clock.today())
     barrier = threading.Barrier(2)
     errors = []
 
@@ -214,7 +212,7 @@ def test_two_workstations_scheduling_the_same_event_make_one_task(desk):
 
 def test_an_unknown_rule_is_refused(desk):
     with pytest.raises(ValueError, match="unknown follow-up rule"):
-        followup.schedule("tomorrow", "patient", 1, now())
+        followup.schedule("tomorrow", "patient", 1, clock.now())
 
 
 def test_satisfaction_month_by_month_and_remarks(desk):
@@ -251,28 +249,28 @@ def test_the_guestbook_keeps_the_words_and_refuses_an_empty_page(desk):
         satisfaction.add_guestbook_entry("   ", "Awa", site.id)
     assert set(refused.value.errors) == {"text"}
     with pytest.raises(ValidationFailed) as refused:
-        satisfaction.add_guestbook_entry("Merci", "", site.id, TODAY + dt.timedelta(days=2))
+        satisfaction.add_guestbook_entry("Merci", "", site.id, clock.today() + dt.timedelta(days=2))
     assert "written_on" in refused.value.errors
     satisfaction.add_guestbook_entry("Merci à toute l'équipe !", "", site.id)
     [entry] = satisfaction.guestbook(site.id)
     assert (entry.text, entry.author, entry.written_on) == ("Merci à toute l'équipe !", "",
-                                                            TODAY)
+                                                            clock.today())
 
 
 def test_an_impossible_event_is_refused_and_nothing_is_written(desk):
     site, _user = desk
     patient = new_patient(site.id, None)
-    delivery = now() - dt.timedelta(days=2)
+    delivery = clock.now() - dt.timedelta(days=2)
     with pytest.raises(ValidationFailed) as refused:
         followup.schedule("post_discharge_call", "stay", 1, delivery - dt.timedelta(hours=5),
                           patient.id, site.id, not_before=delivery)
     assert refused.value.errors == {"event": "La sortie ne peut pas précéder l'accouchement."}
     with pytest.raises(ValidationFailed, match="futur"):
-        followup.schedule("call_36_weeks", "pregnancy", 1, now() + dt.timedelta(days=3),
+        followup.schedule("call_36_weeks", "pregnancy", 1, clock.now() + dt.timedelta(days=3),
                           patient.id, site.id)
     with pytest.raises(ValidationFailed, match="pas encore eu lieu"):
         followup.schedule("satisfaction_72h", "patient", patient.id,
-                          now() + dt.timedelta(days=1), patient.id, site.id)
+                          clock.now() + dt.timedelta(days=1), patient.id, site.id)
     assert FollowUpTask.select().count() == 0
     task = followup.schedule("post_discharge_call", "stay", 1, delivery + dt.timedelta(days=1),
                              patient.id, site.id, not_before=delivery)

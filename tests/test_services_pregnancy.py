@@ -11,13 +11,11 @@ from nest_desktop.db.models import (
     Interaction,
     Patient,
     Pregnancy,
-    now,
 )
+from nest_desktop.domain import clock
 from nest_desktop.services import ValidationFailed, followup, settings
 from nest_desktop.services import patients as patient_service
 from nest_desktop.services import pregnancy as service
-
-TODAY = dt.date.today()
 
 
 def typed(day: dt.date) -> str:
@@ -34,7 +32,7 @@ def task_of(rule: str) -> FollowUpTask | None:
 
 
 def test_a_ddr_starts_the_pathway_and_its_36_week_call(mother):
-    ddr = TODAY - dt.timedelta(weeks=30)
+    ddr = clock.today() - dt.timedelta(weeks=30)
     pregnancy, notes = service.save_pregnancy(mother.id, service.PregnancyForm(ddr=typed(ddr)))
     assert (pregnancy.ddr, pregnancy.dating_method, notes) == (ddr, "ddr", [])
     assert service.due_date(pregnancy) == ddr + dt.timedelta(days=280)
@@ -49,14 +47,14 @@ def test_a_ddr_starts_the_pathway_and_its_36_week_call(mother):
 
 
 def test_the_dpa_or_a_scan_dates_the_pregnancy_with_the_clinic_convention(mother):
-    dpa = TODAY + dt.timedelta(days=100)
+    dpa = clock.today() + dt.timedelta(days=100)
     pregnancy, _notes = service.save_pregnancy(mother.id, service.PregnancyForm(dpa=typed(dpa)))
     assert (pregnancy.ddr, pregnancy.dating_method) == (dpa - dt.timedelta(280), "dpa")
     settings.put("pregnancy.convention", "french")
     assert service.due_date(pregnancy) > dpa  # about 41 SA in the French convention
     settings.put("pregnancy.convention", "naegele")
-    ddr = TODAY - dt.timedelta(weeks=14)
-    scan = TODAY - dt.timedelta(weeks=2)
+    ddr = clock.today() - dt.timedelta(weeks=14)
+    scan = clock.today() - dt.timedelta(weeks=2)
     pregnancy, _notes = service.save_pregnancy(mother.id, service.PregnancyForm(
         ddr=typed(ddr), scan_date=typed(scan), scan_weeks="12", scan_days="3"))
     # The scan says 12+3 two weeks ago, i.e. 14+3 today: 3 days apart, the DDR is kept.
@@ -71,30 +69,31 @@ def test_the_dpa_or_a_scan_dates_the_pregnancy_with_the_clinic_convention(mother
 def test_impossible_dates_are_refused_at_their_field(mother, family):
     with pytest.raises(ValidationFailed) as refused:
         service.save_pregnancy(mother.id, service.PregnancyForm(
-            ddr=typed(TODAY + dt.timedelta(days=2))))
+            ddr=typed(clock.today() + dt.timedelta(days=2))))
     assert refused.value.errors == {"ddr": "La date des dernières règles est dans le futur."}
     with pytest.raises(ValidationFailed) as refused:
         service.save_pregnancy(mother.id, service.PregnancyForm())
     assert "ddr" in refused.value.errors
     with pytest.raises(ValidationFailed) as refused:
         service.save_pregnancy(mother.id, service.PregnancyForm(
-            ddr=typed(TODAY - dt.timedelta(weeks=50))))
+            ddr=typed(clock.today() - dt.timedelta(weeks=50))))
     assert "44 semaines" in refused.value.errors["ddr"]
     with pytest.raises(ValidationFailed) as refused:
         service.save_pregnancy(family[1].id, service.PregnancyForm(
-            ddr=typed(TODAY - dt.timedelta(weeks=8))))
+            ddr=typed(clock.today() - dt.timedelta(weeks=8))))
     assert "pas celui d'une femme" in refused.value.errors["ddr"]
     with pytest.raises(ValidationFailed) as refused:
         service.save_pregnancy(mother.id, service.PregnancyForm(
-            ddr=typed(TODAY - dt.timedelta(weeks=8)), scan_weeks="30"))
+            ddr=typed(clock.today() - dt.timedelta(weeks=8)), scan_weeks="30"))
     assert "scan_weeks" in refused.value.errors
     assert Pregnancy.select().count() == 0 and FollowUpTask.select().count() == 0
 
 
 def test_milestones_marked_done_set_aside_or_back(mother):
     pregnancy, _notes = service.save_pregnancy(mother.id, service.PregnancyForm(
-        ddr=typed(TODAY - dt.timedelta(weeks=20))))
-    service.set_milestone(pregnancy.id, "ultrasound_1", "done", TODAY - dt.timedelta(weeks=7))
+        ddr=typed(clock.today() - dt.timedelta(weeks=20))))
+    service.set_milestone(pregnancy.id, "ultrasound_1", "done",
+                          clock.today() - dt.timedelta(weeks=7))
     service.set_milestone(pregnancy.id, "glucose_test", "cancelled")
     plan = {m.milestone.id: m for m in service.plan_of(pregnancy)}
     assert plan["ultrasound_1"].status == "done"
@@ -104,12 +103,12 @@ def test_milestones_marked_done_set_aside_or_back(mother):
     assert {m.milestone.id: m for m in service.plan_of(pregnancy)}[
         "glucose_test"].status == "upcoming"
     with pytest.raises(ValidationFailed):
-        service.set_milestone(pregnancy.id, "ultrasound_2", "done", TODAY + dt.timedelta(1))
+        service.set_milestone(pregnancy.id, "ultrasound_2", "done", clock.today() + dt.timedelta(1))
 
 
 def test_the_36_week_call_keeps_every_field_and_closes_its_task(mother):
     service.save_pregnancy(mother.id, service.PregnancyForm(
-        ddr=typed(TODAY - dt.timedelta(weeks=35, days=2))))
+        ddr=typed(clock.today() - dt.timedelta(weeks=35, days=2))))
     task = task_of("call_36_weeks")
     with pytest.raises(ValidationFailed) as refused:
         service.record_call_36_weeks(task.id, service.Call36Form(newsletter_wanted=True))
@@ -134,12 +133,12 @@ def test_the_36_week_call_keeps_every_field_and_closes_its_task(mother):
 
 def test_a_birth_makes_the_babies_patients_and_discharge_makes_the_follow_ups(mother):
     pregnancy, _notes = service.save_pregnancy(mother.id, service.PregnancyForm(
-        ddr=typed(TODAY - dt.timedelta(weeks=39))))
+        ddr=typed(clock.today() - dt.timedelta(weeks=39))))
     with pytest.raises(ValidationFailed) as refused:
         service.record_delivery(pregnancy.id, service.DeliveryForm(
-            delivered_on=typed(TODAY), babies=[service.Baby("X", "")]))
+            delivered_on=typed(clock.today()), babies=[service.Baby("X", "")]))
     assert {"baby_0_sex", "baby_0_first_names"} <= set(refused.value.errors)
-    delivered = dt.datetime.combine(TODAY - dt.timedelta(days=3), dt.time(4, 30))
+    delivered = dt.datetime.combine(clock.today() - dt.timedelta(days=3), dt.time(4, 30))
     service.record_delivery(pregnancy.id, service.DeliveryForm(
         delivered_on=typed(delivered.date()), delivered_time="04:30", at_nest=True,
         babies=[service.Baby("F", "Aïcha", weight_grams="3150"),
@@ -162,14 +161,14 @@ def test_a_birth_makes_the_babies_patients_and_discharge_makes_the_follow_ups(mo
 
 def test_a_pregnancy_that_ends_cancels_what_was_planned(mother):
     pregnancy, _notes = service.save_pregnancy(mother.id, service.PregnancyForm(
-        ddr=typed(TODAY - dt.timedelta(weeks=35, days=1))))
-    service.end_pregnancy(pregnancy.id, "miscarriage", TODAY)
+        ddr=typed(clock.today() - dt.timedelta(weeks=35, days=1))))
+    service.end_pregnancy(pregnancy.id, "miscarriage", clock.today())
     assert task_of("call_36_weeks").status == "cancelled"
     assert {m.status for m in service.plan_of(Pregnancy.get())} == {"cancelled"}
     assert Patient.get_by_id(mother.id).pathway == "none"
     assert service.ongoing() == []
     with pytest.raises(ValidationFailed):
-        service.end_pregnancy(pregnancy.id, "miscarriage", TODAY)
+        service.end_pregnancy(pregnancy.id, "miscarriage", clock.today())
 
 
 def test_the_list_of_ongoing_pregnancies_with_filters(mother, desk):
@@ -177,9 +176,9 @@ def test_the_list_of_ongoing_pregnancies_with_filters(mother, desk):
     other = patient_service.create_patient(patient_service.PatientForm(
         last_name="Sow", first_names="Mariama", phones=["77 444 55 66"], site_id=site.id))
     service.save_pregnancy(mother.id, service.PregnancyForm(
-        ddr=typed(TODAY - dt.timedelta(weeks=32, days=4))))
+        ddr=typed(clock.today() - dt.timedelta(weeks=32, days=4))))
     service.save_pregnancy(other.id, service.PregnancyForm(
-        ddr=typed(TODAY - dt.timedelta(weeks=10))))
+        ddr=typed(clock.today() - dt.timedelta(weeks=10))))
     rows = service.ongoing()
     assert [(r.person, r.weeks, r.days) for r in rows] == [("DIOP Awa", 32, 4),
                                                            ("SOW Mariama", 10, 0)]
@@ -188,17 +187,17 @@ def test_the_list_of_ongoing_pregnancies_with_filters(mother, desk):
     assert [r.person for r in service.ongoing(max_weeks=20)] == ["SOW Mariama"]
     assert [r.person for r in service.ongoing(due_in_month=rows[1].dpa)] == ["SOW Mariama"]
     assert service.ongoing(site_id=site.id + 100) == []
-    assert now()  # the clock used by the engine
+    assert clock.now()  # the clock used by the engine
 
 
 def test_the_engine_catches_up_pregnancies_and_discharges_written_without_it(mother):
     from nest_desktop.db.models import Delivery
 
-    ddr = TODAY - dt.timedelta(weeks=35)
+    ddr = clock.today() - dt.timedelta(weeks=35)
     pregnancy = Pregnancy.create(patient=mother.id, ddr=ddr)
     assert followup.run() == 1 and task_of("call_36_weeks").source_id == pregnancy.id
     assert followup.run() == 0
-    born = now() - dt.timedelta(days=3)
+    born = clock.now() - dt.timedelta(days=3)
     Pregnancy.update(status="delivered").where(Pregnancy.id == pregnancy.id).execute()
     Delivery.create(pregnancy=pregnancy.id, delivered_at=born, at_nest=False,
                     discharged_at=born + dt.timedelta(days=2))

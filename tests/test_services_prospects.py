@@ -12,14 +12,12 @@ from nest_desktop.db.models import (
     Prospect,
     ProspectInteraction,
     ProspectRequest,
-    now,
 )
+from nest_desktop.domain import clock
 from nest_desktop.services import ValidationFailed, followup, people, reception
 from nest_desktop.services import patients as patient_service
 from nest_desktop.services import prospects as service
 from nest_desktop.services.session import PermissionDenied
-
-NOW = now()
 
 
 def awa(**changes) -> service.ProspectForm:
@@ -192,7 +190,7 @@ def test_converting_from_the_file_prefills_the_patient_and_links_her(desk):
 
 
 def test_the_review_can_ask_for_a_new_callback(desk):
-    created = NOW - dt.timedelta(days=32)
+    created = clock.now() - dt.timedelta(days=32)
     prospect = service.create_prospect(awa(), quote(), created)
     [review] = tasks_of(prospect.id, "conversion_review")
     service.complete_call(review.id, "call_back")
@@ -203,7 +201,8 @@ def test_the_review_can_ask_for_a_new_callback(desk):
 
 
 def test_two_prospects_merged_keep_everything_and_the_merge_is_recorded(desk):
-    first = service.create_prospect(awa(birth_date=""), quote(), NOW - dt.timedelta(days=3))
+    first = service.create_prospect(awa(birth_date=""), quote(),
+                                    clock.now() - dt.timedelta(days=3))
     second = service.create_prospect(
         awa(last_name="Diop", first_names="Awa Marie", phones=["70 444 55 66", "76 111 22 33"],
             email="awa@example.sn", channel="facebook"),
@@ -249,6 +248,7 @@ def test_the_list_searches_filters_and_counts(desk):
     assert row.name == "DIOP Awa" and row.next_call is not None
 
 
+@pytest.mark.clock("2026-11-23 09:00")  # the leads came in on the 20th and 21st
 def test_the_import_preview_says_row_by_row_what_will_happen(desk, as_role, tmp_path):
     site, _user = desk
     patient_service.create_patient(patient_service.PatientForm(
@@ -296,7 +296,8 @@ def test_the_import_preview_says_row_by_row_what_will_happen(desk, as_role, tmp_
 
 
 def test_the_conversion_report_counts_by_channel_qualification_and_month(desk):
-    start = NOW - dt.timedelta(days=20)
+    now = clock.now()
+    start = now - dt.timedelta(days=20)
     first = service.create_prospect(awa(), quote("Tarifs"), start)
     service.create_prospect(awa(last_name="Sarr", first_names="Coumba", phones=["70 555 66 77"],
                                 birth_date="", channel="facebook"),
@@ -304,7 +305,7 @@ def test_the_conversion_report_counts_by_channel_qualification_and_month(desk):
     patient = patient_service.create_patient(patient_service.PatientForm(
         last_name="Gueye", first_names="Astou", phones=["76 999 00 11"]))
     service.convert(first.id, patient.id, start + dt.timedelta(days=4))
-    report = service.conversion_report(start.date(), NOW.date())
+    report = service.conversion_report(start.date(), now.date())
     assert (report.prospects, report.converted, report.rate) == (2, 1, 0.5)
     assert [(line.group, line.prospects, line.converted) for line in report.by_channel] == [
         ("facebook", 1, 0), ("phone", 1, 1)]
@@ -312,4 +313,4 @@ def test_the_conversion_report_counts_by_channel_qualification_and_month(desk):
     # The callback of the converted prospect was settled: nothing was due.
     assert (report.callbacks_due, report.callbacks_on_time) == (0, 0)
     with pytest.raises(ValidationFailed):
-        service.conversion_report(NOW.date(), start.date())
+        service.conversion_report(now.date(), start.date())

@@ -17,6 +17,8 @@ from nest_desktop.sms import transports
 from tests.sms_peers import FakeModem, FakeProvider
 
 MONDAY = dt.datetime(2026, 11, 23, 10, 0)
+# The reminders are scheduled ahead of the clock: every test here starts on that Monday.
+pytestmark = pytest.mark.clock("2026-11-23 10:00")
 
 
 # --- the domain ---------------------------------------------------------------------------------

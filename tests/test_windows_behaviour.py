@@ -91,3 +91,16 @@ def test_database_passwords_never_reach_logs_or_screens():
     assert without_password("postgresql://nest:S3cret@10.0.0.5:5432/nest") == (
         "postgresql://nest:***@10.0.0.5:5432/nest")
     assert without_password("sqlite:///C:/NEST/nest.sqlite3") == "sqlite:///C:/NEST/nest.sqlite3"
+
+
+def test_the_demo_and_the_self_test_may_move_the_clock_a_clinic_may_not(capsys):
+    from nest_desktop.app import parse_arguments
+
+    args = parse_arguments(["--self-test", "--now", "2028-02-29T09:00"])
+    assert args.now == dt.datetime(2028, 2, 29, 9, 0)
+    assert parse_arguments(["--demo", "--now", "2027-12-31 23:30"]).now.year == 2027
+    with pytest.raises(SystemExit):
+        parse_arguments(["--now", "2027-12-31 23:30"])
+    assert "a clinic's records keep the real time" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse_arguments(["--demo", "--now", "31/12/2027"])

@@ -5,7 +5,6 @@ number that brings a database of the previous version to the new one (with
 `playhouse.migrate`, portable across SQLite and PostgreSQL), and raise `SCHEMA_VERSION`.
 """
 
-import datetime as dt
 from collections.abc import Callable
 
 from peewee import (
@@ -29,6 +28,7 @@ from nest_desktop.db.models import (
     Site,
     User,
 )
+from nest_desktop.domain import clock
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import fold
 
@@ -51,7 +51,7 @@ def _add_vaccination(db: Database) -> None:
         patient = ForeignKeyField(Patient, unique=True, on_delete="CASCADE")
         schedule = CharField(max_length=30, default="senegal")
         optional_vaccines = TextField(default="[]")
-        updated_at = DateTimeField(default=dt.datetime.now)
+        updated_at = DateTimeField(default=clock.now)
 
     class VaccineDose(Frozen):
         patient = ForeignKeyField(Patient, on_delete="CASCADE")
@@ -63,7 +63,7 @@ def _add_vaccination(db: Database) -> None:
         place = CharField(max_length=20, default="nest")
         site = ForeignKeyField(Site, null=True, on_delete="SET NULL")
         recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
-        recorded_at = DateTimeField(default=dt.datetime.now)
+        recorded_at = DateTimeField(default=clock.now)
 
         class Meta:
             indexes = ((("patient", "vaccine", "dose"), True),)
@@ -106,7 +106,7 @@ def _add_accounts_and_audit(db: Database) -> None:
             legacy_table_names = False
 
     class AuditEntry(Frozen):
-        at = DateTimeField(default=dt.datetime.now, index=True)
+        at = DateTimeField(default=clock.now, index=True)
         user = ForeignKeyField(User, null=True, on_delete="SET NULL")
         user_name = CharField(max_length=100, default="")
         action = CharField(max_length=30)
@@ -172,8 +172,8 @@ def _add_follow_ups(db: Database) -> None:
         outcome = CharField(max_length=30, default="")
         closed_at = DateTimeField(null=True)
         closed_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
-        created_at = DateTimeField(default=dt.datetime.now)
-        updated_at = DateTimeField(default=dt.datetime.now)
+        created_at = DateTimeField(default=clock.now)
+        updated_at = DateTimeField(default=clock.now)
 
         class Meta:
             indexes = ((("status", "due_at"), False), (("source_table", "source_id"), False))
@@ -184,7 +184,7 @@ def _add_follow_ups(db: Database) -> None:
         task = ForeignKeyField(FollowUpTask, null=True, on_delete="SET NULL")
         site = ForeignKeyField(Site, null=True, on_delete="SET NULL")
         channel = CharField(max_length=20)
-        answered_at = DateTimeField(default=dt.datetime.now, index=True)
+        answered_at = DateTimeField(default=clock.now, index=True)
         answers = TextField(default="{}")
         score = IntegerField(null=True)
         recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
@@ -195,7 +195,7 @@ def _add_follow_ups(db: Database) -> None:
         author = CharField(max_length=100, default="")
         text = TextField()
         recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
-        recorded_at = DateTimeField(default=dt.datetime.now)
+        recorded_at = DateTimeField(default=clock.now)
 
     class Campaign(Frozen):
         name = CharField(max_length=100)
@@ -203,7 +203,7 @@ def _add_follow_ups(db: Database) -> None:
         segment = TextField(default="{}")
         site = ForeignKeyField(Site, null=True, on_delete="SET NULL")
         created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
-        created_at = DateTimeField(default=dt.datetime.now)
+        created_at = DateTimeField(default=clock.now)
 
     class CampaignMember(Frozen):
         campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
@@ -238,8 +238,8 @@ def _add_pregnancies(db: Database) -> None:
         status = CharField(max_length=12, default="ongoing")
         end_reason = CharField(max_length=20, default="")
         ended_on = DateField(null=True)
-        created_at = DateTimeField(default=dt.datetime.now)
-        updated_at = DateTimeField(default=dt.datetime.now)
+        created_at = DateTimeField(default=clock.now)
+        updated_at = DateTimeField(default=clock.now)
         version = IntegerField(default=1)
 
     class MilestoneRecord(Frozen):
@@ -248,7 +248,7 @@ def _add_pregnancies(db: Database) -> None:
         status = CharField(max_length=12)
         done_on = DateField(null=True)
         recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
-        recorded_at = DateTimeField(default=dt.datetime.now)
+        recorded_at = DateTimeField(default=clock.now)
 
         class Meta:
             indexes = ((("pregnancy", "milestone"), True),)
@@ -260,7 +260,7 @@ def _add_pregnancies(db: Database) -> None:
         at_nest = BooleanField(default=True)
         discharged_at = DateTimeField(null=True)
         recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
-        recorded_at = DateTimeField(default=dt.datetime.now)
+        recorded_at = DateTimeField(default=clock.now)
 
     class DeliveryBaby(Frozen):
         delivery = ForeignKeyField(Delivery, on_delete="CASCADE")
@@ -282,7 +282,7 @@ def _add_pregnancies(db: Database) -> None:
         child_followed_at_nest = BooleanField(default=False)
         notes = TextField(default="")
         recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
-        recorded_at = DateTimeField(default=dt.datetime.now)
+        recorded_at = DateTimeField(default=clock.now)
 
     db.create_tables([Pregnancy, MilestoneRecord, Delivery, DeliveryBaby, Call36Weeks])
 
@@ -312,10 +312,10 @@ def _add_prospects(db: Database) -> None:
         patient = ForeignKeyField(Patient, null=True, on_delete="SET NULL")
         converted_at = DateTimeField(null=True)
         notes = TextField(default="")
-        created_at = DateTimeField(default=dt.datetime.now, index=True)
+        created_at = DateTimeField(default=clock.now, index=True)
         created_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
                                      backref="prospects_created_frozen")
-        updated_at = DateTimeField(default=dt.datetime.now)
+        updated_at = DateTimeField(default=clock.now)
         version = IntegerField(default=1)
 
     class ProspectPhone(Frozen):
@@ -333,7 +333,7 @@ def _add_prospects(db: Database) -> None:
         patient = ForeignKeyField(Patient, null=True, on_delete="CASCADE")
         qualification = CharField(max_length=20)
         channel = CharField(max_length=20)
-        received_at = DateTimeField(default=dt.datetime.now)
+        received_at = DateTimeField(default=clock.now)
         text = TextField(default="")
         answer = TextField(default="")
         answered_at = DateTimeField(null=True, index=True)
@@ -344,7 +344,7 @@ def _add_prospects(db: Database) -> None:
 
     class ProspectInteraction(Frozen):
         prospect = ForeignKeyField(Prospect, on_delete="CASCADE")
-        occurred_at = DateTimeField(default=dt.datetime.now, index=True)
+        occurred_at = DateTimeField(default=clock.now, index=True)
         user = ForeignKeyField(User, null=True, on_delete="SET NULL")
         channel = CharField(max_length=20)
         direction = CharField(max_length=10)
@@ -446,8 +446,8 @@ def _add_reception(db: Database) -> None:
         call = ForeignKeyField(CallRecord, null=True, on_delete="SET NULL")
         booked_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
                                     backref="frozen_appointments_booked")
-        booked_at = DateTimeField(default=dt.datetime.now)
-        updated_at = DateTimeField(default=dt.datetime.now)
+        booked_at = DateTimeField(default=clock.now)
+        updated_at = DateTimeField(default=clock.now)
         version = IntegerField(default=1)
 
     db.create_tables([DirectoryEntry, CallRecord, PhoneMessage, Appointment])
@@ -500,8 +500,8 @@ def _add_sms(db: Database) -> None:
         delivered_at = DateTimeField(null=True)
         created_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
                                      backref="frozen_sms_created")
-        created_at = DateTimeField(default=dt.datetime.now)
-        updated_at = DateTimeField(default=dt.datetime.now)
+        created_at = DateTimeField(default=clock.now)
+        updated_at = DateTimeField(default=clock.now)
 
         class Meta:
             indexes = ((("state", "next_attempt_at"), False),
@@ -509,7 +509,7 @@ def _add_sms(db: Database) -> None:
 
     class SmsEvent(Frozen):
         message = ForeignKeyField(SmsMessage, on_delete="CASCADE", backref="frozen_events")
-        at = DateTimeField(default=dt.datetime.now)
+        at = DateTimeField(default=clock.now)
         state = CharField(max_length=12)
         detail = TextField(default="")
         user = ForeignKeyField(User, null=True, on_delete="SET NULL",

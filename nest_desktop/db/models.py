@@ -1,7 +1,5 @@
 """The database's tables. Fields hold stored values only; the rules live in `domain`."""
 
-import datetime as dt
-
 from peewee import (
     BooleanField,
     CharField,
@@ -14,14 +12,10 @@ from peewee import (
     TextField,
 )
 
+from nest_desktop.domain import clock
 from nest_desktop.domain.permissions import ROLES
 
 database = DatabaseProxy()
-
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
 
 
 class BaseModel(Model):
@@ -34,7 +28,7 @@ class SchemaVersion(BaseModel):
     """One row: the version of the schema this database is at (see `migrations`)."""
 
     version = IntegerField()
-    upgraded_at = DateTimeField(default=now)
+    upgraded_at = DateTimeField(default=clock.now)
 
 
 class Site(BaseModel):
@@ -52,7 +46,7 @@ class User(BaseModel):
     role = CharField(max_length=30, choices=[(r, r) for r in ROLES], default="secretary")
     site = ForeignKeyField(Site, null=True, backref="users", on_delete="SET NULL")
     active = BooleanField(default=True)
-    created_at = DateTimeField(default=now)
+    created_at = DateTimeField(default=clock.now)
     login = CharField(max_length=50, unique=True)
     password_hash = CharField(max_length=200, default="")  # Argon2; empty: to be chosen
     must_change_password = BooleanField(default=True)
@@ -85,8 +79,8 @@ class Patient(BaseModel):
     language = CharField(max_length=5, default="fr")  # of her SMS (domain.sms.LANGUAGES)
     first_visit_date = DateField(null=True)
     notes = TextField(default="")
-    created_at = DateTimeField(default=now)
-    updated_at = DateTimeField(default=now)
+    created_at = DateTimeField(default=clock.now)
+    updated_at = DateTimeField(default=clock.now)
     version = IntegerField(default=1)  # optimistic locking: a save names the version it read
 
     @property
@@ -112,14 +106,14 @@ class Interaction(BaseModel):
     """Every contact with a person: the timeline of her file."""
 
     patient = ForeignKeyField(Patient, backref="interactions", on_delete="CASCADE")
-    occurred_at = DateTimeField(default=now, index=True)
+    occurred_at = DateTimeField(default=clock.now, index=True)
     user = ForeignKeyField(User, null=True, backref="interactions", on_delete="SET NULL")
     channel = CharField(max_length=20)
     direction = CharField(max_length=10)
     subject = CharField(max_length=200)
     notes = TextField(default="")
     outcome = CharField(max_length=200, default="")
-    created_at = DateTimeField(default=now)
+    created_at = DateTimeField(default=clock.now)
     site = ForeignKeyField(Site, null=True, backref="interactions", on_delete="SET NULL")
 
 
@@ -139,7 +133,7 @@ class VaccinationPlan(BaseModel):
                               on_delete="CASCADE")
     schedule = CharField(max_length=30, default="senegal")
     optional_vaccines = TextField(default="[]")  # JSON list of vaccine codes
-    updated_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=clock.now)
 
 
 class VaccineDose(BaseModel):
@@ -154,7 +148,7 @@ class VaccineDose(BaseModel):
     place = CharField(max_length=20, default="nest")  # "nest" or "elsewhere"
     site = ForeignKeyField(Site, null=True, backref="vaccine_doses", on_delete="SET NULL")
     recorded_by = ForeignKeyField(User, null=True, backref="vaccine_doses", on_delete="SET NULL")
-    recorded_at = DateTimeField(default=now)
+    recorded_at = DateTimeField(default=clock.now)
 
     class Meta:
         indexes = ((("patient", "vaccine", "dose"), True),)
@@ -163,7 +157,7 @@ class VaccineDose(BaseModel):
 class AuditEntry(BaseModel):
     """Who did what and when (ISO 9001). Written by the services, never changed afterwards."""
 
-    at = DateTimeField(default=now, index=True)
+    at = DateTimeField(default=clock.now, index=True)
     user = ForeignKeyField(User, null=True, backref="audit_entries", on_delete="SET NULL")
     user_name = CharField(max_length=100, default="")  # kept if the account is removed
     action = CharField(max_length=30)  # create, update, delete, login, login_failed, export…
@@ -198,10 +192,10 @@ class Prospect(BaseModel):
     converted_at = DateTimeField(null=True)
     sms_consent = BooleanField(default=False)  # her appointments' reminders (PAT-01)
     notes = TextField(default="")
-    created_at = DateTimeField(default=now, index=True)
+    created_at = DateTimeField(default=clock.now, index=True)
     created_by = ForeignKeyField(User, null=True, backref="prospects_created",
                                  on_delete="SET NULL")
-    updated_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=clock.now)
     version = IntegerField(default=1)
 
     @property
@@ -228,7 +222,7 @@ class ProspectRequest(BaseModel):
     patient = ForeignKeyField(Patient, null=True, backref="requests", on_delete="CASCADE")
     qualification = CharField(max_length=20)
     channel = CharField(max_length=20)
-    received_at = DateTimeField(default=now)
+    received_at = DateTimeField(default=clock.now)
     text = TextField(default="")
     answer = TextField(default="")
     answered_at = DateTimeField(null=True, index=True)
@@ -243,7 +237,7 @@ class ProspectInteraction(BaseModel):
     patient)."""
 
     prospect = ForeignKeyField(Prospect, backref="interactions", on_delete="CASCADE")
-    occurred_at = DateTimeField(default=now, index=True)
+    occurred_at = DateTimeField(default=clock.now, index=True)
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")
     channel = CharField(max_length=20)
     direction = CharField(max_length=10)
@@ -279,8 +273,8 @@ class FollowUpTask(BaseModel):
     closed_at = DateTimeField(null=True)
     closed_by = ForeignKeyField(User, null=True, backref="closed_follow_ups",
                                 on_delete="SET NULL")
-    created_at = DateTimeField(default=now)
-    updated_at = DateTimeField(default=now)
+    created_at = DateTimeField(default=clock.now)
+    updated_at = DateTimeField(default=clock.now)
 
     class Meta:
         indexes = ((("status", "due_at"), False), (("source_table", "source_id"), False))
@@ -295,7 +289,7 @@ class SurveyResponse(BaseModel):
     task = ForeignKeyField(FollowUpTask, null=True, backref="responses", on_delete="SET NULL")
     site = ForeignKeyField(Site, null=True, backref="survey_responses", on_delete="SET NULL")
     channel = CharField(max_length=20)  # phone, paper, desk
-    answered_at = DateTimeField(default=now, index=True)
+    answered_at = DateTimeField(default=clock.now, index=True)
     answers = TextField(default="{}")  # JSON: question -> answer
     score = IntegerField(null=True)  # 0-100, over the questions that are scored
     recorded_by = ForeignKeyField(User, null=True, backref="survey_responses",
@@ -311,7 +305,7 @@ class GuestbookEntry(BaseModel):
     text = TextField()
     recorded_by = ForeignKeyField(User, null=True, backref="guestbook_entries",
                                   on_delete="SET NULL")
-    recorded_at = DateTimeField(default=now)
+    recorded_at = DateTimeField(default=clock.now)
 
 
 class Campaign(BaseModel):
@@ -322,7 +316,7 @@ class Campaign(BaseModel):
     segment = TextField(default="{}")  # JSON: the filter that chose the patients
     site = ForeignKeyField(Site, null=True, backref="campaigns", on_delete="SET NULL")
     created_by = ForeignKeyField(User, null=True, backref="campaigns", on_delete="SET NULL")
-    created_at = DateTimeField(default=now)
+    created_at = DateTimeField(default=clock.now)
 
 
 class CampaignMember(BaseModel):
@@ -349,8 +343,8 @@ class Pregnancy(BaseModel):
     status = CharField(max_length=12, default="ongoing")  # ongoing, delivered, ended
     end_reason = CharField(max_length=20, default="")
     ended_on = DateField(null=True)
-    created_at = DateTimeField(default=now)
-    updated_at = DateTimeField(default=now)
+    created_at = DateTimeField(default=clock.now)
+    updated_at = DateTimeField(default=clock.now)
     version = IntegerField(default=1)
 
 
@@ -362,7 +356,7 @@ class MilestoneRecord(BaseModel):
     status = CharField(max_length=12)  # done, cancelled
     done_on = DateField(null=True)
     recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
-    recorded_at = DateTimeField(default=now)
+    recorded_at = DateTimeField(default=clock.now)
 
     class Meta:
         indexes = ((("pregnancy", "milestone"), True),)
@@ -376,7 +370,7 @@ class Delivery(BaseModel):
     at_nest = BooleanField(default=True)
     discharged_at = DateTimeField(null=True)
     recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
-    recorded_at = DateTimeField(default=now)
+    recorded_at = DateTimeField(default=clock.now)
 
 
 class DeliveryBaby(BaseModel):
@@ -402,7 +396,7 @@ class Call36Weeks(BaseModel):
     child_followed_at_nest = BooleanField(default=False)
     notes = TextField(default="")
     recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
-    recorded_at = DateTimeField(default=now)
+    recorded_at = DateTimeField(default=clock.now)
 
 
 class DirectoryEntry(BaseModel):
@@ -488,8 +482,8 @@ class Appointment(BaseModel):
     call = ForeignKeyField(CallRecord, null=True, backref="appointments", on_delete="SET NULL")
     booked_by = ForeignKeyField(User, null=True, backref="appointments_booked",
                                 on_delete="SET NULL")
-    booked_at = DateTimeField(default=now)
-    updated_at = DateTimeField(default=now)
+    booked_at = DateTimeField(default=clock.now)
+    updated_at = DateTimeField(default=clock.now)
     version = IntegerField(default=1)
 
 
@@ -525,8 +519,8 @@ class SmsMessage(BaseModel):
     sent_at = DateTimeField(null=True)
     delivered_at = DateTimeField(null=True)
     created_by = ForeignKeyField(User, null=True, backref="sms_created", on_delete="SET NULL")
-    created_at = DateTimeField(default=now)
-    updated_at = DateTimeField(default=now)
+    created_at = DateTimeField(default=clock.now)
+    updated_at = DateTimeField(default=clock.now)
 
     class Meta:
         indexes = ((("state", "next_attempt_at"), False), (("source_table", "source_id"), False),
@@ -537,7 +531,7 @@ class SmsEvent(BaseModel):
     """The history of a message: each change of state, with who or what made it and why."""
 
     message = ForeignKeyField(SmsMessage, backref="events", on_delete="CASCADE")
-    at = DateTimeField(default=now)
+    at = DateTimeField(default=clock.now)
     state = CharField(max_length=12)
     detail = TextField(default="")
     user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="sms_events")

@@ -4,6 +4,7 @@ import calendar
 import datetime as dt
 import re
 
+from nest_desktop.domain import clock
 from nest_desktop.domain.messages import _
 
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{2}|\d{4})$")
@@ -23,7 +24,7 @@ def parse_date(text: str, today: dt.date | None = None) -> dt.date:
     elif day_first:
         day, month, year = (int(part) for part in day_first.groups())
         if len(day_first.group(3)) == 2:
-            current = (today or dt.date.today()).year
+            current = (today or clock.today()).year
             year += current - current % 100
             if year > current:
                 year -= 100

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from nest_desktop.domain import clock
 from nest_desktop.domain.dates import add_months
 
 GIVEN, DUE, OVERDUE, UPCOMING, EXPIRED = "given", "due", "overdue", "upcoming", "expired"
@@ -165,7 +166,7 @@ def calendar(birth_date: dt.date, schedule: str = DEFAULT_SCHEDULE, given: dict 
     `optional` adds the clinic's optional vaccines named there. Statuses are as of `today`.
     """
     given = given or {}
-    today = today or dt.date.today()
+    today = today or clock.today()
     version = schedules().version_for(schedule, birth_date)
     previous: dict[str, dt.date] = {}  # vaccine -> date the last dose was given or is due
     doses = []

@@ -8,7 +8,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from nest_desktop.db.models import AuditEntry, User, now
+from nest_desktop.db.models import AuditEntry, User
+from nest_desktop.domain import clock
 
 
 def _plain(value: Any) -> Any:
@@ -35,7 +36,7 @@ def entry(action: str, table: str, record_id: int | None, by: User | None,
           changes: dict | None = None, details: str = "",
           patient_id: int | None = None) -> dict:
     """The values of an entry, for `record` or for many written at once (an import)."""
-    return {"at": now(), "user": by.id if by else None,
+    return {"at": clock.now(), "user": by.id if by else None,
             "user_name": by.full_name if by else "", "action": action, "table": table,
             "record_id": record_id, "changes": json.dumps(changes or {}, ensure_ascii=False),
             "details": details,

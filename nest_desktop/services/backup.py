@@ -13,6 +13,7 @@ from pathlib import Path
 from nest_desktop.db import migrations
 from nest_desktop.db.connection import sqlite_path
 from nest_desktop.db.models import User, database
+from nest_desktop.domain import clock
 from nest_desktop.domain.messages import _
 from nest_desktop.services import audit, session, settings
 
@@ -69,7 +70,7 @@ def backups() -> list[Backup]:
 
 def back_up_now(when: dt.datetime | None = None) -> Backup:
     session.require("backup.create")
-    when = (when or dt.datetime.now()).replace(microsecond=0)
+    when = (when or clock.now()).replace(microsecond=0)
     folder = backup_folder()
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -87,7 +88,7 @@ def back_up_now(when: dt.datetime | None = None) -> Backup:
 def prune(today: dt.datetime | None = None) -> list[Path]:
     """Deletes the copies older than the days to keep, never the newest one."""
     keep_days = int(settings.get("backup.keep_days"))
-    limit = (today or dt.datetime.now()) - dt.timedelta(days=keep_days)
+    limit = (today or clock.now()) - dt.timedelta(days=keep_days)
     removed = []
     for backup in backups()[1:]:
         if backup.taken_at < limit:
@@ -98,7 +99,7 @@ def prune(today: dt.datetime | None = None) -> list[Path]:
 
 def back_up_if_due(today: dt.date | None = None) -> Backup | None:
     """The daily copy: taken unless one exists for today already."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if any(b.taken_at.date() == today for b in backups()):
         return None
     return back_up_now()

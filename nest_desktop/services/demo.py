@@ -31,9 +31,8 @@ from nest_desktop.db.models import (
     User,
     VaccineDose,
     database,
-    now,
 )
-from nest_desktop.domain import phones, surveys, vaccination
+from nest_desktop.domain import clock, phones, surveys, vaccination
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import fold, words
 from nest_desktop.services import followup, session
@@ -140,7 +139,7 @@ def generate(patients: int = 400, seed: int = 2026, today: dt.date | None = None
     """Adds about `patients` patients (mothers, pregnant women, children, fathers…) with their
     phones, family links and contact history. Returns the number of patients written."""
     rng = random.Random(seed)
-    today = today or dt.date.today()
+    today = today or clock.today()
     with database.atomic():
         site_ids, user_ids = _ensure_sites_and_users(rng)
     next_id = (Patient.select(Patient.id).order_by(Patient.id.desc()).scalar() or 0) + 1
@@ -270,7 +269,7 @@ def _recent_births(rng: random.Random, today: dt.date, user_ids: list[int]) -> N
 def _follow_ups(rng: random.Random, today: dt.date) -> None:
     """The engine's tasks for the recent events, most of the past ones already done as a
     working desk would have them, and a year of survey answers for the satisfaction view."""
-    when = dt.datetime.combine(today, now().time())
+    when = dt.datetime.combine(today, clock.now().time())
     user_ids = [u.id for u in User.select(User.id)]
     with database.atomic():
         _milestones_done(rng, today, user_ids)
@@ -407,7 +406,7 @@ def _reception(rng: random.Random, today: dt.date, user_ids: list[int]) -> None:
                  .order_by(Patient.id).limit(300))
     phone_of = {owner: e164 for owner, e164 in PatientPhone.select(
         PatientPhone.patient, PatientPhone.e164).where(PatientPhone.position == 0).tuples()}
-    moment = now()
+    moment = clock.now()
     rows = []
     for _index in range(min(120, len(women))):
         woman = rng.choice(women)
@@ -540,7 +539,7 @@ def _prospects(rng: random.Random, today: dt.date, user_ids: list[int],
             born = _birth(rng, today, 18, 42) if rng.random() < 0.5 else None
             site = rng.choice(site_ids)
         answered = created + dt.timedelta(hours=rng.randint(1, 48))
-        answered = answered if answered < now() and rng.random() < 0.9 else None
+        answered = answered if answered < clock.now() and rng.random() < 0.9 else None
         status = prospect_rules.NEW if answered is None else prospect_rules.status_after_answer(
             qualification)
         if status == prospect_rules.TO_CALL_BACK and age > 8:

@@ -5,8 +5,8 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from nest_desktop.db.models import Patient, Site, database
+from nest_desktop.domain import clock, phones
 from nest_desktop.domain import patients as rules
-from nest_desktop.domain import phones
 from nest_desktop.domain import vaccination as vaccine_rules
 from nest_desktop.i18n import (
     _,
@@ -44,7 +44,7 @@ def letterhead(site: Site | None, today: dt.date) -> Letterhead:
 def patient_sheet_pdf(patient_id: int, today: dt.date | None = None) -> tuple[str, bytes]:
     """The printed patient file: its suggested file name and the PDF."""
     session.require("document.print")
-    today = today or dt.date.today()
+    today = today or clock.today()
     patient = Patient.get_by_id(patient_id)
     birth = ""
     if patient.birth_date:
@@ -126,7 +126,7 @@ def vaccination_calendar_pdf(patient_id: int, page: str = "A4",
                              today: dt.date | None = None) -> tuple[str, bytes]:
     """The child's personalised vaccination calendar for the parents (PAT-11)."""
     session.require("document.print")
-    today = today or dt.date.today()
+    today = today or clock.today()
     calendar = vaccination.child_calendar(patient_id, today)
     child = calendar.patient
     language = current_language()
@@ -263,7 +263,7 @@ def pregnancy_calendar_pdf(pregnancy_id: int, today: dt.date | None = None
     from nest_desktop.services import pregnancy as pregnancy_service
 
     session.require("document.print")
-    today = today or dt.date.today()
+    today = today or clock.today()
     pregnancy = Pregnancy.get_by_id(pregnancy_id)
     patient = pregnancy.patient
     language = current_language()
@@ -299,7 +299,7 @@ def pack_36_weeks_pdf(pregnancy_id: int, today: dt.date | None = None,
     from nest_desktop.services import settings
 
     session.require("document.print")
-    today = today or dt.date.today()
+    today = today or clock.today()
     pregnancy = Pregnancy.get_by_id(pregnancy_id)
     patient = pregnancy.patient
     texts = _handout_texts("pack_36_weeks")
@@ -334,7 +334,7 @@ def going_home_pdf(pregnancy_id: int, today: dt.date | None = None) -> tuple[str
     from nest_desktop.printing import pregnancy as printing
 
     session.require("document.print")
-    today = today or dt.date.today()
+    today = today or clock.today()
     pregnancy = Pregnancy.get_by_id(pregnancy_id)
     patient = pregnancy.patient
     texts = _handout_texts("going_home")
@@ -373,7 +373,7 @@ def conversion_report_pdf(report, today: dt.date | None = None) -> tuple[str, by
     from nest_desktop.services import prospects as prospect_service
 
     session.require("document.print")
-    today = today or dt.date.today()
+    today = today or clock.today()
     site = desk.get_site(report.site_id) if report.site_id else None
     summary = [_("Prospects added from {start} to {end}{site}.").format(
         start=format_date(report.date_from), end=format_date(report.date_to),
@@ -404,7 +404,7 @@ def call_register_pdf(register_filter, today: dt.date | None = None) -> tuple[st
     from nest_desktop.services import desk, reception
 
     session.require("document.print")
-    today = today or dt.date.today()
+    today = today or clock.today()
     site = desk.get_site(register_filter.site_id) if register_filter.site_id else None
     rows = reception.register(register_filter)
     first, last = register_filter.date_from, register_filter.date_to

@@ -25,10 +25,9 @@ from nest_desktop.db.models import (
     SurveyResponse,
     User,
     database,
-    now,
 )
+from nest_desktop.domain import clock, surveys
 from nest_desktop.domain import followup as rules
-from nest_desktop.domain import surveys
 from nest_desktop.domain.messages import N_, _
 from nest_desktop.domain.permissions import ROLE_LABELS
 from nest_desktop.domain.phones import display
@@ -110,7 +109,7 @@ def schedule(rule: str, source_table: str, source_id: int, event: dt.datetime,
     """
     if rule not in rules.rules():
         raise ValueError(f"unknown follow-up rule: {rule}")
-    when = when or now()
+    when = when or clock.now()
     problem = rules.impossible_event(rule, event, when, not_before)
     if problem:
         raise ValidationFailed({"event": problem})
@@ -199,7 +198,7 @@ def cancel_source(source_table: str, source_id: int,
         tasks = list(FollowUpTask.select().where(condition))
         for task in tasks:
             FollowUpTask.update(status=CANCELLED, outcome="source_cancelled",
-                                closed_at=now(), updated_at=now()).where(
+                                closed_at=clock.now(), updated_at=clock.now()).where(
                 (FollowUpTask.id == task.id) & (FollowUpTask.status == OPEN)).execute()
             _log("update", task, {"status": [OPEN, CANCELLED]})
     return len(tasks)
@@ -209,7 +208,7 @@ def settle_source(source_table: str, source_id: int, outcome: str,
                   when: dt.datetime | None = None) -> int:
     """What the event asked for was done another way (a message confirmed, a request dealt
     with by email): its open tasks are done, by the person at the desk."""
-    when = when or now()
+    when = when or clock.now()
     user = session.current()
     condition = ((FollowUpTask.source_table == source_table)
                  & (FollowUpTask.source_id == source_id) & (FollowUpTask.status == OPEN))
@@ -290,7 +289,7 @@ def run(when: dt.datetime | None = None) -> int:
     """Brings the tasks in line with every stored event (at start-up, on any number of
     workstations): never duplicates a task, and leaves old events alone. Returns the number
     of tasks made or moved."""
-    when = when or now()
+    when = when or clock.now()
     closing = closing_time()
     events = stored_events(when)
     keys = [_key(e.rule, e.source_table, e.source_id) for e in events]
@@ -357,7 +356,7 @@ def _condition(task_filter: TaskFilter, when: dt.datetime):
 def task_ids(task_filter: TaskFilter, when: dt.datetime | None = None) -> list[int]:
     """The open tasks to show, the most urgent first (overdue, today, then the next days)."""
     query = (FollowUpTask.select(FollowUpTask.id)
-             .where(_condition(task_filter, when or now()))
+             .where(_condition(task_filter, when or clock.now()))
              .order_by(FollowUpTask.due_at, FollowUpTask.id))
     return [row[0] for row in query.tuples()]
 
@@ -365,7 +364,7 @@ def task_ids(task_filter: TaskFilter, when: dt.datetime | None = None) -> list[i
 def counts(task_filter: TaskFilter, when: dt.datetime | None = None
            ) -> dict[str, tuple[int, int]]:
     """rule -> (tasks shown, of which overdue), for the navigation; the rule filter aside."""
-    when = when or now()
+    when = when or clock.now()
     everything = TaskFilter(task_filter.site_id, None, task_filter.assignee,
                             task_filter.horizon_days)
     overdue = fn.SUM(Case(None, [(FollowUpTask.due_at < when, 1)], 0))
@@ -442,7 +441,7 @@ def assign(task_id: int, user_id: int | None) -> None:
     session.require("followup.work")
     with database.atomic():
         task = FollowUpTask.get_by_id(task_id)
-        FollowUpTask.update(assignee=user_id, updated_at=now()).where(
+        FollowUpTask.update(assignee=user_id, updated_at=clock.now()).where(
             FollowUpTask.id == task_id).execute()
         _log("update", task, {"assignee": [task.assignee_id, user_id]})
 
@@ -455,7 +454,7 @@ def _open_task_for_update(task_id: int) -> FollowUpTask:
     The claim is an update of the open row: PostgreSQL locks the row, SQLite the database,
     so a second workstation waits, then finds the task closed.
     """
-    claimed = (FollowUpTask.update(updated_at=now())
+    claimed = (FollowUpTask.update(updated_at=clock.now())
                .where((FollowUpTask.id == task_id) & (FollowUpTask.status == OPEN)).execute())
     task = FollowUpTask.get_by_id(task_id)
     if not claimed:
@@ -518,7 +517,7 @@ def record_attempt(task_id: int, outcome: str, notes: str = "",
     fills in a survey is done through `complete_with_survey`.)
     """
     user = session.require("followup.work")
-    when = when or now()
+    when = when or clock.now()
     errors = {}
     if outcome not in ATTEMPT_OUTCOMES:
         errors["outcome"] = _("Choose how the call ended.")
@@ -558,7 +557,7 @@ def record_attempt(task_id: int, outcome: str, notes: str = "",
 def close_reached(task_id: int, notes: str = "", when: dt.datetime | None = None) -> None:
     """The call reached the person and its form was saved by the caller's transaction."""
     user = session.require("followup.work")
-    when = when or now()
+    when = when or clock.now()
     with database.atomic():
         task = _open_task_for_update(task_id)
         _write_interaction(task, user, REACHED, notes.strip(), when)
@@ -578,7 +577,7 @@ def record_survey(survey: str, answers: dict, patient_id: int | None, channel: s
     check_characters(errors, **{k: v for k, v in kept.items() if isinstance(v, str)})
     if errors:
         raise ValidationFailed(errors)
-    when = when or now()
+    when = when or clock.now()
     with database.atomic():
         response = SurveyResponse.create(
             survey=survey, patient=patient_id, task=task_id, site=site_id, channel=channel,
@@ -597,7 +596,7 @@ def complete_with_survey(task_id: int, answers: dict, anonymous: bool, notes: st
     """The person answered the survey of her follow-up: the answers are saved (without her
     name if she asks), the call goes on her file, the task is done."""
     user = session.require("followup.work")
-    when = when or now()
+    when = when or clock.now()
     with database.atomic():
         task = _open_task_for_update(task_id)
         survey = rules.rules()[task.rule].survey

@@ -15,10 +15,9 @@ from nest_desktop.db.models import (
     Site,
     User,
     database,
-    now,
 )
+from nest_desktop.domain import clock, phones
 from nest_desktop.domain import patients as rules
-from nest_desktop.domain import phones
 from nest_desktop.domain import sms as sms_rules
 from nest_desktop.domain.dates import entry_text, parse_date
 from nest_desktop.domain.messages import _
@@ -79,7 +78,7 @@ def clean(form: PatientForm, today: dt.date | None = None) -> tuple[dict, list[s
 
     Raises ValidationFailed with a message per field; phone errors are keyed 'phone_0'…
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     errors: dict[str, str] = {}
     for name in ("last_name", "first_names"):
         message = rules.validate_name(getattr(form, name))
@@ -195,7 +194,7 @@ def update_patient(patient_id: int, expected_version: int, form: PatientForm,
                                         else f"{key}_id") for key in values},
                           phones_of(patient_id))
     with database.atomic():
-        changed = (Patient.update(**values, updated_at=now(), version=Patient.version + 1)
+        changed = (Patient.update(**values, updated_at=clock.now(), version=Patient.version + 1)
                    .where((Patient.id == patient_id) & (Patient.version == expected_version))
                    .execute())
         if changed != 1:
@@ -347,13 +346,13 @@ def add_interaction(patient_id: int, user_id: int | None, channel: str, directio
     if len(subject.strip()) > 200 or len(outcome.strip()) > 200:
         errors["subject"] = _("The subject and the outcome have at most 200 characters.")
     check_characters(errors, subject=subject + outcome + notes)
-    if occurred_at and occurred_at > now() + dt.timedelta(minutes=5):
+    if occurred_at and occurred_at > clock.now() + dt.timedelta(minutes=5):
         errors["occurred_at"] = _("A contact cannot be in the future.")
     if errors:
         raise ValidationFailed(errors)
     values = {"patient": patient_id, "user": user_id, "channel": channel,
               "direction": direction, "subject": subject.strip(), "notes": notes.strip(),
-              "outcome": outcome.strip(), "occurred_at": occurred_at or now(),
+              "outcome": outcome.strip(), "occurred_at": occurred_at or clock.now(),
               "site": site_id}
     with database.atomic():
         interaction = Interaction.create(**values)

@@ -16,8 +16,8 @@ from nest_desktop.db.models import (
     Pregnancy,
     Site,
     database,
-    now,
 )
+from nest_desktop.domain import clock
 from nest_desktop.domain import pregnancy as rules
 from nest_desktop.domain.dates import parse_date
 from nest_desktop.domain.messages import N_, _
@@ -84,7 +84,7 @@ def dating_of(form: PregnancyForm, patient: Patient, today: dt.date | None = Non
               ) -> tuple[rules.Dating, list[str]]:
     """The DDR the pathway follows and how it was known, plus warnings that do not stop the
     save; impossible values raise ValidationFailed with a message per field."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     errors: dict[str, str] = {}
     ddr = _date(form.ddr, "ddr", errors)
     dpa = _date(form.dpa, "dpa", errors)
@@ -172,7 +172,8 @@ def save_pregnancy(patient_id: int, form: PregnancyForm, expected_version: int |
                         patient_id=patient_id)
         else:
             old = {key: getattr(current, key if key != "site" else "site_id") for key in values}
-            changed = (Pregnancy.update(**values, updated_at=now(), version=Pregnancy.version + 1)
+            changed = (Pregnancy.update(**values, updated_at=clock.now(),
+                                        version=Pregnancy.version + 1)
                        .where((Pregnancy.id == current.id)
                               & (Pregnancy.version == (expected_version or current.version)))
                        .execute())
@@ -214,7 +215,7 @@ def plan_of(pregnancy: Pregnancy, today: dt.date | None = None
     records = milestone_records(pregnancy.id)
     delivery = Delivery.get_or_none(Delivery.pregnancy == pregnancy.id)
     return rules.plan(
-        pregnancy.ddr, today or dt.date.today(),
+        pregnancy.ddr, today or clock.today(),
         {key: r.done_on for key, r in records.items() if r.status == "done"},
         delivery.delivered_at.date() if delivery else None,
         {key for key, r in records.items() if r.status == "cancelled"},
@@ -231,7 +232,7 @@ def set_milestone(pregnancy_id: int, milestone: str, status: str | None,
     errors = {}
     if status not in (None, "done", "cancelled"):
         errors["status"] = _("Choose a status from the list.")
-    if status == "done" and (done_on is None or done_on > dt.date.today()):
+    if status == "done" and (done_on is None or done_on > clock.today()):
         errors["done_on"] = _("Give the day it was done, not in the future.")
     if errors:
         raise ValidationFailed(errors)
@@ -274,7 +275,7 @@ def record_call_36_weeks(task_id: int, form: Call36Form,
     from nest_desktop.domain.patients import CONTACT_CHANNELS
 
     user = session.require("followup.work")
-    when = when or now()
+    when = when or clock.now()
     errors = {}
     if not form.planned_place.strip():
         errors["planned_place"] = _("Ask where she plans to give birth.")
@@ -341,7 +342,7 @@ def record_delivery(pregnancy_id: int, form: DeliveryForm,
     from nest_desktop.services import patients as patient_service
 
     session.require("patient.write")
-    today = today or dt.date.today()
+    today = today or clock.today()
     pregnancy = Pregnancy.get_by_id(pregnancy_id)
     mother = pregnancy.patient
     errors: dict[str, str] = {}
@@ -397,7 +398,7 @@ def record_delivery(pregnancy_id: int, form: DeliveryForm,
                 phones=patient_service.phones_of(mother.id)[:1]), today)
             patient_service.link_family(mother.id, child.id, "mother")
             DeliveryBaby.create(delivery=delivery.id, child=child.id, weight_grams=weight)
-        Pregnancy.update(status="delivered", updated_at=now(),
+        Pregnancy.update(status="delivered", updated_at=clock.now(),
                          version=Pregnancy.version + 1).where(
             Pregnancy.id == pregnancy_id).execute()
         session.log("create", "delivery", delivery.id,
@@ -412,7 +413,7 @@ def record_discharge(pregnancy_id: int, discharged_at: dt.datetime,
                      when: dt.datetime | None = None) -> Delivery:
     """Going home: the discharge survey, and the call ten days later after a birth at NEST."""
     session.require("patient.write")
-    when = when or now()
+    when = when or clock.now()
     delivery = Delivery.get_or_none(Delivery.pregnancy == pregnancy_id)
     if delivery is None:
         raise ValidationFailed({"discharged_at": _("Record the birth first.")})
@@ -437,12 +438,12 @@ def end_pregnancy(pregnancy_id: int, reason: str, ended_on: dt.date | None = Non
     """A pregnancy that ends otherwise than by a birth: the pathway closes, every task still
     to do for it is cancelled (no congratulation is sent)."""
     session.require("patient.write")
-    ended_on = ended_on or dt.date.today()
+    ended_on = ended_on or clock.today()
     pregnancy = Pregnancy.get_by_id(pregnancy_id)
     errors = {}
     if reason not in END_REASONS:
         errors["reason"] = _("Choose why the pregnancy ended.")
-    if ended_on > dt.date.today() or ended_on < pregnancy.ddr:
+    if ended_on > clock.today() or ended_on < pregnancy.ddr:
         errors["ended_on"] = _("The day must be between the DDR and today.")
     if pregnancy.status != "ongoing":
         errors["reason"] = _("This pregnancy is no longer ongoing.")
@@ -450,7 +451,7 @@ def end_pregnancy(pregnancy_id: int, reason: str, ended_on: dt.date | None = Non
         raise ValidationFailed(errors)
     with database.atomic():
         Pregnancy.update(status="ended", end_reason=reason, ended_on=ended_on,
-                         updated_at=now(), version=Pregnancy.version + 1).where(
+                         updated_at=clock.now(), version=Pregnancy.version + 1).where(
             Pregnancy.id == pregnancy_id).execute()
         Patient.update(pathway="none", version=Patient.version + 1).where(
             Patient.id == pregnancy.patient_id).execute()
@@ -489,7 +490,7 @@ def ongoing(site_id: int | None = None, min_weeks: int = 0, max_weeks: int = 44,
     """The ongoing pregnancies, the nearest term first."""
     from nest_desktop.i18n import current_language
 
-    today = today or dt.date.today()
+    today = today or clock.today()
     chosen = convention()
     # SA range as DDR range, so that the database does the filtering.
     query = (Pregnancy.select(Pregnancy, Patient, Site).join(Patient).switch(Pregnancy)

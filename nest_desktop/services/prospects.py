@@ -22,10 +22,9 @@ from nest_desktop.db.models import (
     Site,
     User,
     database,
-    now,
 )
+from nest_desktop.domain import clock, phones
 from nest_desktop.domain import patients as patient_rules
-from nest_desktop.domain import phones
 from nest_desktop.domain import prospects as rules
 from nest_desktop.domain.dates import entry_text, parse_date
 from nest_desktop.domain.messages import _
@@ -91,7 +90,7 @@ def _long_text(errors: dict[str, str], **texts: str) -> None:
 def clean(form: ProspectForm, today: dt.date | None = None) -> tuple[dict, list[str]]:
     """The values to store and the phones in E.164; ValidationFailed with a message per
     field."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     errors: dict[str, str] = {}
     message = patient_rules.validate_name(form.last_name)
     if message:
@@ -194,7 +193,7 @@ def add_prospect_interaction(prospect_id: int, channel: str, direction: str, sub
     user = user or session.current()
     values = {"prospect": prospect_id, "user": user.id if user else None, "channel": channel,
               "direction": direction, "subject": subject[:200], "notes": notes,
-              "outcome": outcome[:200], "occurred_at": when or now(), "site": site_id}
+              "outcome": outcome[:200], "occurred_at": when or clock.now(), "site": site_id}
     interaction = ProspectInteraction.create(**values)
     session.log("create", "prospect_interaction", interaction.id, audit.diff({}, values))
     return interaction
@@ -263,7 +262,7 @@ def create_prospect(form: ProspectForm, request: RequestForm, when: dt.datetime 
     Refused with DuplicateFound when she may already be a patient or a prospect, unless the
     secretary checked the candidates and confirmed she is someone else."""
     user = _check_channel_rights(form.channel)
-    when = when or now()
+    when = when or clock.now()
     errors: dict[str, str] = {}
     try:
         values, numbers = clean(form, when.date())
@@ -301,7 +300,7 @@ def add_request(kind: str, record_id: int, request: RequestForm, channel: str,
     """A request from someone already known goes on her file: the patient's when she is one
     (PRO-03, PRO-05), else the prospect's. No second record is made."""
     user = _check_channel_rights(channel)
-    when = when or now()
+    when = when or clock.now()
     clean_request(request)
     if channel not in rules.CHANNELS:
         raise ValidationFailed({"channel": _("Choose how she contacted NEST.")})
@@ -362,11 +361,11 @@ def answer_request(request_id: int, answer: str, answered_at: dt.datetime | None
     """The answer given (PRO-06): a quote or programme request is called back a week later
     (on Today); an appointment request needs nothing more."""
     user = session.require("prospects.write")
-    when = answered_at or now()
+    when = answered_at or clock.now()
     errors: dict[str, str] = {}
     if not answer.strip():
         errors["answer"] = _("Write the answer given.")
-    if when > now() + dt.timedelta(minutes=5):
+    if when > clock.now() + dt.timedelta(minutes=5):
         errors["answered_at"] = _("The answer cannot be in the future.")
     _long_text(errors, answer=answer)
     if errors:
@@ -391,7 +390,7 @@ def update_prospect(prospect_id: int, expected_version: int, form: ProspectForm)
                   for key in values if key != "sort_key"}
     old_values["phones"] = phones_of(prospect_id)
     with database.atomic():
-        changed = (Prospect.update(**values, updated_at=now(), version=Prospect.version + 1)
+        changed = (Prospect.update(**values, updated_at=clock.now(), version=Prospect.version + 1)
                    .where((Prospect.id == prospect_id)
                           & (Prospect.version == expected_version)).execute())
         if changed != 1:
@@ -428,7 +427,7 @@ def close_prospect(prospect_id: int, status: str, reason: str = "", note: str = 
                    when: dt.datetime | None = None) -> None:
     """Lost (with its reason) or no longer interested."""
     session.require("prospects.write")
-    when = when or now()
+    when = when or clock.now()
     errors = {}
     if status not in (rules.LOST, rules.NOT_INTERESTED):
         errors["status"] = _("Choose how her follow-up ends.")
@@ -479,7 +478,7 @@ def _convert(prospect: Prospect, patient_id: int, when: dt.datetime) -> None:
 def convert(prospect_id: int, patient_id: int, when: dt.datetime | None = None) -> None:
     """She became this patient (PRO-07): linked, marked converted with the date."""
     session.require("prospects.write")
-    when = when or now()
+    when = when or clock.now()
     with database.atomic():
         prospect = Prospect.get_by_id(prospect_id)
         if prospect.status == rules.CONVERTED:
@@ -499,7 +498,7 @@ def detect_conversion(patient: Patient, numbers: list[str],
     for candidate in candidates:
         prospect = Prospect.get_by_id(candidate.record.record_id)
         if prospect.status != rules.CONVERTED:
-            _convert(prospect, patient.id, when or now())
+            _convert(prospect, patient.id, when or clock.now())
             converted.append(prospect.id)
     return converted
 
@@ -535,7 +534,7 @@ def complete_call(task_id: int, result: str, reason: str = "", notes: str = "",
                   when: dt.datetime | None = None) -> None:
     """A callback (PRO-06) or conversion review (PRO-07) that reached her: what she said."""
     session.require("followup.work")
-    when = when or now()
+    when = when or clock.now()
     task = FollowUpTask.get_by_id(task_id)
     choices = rules.REVIEW_RESULTS if task.rule == REVIEW_RULE else rules.CALL_RESULTS
     errors = {}
@@ -566,7 +565,7 @@ def merge(keep_id: int, other_id: int, when: dt.datetime | None = None) -> Prosp
     """Two prospects who are the same person: `other` goes into `keep` with her phones,
     requests, contacts and follow-ups, and is deleted; the trail keeps all she held."""
     session.require("prospects.merge")
-    when = when or now()
+    when = when or clock.now()
     if keep_id == other_id:
         raise ValidationFailed({"merge": _("Choose another prospect to merge with.")})
     with database.atomic():
@@ -1000,7 +999,7 @@ def import_leads(rows: list[LeadRow], when: dt.datetime | None = None) -> Import
     """Writes what the preview showed, in one transaction: new prospects, and the requests of
     people already known on their file. The check runs again as each row is written."""
     session.require("prospects.import")
-    when = when or now()
+    when = when or clock.now()
     created = on_prospects = on_patients = skipped = 0
     models = {people.PATIENT: Patient, people.PROSPECT: Prospect}
     to_create: list[tuple[LeadRow, dt.datetime]] = []
@@ -1136,7 +1135,7 @@ def conversion_report(date_from: dt.date, date_to: dt.date, site_id: int | None 
                       when: dt.datetime | None = None) -> ConversionReport:
     """Prospects added between the two dates: how many became patients, by channel,
     qualification and month; how long it took; whether their callbacks were made on time."""
-    when = when or now()
+    when = when or clock.now()
     if date_to < date_from:
         raise ValidationFailed({"date_to": _("The end of the period is before its start.")})
     start = dt.datetime.combine(date_from, dt.time.min)

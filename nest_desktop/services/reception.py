@@ -28,9 +28,8 @@ from nest_desktop.db.models import (
     SmsMessage,
     User,
     database,
-    now,
 )
-from nest_desktop.domain import phones
+from nest_desktop.domain import clock, phones
 from nest_desktop.domain import reception as rules
 from nest_desktop.domain.dates import parse_date, parse_time
 from nest_desktop.domain.messages import _
@@ -235,7 +234,7 @@ class CallerCard:
 
 
 def caller_card(kind: str, record_id: int, today: dt.date | None = None) -> CallerCard:
-    today = today or dt.date.today()
+    today = today or clock.today()
     moment = dt.datetime.combine(today, dt.time.min)
     if kind == PATIENT:
         from nest_desktop.services import pregnancy as pregnancy_service
@@ -410,7 +409,7 @@ def record_call(form: CallForm, confirmed_new: bool = False,
     Raises prospects.DuplicateFound when an unknown caller with a qualified request may be
     known already (nothing is written: the secretary picks the file or confirms)."""
     user = session.require("calls.write")
-    when = when or now()
+    when = when or clock.now()
     values = _clean_call(form, when)
     with database.atomic():
         # A patient's appointment is not a prospect's request: it is in her appointments.
@@ -483,7 +482,7 @@ def _resolve(call_id: int, resolution: str, user: User, when: dt.datetime) -> bo
 def resolve_call(call_id: int, resolution: str, when: dt.datetime | None = None) -> None:
     """An unsatisfied request dealt with (by a call back, an email, in person)."""
     user = session.require("calls.write")
-    when = when or now()
+    when = when or clock.now()
     errors: dict[str, str] = {}
     if not resolution.strip():
         errors["resolution"] = _("Write how the request was dealt with.")
@@ -659,7 +658,7 @@ def take_message(form: MessageForm, call_id: int | None = None,
                  when: dt.datetime | None = None) -> PhoneMessage:
     """A message for a service or a person; on Today until its delivery is confirmed."""
     user = session.require("calls.write")
-    when = when or now()
+    when = when or clock.now()
     errors: dict[str, str] = {}
     recipient = (DirectoryEntry.get_or_none(DirectoryEntry.id == form.recipient_id)
                  if form.recipient_id else None)
@@ -701,7 +700,7 @@ def confirm_message(message_id: int, how: str, note: str = "",
                     when: dt.datetime | None = None) -> None:
     """The message reached the right person (TEL-07): confirmed by her, or by the secretary
     who delivered it."""
-    when = when or now()
+    when = when or clock.now()
     user = session.current()
     errors: dict[str, str] = {}
     if how not in rules.MESSAGE_CONFIRMATIONS:
@@ -849,7 +848,7 @@ def _log_appointment(action: str, appointment_id: int, changes: dict,
 def book(form: AppointmentForm, call_id: int | None = None,
          when: dt.datetime | None = None) -> Appointment:
     user = session.require("calls.write")
-    when = when or now()
+    when = when or clock.now()
     values = _clean_appointment(form, when)
     with database.atomic():
         appointment = Appointment.create(**values, call=call_id, booked_by=user.id,
@@ -898,7 +897,7 @@ def move(appointment_id: int, expected_version: int, form: AppointmentForm,
          when: dt.datetime | None = None) -> Appointment:
     """Another day, time, service or reason for a booked appointment."""
     session.require("calls.write")
-    when = when or now()
+    when = when or clock.now()
     with database.atomic():
         current = Appointment.get_by_id(appointment_id)
         form = AppointmentForm(current.patient_id, current.prospect_id, form.site_id,
@@ -921,7 +920,7 @@ def move(appointment_id: int, expected_version: int, form: AppointmentForm,
 def cancel(appointment_id: int, expected_version: int, reason: str,
            when: dt.datetime | None = None) -> None:
     session.require("calls.write")
-    when = when or now()
+    when = when or clock.now()
     errors: dict[str, str] = {}
     if not reason.strip():
         errors["cancel_reason"] = _("Write why the appointment is cancelled.")
@@ -943,7 +942,7 @@ def mark(appointment_id: int, expected_version: int, status: str,
     """Attended (the patient's visit: her first one starts the 72-hour call, PAT-03) or
     missed."""
     session.require("calls.write")
-    when = when or now()
+    when = when or clock.now()
     if status not in ("attended", "missed"):
         raise ValueError(f"not an outcome of an appointment: {status}")
     with database.atomic():

@@ -5,7 +5,8 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from nest_desktop.db.models import GuestbookEntry, Patient, Site, SurveyResponse, database, now
+from nest_desktop.db.models import GuestbookEntry, Patient, Site, SurveyResponse, database
+from nest_desktop.domain import clock
 from nest_desktop.domain.dates import add_months
 from nest_desktop.domain.messages import _
 from nest_desktop.services import ValidationFailed, audit, check_characters, session
@@ -36,7 +37,7 @@ def _responses(survey: str | None, site_id: int | None, since: dt.datetime):
 def monthly(survey: str | None = None, site_id: int | None = None, months: int = 12,
             today: dt.date | None = None) -> list[Month]:
     """The last `months` months, the current one last."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     first = add_months(today.replace(day=1), -(months - 1))
     buckets: dict[dt.date, list] = {add_months(first, i): [] for i in range(months)}
     for answered_at, score, answers, _survey, _patient in _responses(
@@ -83,7 +84,7 @@ def remarks(survey: str | None = None, site_id: int | None = None, limit: int = 
 def add_guestbook_entry(text: str, author: str = "", site_id: int | None = None,
                         written_on: dt.date | None = None) -> GuestbookEntry:
     user = session.require("followup.work")
-    written_on = written_on or dt.date.today()
+    written_on = written_on or clock.today()
     errors = {}
     if not text.strip():
         errors["text"] = _("Copy the words written in the guestbook.")
@@ -91,7 +92,7 @@ def add_guestbook_entry(text: str, author: str = "", site_id: int | None = None,
         errors["text"] = _("At most {count} characters.").format(count=GUESTBOOK_TEXT_MAX)
     if len(author.strip()) > 100:
         errors["author"] = _("At most {count} characters.").format(count=100)
-    if written_on > dt.date.today():
+    if written_on > clock.today():
         errors["written_on"] = _("This date is in the future.")
     check_characters(errors, text=text, author=author)
     if site_id is not None and not Site.select().where(Site.id == site_id).exists():
@@ -101,7 +102,7 @@ def add_guestbook_entry(text: str, author: str = "", site_id: int | None = None,
     values = {"text": text.strip(), "author": author.strip(), "site": site_id,
               "written_on": written_on}
     with database.atomic():
-        entry = GuestbookEntry.create(**values, recorded_by=user.id, recorded_at=now())
+        entry = GuestbookEntry.create(**values, recorded_by=user.id, recorded_at=clock.now())
         session.log("create", "guestbook_entry", entry.id, audit.diff({}, values))
     return entry
 

@@ -19,8 +19,8 @@ from nest_desktop.db.models import (
     PatientPhone,
     Site,
     database,
-    now,
 )
+from nest_desktop.domain import clock
 from nest_desktop.domain import followup as rules
 from nest_desktop.domain.dates import add_months
 from nest_desktop.domain.messages import N_, _
@@ -137,7 +137,7 @@ def check(segment: SegmentFilter) -> None:
 def patient_ids(segment: SegmentFilter, today: dt.date | None = None) -> list[int]:
     """The patients of a segment, in the patient list's order."""
     check(segment)
-    query = _query(segment, today or dt.date.today()).order_by(Patient.sort_key, Patient.id)
+    query = _query(segment, today or clock.today()).order_by(Patient.sort_key, Patient.id)
     return [row[0] for row in query.tuples()]
 
 
@@ -193,7 +193,7 @@ def create_campaign(name: str, reason: str, segment: SegmentFilter,
     ids = patient_ids(segment, today)
     if not ids:
         raise ValidationFailed({"segment": _("This segment has no patient: nothing to call.")})
-    when = now()
+    when = clock.now()
     rule = rules.rules()["campaign_call"]
     due = rules.deadline("campaign_call", when)
     opens = rules.opens_at("campaign_call", when)

@@ -9,8 +9,8 @@ import datetime as dt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from nest_desktop.db.models import User, database, now
-from nest_desktop.domain import permissions
+from nest_desktop.db.models import User, database
+from nest_desktop.domain import clock, permissions
 from nest_desktop.domain.messages import _
 from nest_desktop.services import ValidationFailed, audit
 
@@ -68,7 +68,7 @@ def password_problem(password: str, confirmation: str | None = None) -> str | No
 def login(login_name: str, password: str, when: dt.datetime | None = None) -> User:
     """Opens the session; five failures in a row lock the account for a while."""
     global _current
-    when = when or now()
+    when = when or clock.now()
     refused = LoginFailed(_("Wrong login or password."))
     user = User.get_or_none((User.login == login_name.strip().lower()) & (User.active == True))  # noqa: E712
     if user is None:

@@ -31,9 +31,8 @@ from nest_desktop.db.models import (
     SmsEvent,
     SmsMessage,
     database,
-    now,
 )
-from nest_desktop.domain import phones
+from nest_desktop.domain import clock, phones
 from nest_desktop.domain import sms as rules
 from nest_desktop.domain import vaccination as vaccine_rules
 from nest_desktop.domain.dates import parse_time
@@ -429,7 +428,7 @@ def _set_state(ids: list[int], state: str, detail: str, when: dt.datetime,
 def sync_appointment(appointment_id: int, when: dt.datetime | None = None) -> ScheduleReport:
     """The reminders of one appointment after it was booked, moved, cancelled or marked; in
     the caller's transaction."""
-    when = when or now()
+    when = when or clock.now()
     wanted = _appointment_wants(_booked_appointments(when, appointment_id), when, timing())
     return _reconcile(rules.APPOINTMENT, wanted, when, [appointment_id],
                       _("The appointment was moved, cancelled or held."))
@@ -438,7 +437,7 @@ def sync_appointment(appointment_id: int, when: dt.datetime | None = None) -> Sc
 def sync_child(child_id: int, when: dt.datetime | None = None) -> ScheduleReport:
     """The vaccine reminders of one child after a dose was recorded or removed or her plan
     changed; in the caller's transaction."""
-    when = when or now()
+    when = when or clock.now()
     timing_ = timing()
     wanted = _vaccine_wants(_children_due(when, timing_, [child_id]), when, timing_)
     return _reconcile(rules.VACCINE, wanted, when, [child_id],
@@ -449,7 +448,7 @@ def schedule_reminders(when: dt.datetime | None = None) -> ScheduleReport:
     """Every reminder the records call for, idempotent: run at start-up, by the sender and
     by `nest-desktop send-sms`, so consents, numbers and settings changed since are caught
     up."""
-    when = when or now()
+    when = when or clock.now()
     timing_ = timing()
     report = ScheduleReport()
     appointment_wants = _appointment_wants(_booked_appointments(when), when, timing_)
@@ -610,7 +609,7 @@ def send_due(transport: transports.Transport | None, when: dt.datetime | None = 
         report.note = _("Already sending.")
         return report
     try:
-        when = when or now()
+        when = when or clock.now()
         report.cancelled += expire_late(when)
         report.failed += recover_interrupted(when)
         timing_ = timing()
@@ -758,7 +757,7 @@ def run(when: dt.datetime | None = None, should_stop: Callable[[], bool] = lambd
     """What the background sender and `nest-desktop send-sms` do: catch the reminders up
     (`schedule`), send what is due through the transport chosen in Settings, and collect
     the delivery reports."""
-    when = when or now()
+    when = when or clock.now()
     scheduled = schedule_reminders(when) if schedule else ScheduleReport()
     transport = make_transport()
     try:
@@ -775,7 +774,7 @@ def export_due_csv(path: Path, when: dt.datetime | None = None) -> int:
     """The messages due now written to a CSV file (number;text) for a bulk-SMS website; they
     are marked sent by file, so that they are not exported twice."""
     user = session.require("sms.send")
-    when = when or now()
+    when = when or clock.now()
     expire_late(when)
     ids = [row[0] for row in SmsMessage.select(SmsMessage.id).where(
         (SmsMessage.state == rules.SCHEDULED) & (SmsMessage.next_attempt_at <= when))
@@ -811,7 +810,7 @@ def _by_hand(ids: list[int], state: str, only_from: str, detail: str,
              when: dt.datetime | None, **values) -> int:
     """A change of state asked by the person at the desk, in the history and the audit."""
     user = session.require("sms.send")
-    when = when or now()
+    when = when or clock.now()
     if callable(values.get("next_attempt_at")):
         values["next_attempt_at"] = values["next_attempt_at"](when)
     with database.atomic():
@@ -835,7 +834,7 @@ def retry(ids: list[int], when: dt.datetime | None = None) -> int:
 def send_now(ids: list[int], when: dt.datetime | None = None) -> int:
     """Scheduled messages brought forward to now (the sender takes them on its next round)."""
     user = session.require("sms.send")
-    when = when or now()
+    when = when or clock.now()
     with database.atomic():
         count = SmsMessage.update(next_attempt_at=when, updated_at=when).where(
             SmsMessage.id.in_(ids) & (SmsMessage.state == rules.SCHEDULED)).execute()
@@ -1018,7 +1017,7 @@ def schedule_newsletter(name: str, segment, body: str, send_at: dt.datetime,
 
     user = session.require("sms.send")
     errors = {}
-    when = now()
+    when = clock.now()
     if not name.strip():
         errors["name"] = _("Name the newsletter: it is how the outbox shows it.")
     elif len(name.strip()) > 100:
@@ -1067,7 +1066,7 @@ NEWSLETTER_REASON = "sms_newsletter"
 def send_one(patient_id: int, body: str, send_at: dt.datetime | None = None) -> SmsMessage:
     """An SMS written for one patient from her file (kind 'other'), sent with the others."""
     user = session.require("sms.send")
-    when = now()
+    when = clock.now()
     send_at = send_at or when
     body = rules.to_gsm7(body.strip())
     problem = rules.template_problem(body, rules.OTHER)

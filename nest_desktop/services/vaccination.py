@@ -15,8 +15,8 @@ from nest_desktop.db.models import (
     VaccinationPlan,
     VaccineDose,
     database,
-    now,
 )
+from nest_desktop.domain import clock
 from nest_desktop.domain import vaccination as rules
 from nest_desktop.domain.dates import age_in_years, parse_date
 from nest_desktop.domain.messages import N_, _
@@ -49,7 +49,7 @@ class ChildCalendar:
 
 def is_child(patient: Patient, today: dt.date | None = None) -> bool:
     return bool(patient.birth_date) and age_in_years(
-        patient.birth_date, today or dt.date.today()) < CHILD_MAX_AGE
+        patient.birth_date, today or clock.today()) < CHILD_MAX_AGE
 
 
 def plan_of(patient_id: int) -> tuple[str, tuple[str, ...]]:
@@ -75,7 +75,7 @@ def set_plan(patient_id: int, schedule: str, optional: tuple[str, ...] = ()) -> 
     old_schedule, old_optional = plan_of(patient_id)
     with database.atomic():
         updated = (VaccinationPlan.update(schedule=schedule, optional_vaccines=encoded,
-                                          updated_at=now())
+                                          updated_at=clock.now())
                    .where(VaccinationPlan.patient == patient_id).execute())
         if not updated:
             VaccinationPlan.create(patient=patient_id, schedule=schedule,
@@ -120,7 +120,7 @@ def record_dose(patient_id: int, vaccine: str, dose: int, given_on: str, product
                 user_id: int | None = None, today: dt.date | None = None) -> VaccineDose:
     """Records a dose given; the following doses of the vaccine move if it was late."""
     session.require("vaccination.write")
-    today = today or dt.date.today()
+    today = today or clock.today()
     calendar = child_calendar(patient_id, today)
     errors = {}
     if (vaccine, dose) not in {(d.vaccine, d.dose) for d in calendar.doses}:
@@ -151,7 +151,7 @@ def record_dose(patient_id: int, vaccine: str, dose: int, given_on: str, product
         session.log("create", "vaccine_dose", record.id, audit.diff({}, values),
                     patient_id=patient_id)
         # the reminders of this day go if the day's doses are all given; later ones move
-        sms.sync_child(patient_id, dt.datetime.combine(today, now().time()))
+        sms.sync_child(patient_id, dt.datetime.combine(today, clock.now().time()))
     return record
 
 
@@ -202,7 +202,7 @@ def due_list(within_days: int = 7, site_id: int | None = None,
     chunk) and only the rows to show are kept, so that memory stays flat however many
     children the clinic follows; the calendars themselves are pure computation.
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     horizon = today + dt.timedelta(days=within_days)
     if child_ids is None:
         youngest_birth = dt.date(today.year - CHILD_MAX_AGE, today.month, 1)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nest_desktop.domain import clock
 from nest_desktop.domain import reception as rules
 from nest_desktop.domain.dates import entry_text
 from nest_desktop.i18n import _, format_date, format_number, ngettext
@@ -127,7 +128,7 @@ class AppointmentDialog(QDialog):
         else:
             fill_service_box(self.service, self.site.currentData())
             self.duration.setCurrentIndex(self.duration.findData(30))
-            tomorrow = dt.date.today() + dt.timedelta(days=1)
+            tomorrow = clock.today() + dt.timedelta(days=1)
             self.day.setText(entry_text(tomorrow))
         self._show_day()
         self.resize(820, 420)
@@ -338,7 +339,7 @@ class AppointmentsPage(QWidget):
 
     def __init__(self, site_id: int | None, parent=None):
         super().__init__(parent)
-        self.day = dt.date.today()
+        self.day = clock.today()
         self.rows: list[reception.AppointmentRow] = []
         self.site_filter = site_box(site_id, _("Every site"))
         self.service_filter = QComboBox()
@@ -399,7 +400,7 @@ class AppointmentsPage(QWidget):
         self.refresh()
 
     def _today(self) -> None:
-        self.day = dt.date.today()
+        self.day = clock.today()
         self.refresh()
 
     def show_day(self, day: dt.date) -> None:

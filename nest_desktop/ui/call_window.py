@@ -3,7 +3,6 @@ recognised as her number is typed, what she wants, an appointment, a transfer, t
 with its prompts, a message, and how the call ended — all from the keyboard (F2)."""
 
 import datetime as dt
-from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -27,8 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nest_desktop.db.models import now
-from nest_desktop.domain import phones
+from nest_desktop.domain import clock, phones
 from nest_desktop.domain import reception as rules
 from nest_desktop.i18n import _, format_date, format_datetime
 from nest_desktop.services import ValidationFailed, desk, prospects, reception, session
@@ -50,19 +48,18 @@ NEW_CALLER = -1
 
 
 class IncomingCallWindow(QWidget):
-    """One call, from picking up to the register. `clock` gives the time (tests pass a fake
-    one); the window reads it every second for the call's length and the hold prompts."""
+    """One call, from picking up to the register. The window reads the clock every second for
+    the call's length and the hold prompts."""
 
     recorded = Signal(int)  # the call's id in the register
     openPatient = Signal(int)
     openProspect = Signal(int)
 
-    def __init__(self, context: DeskContext, clock: Callable[[], dt.datetime] = now,
-                 parent=None):
+    def __init__(self, context: DeskContext, parent=None):
         super().__init__(parent, Qt.WindowType.Window)
-        self.context, self.clock = context, clock
+        self.context = context
         self.site_id = context.site.id if context.site else None
-        self.started_at = clock()
+        self.started_at = clock.now()
         self.kind: str | None = None  # patient, prospect, or None: not known
         self.record_id: int | None = None
         self.caller: reception.CallerCard | None = None
@@ -354,7 +351,7 @@ class IncomingCallWindow(QWidget):
             return
         # Read once per caller chosen; her name and numbers are taken from it afterwards.
         card = self.caller = reception.caller_card(self.kind, self.record_id,
-                                                   self.clock().date())
+                                                   clock.now().date())
         lines = [f"<b style='font-size:13pt'>{card.name}</b> — "
                  + (_("Patient") if card.kind == PATIENT else _("Prospect"))]
         if card.birth_date:
@@ -430,7 +427,7 @@ class IncomingCallWindow(QWidget):
         confirmed = False
         while True:
             try:
-                prospect = prospects.create_prospect(form, request, self.clock(), confirmed)
+                prospect = prospects.create_prospect(form, request, clock.now(), confirmed)
                 break
             except prospects.DuplicateFound as found:
                 known = self._known_already(found, _("It is her: use this file"))
@@ -528,7 +525,7 @@ class IncomingCallWindow(QWidget):
         if self.on_hold:
             self.end_hold()
         else:
-            self.hold_started = self.clock()
+            self.hold_started = clock.now()
             self.prompts_shown = 0
             self.hold_box.show()
             self.prompt.hide()
@@ -540,7 +537,7 @@ class IncomingCallWindow(QWidget):
     def end_hold(self) -> None:
         if not self.on_hold:
             return
-        self.hold_seconds += (self.clock() - self.hold_started).total_seconds()
+        self.hold_seconds += (clock.now() - self.hold_started).total_seconds()
         self.hold_started = None
         self.hold_box.hide()
         self.hold_button.setText(_("Put on hold (Ctrl+H)"))
@@ -551,7 +548,7 @@ class IncomingCallWindow(QWidget):
 
     def tick(self) -> None:
         """Every second: the call's length, and on hold the prompt when it is due."""
-        moment = self.clock()
+        moment = clock.now()
         length = reception.duration_text(int((moment - self.started_at).total_seconds()))
         text = _("Call started at {time} — {length}").format(
             time=self.started_at.strftime("%H:%M"), length=length)
@@ -626,9 +623,9 @@ class IncomingCallWindow(QWidget):
     def form(self) -> reception.CallForm:
         held = self.hold_seconds
         if self.on_hold:
-            held += (self.clock() - self.hold_started).total_seconds()
+            held += (clock.now() - self.hold_started).total_seconds()
         return reception.CallForm(
-            started_at=self.started_at, ended_at=self.clock(), phone=self.caller_phone(),
+            started_at=self.started_at, ended_at=clock.now(), phone=self.caller_phone(),
             caller_name=self.caller_name.text() or (self._person_name() if self.kind else ""),
             patient_id=self.record_id if self.kind == PATIENT else None,
             prospect_id=self.record_id if self.kind == "prospect" else None,
@@ -649,7 +646,7 @@ class IncomingCallWindow(QWidget):
         confirmed = False
         while True:
             try:
-                call = reception.record_call(form, confirmed, self.clock())
+                call = reception.record_call(form, confirmed, clock.now())
                 break
             except prospects.DuplicateFound as found:
                 known = self._known_already(found, _("It is her: record on this file"))

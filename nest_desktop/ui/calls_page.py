@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nest_desktop.domain import phones
+from nest_desktop.domain import clock, phones
 from nest_desktop.domain import reception as rules
 from nest_desktop.domain.dates import entry_text
 from nest_desktop.i18n import _, format_date, format_datetime, format_number, ngettext
@@ -275,7 +275,7 @@ class RegisterTab(QWidget):
     def __init__(self, site_id: int | None, parent=None):
         super().__init__(parent)
         self.documentRequested = ObjectSignal()
-        today = entry_text(dt.date.today())
+        today = entry_text(clock.today())
         self.date_from, self.date_to = DateEdit(), DateEdit()
         self.date_from.setText(today)
         self.date_to.setText(today)
@@ -468,7 +468,7 @@ class MessagesTab(QWidget):
         rows = reception.messages(
             self.site_filter.currentData(), open_only=scope == "open",
             for_user=user.id if scope == "mine" and user else None,
-            day=dt.date.today() if scope == "day" else None)
+            day=clock.today() if scope == "day" else None)
         self.ids = [m.id for m in rows]
         fill(self.table, [(format_datetime(m.taken_at),
                            m.recipient_name + (" — " + _("Urgent") if m.urgent else ""),
@@ -507,7 +507,7 @@ class EndOfDayTab(QWidget):
         self.documentRequested = ObjectSignal()
         self.site_id = site_id
         self.day = DateEdit()
-        self.day.setText(entry_text(dt.date.today()))
+        self.day.setText(entry_text(clock.today()))
         self.site_filter = site_box(site_id, _("Every site"))
         self.verdict = QLabel()
         self.verdict.setStyleSheet("font-size: 13pt; font-weight: bold;")

@@ -3,7 +3,7 @@ satisfaction call fills in its survey. Every attempt is written on the person's 
 
 import datetime as dt
 
-from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -24,9 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nest_desktop.db.models import now
+from nest_desktop.domain import clock, surveys
 from nest_desktop.domain import followup as rules
-from nest_desktop.domain import surveys
 from nest_desktop.i18n import _, current_language, format_datetime, format_number, ngettext
 from nest_desktop.services import ValidationFailed, documents, session
 from nest_desktop.services import followup as service
@@ -214,7 +213,7 @@ class OutboundCallDialog(QDialog):
 
         title = QLabel(f"<b>{service.rule_label(task.rule)}</b> — {self.sheet.person}")
         title.setStyleSheet("font-size: 13pt;")
-        when = now()
+        when = clock.now()
         state = due_text(task.due_at, when)
         if task.attempts:
             state += " · " + ngettext("{count} attempt already", "{count} attempts already",
@@ -257,7 +256,7 @@ class OutboundCallDialog(QDialog):
         self.outcome_error.setStyleSheet(ERROR_STYLE)
         self.outcome_error.hide()
         outcome_layout.addWidget(self.outcome_error)
-        self.call_back_at = QDateTimeEdit(QDateTime.currentDateTime().addSecs(2 * 3600))
+        self.call_back_at = QDateTimeEdit(clock.now() + dt.timedelta(hours=2))
         self.call_back_at.setCalendarPopup(True)
         self.call_back_at.setDisplayFormat("dd/MM/yyyy HH:mm")
         self.call_back_field = FieldWithError(self.call_back_at)

@@ -1,6 +1,5 @@
 """The patient list: as-you-type search over a lazy model that holds ids, not rows."""
 
-import datetime as dt
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -16,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nest_desktop.domain import phones
+from nest_desktop.domain import clock, phones
 from nest_desktop.domain.patients import PATHWAYS, SEXES
 from nest_desktop.i18n import _, format_age, format_date, format_number, ngettext
 from nest_desktop.services import patients as service
@@ -34,7 +33,7 @@ class PatientTableModel(LazyRowsModel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.today = dt.date.today()
+        self.today = clock.today()
 
     def headers(self) -> list[str]:
         return [_("Last name"), _("First names"), _("Sex"), _("Birth date"), _("Phone"),

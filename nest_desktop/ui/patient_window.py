@@ -1,7 +1,6 @@
 """The patient file (PAT-02): identity, contacts, provenance and pathway, intake interview,
 consents, family, the contacts timeline and notes. A save is one transaction."""
 
-import datetime as dt
 import json
 
 from PySide6.QtCore import Qt, Signal
@@ -30,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nest_desktop.domain import clock, phones
 from nest_desktop.domain import patients as rules
-from nest_desktop.domain import phones
 from nest_desktop.domain import sms as sms_rules
 from nest_desktop.i18n import N_, _, format_date, format_datetime
 from nest_desktop.services import (
@@ -450,7 +449,7 @@ class PatientWindow(QMainWindow):
         """Women have a Pregnancy tab: the pregnancy calendar."""
         patient = service.get_patient(self.patient_id) if self.patient_id else None
         woman = patient is not None and patient.sex == "F" and not (
-            patient.birth_date and (dt.date.today() - patient.birth_date).days < 10 * 365)
+            patient.birth_date and (clock.today() - patient.birth_date).days < 10 * 365)
         self.tabs.setTabVisible(self.pregnancy_tab_index, woman)
         if woman:
             self.pregnancy.load(self.patient_id)
@@ -587,7 +586,7 @@ class PatientWindow(QMainWindow):
         event.accept()
 
     def _intake_done_now(self) -> None:
-        self.intake_date.setText(dt.date.today().strftime("%d/%m/%Y"))
+        self.intake_date.setText(clock.today().strftime("%d/%m/%Y"))
         select_data(self.intake_by, self.context.user.id)
 
     def _print(self) -> None:

@@ -1,6 +1,5 @@
 """Ongoing pregnancies: SA today, due date, the next milestone; by site, SA range, due month."""
 
-import datetime as dt
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nest_desktop.domain import clock
 from nest_desktop.domain import pregnancy as rules
 from nest_desktop.i18n import _, format_date, format_number, ngettext
 from nest_desktop.services import pregnancy as service
@@ -112,7 +112,7 @@ class PregnanciesPage(QWidget):
         generation = self._generation
         site_id, low, high = (self.site_filter.currentData(), self.min_weeks.value(),
                               self.max_weeks.value())
-        month = dt.date.today() if self.due_this_month.isChecked() else None
+        month = clock.today() if self.due_this_month.isChecked() else None
         run_in_background(lambda: service.ongoing(site_id, low, high, month),
                           lambda rows: self._show(generation, rows), owner=self.model)
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nest_desktop.domain import clock
 from nest_desktop.domain import pregnancy as rules
 from nest_desktop.domain.dates import parse_date
 from nest_desktop.i18n import _, current_language, format_date
@@ -129,7 +130,7 @@ class DoneDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(_("Milestone done"))
         self.day = DateEdit()
-        self.day.setText(dt.date.today().strftime("%d/%m/%Y"))
+        self.day.setText(clock.today().strftime("%d/%m/%Y"))
         self.field = FieldWithError(self.day)
         form = QFormLayout(self)
         form.addRow(QLabel(label))
@@ -154,7 +155,7 @@ class DeliveryDialog(QDialog):
         self.setWindowTitle(_("Record the birth"))
         self.pregnancy_id = pregnancy_id
         self.delivered_on = DateEdit()
-        self.delivered_on.setText(dt.date.today().strftime("%d/%m/%Y"))
+        self.delivered_on.setText(clock.today().strftime("%d/%m/%Y"))
         self.delivered_time = QLineEdit("12:00")
         self.delivered_time.setMaximumWidth(80)
         self.at_nest = QCheckBox(_("At NEST"))
@@ -231,8 +232,8 @@ class DischargeDialog(QDialog):
         self.setWindowTitle(_("Discharge"))
         self.pregnancy_id = pregnancy_id
         self.day = DateEdit()
-        self.day.setText(dt.date.today().strftime("%d/%m/%Y"))
-        self.time = QLineEdit(dt.datetime.now().strftime("%H:%M"))
+        self.day.setText(clock.today().strftime("%d/%m/%Y"))
+        self.time = QLineEdit(clock.now().strftime("%H:%M"))
         self.time.setMaximumWidth(80)
         self.field = FieldWithError(self.day)
         self.message = MessageLabel()
@@ -274,7 +275,7 @@ class EndDialog(QDialog):
         self.reason = choice_box(service.END_REASONS, empty_label="")
         self.reason_field = FieldWithError(self.reason)
         self.day = DateEdit()
-        self.day.setText(dt.date.today().strftime("%d/%m/%Y"))
+        self.day.setText(clock.today().strftime("%d/%m/%Y"))
         self.day_field = FieldWithError(self.day)
         self.message = MessageLabel()
         note = QLabel(_("The pathway closes: every call and message still planned for this "
@@ -432,7 +433,7 @@ class PregnancyTab(QWidget):
             edit.clear()
         self.scan_weeks.setValue(0)
         self.scan_days.setValue(0)
-        today = dt.date.today()
+        today = clock.today()
         if pregnancy is None:
             self.summary.setText(_("No pregnancy recorded: type the DDR or the due date."))
             self.method.setText("")
@@ -536,7 +537,7 @@ class PregnancyTab(QWidget):
                 ddr = rules.ddr_from_conception(typed)
                 self.ddr.clear()
                 self.dpa.setText(format_date(rules.due_date_from_ddr(ddr, chosen)))
-            weeks, days = rules.gestational_age(ddr, dt.date.today())
+            weeks, days = rules.gestational_age(ddr, clock.today())
             if 0 <= weeks <= rules.MAX_WEEKS:
                 self.summary.setText(_("{age} today").format(age=rules.format_sa(weeks, days)))
         finally:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nest_desktop.domain import clock
 from nest_desktop.domain import prospects as rules
 from nest_desktop.i18n import N_, _, format_number, format_percent
 from nest_desktop.services import ValidationFailed, documents, session
@@ -207,7 +208,7 @@ class ReportDialog(QDialog):
         super().__init__(parent)
         self.documentRequested = ObjectSignal()
         self.setWindowTitle(_("Prospect conversion"))
-        today = dt.date.today()
+        today = clock.today()
         self.date_from, self.date_to = DateEdit(), DateEdit()
         self.date_from.setText((today - dt.timedelta(days=180)).replace(day=1)
                                .strftime("%d/%m/%Y"))

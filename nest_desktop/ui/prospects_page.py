@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nest_desktop.domain import clock, phones
 from nest_desktop.domain import patients as patient_rules
-from nest_desktop.domain import phones
 from nest_desktop.domain import prospects as rules
 from nest_desktop.domain.dates import parse_date
 from nest_desktop.i18n import _, format_date, format_datetime, format_number, ngettext
@@ -578,7 +578,7 @@ class AnswerDialog(QDialog):
         self.setWindowTitle(_("Answer to her request"))
         self.answer = QPlainTextEdit(request.answer)
         self.answer_field = FieldWithError(self.answer)
-        self.answered_on = QLineEdit(dt.datetime.now().strftime("%d/%m/%Y"))
+        self.answered_on = QLineEdit(clock.now().strftime("%d/%m/%Y"))
         self.answered_on.setMaxLength(10)
         self.date_field = FieldWithError(self.answered_on)
         form = QFormLayout(self)
@@ -602,7 +602,7 @@ class AnswerDialog(QDialog):
         except ValueError as error:
             self.date_field.set_error(str(error))
             return
-        now = dt.datetime.now().replace(microsecond=0)
+        now = clock.now()
         moment = now if day == now.date() else dt.datetime.combine(day, dt.time(12, 0))
         try:
             service.answer_request(self.request.id, self.answer.toPlainText(), moment)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nest_desktop.domain import surveys
+from nest_desktop.domain import clock, surveys
 from nest_desktop.domain.dates import parse_date
 from nest_desktop.i18n import _, current_language, format_date, format_number, ngettext
 from nest_desktop.services import ValidationFailed, satisfaction, session
@@ -58,7 +58,7 @@ class PaperSurveyDialog(QDialog):
         for code in ("paper", "desk"):
             self.channel.addItem(_(followup_service.SURVEY_CHANNELS[code]), code)
         self.answered_on = DateEdit()
-        self.answered_on.setText(dt.date.today().strftime("%d/%m/%Y"))
+        self.answered_on.setText(clock.today().strftime("%d/%m/%Y"))
         self.date_field = FieldWithError(self.answered_on)
         self.person = QLineEdit()
         self.person.setPlaceholderText(_("Phone or name; empty: anonymous"))
@@ -124,14 +124,14 @@ class PaperSurveyDialog(QDialog):
         except ValueError as error:
             self.date_field.set_error(str(error))
             return
-        if answered_on > dt.date.today():
+        if answered_on > clock.today():
             self.date_field.set_error(_("This date is in the future."))
             return
         try:
             followup_service.record_survey(
                 self.survey.currentData(), self.survey_form.answers(), self.patient_id,
                 self.channel.currentData(), self.site_id,
-                when=dt.datetime.combine(answered_on, dt.datetime.now().time())
+                when=dt.datetime.combine(answered_on, clock.now().time())
                 .replace(microsecond=0))
         except ValidationFailed as failed:
             self.survey_form.show_errors(failed.errors)
@@ -190,7 +190,7 @@ class SatisfactionPage(QWidget):
         self.words.setMaximumHeight(80)
         self.words_field = FieldWithError(self.words)
         self.written_on = DateEdit()
-        self.written_on.setText(dt.date.today().strftime("%d/%m/%Y"))
+        self.written_on.setText(clock.today().strftime("%d/%m/%Y"))
         self.written_field = FieldWithError(self.written_on)
         self.add_entry = QPushButton(_("Add to the guestbook"))
         self.add_entry.clicked.connect(self._add_entry)

@@ -1,7 +1,6 @@
 """Segments (PAT-04): patients without a pathway chosen by pathway, loyalty, children's age and
 consent; counted, listed, exported for a newsletter, or called through a campaign."""
 
-import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, Signal
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nest_desktop.domain import clock
 from nest_desktop.domain.patients import CONTACT_CHANNELS, PATHWAYS
 from nest_desktop.i18n import _, format_datetime, format_number, ngettext
 from nest_desktop.services import ValidationFailed, segments, session
@@ -213,7 +213,7 @@ class SegmentsPage(QWidget):
 
     def export(self) -> None:
         folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-        name = safe_file_name(_("Segment {date}").format(date=dt.date.today().isoformat()))
+        name = safe_file_name(_("Segment {date}").format(date=clock.today().isoformat()))
         path, _filter = QFileDialog.getSaveFileName(self, _("Export the segment"),
                                                     str(Path(folder) / (name + ".csv")),
                                                     _("CSV (*.csv)"))

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from nest_desktop import i18n
 from nest_desktop.db.connection import close_database, open_database, sqlite_url
+from nest_desktop.domain import clock
 from nest_desktop.paths import RESOURCES_DIR, TRANSLATIONS_DIR
 from nest_desktop.ui.pdf_preview import open_pdf
 
@@ -37,6 +38,8 @@ def run(app: QApplication, report: Callable[[str], None] = print) -> bool:
         results.append((name, passed))
         report(f"{'ok  ' if passed else 'FAIL'} {name}")
 
+    if clock.is_set():
+        report(f"clock set at {clock.now():%Y-%m-%d %H:%M}")
     try:
         check(f"resources found in {RESOURCES_DIR}",
               (RESOURCES_DIR / "vaccination" / "schedules.json").is_file())

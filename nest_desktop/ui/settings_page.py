@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from nest_desktop.db.server import ServerAddress, check_address, test_connection
-from nest_desktop.domain import phones
+from nest_desktop.domain import clock, phones
 from nest_desktop.domain import reception as reception_rules
 from nest_desktop.domain.permissions import ROLE_LABELS
 from nest_desktop.i18n import LANGUAGE_NAMES, _, current_language, format_datetime, format_number
@@ -677,12 +677,12 @@ class SettingsPage(QScrollArea):
     def _export_audit(self) -> None:
         folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
         name = exports.safe_file_name(_("Audit trail {date}").format(
-            date=dt.date.today().isoformat())) + ".csv"
+            date=clock.today().isoformat())) + ".csv"
         path, _filter = QFileDialog.getSaveFileName(self, _("Export the audit trail"),
                                                     str(Path(folder) / name), _("CSV (*.csv)"))
         if not path:
             return
-        since = dt.datetime.now() - dt.timedelta(days=self.audit_days.value())
+        since = clock.now() - dt.timedelta(days=self.audit_days.value())
         self.audit_message.setText(_("Exporting…"))
         run_in_background(
             lambda: documents.audit_csv(Path(path), since),

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nest_desktop.domain import clock
 from nest_desktop.domain import sms as rules
 from nest_desktop.domain.dates import entry_text, parse_date, parse_time
 from nest_desktop.i18n import _, format_datetime, format_fcfa, format_number, ngettext
@@ -112,7 +113,7 @@ class OutboxView(QWidget):
         self.for_patient = for_patient
         self.patient_id: int | None = None
         self._generation = 0
-        today = dt.date.today()
+        today = clock.today()
         self.date_from, self.date_to = DateEdit(), DateEdit()
         self.date_from.setText(entry_text(today - dt.timedelta(days=7)))
         self.date_to.setText(entry_text(today + dt.timedelta(days=30)))
@@ -317,7 +318,7 @@ class OutboxView(QWidget):
 
     def _export(self) -> None:
         folder = QSettings().value("exports/folder", str(Path.home()))
-        name = f"sms-{dt.date.today().isoformat()}.csv"
+        name = f"sms-{clock.today().isoformat()}.csv"
         path, _selected = QFileDialog.getSaveFileName(
             self, _("Export the due messages"), str(Path(folder) / name), "CSV (*.csv)")
         if not path:
@@ -390,7 +391,7 @@ class NewsletterDialog(QDialog):
         self.body = QPlainTextEdit()
         self.body.setPlaceholderText(_("Hello {prenom}, …"))
         self.day = DateEdit()
-        tomorrow = dt.date.today() + dt.timedelta(days=1)
+        tomorrow = clock.today() + dt.timedelta(days=1)
         self.day.setText(entry_text(tomorrow))
         self.time = QLineEdit("10:00")
         self.time.setMaximumWidth(80)
@@ -524,7 +525,7 @@ class SmsSender(QObject):
                                  "(Settings › SMS)."), False)
             return
         self.busy = True
-        moment = dt.datetime.now()
+        moment = clock.now()
         schedule = self.caught_up_at is None or moment - self.caught_up_at >= self.CATCH_UP
         if schedule:
             self.caught_up_at = moment

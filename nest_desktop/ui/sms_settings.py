@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nest_desktop.domain import phones
+from nest_desktop.domain import clock, phones
 from nest_desktop.domain import sms as rules
 from nest_desktop.i18n import N_, _
 from nest_desktop.services import ValidationFailed, session, settings
@@ -53,7 +53,7 @@ TRANSPORT_FIELDS = {
 
 
 def _sample(language: str) -> dict[str, str]:
-    when = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time(10, 30))
+    when = dt.datetime.combine(clock.today() + dt.timedelta(days=1), dt.time(10, 30))
     return {**SAMPLE, "date_heure": rules.when_in_words(when, language),
             "date": rules.date_in_words(when.date(), language),
             "heure": rules.time_in_words(when.time(), language)}
@@ -304,7 +304,7 @@ class SmsSettingsBox(QGroupBox):
         def send() -> str:
             try:
                 return transport.send(number, _("Test of NEST Desktop: SMS are working."),
-                                      f"test:{dt.datetime.now():%Y%m%d%H%M%S}")
+                                      f"test:{clock.now():%Y%m%d%H%M%S}")
             finally:
                 transport.close()
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nest_desktop.db.models import now
+from nest_desktop.domain import clock
 from nest_desktop.domain import followup as rules
 from nest_desktop.domain.permissions import ROLE_LABELS, ROLES
 from nest_desktop.i18n import _, format_date, format_datetime, format_number, ngettext
@@ -54,7 +54,7 @@ class TaskTableModel(LazyRowsModel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.when = now()
+        self.when = clock.now()
 
     def headers(self) -> list[str]:
         return [_("Due"), _("Type"), _("Person"), _("Phone"), _("Attempts"), _("Site"),
@@ -64,7 +64,7 @@ class TaskTableModel(LazyRowsModel):
         return service.rows_for(ids)
 
     def set_ids(self, ids: list[int], when: dt.datetime | None = None) -> None:
-        self.when = when or now()
+        self.when = when or clock.now()
         super().set_ids(ids)
 
     def task_id(self, row: int) -> int | None:
@@ -199,7 +199,7 @@ class TodayPage(QWidget):
         """Reads the queue off the GUI thread; only the latest answer is shown."""
         self._generation += 1
         generation = self._generation
-        task_filter, when = self.current_filter(), now()
+        task_filter, when = self.current_filter(), clock.now()
 
         def read():
             return service.task_ids(task_filter, when), service.counts(task_filter, when)

@@ -1,7 +1,6 @@
 """The vaccines of a child's file (PAT-11): her schedule, each dose with its status, doses
 recorded, the parents reminders go to, and the printed calendar."""
 
-import datetime as dt
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -23,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nest_desktop.domain import clock, phones
 from nest_desktop.domain import patients as patient_rules
-from nest_desktop.domain import phones
 from nest_desktop.domain import vaccination as rules
 from nest_desktop.i18n import N_, _, current_language, format_date, format_schedule_age
 from nest_desktop.services import ValidationFailed, documents, session
@@ -160,7 +159,7 @@ class VaccinationTab(QWidget):
             check.setVisible(code not in in_schedule)
         self.parents.setText(self._parents_text(calendar.parents))
         upcoming = rules.next_visit(calendar.doses)
-        self.next_visit.setText(documents.next_visit_line(upcoming, dt.date.today())
+        self.next_visit.setText(documents.next_visit_line(upcoming, clock.today())
                                 or _("Every dose is recorded."))
         self.table.setRowCount(len(calendar.doses))
         for row, dose in enumerate(calendar.doses):
@@ -271,7 +270,7 @@ class DoseDialog(QDialog):
                 if self.dose.itemData(index) == selected:
                     self.dose.setCurrentIndex(index)
         self.given_on = DateEdit()
-        self.given_on.setText(dt.date.today().strftime("%d/%m/%Y"))
+        self.given_on.setText(clock.today().strftime("%d/%m/%Y"))
         self.product = QLineEdit()
         self.product.setMaxLength(100)
         self.lot = QLineEdit()

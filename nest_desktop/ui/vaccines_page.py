@@ -1,7 +1,6 @@
 """Children & vaccines: the children with doses overdue or due soon, for the day's calls
 and SMS (PAT-11)."""
 
-import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QStandardPaths, Qt, Signal
@@ -20,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nest_desktop.domain import phones
+from nest_desktop.domain import clock, phones
 from nest_desktop.i18n import _, format_age, format_date, format_number, ngettext
 from nest_desktop.services import documents
 from nest_desktop.services import vaccination as service
@@ -36,7 +35,7 @@ class DueChildrenModel(QAbstractTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.rows: list[service.DueRow] = []
-        self.today = dt.date.today()
+        self.today = clock.today()
 
     def headers(self) -> list[str]:
         return [_("Child"), _("Age"), _("Site"), _("Doses to give"), _("Due since / on"),
@@ -45,7 +44,7 @@ class DueChildrenModel(QAbstractTableModel):
     def set_rows(self, rows: list[service.DueRow]) -> None:
         self.beginResetModel()
         self.rows = rows
-        self.today = dt.date.today()
+        self.today = clock.today()
         self.endResetModel()
 
     def rowCount(self, parent=_NO_PARENT) -> int:  # noqa: N802 (Qt's name)
@@ -160,7 +159,7 @@ class VaccinesPage(QWidget):
         rows = list(self.model.rows)
         folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
         name = safe_file_name(_("Vaccines to give {date}").format(
-            date=dt.date.today().isoformat())) + ".csv"
+            date=clock.today().isoformat())) + ".csv"
         path, _filter = QFileDialog.getSaveFileName(self, _("Export the list"),
                                                     str(Path(folder) / name), _("CSV (*.csv)"))
         if not path:
