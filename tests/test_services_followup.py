@@ -275,3 +275,40 @@ def test_an_impossible_event_is_refused_and_nothing_is_written(desk):
     task = followup.schedule("post_discharge_call", "stay", 1, delivery + dt.timedelta(days=1),
                              patient.id, site.id, not_before=delivery)
     assert task.due_at == delivery + dt.timedelta(days=11)
+
+
+def test_a_new_source_plugs_into_the_engine_without_changing_it(desk, monkeypatch):
+    """A source registers its events, its callers and what closing its tasks does; the
+    engine calls them (the quality issue's complaints will be such a source)."""
+    from nest_desktop.services import hooks
+
+    site, user = desk
+    now = clock.now()
+    closed = []
+    for hook in (hooks.task_events, hooks.task_callers, hooks.task_closed):
+        monkeypatch.setattr(hook, "_functions", list(hook._functions))
+    hooks.task_events.register(lambda when, window: [
+        followup.Event("same_day", "complaint", 7, now - dt.timedelta(minutes=5), None,
+                       site.id)])
+    hooks.task_callers.register(lambda sources: {
+        source: ("Mme Complainte", "77 000 00 07") for source in sources
+        if source[0] == "complaint"})
+    hooks.task_closed.register(lambda task, outcome, who, when: closed.append(
+        (task.source_table, outcome, who.id)))
+    assert followup.run(now) == 1
+    assert followup.run(now) == 0  # caught up once, never twice
+    [task] = FollowUpTask.select().where(FollowUpTask.source_table == "complaint")
+    row = followup.rows_for([task.id])[task.id]
+    assert (row.person, row.phone) == ("Mme Complainte", "77 000 00 07")
+    followup.record_attempt(task.id, followup.WRONG_NUMBER, when=now)
+    assert closed == [("complaint", "wrong_number", user.id)]
+
+
+def test_one_source_answers_for_a_kind_of_task():
+    from nest_desktop.services import hooks
+
+    registry = hooks.Registry("test", "")
+    first = registry.register("prospect", print)
+    assert registry.register("prospect", first) is first  # registering again is harmless
+    with pytest.raises(ValueError):
+        registry.register("prospect", repr)

@@ -22,3 +22,17 @@ def check_characters(errors: dict[str, str], **texts: str) -> None:
         if field not in errors and isinstance(text, str) and has_control_characters(text):
             errors[field] = _("This text holds an invisible control character: "
                               "type it again rather than paste it.")
+
+
+# The sources of follow-up tasks and SMS reminders register with the engine and the scheduler
+# (`hooks`) when imported: all of them are, whichever service a caller imports first, so that
+# none is missing from the start-up catch-up or a transaction.
+from nest_desktop.services import (  # noqa: E402, F401
+    patients,
+    pregnancy,
+    prospects,
+    reception,
+    segments,
+    sms,
+    vaccination,
+)

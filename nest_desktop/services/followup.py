@@ -33,7 +33,14 @@ from nest_desktop.domain.permissions import ROLE_LABELS
 from nest_desktop.domain.phones import display
 from nest_desktop.domain.text import list_name
 from nest_desktop.i18n import current_language
-from nest_desktop.services import ValidationFailed, audit, check_characters, session, settings
+from nest_desktop.services import (
+    ValidationFailed,
+    audit,
+    check_characters,
+    hooks,
+    session,
+    settings,
+)
 
 OPEN, DONE, CANCELLED = "open", "done", "cancelled"
 
@@ -254,35 +261,10 @@ class Event:
 
 
 def stored_events(when: dt.datetime) -> list[Event]:
-    """Every stored event recent enough to still make a task: first visits, ongoing
-    pregnancies (the 36-week call), discharges after a birth."""
-    from nest_desktop.db.models import Delivery, Pregnancy
-
-    closing = closing_time()
+    """Every stored event recent enough to still make a task, from every source registered
+    (first visits, pregnancies, discharges, prospects, calls and messages…)."""
     window = dt.timedelta(days=rules.backfill_days() + 4)
-    events = [Event("satisfaction_72h", "patient", patient_id,
-                    first_visit_event(visit, closing), patient_id, site_id)
-              for patient_id, visit, site_id in
-              Patient.select(Patient.id, Patient.first_visit_date, Patient.site)
-              .where(Patient.first_visit_date >= (when - window).date()).tuples()]
-    events += [Event("call_36_weeks", "pregnancy", pregnancy_id,
-                     dt.datetime.combine(ddr, dt.time.min), patient_id, site_id)
-               for pregnancy_id, ddr, patient_id, site_id in
-               Pregnancy.select(Pregnancy.id, Pregnancy.ddr, Pregnancy.patient, Pregnancy.site)
-               .where((Pregnancy.status == "ongoing")
-                      & (Pregnancy.ddr >= (when - window - dt.timedelta(weeks=36)).date()))
-               .tuples()]
-    for delivery in (Delivery.select(Delivery, Pregnancy).join(Pregnancy)
-                     .where(Delivery.discharged_at >= when - window - dt.timedelta(days=10))):
-        for rule in ("discharge_survey", "post_discharge_call"):
-            if rule == "discharge_survey" or delivery.at_nest:
-                events.append(Event(rule, "delivery", delivery.id, delivery.discharged_at,
-                                    delivery.pregnancy.patient_id, delivery.pregnancy.site_id,
-                                    delivery.delivered_at))
-    from nest_desktop.services.prospects import prospect_events
-    from nest_desktop.services.reception import reception_events
-
-    return events + prospect_events(when, window) + reception_events(when, window)
+    return [event for events in hooks.task_events.call(when, window) for event in events]
 
 
 def run(when: dt.datetime | None = None) -> int:
@@ -410,10 +392,10 @@ def rows_for(ids: Iterable[int]) -> dict[int, TaskRow]:
             .order_by(ProspectPhone.position.desc())):
         prospect_phone[phone.prospect_id] = display(phone.e164)
     # A same-day request or message from someone without a file: as she gave herself.
-    from nest_desktop.services.reception import callers_of
-
-    callers = callers_of([(t.source_table, t.source_id) for t in tasks
-                          if not (t.patient_id or t.prospect_id)])
+    callers = {}
+    for found in hooks.task_callers.call([(t.source_table, t.source_id) for t in tasks
+                                          if not (t.patient_id or t.prospect_id)]):
+        callers.update(found)
     rows = {}
     for task in tasks:
         person = task.patient if task.patient_id else (
@@ -468,15 +450,10 @@ def _open_task_for_update(task_id: int) -> FollowUpTask:
 def _write_interaction(task: FollowUpTask, user: User, outcome: str, notes: str,
                        when: dt.datetime) -> Interaction | None:
     """The attempt on the person's file, and in the call register (TEL-03)."""
-    from nest_desktop.services.reception import log_outgoing
-
-    log_outgoing(task, user, outcome, notes, when)
+    hooks.task_attempted.call(task, user, outcome, notes, when)
     if task.prospect_id and not task.patient_id:
-        from nest_desktop.services.prospects import add_prospect_interaction
-
-        return add_prospect_interaction(task.prospect_id, "phone", "outgoing",
-                                        rule_label(task.rule), notes, outcome_label(outcome),
-                                        when, task.site_id, user)
+        write_contact = hooks.task_contact_writers.get("prospect")
+        return write_contact(task, user, outcome, notes, when) if write_contact else None
     if not task.patient_id:
         return None
     values = {"patient": task.patient_id, "user": user.id, "channel": "phone",
@@ -496,14 +473,7 @@ def _close(task: FollowUpTask, outcome: str, user: User, when: dt.datetime,
         FollowUpTask.id == task.id).execute()
     _log("update", task, {"status": [OPEN, DONE], "outcome": [task.outcome, outcome],
                           "attempts": [task.attempts, attempts]})
-    if task.prospect_id:
-        from nest_desktop.services.prospects import after_call_closed
-
-        after_call_closed(task, outcome, when)
-    if task.source_table == "call_record":
-        from nest_desktop.services.reception import after_call_back
-
-        after_call_back(task, outcome, user, when)
+    hooks.task_closed.call(task, outcome, user, when)
 
 
 def record_attempt(task_id: int, outcome: str, notes: str = "",
@@ -656,10 +626,9 @@ def call_sheet(task_id: int, caller_first_name: str, site_name: str) -> CallShee
                 numbers = [display(call.phone)] if call.phone else []
     site = task.site.name if task.site_id else site_name
     fill = {"{patient}": person or "…", "{caller}": caller_first_name, "{site}": site}
-    if task.source_table == "campaign_member":
-        from nest_desktop.services.segments import campaign_name_of_member
-
-        fill["{campaign}"] = campaign_name_of_member(task.source_id)
+    placeholders_of = hooks.call_sheet_placeholders.get(task.source_table)
+    if placeholders_of is not None:
+        fill.update(placeholders_of(task.source_id))
     script = []
     for line in rule.script_in(current_language()):
         for placeholder, value in fill.items():  # not str.format: the clinic edits these

@@ -28,6 +28,7 @@ from nest_desktop.services import (
     audit,
     check_characters,
     followup,
+    hooks,
     people,
     session,
 )
@@ -178,9 +179,7 @@ def create_patient(form: PatientForm, today: dt.date | None = None) -> Patient:
         session.log("create", "patient", patient.id,
                     audit.diff({}, _audited(values, e164_numbers)))
         followup.sync_patient(patient)
-        from nest_desktop.services.prospects import detect_conversion
-
-        detect_conversion(patient, e164_numbers)  # she was a prospect: converted (PRO-07)
+        hooks.patient_created.call(patient, e164_numbers)  # a prospect converts (PRO-07)
     return patient
 
 
@@ -423,3 +422,14 @@ def family_of(patient_id: int) -> list[FamilyMember]:
         members.append(FamilyMember(link.id, link.child.id, link.child.full_name,
                                     link.child.birth_date, link.relation, False))
     return members
+
+
+@hooks.task_events.register
+def first_visit_events(when: dt.datetime, window: dt.timedelta) -> list[followup.Event]:
+    """Each first visit recent enough: the 72-hour satisfaction call (PAT-03)."""
+    closing = followup.closing_time()
+    return [followup.Event("satisfaction_72h", "patient", patient_id,
+                           followup.first_visit_event(visit, closing), patient_id, site_id)
+            for patient_id, visit, site_id in
+            Patient.select(Patient.id, Patient.first_visit_date, Patient.site)
+            .where(Patient.first_visit_date >= (when - window).date()).tuples()]

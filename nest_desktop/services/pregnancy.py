@@ -28,6 +28,7 @@ from nest_desktop.services import (
     audit,
     check_characters,
     followup,
+    hooks,
     session,
     settings,
 )
@@ -558,3 +559,25 @@ def save_pack_settings(tariffs: list[tuple[str, str]], group_link: str) -> None:
     with database.atomic():
         settings_service.put("pregnancy.tariffs", cleaned)
         settings_service.put("pregnancy.mothers_group_link", link)
+
+
+@hooks.task_events.register
+def pregnancy_events(when: dt.datetime, window: dt.timedelta) -> list[followup.Event]:
+    """Ongoing pregnancies (the 36-week call) and discharges after a birth (the discharge
+    survey, and the 10-day call after a birth at NEST), recent enough."""
+    events = [followup.Event("call_36_weeks", "pregnancy", pregnancy_id,
+                             dt.datetime.combine(ddr, dt.time.min), patient_id, site_id)
+              for pregnancy_id, ddr, patient_id, site_id in
+              Pregnancy.select(Pregnancy.id, Pregnancy.ddr, Pregnancy.patient, Pregnancy.site)
+              .where((Pregnancy.status == "ongoing")
+                     & (Pregnancy.ddr >= (when - window - dt.timedelta(weeks=36)).date()))
+              .tuples()]
+    for delivery in (Delivery.select(Delivery, Pregnancy).join(Pregnancy)
+                     .where(Delivery.discharged_at >= when - window - dt.timedelta(days=10))):
+        for rule in ("discharge_survey", "post_discharge_call"):
+            if rule == "discharge_survey" or delivery.at_nest:
+                events.append(followup.Event(
+                    rule, "delivery", delivery.id, delivery.discharged_at,
+                    delivery.pregnancy.patient_id, delivery.pregnancy.site_id,
+                    delivery.delivered_at))
+    return events

@@ -35,6 +35,7 @@ from nest_desktop.services import (
     audit,
     check_characters,
     followup,
+    hooks,
     people,
     session,
 )
@@ -470,9 +471,7 @@ def _convert(prospect: Prospect, patient_id: int, when: dt.datetime) -> None:
     session.log("create", "interaction", interaction.id, audit.diff({}, values),
                 patient_id=patient_id)
     _settle_tasks(prospect.id, "converted", when)
-    from nest_desktop.services import reception
-
-    reception.move_prospect_records(prospect.id, patient_id=patient_id)
+    hooks.prospect_records_moved.call(prospect.id, patient_id=patient_id)
 
 
 def convert(prospect_id: int, patient_id: int, when: dt.datetime | None = None) -> None:
@@ -488,6 +487,7 @@ def convert(prospect_id: int, patient_id: int, when: dt.datetime | None = None) 
         _convert(prospect, patient_id, when)
 
 
+@hooks.patient_created.register
 def detect_conversion(patient: Patient, numbers: list[str],
                       when: dt.datetime | None = None) -> list[int]:
     """A new patient who was a prospect (same phone, or birth date and a similar name) is
@@ -518,9 +518,24 @@ def patient_form_from(prospect_id: int):
             date=prospect.created_at.strftime("%d/%m/%Y")))
 
 
-def after_call_closed(task: FollowUpTask, outcome: str, when: dt.datetime) -> None:
+def _contact_for_task(task: FollowUpTask, user: User, outcome: str, notes: str,
+                      when: dt.datetime) -> ProspectInteraction:
+    """A call made for a prospect's follow-up, on her timeline."""
+    return add_prospect_interaction(task.prospect_id, "phone", "outgoing",
+                                    followup.rule_label(task.rule), notes,
+                                    followup.outcome_label(outcome), when, task.site_id, user)
+
+
+hooks.task_contact_writers.register("prospect", _contact_for_task)
+
+
+@hooks.task_closed.register
+def after_call_closed(task: FollowUpTask, outcome: str, _user: User | None,
+                      when: dt.datetime) -> None:
     """A callback or review ended without the form (declined, wrong number, unreachable):
     the prospect's status follows. Called by the follow-up engine inside its transaction."""
+    if not task.prospect_id:
+        return
     prospect = Prospect.get_or_none(Prospect.id == task.prospect_id)
     if prospect is None or prospect.status in rules.CLOSED_STATUSES:
         return
@@ -605,9 +620,7 @@ def merge(keep_id: int, other_id: int, when: dt.datetime | None = None) -> Prosp
             FollowUpTask.update(status=followup.DONE, outcome="merged", closed_at=when,
                                 updated_at=when).where(FollowUpTask.id == task.id).execute()
         FollowUpTask.update(prospect=keep_id).where(FollowUpTask.prospect == other_id).execute()
-        from nest_desktop.services import reception
-
-        reception.move_prospect_records(other_id, prospect_id=keep_id)
+        hooks.prospect_records_moved.call(other_id, prospect_id=keep_id)
         old_values = {key: getattr(other, key) for key in (
             "last_name", "first_names", "birth_date", "email", "channel", "qualification",
             "status", "lost_reason", "notes", "created_at")}
@@ -779,6 +792,7 @@ def count() -> int:
 
 # --- events for the follow-up engine ----------------------------------------------------
 
+@hooks.task_events.register
 def prospect_events(when: dt.datetime, window: dt.timedelta) -> list:
     """The stored events that make prospects' follow-ups: each prospect added (the review a
     month later, PRO-07) and each answer to a quote or programme request (the callback a week

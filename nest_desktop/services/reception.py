@@ -40,6 +40,7 @@ from nest_desktop.services import (
     audit,
     check_characters,
     followup,
+    hooks,
     session,
     sms,
 )
@@ -436,6 +437,7 @@ def record_call(form: CallForm, confirmed_new: bool = False,
     return CallRecord.get_by_id(call.id)
 
 
+@hooks.task_attempted.register
 def log_outgoing(task: FollowUpTask, user: User, attempt_outcome: str, notes: str,
                  when: dt.datetime) -> CallRecord:
     """An outgoing follow-up call in the register; inside the engine's transaction."""
@@ -462,10 +464,13 @@ def log_outgoing(task: FollowUpTask, user: User, attempt_outcome: str, notes: st
     return call
 
 
+@hooks.task_closed.register
 def after_call_back(task: FollowUpTask, outcome: str, user: User, when: dt.datetime) -> None:
     """The same-day task of a request ended (reached, declined, wrong number, unreachable):
     the request is dealt with as far as it can be, and says how. Inside the engine's
     transaction."""
+    if task.source_table != CALL_SOURCE:
+        return
     _resolve(task.source_id, followup.outcome_label(outcome), user, when)
 
 
@@ -1060,6 +1065,7 @@ def get_appointment(appointment_id: int) -> Appointment:
     return Appointment.get_by_id(appointment_id)
 
 
+@hooks.prospect_records_moved.register
 def move_prospect_records(from_prospect: int, patient_id: int | None = None,
                           prospect_id: int | None = None) -> None:
     """A prospect became a patient (`patient_id`), or was merged into another
@@ -1092,6 +1098,7 @@ def move_prospect_records(from_prospect: int, patient_id: int | None = None,
 
 # --- the follow-up engine's view ---------------------------------------------------------------
 
+@hooks.task_callers.register
 def callers_of(sources: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[str, str]]:
     """(table, id) of calls and messages -> the caller's name and phone as she gave them."""
     found: dict[tuple[str, int], tuple[str, str]] = {}
@@ -1109,6 +1116,7 @@ def callers_of(sources: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[st
     return found
 
 
+@hooks.task_events.register
 def reception_events(when: dt.datetime, window: dt.timedelta) -> list:
     """Unsatisfied calls and unconfirmed messages, recent enough: each makes a same-day
     task (run again at start-up, they never make a second one)."""

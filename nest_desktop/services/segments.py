@@ -26,7 +26,7 @@ from nest_desktop.domain.dates import add_months
 from nest_desktop.domain.messages import N_, _
 from nest_desktop.domain.patients import CONTACT_CHANNELS, PATHWAYS
 from nest_desktop.domain.phones import display
-from nest_desktop.services import ValidationFailed, check_characters, session
+from nest_desktop.services import ValidationFailed, check_characters, hooks, session
 from nest_desktop.services.exports import write_csv
 
 CHILD_AGE_BANDS = {  # months: from, to (excluded)
@@ -259,3 +259,7 @@ def campaigns(limit: int = 100) -> list[CampaignRow]:
 def campaign_name_of_member(member_id: int) -> str:
     member = CampaignMember.get_or_none(CampaignMember.id == member_id)
     return member.campaign.name if member else ""
+
+
+hooks.call_sheet_placeholders.register(
+    "campaign_member", lambda member_id: {"{campaign}": campaign_name_of_member(member_id)})

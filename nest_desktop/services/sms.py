@@ -38,7 +38,15 @@ from nest_desktop.domain import vaccination as vaccine_rules
 from nest_desktop.domain.dates import parse_time
 from nest_desktop.domain.messages import N_, _
 from nest_desktop.domain.text import list_name
-from nest_desktop.services import ValidationFailed, check_characters, session, settings
+from nest_desktop.services import (
+    ValidationFailed,
+    check_characters,
+    hooks,
+    segments,
+    session,
+    settings,
+    vaccination,
+)
 from nest_desktop.sms import transports
 from nest_desktop.sms.transports import Refused, Retry, Unreachable
 
@@ -353,8 +361,6 @@ def _vaccine_wants(children: list, when: dt.datetime, timing_: rules.Timing) -> 
 
 def _children_due(when: dt.datetime, timing_: rules.Timing,
                   child_ids: list[int] | None = None) -> list:
-    from nest_desktop.services import vaccination
-
     return vaccination.due_list(timing_.vaccine_horizon_days, today=when.date(),
                                 child_ids=child_ids)
 
@@ -434,6 +440,7 @@ def sync_appointment(appointment_id: int, when: dt.datetime | None = None) -> Sc
                       _("The appointment was moved, cancelled or held."))
 
 
+@hooks.child_doses_changed.register
 def sync_child(child_id: int, when: dt.datetime | None = None) -> ScheduleReport:
     """The vaccine reminders of one child after a dose was recorded or removed or her plan
     changed; in the caller's transaction."""
@@ -536,8 +543,6 @@ def appointment_values(appointment: Appointment, language: str) -> dict[str, str
 
 
 def _vaccination_values(message: SmsMessage, language: str) -> dict[str, str]:
-    from nest_desktop.services import vaccination
-
     child = Patient.get_or_none(Patient.id == message.source_id)
     if child is None or child.birth_date is None:
         raise NoLongerDue(_("The child's file was deleted."))
@@ -981,8 +986,6 @@ def _newsletter_recipients(patient_ids: list[int]) -> tuple[list[tuple[int, str,
 
 
 def preview_newsletter(segment, body: str, today: dt.date | None = None) -> NewsletterPreview:
-    from nest_desktop.services import segments
-
     body = rules.to_gsm7(body.strip())
     problem = rules.template_problem(body, rules.NEWSLETTER)
     if problem:
@@ -1013,8 +1016,6 @@ def schedule_newsletter(name: str, segment, body: str, send_at: dt.datetime,
                         today: dt.date | None = None) -> Campaign:
     """A newsletter to every patient of the segment who accepts it, each SMS made for her at
     send time; the campaign and its messages in one transaction."""
-    from nest_desktop.services import segments
-
     user = session.require("sms.send")
     errors = {}
     when = clock.now()

@@ -20,7 +20,7 @@ from nest_desktop.domain import clock
 from nest_desktop.domain import vaccination as rules
 from nest_desktop.domain.dates import age_in_years, parse_date
 from nest_desktop.domain.messages import N_, _
-from nest_desktop.services import ValidationFailed, audit, check_characters, session, sms
+from nest_desktop.services import ValidationFailed, audit, check_characters, hooks, session
 
 CHILD_MAX_AGE = 16  # HPV ends at 15: past this age a patient is no longer followed here
 PLACES = {"nest": N_("At NEST"), "elsewhere": N_("Elsewhere")}
@@ -83,7 +83,7 @@ def set_plan(patient_id: int, schedule: str, optional: tuple[str, ...] = ()) -> 
         session.log("update", "vaccination_plan", patient_id, audit.diff(
             {"schedule": old_schedule, "optional": sorted(old_optional)},
             {"schedule": schedule, "optional": sorted(optional)}), patient_id=patient_id)
-        sms.sync_child(patient_id)
+        hooks.child_doses_changed.call(patient_id)
 
 
 def parents_of(patient_id: int) -> list[ParentContact]:
@@ -151,7 +151,7 @@ def record_dose(patient_id: int, vaccine: str, dose: int, given_on: str, product
         session.log("create", "vaccine_dose", record.id, audit.diff({}, values),
                     patient_id=patient_id)
         # the reminders of this day go if the day's doses are all given; later ones move
-        sms.sync_child(patient_id, dt.datetime.combine(today, clock.now().time()))
+        hooks.child_doses_changed.call(patient_id, dt.datetime.combine(today, clock.now().time()))
     return record
 
 
@@ -166,7 +166,7 @@ def remove_dose(record_id: int) -> None:
             {"patient": record.patient_id, "vaccine": record.vaccine, "dose": record.dose,
              "given_on": record.given_on, "lot": record.lot}, {}),
             patient_id=record.patient_id)
-        sms.sync_child(record.patient_id)
+        hooks.child_doses_changed.call(record.patient_id)
 
 
 @dataclass(frozen=True)

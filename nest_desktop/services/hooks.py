@@ -1,0 +1,97 @@
+"""Where the sources of follow-up tasks and SMS reminders plug in.
+
+The follow-up engine (`followup`) and the SMS scheduler (`sms`) do not know their sources: a
+visit, a pregnancy, a prospect, a call, a dose, a campaign register here what they bring,
+when their module is imported (`nest_desktop.services` imports every source), and the engine
+calls what is registered. A new source (the quality pilot's complaints…) registers its own
+hooks; neither the engine nor the other sources change.
+
+Every hook runs inside the transaction of whoever calls it, so that a source's own writes go
+with the change that caused them, or not at all.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+
+class Hook:
+    """A named list of functions called in the order they registered."""
+
+    def __init__(self, name: str, doc: str):
+        self.name = name
+        self.__doc__ = doc
+        self._functions: list[Callable[..., Any]] = []
+
+    def register(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """Adds `function` (once; usable as a decorator)."""
+        if function not in self._functions:
+            self._functions.append(function)
+        return function
+
+    def call(self, *args, **kwargs) -> list[Any]:
+        """Calls every function; their results, in order."""
+        return [function(*args, **kwargs) for function in self._functions]
+
+    def __repr__(self) -> str:
+        return f"Hook({self.name!r}, {len(self._functions)} registered)"
+
+
+class Registry:
+    """One function per key (a source table, a kind of task…): who answers for it."""
+
+    def __init__(self, name: str, doc: str):
+        self.name = name
+        self.__doc__ = doc
+        self._by_key: dict[str, Callable[..., Any]] = {}
+
+    def register(self, key: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        known = self._by_key.get(key)
+        if known is not None and known is not function:
+            raise ValueError(f"{self.name}: {key!r} is answered for already by {known!r}")
+        self._by_key[key] = function
+        return function
+
+    def get(self, key: str) -> Callable[..., Any] | None:
+        return self._by_key.get(key)
+
+    def keys(self) -> list[str]:
+        return list(self._by_key)
+
+
+# --- the follow-up engine -------------------------------------------------------------------
+
+task_events = Hook(
+    "task_events",
+    "(when, window) -> list[followup.Event]: the stored events recent enough to make a "
+    "follow-up task, for the engine's catch-up at start-up.")
+task_attempted = Hook(
+    "task_attempted",
+    "(task, user, attempt_outcome, notes, when): a call was made for a task (the register).")
+task_contact_writers = Registry(
+    "task_contact_writers",
+    "kind of person ('prospect') -> (task, user, outcome, notes, when) -> the contact written "
+    "on her file for a call made for the task; the engine writes a patient's itself.")
+task_closed = Hook(
+    "task_closed",
+    "(task, outcome, user, when): a task was closed by a call's outcome; each source sees to "
+    "its own tasks (task.source_table, task.prospect_id).")
+task_callers = Hook(
+    "task_callers",
+    "(sources: list[(table, id)]) -> {(table, id): (name, phone)}: who a task is about when "
+    "she has no file, as she gave herself.")
+call_sheet_placeholders = Registry(
+    "call_sheet_placeholders",
+    "source table -> (source id) -> {placeholder: value} for the guided call's script.")
+
+# --- records that change -----------------------------------------------------------------------
+
+patient_created = Hook(
+    "patient_created",
+    "(patient, e164_numbers): a new patient file was written.")
+prospect_records_moved = Hook(
+    "prospect_records_moved",
+    "(from_prospect, patient_id=None, prospect_id=None): a prospect became a patient or was "
+    "merged into another; what hangs on her follows.")
+child_doses_changed = Hook(
+    "child_doses_changed",
+    "(child_id, when=None): a child's vaccine doses or calendar changed.")
