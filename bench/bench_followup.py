@@ -38,7 +38,7 @@ def main() -> None:
     from nest_desktop.domain import followup as rules
     from nest_desktop.services import demo, session
     from nest_desktop.services import followup as service
-    from nest_desktop.ui.lazy_model import BLOCK
+    from nest_desktop.ui.common.lazy_model import BLOCK
 
     path = Path(args.keep) if args.keep else Path(
         tempfile.mkdtemp(prefix="nest-bench-followup-")) / "bench.sqlite3"

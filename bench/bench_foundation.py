@@ -53,9 +53,9 @@ app = QApplication(sys.argv[:1])
 from nest_desktop.db.connection import open_database, sqlite_url
 open_database({url!r})
 from nest_desktop.services import desk
-from nest_desktop.ui.desk_context import DeskContext
+from nest_desktop.ui.common.desk_context import DeskContext
 from nest_desktop.ui.main_window import MainWindow
-from nest_desktop.ui.tasks import wait_for_background_work
+from nest_desktop.ui.common.tasks import wait_for_background_work
 window = MainWindow(DeskContext(desk.users()[0], None), "bench")
 window.show()
 page = window.patients_page
@@ -96,7 +96,7 @@ def main() -> None:
     from nest_desktop.db.connection import open_database, sqlite_url
     from nest_desktop.services import demo
     from nest_desktop.services import patients as service
-    from nest_desktop.ui.patient_list import PatientTableModel
+    from nest_desktop.ui.patients.patient_list import PatientTableModel
 
     path = args.keep or Path(tempfile.mkdtemp(prefix="nest-bench-")) / "bench.sqlite3"
     fresh = not path.exists()

@@ -98,9 +98,13 @@ class Application:
     def start(self) -> bool:
         """First run or login, then the main window; False when the person gave up."""
         from nest_desktop.services import demo, desk, session
-        from nest_desktop.ui.desk_context import DeskContext
-        from nest_desktop.ui.desk_dialogs import FirstRunDialog, LoginDialog, PasswordDialog
+        from nest_desktop.ui.common.desk_context import DeskContext
         from nest_desktop.ui.main_window import remember_desk
+        from nest_desktop.ui.settings.desk_dialogs import (
+            FirstRunDialog,
+            LoginDialog,
+            PasswordDialog,
+        )
 
         store = QSettings()
         site_id = int(store.value("desk/site_id", 0) or 0) or None
@@ -150,7 +154,7 @@ class Application:
     def lock(self) -> None:
         """Hides every window until the same or another person logs in; nothing is lost."""
         from nest_desktop.services import desk, session
-        from nest_desktop.ui.desk_dialogs import LoginDialog
+        from nest_desktop.ui.settings.desk_dialogs import LoginDialog
 
         if self.window is None or not self.window.isVisible():
             return  # closing, or locked already: nothing shown to hide
@@ -207,7 +211,7 @@ def send_sms_command(argv: list[str]) -> int:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APP_NAME)
     i18n.set_language(QSettings().value("language", i18n.DEFAULT_LANGUAGE))
-    from nest_desktop.ui import workstation
+    from nest_desktop.ui.settings import workstation
 
     url = (args.database or os.environ.get("NEST_DATABASE_URL")
            or workstation.database_url() or default_database_url())
@@ -263,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         demo_folder = Path(tempfile.mkdtemp(prefix="nest-demo-"))
         url = sqlite_url(demo_folder / "demo.sqlite3")
     else:
-        from nest_desktop.ui import workstation
+        from nest_desktop.ui.settings import workstation
 
         url = (args.database or os.environ.get("NEST_DATABASE_URL")
                or workstation.database_url() or default_database_url())
@@ -298,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
                 QTimer.singleShot(0, report)
         return app.exec()
     finally:
-        from nest_desktop.ui.tasks import wait_for_background_work
+        from nest_desktop.ui.common.tasks import wait_for_background_work
 
         wait_for_background_work()
         # Deliver the last answers of background work, then delete the windows while Qt is

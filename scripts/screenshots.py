@@ -33,10 +33,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp())
     open_database(sqlite_url(work / "demo.sqlite3"))
     from nest_desktop.services import demo, desk
-    from nest_desktop.ui.desk_context import DeskContext
-    from nest_desktop.ui.desk_dialogs import FirstRunDialog
+    from nest_desktop.ui.common.desk_context import DeskContext
+    from nest_desktop.ui.common.tasks import wait_for_background_work
     from nest_desktop.ui.main_window import MainWindow
-    from nest_desktop.ui.tasks import wait_for_background_work
+    from nest_desktop.ui.settings.desk_dialogs import FirstRunDialog
 
     def settle(until=lambda: True) -> None:
         for _round in range(200):
@@ -45,7 +45,7 @@ def main() -> None:
             if _round >= 4 and until():
                 return
 
-    from nest_desktop.ui.desk_dialogs import LoginDialog, PasswordDialog
+    from nest_desktop.ui.settings.desk_dialogs import LoginDialog, PasswordDialog
 
     first_run = FirstRunDialog()
     first_run.show()
@@ -61,7 +61,7 @@ def main() -> None:
     window.show()
     settle()
     window.grab().save(str(folder / "main-window.png"))  # opens on Today
-    from nest_desktop.ui.outbound_call import OutboundCallDialog
+    from nest_desktop.ui.followup.outbound_call import OutboundCallDialog
 
     window.today_page.site_filter.setCurrentIndex(0)  # every site
     settle()
@@ -104,7 +104,7 @@ def main() -> None:
     new_prospect.save()
     settle()
     new_prospect.grab().save(str(folder / "prospect-errors.png"))
-    from nest_desktop.ui.prospect_tools import ImportDialog, ReportDialog
+    from nest_desktop.ui.prospects.prospect_tools import ImportDialog, ReportDialog
 
     report = ReportDialog(None, window)
     report.show()
@@ -175,7 +175,7 @@ def main() -> None:
     window.satisfaction_page.tabs.setCurrentIndex(1)
     settle()
     window.grab().save(str(folder / "guestbook.png"))
-    from nest_desktop.ui.satisfaction_page import PaperSurveyDialog
+    from nest_desktop.ui.followup.satisfaction_page import PaperSurveyDialog
 
     paper = PaperSurveyDialog(None, window)
     paper.show()
@@ -212,8 +212,8 @@ def _reception_shots(window, folder: Path, settle) -> None:
     import datetime as dt
 
     from nest_desktop.services import reception
-    from nest_desktop.ui.appointments import AppointmentDialog
-    from nest_desktop.ui.calls_page import ConfirmMessageDialog, MessageDialog
+    from nest_desktop.ui.reception.appointments import AppointmentDialog
+    from nest_desktop.ui.reception.calls_page import ConfirmMessageDialog, MessageDialog
 
     window.show_section(window.calls_page)
     window.calls_page.register.site_filter.setCurrentIndex(0)
@@ -282,7 +282,7 @@ def _reception_shots(window, folder: Path, settle) -> None:
 def _sms_shots(window, folder: Path, settle) -> None:
     """The outbox, a message's history, the newsletter dialog, the SMS settings, the file's
     SMS tab."""
-    from nest_desktop.ui.sms_page import NewsletterDialog
+    from nest_desktop.ui.sms.sms_page import NewsletterDialog
 
     window.show_section(window.sms_page)
     settle()

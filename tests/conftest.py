@@ -113,7 +113,7 @@ def database_url_for_test(tmp_path) -> str:
 def empty_db(tmp_path):
     """A new database, before its first run: no site, no user, nobody logged in."""
     from nest_desktop.services import session
-    from nest_desktop.ui.tasks import wait_for_background_work
+    from nest_desktop.ui.common.tasks import wait_for_background_work
 
     database = open_database(database_url_for_test(tmp_path))
     yield database

@@ -10,12 +10,12 @@ from nest_desktop.db.models import Patient, Site, User
 from nest_desktop.domain import clock
 from nest_desktop.services import desk as desk_service
 from nest_desktop.services import documents
-from nest_desktop.ui import patient_window as patient_window_module
-from nest_desktop.ui.desk_context import DeskContext
-from nest_desktop.ui.desk_dialogs import FirstRunDialog
+from nest_desktop.ui.common.desk_context import DeskContext
+from nest_desktop.ui.common.pdf_preview import PRINT_DPI, PdfPreviewDialog, print_pdf
+from nest_desktop.ui.common.tasks import wait_for_background_work
 from nest_desktop.ui.main_window import MainWindow
-from nest_desktop.ui.pdf_preview import PRINT_DPI, PdfPreviewDialog, print_pdf
-from nest_desktop.ui.tasks import wait_for_background_work
+from nest_desktop.ui.patients import patient_window as patient_window_module
+from nest_desktop.ui.settings.desk_dialogs import FirstRunDialog
 from tests.conftest import PASSWORD
 
 
@@ -237,7 +237,7 @@ def test_start_runs_the_first_run_then_asks_who_logs_in(qtbot, empty_db, monkeyp
 
     from nest_desktop.app import Application
     from nest_desktop.services import session
-    from nest_desktop.ui import desk_dialogs
+    from nest_desktop.ui.settings import desk_dialogs
 
     def first_run(dialog):
         dialog.site_fields.site_name.setText("Clinique Nest Mermoz")
@@ -297,7 +297,7 @@ def test_idle_lock_hides_the_windows_and_keeps_unsaved_work(qtbot, desk, monkeyp
 
     from nest_desktop.app import Application
     from nest_desktop.services import session
-    from nest_desktop.ui import desk_dialogs
+    from nest_desktop.ui.settings import desk_dialogs
 
     application = Application(QApplication.instance(), "test")
     application.context = DeskContext(desk[1], desk[0])
@@ -330,7 +330,7 @@ def test_idle_lock_hides_the_windows_and_keeps_unsaved_work(qtbot, desk, monkeyp
 
 
 def pdf_document(pdf: bytes) -> QPdfDocument:
-    from nest_desktop.ui.pdf_preview import open_pdf
+    from nest_desktop.ui.common.pdf_preview import open_pdf
 
     return open_pdf(pdf)
 
@@ -365,7 +365,7 @@ def test_vaccination_calendar_pdf_text(qtbot, child):
 
 
 def test_child_file_records_a_late_dose_and_the_next_ones_move(qtbot, desk, child, monkeypatch):
-    from nest_desktop.ui import vaccination_tab
+    from nest_desktop.ui.vaccination import vaccination_tab
 
     window = make_main_window(qtbot, desk)
     file_window = window.open_patient(child.id)
@@ -455,7 +455,7 @@ def test_the_history_tab_shows_who_changed_what(qtbot, desk, family):
 
 
 def test_a_site_added_in_settings_shows_at_once_in_the_lists(qtbot, desk, monkeypatch):
-    from nest_desktop.ui import settings_page
+    from nest_desktop.ui.settings import settings_page
 
     window = make_main_window(qtbot, desk)
 
@@ -474,7 +474,7 @@ def test_a_site_added_in_settings_shows_at_once_in_the_lists(qtbot, desk, monkey
 
 def test_linking_a_relative_found_by_phone(qtbot, desk, family, monkeypatch):
     from nest_desktop.services import patients
-    from nest_desktop.ui.patient_window import FamilyLinkDialog
+    from nest_desktop.ui.patients.patient_window import FamilyLinkDialog
 
     mother, _child = family
     father = patients.create_patient(patients.PatientForm(
@@ -495,7 +495,7 @@ def test_a_closed_main_window_neither_locks_nor_backs_up(qtbot, desk, monkeypatc
     from PySide6.QtWidgets import QApplication
 
     from nest_desktop.app import Application
-    from nest_desktop.ui import desk_dialogs
+    from nest_desktop.ui.settings import desk_dialogs
 
     asked = []
     monkeypatch.setattr(desk_dialogs.LoginDialog, "exec", lambda dialog: asked.append(1) or 0)
@@ -515,7 +515,7 @@ def test_today_opens_first_and_a_call_is_worked_through_to_its_survey(qtbot, des
 
     from nest_desktop.db.models import FollowUpTask, SurveyResponse
     from nest_desktop.services import patients
-    from nest_desktop.ui.outbound_call import OutboundCallDialog
+    from nest_desktop.ui.followup.outbound_call import OutboundCallDialog
 
     site, _user = desk
     patient = patients.create_patient(patients.PatientForm(
@@ -579,7 +579,7 @@ def test_today_opens_first_and_a_call_is_worked_through_to_its_survey(qtbot, des
 
 def test_a_paper_survey_and_a_guestbook_entry_are_typed_in(qtbot, desk, monkeypatch):
     from nest_desktop.db.models import GuestbookEntry, SurveyResponse
-    from nest_desktop.ui.satisfaction_page import PaperSurveyDialog
+    from nest_desktop.ui.followup.satisfaction_page import PaperSurveyDialog
 
     window = make_main_window(qtbot, desk)
     page = window.satisfaction_page
@@ -623,7 +623,7 @@ def test_a_segment_is_exported_and_called_through_a_campaign(qtbot, desk, family
     import csv
 
     from nest_desktop.db.models import FollowUpTask
-    from nest_desktop.ui.segments_page import CampaignDialog
+    from nest_desktop.ui.patients.segments_page import CampaignDialog
 
     mother, _child = family
     window = make_main_window(qtbot, desk)
@@ -701,7 +701,7 @@ def test_the_36_week_call_from_today_saves_its_form_and_prints_the_pack(qtbot, d
     from nest_desktop.db.models import Call36Weeks, FollowUpTask
     from nest_desktop.services import documents, settings
     from nest_desktop.services import pregnancy as pregnancy_service
-    from nest_desktop.ui.outbound_call import OutboundCallDialog
+    from nest_desktop.ui.followup.outbound_call import OutboundCallDialog
 
     mother, _child = family
     settings.put("pregnancy.tariffs", [["Accouchement par voie basse", 450000]])
@@ -750,7 +750,7 @@ def test_a_birth_in_the_file_creates_the_babies_and_the_discharge_its_calls(qtbo
     from nest_desktop.db.models import FollowUpTask, Patient
     from nest_desktop.services import documents
     from nest_desktop.services import pregnancy as pregnancy_service
-    from nest_desktop.ui.pregnancy_tab import DeliveryDialog, DischargeDialog
+    from nest_desktop.ui.pregnancy.pregnancy_tab import DeliveryDialog, DischargeDialog
 
     mother, _child = family
     pregnancy_service.save_pregnancy(mother.id, pregnancy_service.PregnancyForm(

@@ -5,8 +5,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from nest_desktop.db.models import FollowUpTask, Patient, Prospect
-from nest_desktop.ui import prospects_page as page_module
-from nest_desktop.ui.prospect_tools import ReportDialog
+from nest_desktop.ui.prospects import prospects_page as page_module
+from nest_desktop.ui.prospects.prospect_tools import ReportDialog
 from tests.test_gui import make_main_window
 
 
@@ -71,7 +71,7 @@ def test_a_prospect_from_a_call_to_a_patient(qtbot, desk, monkeypatch):
     patient_window = main.convert_prospect(prospect.id)
     assert patient_window.last_name.text() == "Diop"
     assert patient_window.phone_edits[0].text() == "77 123 45 67"
-    monkeypatch.setattr("nest_desktop.ui.patient_window.DuplicatesDialog.exec",
+    monkeypatch.setattr("nest_desktop.ui.patients.patient_window.DuplicatesDialog.exec",
                         lambda dialog: QDialog.DialogCode.Accepted)
     assert patient_window.save()
     prospect = Prospect.get_by_id(prospect.id)

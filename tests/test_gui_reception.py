@@ -21,10 +21,10 @@ from nest_desktop.db.models import (
 from nest_desktop.domain import clock
 from nest_desktop.services import followup, reception
 from nest_desktop.services import patients as patient_service
-from nest_desktop.ui import appointments as appointments_module
-from nest_desktop.ui import calls_page as calls_module
-from nest_desktop.ui.call_window import IncomingCallWindow
-from nest_desktop.ui.desk_context import DeskContext
+from nest_desktop.ui.common.desk_context import DeskContext
+from nest_desktop.ui.reception import appointments as appointments_module
+from nest_desktop.ui.reception import calls_page as calls_module
+from nest_desktop.ui.reception.call_window import IncomingCallWindow
 from tests.test_gui import make_main_window
 
 
@@ -232,7 +232,7 @@ def test_a_patients_price_request_is_answered_later_from_her_file(qtbot, desk, m
         dialog._save()
         return dialog.result()
 
-    monkeypatch.setattr("nest_desktop.ui.prospects_page.AnswerDialog.exec", answer)
+    monkeypatch.setattr("nest_desktop.ui.prospects.prospects_page.AnswerDialog.exec", answer)
     file_window._answer_request()
     assert file_window.requests.item(0, 3).text() == "950 000 F CFA, forfait 5 jours"
     callback = FollowUpTask.get((FollowUpTask.patient == patient.id)

@@ -102,7 +102,7 @@ def test_the_transport_secret_is_not_left_on_screen_and_errors_show_by_the_field
 
 
 def test_the_file_shows_her_sms_and_a_hand_written_one(qtbot, desk, monkeypatch):
-    from nest_desktop.ui import sms_page
+    from nest_desktop.ui.sms import sms_page
 
     site, _user = desk
     person = booked_woman(site.id, "Coumba", "77 100 00 03")
@@ -133,7 +133,7 @@ def test_the_file_shows_her_sms_and_a_hand_written_one(qtbot, desk, monkeypatch)
 
 def test_a_newsletter_is_scheduled_from_its_dialog(qtbot, desk):
     from nest_desktop.services import segments
-    from nest_desktop.ui.sms_page import NewsletterDialog
+    from nest_desktop.ui.sms.sms_page import NewsletterDialog
 
     site, _user = desk
     person = booked_woman(site.id, "Mariama", "77 100 00 04")

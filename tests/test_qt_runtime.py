@@ -10,8 +10,8 @@ import sys
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 
-from nest_desktop.ui.tasks import run_in_background, wait_for_background_work
-from nest_desktop.ui.widgets import ObjectSignal
+from nest_desktop.ui.common.tasks import run_in_background, wait_for_background_work
+from nest_desktop.ui.common.widgets import ObjectSignal
 
 
 def test_background_results_are_handed_over_then_let_go(qtbot):

@@ -80,8 +80,8 @@ def test_two_workstations_saving_the_same_file(family):
 
 
 def test_settings_test_and_save_the_shared_server(qtbot, db):
-    from nest_desktop.ui import workstation
-    from nest_desktop.ui.settings_page import SettingsPage
+    from nest_desktop.ui.settings import workstation
+    from nest_desktop.ui.settings.settings_page import SettingsPage
     from tests.conftest import ON_SERVER, SERVER_URL
 
     page = SettingsPage()

@@ -20,26 +20,26 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.i18n import _, format_number, ngettext
 from nest_desktop.services import backup, desk, followup
-from nest_desktop.ui.appointments import AppointmentsPage
-from nest_desktop.ui.call_window import IncomingCallWindow
-from nest_desktop.ui.calls_page import CallsPage, ConfirmMessageDialog
-from nest_desktop.ui.desk_context import DeskContext
-from nest_desktop.ui.desk_dialogs import PasswordDialog
-from nest_desktop.ui.outbound_call import OutboundCallDialog
-from nest_desktop.ui.patient_list import PatientListPage
-from nest_desktop.ui.patient_window import PatientWindow
-from nest_desktop.ui.pdf_preview import PdfPreviewDialog
-from nest_desktop.ui.pregnancies_page import PregnanciesPage
-from nest_desktop.ui.prospect_tools import ImportDialog, ReportDialog
-from nest_desktop.ui.prospects_page import ProspectsPage, ProspectWindow
-from nest_desktop.ui.satisfaction_page import SatisfactionPage
-from nest_desktop.ui.segments_page import SegmentsPage
-from nest_desktop.ui.settings_page import SettingsPage
-from nest_desktop.ui.sms_page import OutboxView, SmsSender
-from nest_desktop.ui.tasks import run_in_background
-from nest_desktop.ui.today_page import TodayPage
-from nest_desktop.ui.vaccines_page import VaccinesPage
-from nest_desktop.ui.widgets import fill_site_box
+from nest_desktop.ui.common.desk_context import DeskContext
+from nest_desktop.ui.common.pdf_preview import PdfPreviewDialog
+from nest_desktop.ui.common.tasks import run_in_background
+from nest_desktop.ui.common.widgets import fill_site_box
+from nest_desktop.ui.followup.outbound_call import OutboundCallDialog
+from nest_desktop.ui.followup.satisfaction_page import SatisfactionPage
+from nest_desktop.ui.followup.today_page import TodayPage
+from nest_desktop.ui.patients.patient_list import PatientListPage
+from nest_desktop.ui.patients.patient_window import PatientWindow
+from nest_desktop.ui.patients.segments_page import SegmentsPage
+from nest_desktop.ui.pregnancy.pregnancies_page import PregnanciesPage
+from nest_desktop.ui.prospects.prospect_tools import ImportDialog, ReportDialog
+from nest_desktop.ui.prospects.prospects_page import ProspectsPage, ProspectWindow
+from nest_desktop.ui.reception.appointments import AppointmentsPage
+from nest_desktop.ui.reception.call_window import IncomingCallWindow
+from nest_desktop.ui.reception.calls_page import CallsPage, ConfirmMessageDialog
+from nest_desktop.ui.settings.desk_dialogs import PasswordDialog
+from nest_desktop.ui.settings.settings_page import SettingsPage
+from nest_desktop.ui.sms.sms_page import OutboxView, SmsSender
+from nest_desktop.ui.vaccination.vaccines_page import VaccinesPage
 
 log = logging.getLogger(__name__)
 BACKUP_CHECK_MS = 60 * 60 * 1000  # the daily copy is checked for every hour

@@ -14,7 +14,7 @@ from nest_desktop import i18n
 from nest_desktop.db.connection import close_database, open_database, sqlite_url
 from nest_desktop.domain import clock
 from nest_desktop.paths import RESOURCES_DIR, TRANSLATIONS_DIR
-from nest_desktop.ui.pdf_preview import open_pdf
+from nest_desktop.ui.common.pdf_preview import open_pdf
 
 
 def _pdf_pages(pdf: bytes) -> int:
@@ -27,9 +27,9 @@ def _pdf_pages(pdf: bytes) -> int:
 def run(app: QApplication, report: Callable[[str], None] = print) -> bool:
     from nest_desktop.services import demo, desk, documents, session, vaccination
     from nest_desktop.services import patients as patient_service
-    from nest_desktop.ui.desk_context import DeskContext
+    from nest_desktop.ui.common.desk_context import DeskContext
+    from nest_desktop.ui.common.tasks import wait_for_background_work
     from nest_desktop.ui.main_window import MainWindow
-    from nest_desktop.ui.tasks import wait_for_background_work
 
     folder = Path(tempfile.mkdtemp(prefix="nest-self-test-"))
     results: list[tuple[str, bool]] = []

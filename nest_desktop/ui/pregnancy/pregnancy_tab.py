@@ -33,8 +33,8 @@ from nest_desktop.domain.dates import parse_date
 from nest_desktop.i18n import _, current_language, format_date
 from nest_desktop.services import StaleRecordError, ValidationFailed, documents, session
 from nest_desktop.services import pregnancy as service
-from nest_desktop.ui.desk_context import DeskContext
-from nest_desktop.ui.widgets import (
+from nest_desktop.ui.common.desk_context import DeskContext
+from nest_desktop.ui.common.widgets import (
     DateEdit,
     FieldWithError,
     MessageLabel,

@@ -24,8 +24,8 @@ from nest_desktop.i18n import N_, _, format_number, format_percent
 from nest_desktop.services import ValidationFailed, documents, session
 from nest_desktop.services import prospects as service
 from nest_desktop.services.exports import ExportError
-from nest_desktop.ui.tasks import run_in_background
-from nest_desktop.ui.widgets import (
+from nest_desktop.ui.common.tasks import run_in_background
+from nest_desktop.ui.common.widgets import (
     DateEdit,
     FieldWithError,
     MessageLabel,

@@ -31,9 +31,9 @@ from nest_desktop.domain import reception as rules
 from nest_desktop.i18n import _, format_date, format_datetime
 from nest_desktop.services import ValidationFailed, desk, prospects, reception, session
 from nest_desktop.services.people import PATIENT
-from nest_desktop.ui.desk_context import DeskContext
-from nest_desktop.ui.patient_window import DuplicatesDialog
-from nest_desktop.ui.widgets import (
+from nest_desktop.ui.common.desk_context import DeskContext
+from nest_desktop.ui.common.dialogs import DuplicatesDialog
+from nest_desktop.ui.common.widgets import (
     ERROR_STYLE,
     DateEdit,
     FieldWithError,
@@ -467,7 +467,7 @@ class IncomingCallWindow(QWidget):
         self.done_list.setText((current + "\n" if current else "") + "✓ " + text)
 
     def book(self) -> None:
-        from nest_desktop.ui.appointments import AppointmentDialog
+        from nest_desktop.ui.reception.appointments import AppointmentDialog
 
         select_reason = self.reason.findData("appointment")
         if self.reason.currentData() not in rules.QUALIFIED_REQUESTS:
@@ -591,7 +591,7 @@ class IncomingCallWindow(QWidget):
     # --- message (TEL-04) --------------------------------------------------------------------
 
     def take_message(self) -> None:
-        from nest_desktop.ui.calls_page import MessageDialog
+        from nest_desktop.ui.reception.calls_page import MessageDialog
 
         dialog = MessageDialog(self.site_id, self._person_name(), self.caller_phone(),
                                self.record_id if self.kind == PATIENT else None,

@@ -28,8 +28,8 @@ from nest_desktop.domain import vaccination as rules
 from nest_desktop.i18n import N_, _, current_language, format_date, format_schedule_age
 from nest_desktop.services import ValidationFailed, documents, session
 from nest_desktop.services import vaccination as service
-from nest_desktop.ui.desk_context import DeskContext
-from nest_desktop.ui.widgets import (
+from nest_desktop.ui.common.desk_context import DeskContext
+from nest_desktop.ui.common.widgets import (
     DateEdit,
     FieldWithError,
     MessageLabel,

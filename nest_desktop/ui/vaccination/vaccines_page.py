@@ -24,9 +24,9 @@ from nest_desktop.i18n import _, format_age, format_date, format_number, ngettex
 from nest_desktop.services import documents
 from nest_desktop.services import vaccination as service
 from nest_desktop.services.exports import ExportError, safe_file_name
-from nest_desktop.ui.tasks import run_in_background
-from nest_desktop.ui.vaccination_tab import dose_text
-from nest_desktop.ui.widgets import site_box
+from nest_desktop.ui.common.tasks import run_in_background
+from nest_desktop.ui.common.widgets import site_box
+from nest_desktop.ui.vaccination.vaccination_tab import dose_text
 
 _NO_PARENT = QModelIndex()
 

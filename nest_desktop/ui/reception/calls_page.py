@@ -33,8 +33,8 @@ from nest_desktop.i18n import _, format_date, format_datetime, format_number, ng
 from nest_desktop.services import ValidationFailed, desk, documents, reception, session
 from nest_desktop.services.exports import safe_file_name
 from nest_desktop.services.people import typed_date
-from nest_desktop.ui.lazy_model import LazyRowsModel
-from nest_desktop.ui.widgets import (
+from nest_desktop.ui.common.lazy_model import LazyRowsModel
+from nest_desktop.ui.common.widgets import (
     ERROR_STYLE,
     DateEdit,
     FieldWithError,

@@ -43,11 +43,8 @@ from nest_desktop.services import (
     session,
     settings,
 )
-from nest_desktop.ui import workstation
-from nest_desktop.ui.desk_dialogs import SiteUserForm, password_edit
-from nest_desktop.ui.sms_settings import SmsSettingsBox
-from nest_desktop.ui.tasks import run_in_background
-from nest_desktop.ui.widgets import (
+from nest_desktop.ui.common.tasks import run_in_background
+from nest_desktop.ui.common.widgets import (
     FieldWithError,
     MessageLabel,
     choice_box,
@@ -58,6 +55,9 @@ from nest_desktop.ui.widgets import (
     select_data,
     site_box,
 )
+from nest_desktop.ui.settings import workstation
+from nest_desktop.ui.settings.desk_dialogs import SiteUserForm, password_edit
+from nest_desktop.ui.sms.sms_settings import SmsSettingsBox
 
 
 class SiteDialog(QDialog):

@@ -27,7 +27,7 @@ from nest_desktop.domain import reception as rules
 from nest_desktop.domain.dates import entry_text
 from nest_desktop.i18n import _, format_date, format_number, ngettext
 from nest_desktop.services import StaleRecordError, ValidationFailed, reception, session
-from nest_desktop.ui.widgets import (
+from nest_desktop.ui.common.widgets import (
     DateEdit,
     FieldWithError,
     MessageLabel,

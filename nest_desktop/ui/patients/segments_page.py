@@ -29,9 +29,8 @@ from nest_desktop.domain.patients import CONTACT_CHANNELS, PATHWAYS
 from nest_desktop.i18n import _, format_datetime, format_number, ngettext
 from nest_desktop.services import ValidationFailed, segments, session
 from nest_desktop.services.exports import ExportError, safe_file_name
-from nest_desktop.ui.patient_list import PatientTableModel
-from nest_desktop.ui.tasks import run_in_background
-from nest_desktop.ui.widgets import (
+from nest_desktop.ui.common.tasks import run_in_background
+from nest_desktop.ui.common.widgets import (
     FieldWithError,
     MessageLabel,
     choice_box,
@@ -40,6 +39,7 @@ from nest_desktop.ui.widgets import (
     read_only_table,
     site_box,
 )
+from nest_desktop.ui.patients.patient_list import PatientTableModel
 
 
 class CampaignDialog(QDialog):
@@ -174,7 +174,7 @@ class SegmentsPage(QWidget):
         self.newsletter_button.setEnabled(session.may("sms.send"))
 
     def new_newsletter(self) -> None:
-        from nest_desktop.ui.sms_page import NewsletterDialog
+        from nest_desktop.ui.sms.sms_page import NewsletterDialog
 
         dialog = NewsletterDialog(self.segment(), self)
         if dialog.exec():

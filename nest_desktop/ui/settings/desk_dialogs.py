@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 from nest_desktop.domain.permissions import ROLE_LABELS
 from nest_desktop.i18n import _
 from nest_desktop.services import ValidationFailed, desk, session
-from nest_desktop.ui.widgets import (
+from nest_desktop.ui.common.widgets import (
     FieldWithError,
     choice_box,
     dialog_buttons,

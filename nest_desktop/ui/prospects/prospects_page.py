@@ -33,12 +33,11 @@ from nest_desktop.domain.dates import parse_date
 from nest_desktop.i18n import _, format_date, format_datetime, format_number, ngettext
 from nest_desktop.services import StaleRecordError, ValidationFailed, desk, session
 from nest_desktop.services import prospects as service
-from nest_desktop.ui.appointments import AppointmentsBox
-from nest_desktop.ui.desk_context import DeskContext
-from nest_desktop.ui.lazy_model import LazyRowsModel
-from nest_desktop.ui.patient_window import DuplicatesDialog, InteractionDialog
-from nest_desktop.ui.tasks import run_in_background
-from nest_desktop.ui.widgets import (
+from nest_desktop.ui.common.desk_context import DeskContext
+from nest_desktop.ui.common.dialogs import DuplicatesDialog, InteractionDialog
+from nest_desktop.ui.common.lazy_model import LazyRowsModel
+from nest_desktop.ui.common.tasks import run_in_background
+from nest_desktop.ui.common.widgets import (
     DateEdit,
     FieldWithError,
     MessageLabel,
@@ -49,6 +48,7 @@ from nest_desktop.ui.widgets import (
     select_data,
     site_box,
 )
+from nest_desktop.ui.reception.appointments import AppointmentsBox
 
 
 def _user_box(empty_label: str) -> QComboBox:

@@ -19,9 +19,9 @@ from nest_desktop.domain import clock, phones
 from nest_desktop.domain.patients import PATHWAYS, SEXES
 from nest_desktop.i18n import _, format_age, format_date, format_number, ngettext
 from nest_desktop.services import patients as service
-from nest_desktop.ui.lazy_model import LazyRowsModel
-from nest_desktop.ui.tasks import run_in_background
-from nest_desktop.ui.widgets import site_box
+from nest_desktop.ui.common.lazy_model import LazyRowsModel
+from nest_desktop.ui.common.tasks import run_in_background
+from nest_desktop.ui.common.widgets import site_box
 
 
 class PatientTableModel(LazyRowsModel):

@@ -27,9 +27,9 @@ from nest_desktop.i18n import N_, _
 from nest_desktop.services import ValidationFailed, session, settings
 from nest_desktop.services import sms as service
 from nest_desktop.sms.transports import Refused, Retry
-from nest_desktop.ui.sms_page import SENDS_HERE_KEY, SmsSender
-from nest_desktop.ui.tasks import run_in_background
-from nest_desktop.ui.widgets import ERROR_STYLE, FieldWithError, MessageLabel
+from nest_desktop.ui.common.tasks import run_in_background
+from nest_desktop.ui.common.widgets import ERROR_STYLE, FieldWithError, MessageLabel
+from nest_desktop.ui.sms.sms_page import SENDS_HERE_KEY, SmsSender
 
 SAMPLE = {"prenom": "Aminata", "prenom_enfant": "Moussa",
           "date_heure": "", "date": "", "heure": "", "service": "Pédiatrie",

@@ -30,9 +30,9 @@ from nest_desktop.domain.dates import entry_text, parse_date, parse_time
 from nest_desktop.i18n import _, format_datetime, format_fcfa, format_number, ngettext
 from nest_desktop.services import ValidationFailed, session
 from nest_desktop.services import sms as service
-from nest_desktop.ui.lazy_model import LazyRowsModel
-from nest_desktop.ui.tasks import run_in_background
-from nest_desktop.ui.widgets import (
+from nest_desktop.ui.common.lazy_model import LazyRowsModel
+from nest_desktop.ui.common.tasks import run_in_background
+from nest_desktop.ui.common.widgets import (
     ERROR_STYLE,
     DateEdit,
     FieldWithError,

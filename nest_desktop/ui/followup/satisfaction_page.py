@@ -24,9 +24,8 @@ from nest_desktop.i18n import _, current_language, format_date, format_number, n
 from nest_desktop.services import ValidationFailed, satisfaction, session
 from nest_desktop.services import followup as followup_service
 from nest_desktop.services import patients as patient_service
-from nest_desktop.ui.outbound_call import SurveyForm
-from nest_desktop.ui.tasks import run_in_background
-from nest_desktop.ui.widgets import (
+from nest_desktop.ui.common.tasks import run_in_background
+from nest_desktop.ui.common.widgets import (
     DateEdit,
     FieldWithError,
     MessageLabel,
@@ -35,6 +34,7 @@ from nest_desktop.ui.widgets import (
     read_only_table,
     site_box,
 )
+from nest_desktop.ui.followup.outbound_call import SurveyForm
 
 
 def survey_label(name: str) -> str:

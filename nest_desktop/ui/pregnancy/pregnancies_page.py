@@ -18,8 +18,8 @@ from nest_desktop.domain import clock
 from nest_desktop.domain import pregnancy as rules
 from nest_desktop.i18n import _, format_date, format_number, ngettext
 from nest_desktop.services import pregnancy as service
-from nest_desktop.ui.tasks import run_in_background
-from nest_desktop.ui.widgets import site_box
+from nest_desktop.ui.common.tasks import run_in_background
+from nest_desktop.ui.common.widgets import site_box
 
 _NO_PARENT = QModelIndex()
 

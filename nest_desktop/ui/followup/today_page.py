@@ -25,9 +25,9 @@ from nest_desktop.domain.permissions import ROLE_LABELS, ROLES
 from nest_desktop.i18n import _, format_date, format_datetime, format_number, ngettext
 from nest_desktop.services import followup as service
 from nest_desktop.services import session, settings
-from nest_desktop.ui.lazy_model import LazyRowsModel
-from nest_desktop.ui.tasks import run_in_background
-from nest_desktop.ui.widgets import MessageLabel, site_box
+from nest_desktop.ui.common.lazy_model import LazyRowsModel
+from nest_desktop.ui.common.tasks import run_in_background
+from nest_desktop.ui.common.widgets import MessageLabel, site_box
 
 REFRESH_MS = 60_000  # deadlines pass and other desks work: the list follows every minute
 OVERDUE_COLOUR = QColor("#b00020")

@@ -29,9 +29,8 @@ from nest_desktop.domain import followup as rules
 from nest_desktop.i18n import _, current_language, format_datetime, format_number, ngettext
 from nest_desktop.services import ValidationFailed, documents, session
 from nest_desktop.services import followup as service
-from nest_desktop.ui.desk_context import DeskContext
-from nest_desktop.ui.today_page import due_text
-from nest_desktop.ui.widgets import (
+from nest_desktop.ui.common.desk_context import DeskContext
+from nest_desktop.ui.common.widgets import (
     ERROR_STYLE,
     FieldWithError,
     MessageLabel,
@@ -39,6 +38,7 @@ from nest_desktop.ui.widgets import (
     choice_box,
     radio_choices,
 )
+from nest_desktop.ui.followup.today_page import due_text
 
 
 class SurveyForm(QWidget):

@@ -1,0 +1,1 @@
+"""Today's follow-ups, the guided outbound call and the satisfaction surveys."""

@@ -1,0 +1,1 @@
+"""The patient list, the patient's file and the segments of patients."""

@@ -1,0 +1,1 @@
+"""Pregnancies: the calendar tab of the file and the list of pregnancies."""

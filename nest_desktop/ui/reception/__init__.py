@@ -1,0 +1,1 @@
+"""Answering the phone: the call window, the register and messages, the agenda."""

@@ -1,0 +1,1 @@
+"""Settings, the desk's accounts and sites, this workstation's database."""

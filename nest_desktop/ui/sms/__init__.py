@@ -1,0 +1,1 @@
+"""SMS: the outbox, the sender running while the window is open, its settings."""

@@ -1,0 +1,1 @@
+"""Children's vaccines: the file's tab and the list of doses due."""
