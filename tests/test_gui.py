@@ -814,3 +814,27 @@ def test_the_administrator_sets_the_pack_tariffs_and_the_group_link(qtbot, desk)
     assert settings.get("pregnancy.mothers_group_link") == "https://chat.whatsapp.com/NestMamans"
     page.convention.setCurrentIndex(page.convention.findData("french"))
     assert settings.get("pregnancy.convention") == "french"
+
+
+def test_a_site_added_in_settings_shows_in_every_box_of_sites_at_once(qtbot, desk, monkeypatch):
+    """The pages listen: no list of boxes is kept by hand in the main window."""
+    from nest_desktop.services import patients as patient_service
+    from nest_desktop.ui.common.widgets import SiteBox
+    from nest_desktop.ui.settings import settings_page
+
+    window = make_main_window(qtbot, desk)
+    file_window = window.open_patient(patient_service.create_patient(patient_service.PatientForm(
+        last_name="Sarr", first_names="Awa", phones=["77 555 44 33"])).id)
+    boxes = window.findChildren(SiteBox) + file_window.findChildren(SiteBox)
+    assert len(boxes) >= 12
+
+    def add_ouakam(dialog):
+        desk_service.create_site(desk_service.SiteForm("Clinique Nest Ouakam", "33 860 20 20",
+                                                       "Ouakam, Dakar"))
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(settings_page.SiteDialog, "exec", add_ouakam)
+    window.settings_page._site_dialog(None)
+    assert all(box.findText("Clinique Nest Ouakam") >= 0 for box in boxes)
+    # The choices made are kept.
+    assert window.today_page.site_filter.currentData() == desk[0].id

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 from nest_desktop.i18n import _, format_number, ngettext
 from nest_desktop.services import backup, desk, followup
 from nest_desktop.ui.common.desk_context import DeskContext
+from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.pdf_preview import PdfPreviewDialog
 from nest_desktop.ui.common.tasks import run_in_background
-from nest_desktop.ui.common.widgets import fill_site_box
 from nest_desktop.ui.followup.outbound_call import OutboundCallDialog
 from nest_desktop.ui.followup.satisfaction_page import SatisfactionPage
 from nest_desktop.ui.followup.today_page import TodayPage
@@ -87,7 +87,6 @@ class MainWindow(QMainWindow):
         self.calls_page.newCall.connect(self.incoming_call)
         self.calls_page.openPatient.connect(self.open_patient)
         self.calls_page.openProspect.connect(self.open_prospect)
-        self.calls_page.changed.connect(self.today_page.refresh)
         self.calls_page.documentRequested.connect(self.show_document)
         self.appointments_page = AppointmentsPage(context.site.id if context.site else None)
         self.appointments_page.openPatient.connect(self.open_patient)
@@ -107,8 +106,6 @@ class MainWindow(QMainWindow):
         self.vaccines_page.openChild.connect(self.open_child_vaccines)
         self.segments_page = SegmentsPage(context.site.id if context.site else None)
         self.segments_page.openPatient.connect(self.open_patient)
-        self.segments_page.campaignCreated.connect(self.today_page.refresh)
-        self.segments_page.newsletterScheduled.connect(lambda: self.sms_page.refresh())
         self.sms_sender = SmsSender(self)
         self.sms_page = OutboxView()
         self.sms_page.sms_sender = self.sms_sender
@@ -121,7 +118,6 @@ class MainWindow(QMainWindow):
         self.settings_page = SettingsPage()
         self.settings_page.languageChanged.connect(self.languageChanged)
         self.settings_page.restoreRequested.connect(self.restore)
-        self.settings_page.sitesChanged.connect(self._sites_changed)
         self._add_section(_("Today"), self.today_page)
         self._add_section(_("Calls & messages"), self.calls_page)
         self._add_section(_("Appointments"), self.appointments_page)
@@ -163,18 +159,6 @@ class MainWindow(QMainWindow):
         self.first_backup_timer.timeout.connect(self.daily_backup)
         self.first_backup_timer.start(FIRST_BACKUP_CHECK_MS)
         self.run_follow_up_engine()
-
-    def _sites_changed(self) -> None:
-        """A site added or renamed in Settings shows at once in the lists' filters."""
-        for box in (self.today_page.site_filter, self.patients_page.site_filter,
-                    self.calls_page.register.site_filter, self.calls_page.messages.site_filter,
-                    self.calls_page.end_of_day.site_filter,
-                    self.appointments_page.site_filter,
-                    self.prospects_page.site_filter,
-                    self.pregnancies_page.site_filter,
-                    self.vaccines_page.site_filter, self.satisfaction_page.site_filter,
-                    self.segments_page.site_filter):
-            fill_site_box(box, box.currentData())
 
     def _add_section(self, title: str, page: QWidget) -> None:
         self.sections.addItem(title)
@@ -256,16 +240,8 @@ class MainWindow(QMainWindow):
         window.activateWindow()
         return window
 
-    def _call_recorded(self, call_id: int) -> None:
-        from nest_desktop.services import reception
-
-        call = reception.get_call(call_id)
+    def _call_recorded(self, _call_id: int) -> None:
         self.statusBar().showMessage(_("Call recorded in the register."), 10_000)
-        self.calls_page.refresh()
-        self.appointments_page.refresh()
-        self.today_page.refresh()
-        self.prospects_page.refresh()
-        self._refresh_open_file(call.patient_id, call.prospect_id)
 
     def open_task(self, task_id: int) -> None:
         """The guided call, over the person's file when the task is about a patient; a
@@ -273,8 +249,6 @@ class MainWindow(QMainWindow):
         task = followup.get_task(task_id)
         if task.source_table == "phone_message":
             ConfirmMessageDialog(task.source_id, self).exec()
-            self.today_page.refresh()
-            self.calls_page.refresh()
             return
         parent = (self.open_patient(task.patient_id) if task.patient_id
                   else self.open_prospect(task.prospect_id) if task.prospect_id else self)
@@ -282,19 +256,7 @@ class MainWindow(QMainWindow):
         dialog.openPatient.connect(self.open_patient)
         dialog.openProspect.connect(self.open_prospect)
         dialog.documentRequested.connect(self.show_document)
-        dialog.exec()
-        self.today_page.refresh()
-        self.calls_page.refresh()
-        self._refresh_open_file(task.patient_id, task.prospect_id)
-        if task.prospect_id:
-            self.prospects_page.refresh()
-
-    def _refresh_open_file(self, patient_id: int | None, prospect_id: int | None) -> None:
-        """The file of the person a call was about, if it is open, shows the call."""
-        if patient_id and patient_id in self.patient_windows:
-            self.patient_windows[patient_id].refresh_contacts()
-        if prospect_id and prospect_id in self.prospect_windows:
-            self.prospect_windows[prospect_id].load()
+        dialog.exec()  # it tells the pages and her file what changed
 
     def run_follow_up_engine(self) -> None:
         """Brings the tasks in line with the stored events, off the GUI thread."""
@@ -302,7 +264,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(_("The follow-ups could not be brought up to date: "
                                            "{error}").format(error=error))
 
-        run_in_background(followup.run, lambda _count: self.today_page.refresh(), failed,
+        run_in_background(followup.run, lambda _count: changes().tasks.emit(), failed,
                           owner=self)
 
     def open_patient(self, patient_id: int) -> PatientWindow:
@@ -351,8 +313,6 @@ class MainWindow(QMainWindow):
         window.openPatient.connect(self.open_patient)
         window.openProspect.connect(self.open_prospect)
         window.convertRequested.connect(self.convert_prospect)
-        window.saved.connect(lambda _id: self.prospects_page.refresh())
-        window.saved.connect(lambda _id: self.today_page.refresh())
         return window
 
     def convert_prospect(self, prospect_id: int) -> PatientWindow:
@@ -367,19 +327,14 @@ class MainWindow(QMainWindow):
             prospect = prospects.get_prospect(prospect_id)
             if prospect.patient_id is None:
                 prospects.convert(prospect_id, patient_id)
-            if prospect_id in self.prospect_windows:
-                self.prospect_windows[prospect_id].load()
-            self.prospects_page.refresh()
-            self.today_page.refresh()
+            changes().prospect.emit(prospect_id)  # her file and the list show it
+            changes().tasks.emit()
 
         window.saved.connect(converted)
         return window
 
     def import_leads(self) -> None:
-        dialog = ImportDialog(self.context.site.id if self.context.site else None, self)
-        dialog.exec()
-        self.prospects_page.refresh()
-        self.today_page.refresh()
+        ImportDialog(self.context.site.id if self.context.site else None, self).exec()
 
     def conversion_report(self) -> None:
         dialog = ReportDialog(self.context.site.id if self.context.site else None, self)
@@ -411,13 +366,7 @@ class MainWindow(QMainWindow):
     def _patient_window(self, patient_id: int | None) -> PatientWindow:
         window = PatientWindow(self.context, patient_id)
         window.openPatient.connect(self.open_patient)
-        window.saved.connect(lambda _id: self.patients_page.refresh())
-        window.vaccination.changed.connect(self.vaccines_page.refresh)
         window.documentRequested.connect(self.show_document)
-        window.pregnancyChanged.connect(self.today_page.refresh)
-        window.followUpsChanged.connect(self.today_page.refresh)
-        window.followUpsChanged.connect(self.appointments_page.refresh)
-        window.pregnancyChanged.connect(self.pregnancies_page.refresh)
         return window
 
     def show_document(self, make: Callable[[], tuple[str, bytes]]) -> None:
@@ -441,15 +390,7 @@ class MainWindow(QMainWindow):
         """Someone else logged in (the lock screen): her name, site and rights are shown."""
         self._show_desk()
         remember_desk(self.context.user.id, self.context.site.id if self.context.site else None)
-        self.settings_page.refresh_permissions()
-        self.today_page.refresh_permissions()
-        self.today_page.refresh()
-        self.satisfaction_page.refresh_permissions()
-        self.segments_page.refresh_permissions()
-        self.prospects_page.refresh_permissions()
-        for window in [*self.patient_windows.values(), *self.new_patient_windows,
-                       *self.prospect_windows.values(), *self.new_prospect_windows]:
-            window.refresh_permissions()
+        changes().desk.emit()  # every page and open file shows what she may do
 
     # --- backups -----------------------------------------------------------------------
 
@@ -458,7 +399,7 @@ class MainWindow(QMainWindow):
             if copy is not None:
                 self.statusBar().showMessage(_("Daily backup written: {path}").format(
                     path=copy.path), 10_000)
-                self.settings_page.refresh_backups()
+                changes().backups.emit()
 
         def failed(error: Exception) -> None:
             if not isinstance(error, backup.BackupError) or "server" not in str(error):
@@ -480,8 +421,8 @@ class MainWindow(QMainWindow):
         def done(safety_copy: backup.Backup) -> None:
             self.setEnabled(True)
             backup.reopen_after_restore()
-            self.patients_page.refresh()
-            self.settings_page.refresh_backups()
+            changes().restored.emit()
+            changes().backups.emit()
             QMessageBox.information(self, _("Copy restored"), _(
                 "The copy was restored. The data as it was just before is kept in {path}."
             ).format(path=safety_copy.path))

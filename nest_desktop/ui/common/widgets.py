@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.i18n import _
 from nest_desktop.services import desk
+from nest_desktop.ui.common.notifier import changes
 
 ERROR_STYLE = "color: #b00020;"
 
@@ -136,12 +137,23 @@ def dialog_buttons(dialog: QDialog, on_accept: Callable[[], None],
     return buttons
 
 
-def site_box(selected_id: int | None = None, empty_label: str | None = None) -> QComboBox:
+class SiteBox(QComboBox):
+    """The NEST sites, with the site's id as data; a site added or renamed in Settings shows
+    at once, the choice kept."""
+
+    def __init__(self, selected_id: int | None = None, empty_label: str | None = None):
+        super().__init__()
+        self.setProperty("empty_label", empty_label)
+        fill_site_box(self, selected_id)
+        changes().sites.connect(self.refill)
+
+    def refill(self) -> None:
+        fill_site_box(self, self.currentData())
+
+
+def site_box(selected_id: int | None = None, empty_label: str | None = None) -> SiteBox:
     """The NEST sites, with the site's id as data; `empty_label` adds a 'none' choice."""
-    box = QComboBox()
-    box.setProperty("empty_label", empty_label)
-    fill_site_box(box, selected_id)
-    return box
+    return SiteBox(selected_id, empty_label)
 
 
 def fill_site_box(box: QComboBox, selected_id: int | None = None) -> None:

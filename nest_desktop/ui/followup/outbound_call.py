@@ -30,6 +30,7 @@ from nest_desktop.i18n import _, current_language, format_datetime, format_numbe
 from nest_desktop.services import ValidationFailed, documents, session
 from nest_desktop.services import followup as service
 from nest_desktop.ui.common.desk_context import DeskContext
+from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.widgets import (
     ERROR_STYLE,
     FieldWithError,
@@ -411,6 +412,17 @@ class OutboundCallDialog(QDialog):
             self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(False)
             return
         self.accept()
+
+    def done(self, result: int) -> None:
+        """However the call ends, Today, the register and her open file are told."""
+        task = self.sheet.task
+        for signal in (changes().tasks, changes().calls):
+            signal.emit()
+        if task.patient_id:
+            changes().patient.emit(task.patient_id)
+        if task.prospect_id:
+            changes().prospect.emit(task.prospect_id)
+        super().done(result)
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         if "outcome" in errors:

@@ -24,6 +24,7 @@ from nest_desktop.i18n import _, current_language, format_date, format_number, n
 from nest_desktop.services import ValidationFailed, satisfaction, session
 from nest_desktop.services import followup as followup_service
 from nest_desktop.services import patients as patient_service
+from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import (
     DateEdit,
@@ -217,6 +218,7 @@ class SatisfactionPage(QWidget):
         self.survey_filter.currentIndexChanged.connect(self.refresh)
         self.site_filter.currentIndexChanged.connect(self.refresh)
         self.refresh_permissions()
+        changes().desk.connect(self.refresh_permissions)
 
     def refresh_permissions(self) -> None:
         may = session.may("followup.work")

@@ -26,6 +26,7 @@ from nest_desktop.i18n import _, format_date, format_datetime, format_number, ng
 from nest_desktop.services import followup as service
 from nest_desktop.services import session, settings
 from nest_desktop.ui.common.lazy_model import LazyRowsModel
+from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import MessageLabel, site_box
 
@@ -179,6 +180,12 @@ class TodayPage(QWidget):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(REFRESH_MS)
+        self.refresh_permissions()
+        self.refresh()
+        changes().tasks.connect(self.refresh)
+        changes().desk.connect(self._desk_changed)
+
+    def _desk_changed(self) -> None:
         self.refresh_permissions()
         self.refresh()
 

@@ -20,6 +20,7 @@ from nest_desktop.domain.patients import PATHWAYS, SEXES
 from nest_desktop.i18n import _, format_age, format_date, format_number, ngettext
 from nest_desktop.services import patients as service
 from nest_desktop.ui.common.lazy_model import LazyRowsModel
+from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import site_box
 
@@ -130,6 +131,11 @@ class PatientListPage(QWidget):
         self.view.activated.connect(lambda index: self._open_row(index.row()))
         QShortcut(QKeySequence(Qt.Key.Key_Return), self.view,
                   activated=lambda: self._open_row(self.view.currentIndex().row()))
+        self.refresh()
+        changes().patient.connect(self._patient_changed)
+        changes().restored.connect(self.refresh)
+
+    def _patient_changed(self, _patient_id: int) -> None:
         self.refresh()
 
     def focus_search(self) -> None:

@@ -45,6 +45,7 @@ from nest_desktop.services import patients as service
 from nest_desktop.services import vaccination as vaccination_service
 from nest_desktop.ui.common.desk_context import DeskContext
 from nest_desktop.ui.common.dialogs import DuplicatesDialog, InteractionDialog
+from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import (
     ERROR_STYLE,
@@ -112,8 +113,6 @@ AUDIT_ACTIONS = {
 class PatientWindow(QMainWindow):
     saved = Signal(int)
     openPatient = Signal(int)
-    pregnancyChanged = Signal()
-    followUpsChanged = Signal()  # a callback or a first visit: Today changes
 
     def __init__(self, context: DeskContext, patient_id: int | None = None, parent=None):
         super().__init__(parent)
@@ -133,6 +132,9 @@ class PatientWindow(QMainWindow):
         self.family_tab_index = self.tabs.addTab(self._family_tab(), _("Family"))
         self.vaccination = VaccinationTab(context)
         self.vaccination.documentRequested.connect(self.documentRequested)
+        self.vaccination.changed.connect(changes().vaccines)
+        changes().patient.connect(self._patient_changed)
+        changes().desk.connect(self.refresh_permissions)
         self.vaccination_tab_index = self.tabs.addTab(self.vaccination, _("Vaccines"))
         self.pregnancy = PregnancyTab(context)
         self.pregnancy.documentRequested.connect(self.documentRequested)
@@ -140,7 +142,6 @@ class PatientWindow(QMainWindow):
         self.pregnancy_tab_index = self.tabs.addTab(self.pregnancy, _("Pregnancy"))
         self.appointments = AppointmentsBox("", context.site.id if context.site else None)
         self.appointments.changed.connect(self._appointments_changed)
-        self.appointments.changed.connect(self.followUpsChanged)
         self.appointments_tab_index = self.tabs.addTab(self.appointments, _("Appointments"))
         self.timeline_tab_index = self.tabs.addTab(self._timeline_tab(), _("Contacts"))
         self.sms = OutboxView(for_patient=True)
@@ -339,7 +340,7 @@ class PatientWindow(QMainWindow):
         if 0 <= row < len(self.request_rows) and AnswerDialog(
                 self.request_rows[row], self).exec() == QDialog.DialogCode.Accepted:
             self.refresh_contacts()
-            self.followUpsChanged.emit()
+            changes().tasks.emit()
 
     def _watch_changes(self) -> None:
         for edit in (self.last_name, self.first_names, self.birth_date, *self.phone_edits,
@@ -466,7 +467,8 @@ class PatientWindow(QMainWindow):
             current = self.tabs.currentIndex()
             self.load()
             self.tabs.setCurrentIndex(current)
-        self.pregnancyChanged.emit()
+        changes().pregnancies.emit()
+        changes().tasks.emit()
 
     def show_vaccines(self) -> None:
         if self.tabs.isTabVisible(self.vaccination_tab_index):
@@ -571,6 +573,7 @@ class PatientWindow(QMainWindow):
         self.load()
         self.message.say(_("File saved."))
         self.saved.emit(patient.id)
+        changes().patient.emit(patient.id)
         return True
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -641,6 +644,11 @@ class PatientWindow(QMainWindow):
             self.refresh_contacts()
         else:
             self.load()
+
+    def _patient_changed(self, patient_id: int) -> None:
+        """Her file changed elsewhere (a call, a follow-up): the contacts show it."""
+        if patient_id and patient_id == self.patient_id:
+            self.refresh_contacts()
 
     def refresh_contacts(self) -> None:
         """Contacts written elsewhere (a follow-up call) show on the open file."""

@@ -29,6 +29,7 @@ from nest_desktop.domain.patients import CONTACT_CHANNELS, PATHWAYS
 from nest_desktop.i18n import _, format_datetime, format_number, ngettext
 from nest_desktop.services import ValidationFailed, segments, session
 from nest_desktop.services.exports import ExportError, safe_file_name
+from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import (
     FieldWithError,
@@ -87,8 +88,6 @@ class CampaignDialog(QDialog):
 
 class SegmentsPage(QWidget):
     openPatient = Signal(int)
-    campaignCreated = Signal()
-    newsletterScheduled = Signal()
 
     def __init__(self, workstation_site_id: int | None, parent=None):
         super().__init__(parent)
@@ -167,6 +166,7 @@ class SegmentsPage(QWidget):
             spin.valueChanged.connect(self.refresh)
         self.adults_only.toggled.connect(self.refresh)
         self.refresh_permissions()
+        changes().desk.connect(self.refresh_permissions)
 
     def refresh_permissions(self) -> None:
         self.export_button.setEnabled(session.may("patients.export"))
@@ -180,7 +180,7 @@ class SegmentsPage(QWidget):
         if dialog.exec():
             self.message.say(_("The newsletter is scheduled: see it in SMS."))
             self.refresh()
-            self.newsletterScheduled.emit()
+            changes().sms.emit()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
@@ -236,4 +236,4 @@ class SegmentsPage(QWidget):
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.message.say(_("Campaign created: its calls are in Today."))
             self.refresh()
-            self.campaignCreated.emit()
+            changes().tasks.emit()

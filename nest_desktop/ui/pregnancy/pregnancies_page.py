@@ -18,6 +18,7 @@ from nest_desktop.domain import clock
 from nest_desktop.domain import pregnancy as rules
 from nest_desktop.i18n import _, format_date, format_number, ngettext
 from nest_desktop.services import pregnancy as service
+from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import site_box
 
@@ -102,6 +103,7 @@ class PregnanciesPage(QWidget):
         self.min_weeks.valueChanged.connect(self.refresh)
         self.max_weeks.valueChanged.connect(self.refresh)
         self.due_this_month.toggled.connect(self.refresh)
+        changes().pregnancies.connect(self.refresh)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)

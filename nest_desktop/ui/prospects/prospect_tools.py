@@ -24,6 +24,7 @@ from nest_desktop.i18n import N_, _, format_number, format_percent
 from nest_desktop.services import ValidationFailed, documents, session
 from nest_desktop.services import prospects as service
 from nest_desktop.services.exports import ExportError
+from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import (
     DateEdit,
@@ -165,6 +166,8 @@ class ImportDialog(QDialog):
                                  patients=format_number(result.on_patients),
                                  skipped=format_number(result.skipped)))
         self.rows = []
+        changes().prospect.emit(0)  # many prospects: every list of them
+        changes().tasks.emit()
 
 
 class ConversionChart(QWidget):

@@ -36,6 +36,7 @@ from nest_desktop.services import prospects as service
 from nest_desktop.ui.common.desk_context import DeskContext
 from nest_desktop.ui.common.dialogs import DuplicatesDialog, InteractionDialog
 from nest_desktop.ui.common.lazy_model import LazyRowsModel
+from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import (
     DateEdit,
@@ -167,6 +168,11 @@ class ProspectsPage(QWidget):
         self.view.activated.connect(lambda index: self._open_row(index.row()))
         self.refresh_permissions()
         self.refresh()
+        changes().prospect.connect(self._prospect_changed)
+        changes().desk.connect(self.refresh_permissions)
+
+    def _prospect_changed(self, _prospect_id: int) -> None:
+        self.refresh()
 
     def refresh_permissions(self) -> None:
         self.new_button.setEnabled(session.may("prospects.write"))
@@ -237,6 +243,10 @@ class ProspectWindow(QMainWindow):
         self.prospect_id = prospect_id
         self.version: int | None = None
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._telling = False  # saying her own change: no need to reload for it
+        self.saved.connect(self._tell_saved)
+        changes().prospect.connect(self._prospect_changed)
+        changes().desk.connect(self.refresh_permissions)
         self.fields: dict[str, FieldWithError] = {}
 
         self.last_name, self.first_names = QLineEdit(), QLineEdit()
@@ -352,6 +362,19 @@ class ProspectWindow(QMainWindow):
         self.load()
 
     # --- showing ---------------------------------------------------------------------
+
+    def _tell_saved(self, prospect_id: int) -> None:
+        self._telling = True
+        try:
+            changes().prospect.emit(prospect_id)
+            changes().tasks.emit()
+        finally:
+            self._telling = False
+
+    def _prospect_changed(self, prospect_id: int) -> None:
+        """Her file changed elsewhere (a call, a follow-up, her conversion): shown."""
+        if not self._telling and prospect_id and prospect_id == self.prospect_id:
+            self.load()
 
     def load(self) -> None:
         new = self.prospect_id is None

@@ -27,6 +27,7 @@ from nest_desktop.domain import reception as rules
 from nest_desktop.domain.dates import entry_text
 from nest_desktop.i18n import _, format_date, format_number, ngettext
 from nest_desktop.services import StaleRecordError, ValidationFailed, reception, session
+from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.widgets import (
     DateEdit,
     FieldWithError,
@@ -258,6 +259,13 @@ def act_on_appointment(parent: QWidget, appointment_id: int, action: str,
     return None
 
 
+def appointments_changed() -> None:
+    """An appointment booked, moved, cancelled or marked: every list of appointments, and
+    Today (a first visit makes its 72-hour call), are out of date."""
+    changes().appointments.emit()
+    changes().tasks.emit()
+
+
 class AppointmentsBox(QGroupBox):
     """A person's appointments on her file, with book / move / cancel / attended."""
 
@@ -281,6 +289,7 @@ class AppointmentsBox(QGroupBox):
         layout.addWidget(self.message)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.refresh()
+        changes().appointments.connect(self.refresh)
 
     def refresh(self) -> None:
         if not (self.patient_id or self.prospect_id):
@@ -326,7 +335,7 @@ class AppointmentsBox(QGroupBox):
             error = act_on_appointment(self, chosen, action, self.person)
             if error:
                 self.message.say(error, error=True)
-        self.refresh()
+        appointments_changed()  # this box refreshes with every list of appointments
         self.changed.emit()
 
 
@@ -389,6 +398,7 @@ class AppointmentsPage(QWidget):
         self.table.itemSelectionChanged.connect(self._selection_changed)
         fill_service_box(self.service_filter, site_id, empty_label=_("Every service"))
         self.refresh()
+        changes().appointments.connect(self.refresh)
 
     def _site_changed(self) -> None:
         fill_service_box(self.service_filter, self.site_filter.currentData(),
@@ -470,4 +480,4 @@ class AppointmentsPage(QWidget):
         error = act_on_appointment(self, chosen.id, action, chosen.person)
         if error:
             self.message.say(error, error=True)
-        self.refresh()
+        appointments_changed()

@@ -33,6 +33,7 @@ from nest_desktop.services import ValidationFailed, desk, prospects, reception, 
 from nest_desktop.services.people import PATIENT
 from nest_desktop.ui.common.desk_context import DeskContext
 from nest_desktop.ui.common.dialogs import DuplicatesDialog
+from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.widgets import (
     ERROR_STYLE,
     DateEdit,
@@ -665,6 +666,13 @@ class IncomingCallWindow(QWidget):
         self.saved = True
         self.ticker.stop()
         self.recorded.emit(call.id)
+        # The register, the agenda, Today and the caller's open file show the call.
+        for signal in (changes().calls, changes().appointments, changes().tasks):
+            signal.emit()
+        if call.patient_id:
+            changes().patient.emit(call.patient_id)
+        if call.prospect_id:
+            changes().prospect.emit(call.prospect_id)
         self.close()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)

@@ -34,6 +34,7 @@ from nest_desktop.services import ValidationFailed, desk, documents, reception, 
 from nest_desktop.services.exports import safe_file_name
 from nest_desktop.services.people import typed_date
 from nest_desktop.ui.common.lazy_model import LazyRowsModel
+from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.widgets import (
     ERROR_STYLE,
     DateEdit,
@@ -67,6 +68,12 @@ def fill_directory_box(box: QComboBox, site_id: int | None, selected_id: int | N
     if selected_id is not None:
         box.setCurrentIndex(max(box.findData(selected_id), 0))
     box.blockSignals(blocked)
+
+
+def calls_and_tasks_changed() -> None:
+    """A call dealt with or a message delivered: the register and Today change."""
+    changes().calls.emit()
+    changes().tasks.emit()
 
 
 class MessageDialog(QDialog):
@@ -193,6 +200,7 @@ class ConfirmMessageDialog(QDialog):
         except (reception.AlreadyDone, session.PermissionDenied) as refused:
             self.status.say(str(refused), error=True)
             return
+        calls_and_tasks_changed()
         self.accept()
 
 
@@ -607,7 +615,6 @@ class CallsPage(QWidget):
     openPatient = Signal(int)
     openProspect = Signal(int)
     newCall = Signal()
-    changed = Signal()
 
     def __init__(self, site_id: int | None, parent=None):
         super().__init__(parent)
@@ -632,11 +639,11 @@ class CallsPage(QWidget):
         self.register.openPatient.connect(self.openPatient)
         self.register.openProspect.connect(self.openProspect)
         for tab in (self.register, self.messages, self.end_of_day):
-            tab.changed.connect(self.refresh)
-            tab.changed.connect(self.changed)
+            tab.changed.connect(calls_and_tasks_changed)
         self.register.documentRequested.connect(self.documentRequested)
         self.end_of_day.documentRequested.connect(self.documentRequested)
         self.site_filter = self.register.site_filter
+        changes().calls.connect(self.refresh)
 
     def refresh(self) -> None:
         self.register.refresh()

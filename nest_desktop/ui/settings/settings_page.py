@@ -43,6 +43,7 @@ from nest_desktop.services import (
     session,
     settings,
 )
+from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import (
     FieldWithError,
@@ -50,7 +51,6 @@ from nest_desktop.ui.common.widgets import (
     choice_box,
     dialog_buttons,
     fill,
-    fill_site_box,
     read_only_table,
     select_data,
     site_box,
@@ -211,7 +211,6 @@ class DirectoryEntryDialog(QDialog):
 
 class SettingsPage(QScrollArea):
     languageChanged = Signal(str)
-    sitesChanged = Signal()
     restoreRequested = Signal(Path)  # the main window closes the files, then restores
 
     def __init__(self, parent=None):
@@ -234,6 +233,8 @@ class SettingsPage(QScrollArea):
         layout.addStretch(1)
         self.setWidget(content)
         self.refresh_permissions()
+        changes().desk.connect(self.refresh_permissions)
+        changes().backups.connect(self.refresh_backups)
 
     def refresh_permissions(self) -> None:
         """What the person at the desk may change; the services refuse the rest anyway."""
@@ -398,8 +399,7 @@ class SettingsPage(QScrollArea):
     def _site_dialog(self, site) -> None:
         if SiteDialog(site, self).exec() == QDialog.DialogCode.Accepted:
             self._refresh_sites()
-            fill_site_box(self.workstation_site, self.workstation_site.currentData())
-            self.sitesChanged.emit()
+            changes().sites.emit()  # every box of sites refills itself
 
     def _directory_box(self) -> QGroupBox:
         """Each site's services and people, with their internal numbers (TEL-05, TEL-09)."""
@@ -442,7 +442,7 @@ class SettingsPage(QScrollArea):
         site_id = self.workstation_site.currentData()
         if DirectoryEntryDialog(entry, site_id, self).exec() == QDialog.DialogCode.Accepted:
             self._refresh_directory()
-            self.sitesChanged.emit()
+            changes().sites.emit()
 
     def _users_box(self) -> QGroupBox:
         box = QGroupBox(_("Users"))

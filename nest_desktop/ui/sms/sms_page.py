@@ -31,6 +31,7 @@ from nest_desktop.i18n import _, format_datetime, format_fcfa, format_number, ng
 from nest_desktop.services import ValidationFailed, session
 from nest_desktop.services import sms as service
 from nest_desktop.ui.common.lazy_model import LazyRowsModel
+from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import (
     ERROR_STYLE,
@@ -205,6 +206,11 @@ class OutboxView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.sms_sender: SmsSender | None = None  # set by the main window
         self._selection_changed()
+        changes().sms.connect(self._outbox_changed)
+
+    def _outbox_changed(self) -> None:
+        if self.isVisible():  # otherwise read when shown
+            self.refresh()
 
     # -- the list -------------------------------------------------------------------------
     def current_filter(self) -> service.OutboxFilter | None:

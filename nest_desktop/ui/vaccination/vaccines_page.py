@@ -24,6 +24,7 @@ from nest_desktop.i18n import _, format_age, format_date, format_number, ngettex
 from nest_desktop.services import documents
 from nest_desktop.services import vaccination as service
 from nest_desktop.services.exports import ExportError, safe_file_name
+from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import site_box
 from nest_desktop.ui.vaccination.vaccination_tab import dose_text
@@ -123,6 +124,7 @@ class VaccinesPage(QWidget):
         self.days.valueChanged.connect(self.refresh)
         self.site_filter.currentIndexChanged.connect(self.refresh)
         self._stale = True  # computed when first shown: no work for a page nobody opened
+        changes().vaccines.connect(self.refresh)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
