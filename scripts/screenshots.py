@@ -9,8 +9,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from nest_desktop.domain import clock
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PySide6.QtCore import QCoreApplication  # noqa: E402
@@ -18,6 +16,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from nest_desktop.app import install_language  # noqa: E402
 from nest_desktop.db.connection import open_database, sqlite_url  # noqa: E402
+from nest_desktop.domain import clock  # noqa: E402
 
 
 def main() -> None:
