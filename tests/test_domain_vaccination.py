@@ -13,8 +13,13 @@ def by_key(doses):
     return {(d.vaccine, d.dose): d for d in doses}
 
 
+def at_birth(birth, *args, **kwargs):
+    """The calendar as planned on the day of birth: every dose on its day by the schedule."""
+    return by_key(v.calendar(birth, *args, today=birth, **kwargs))
+
+
 def test_born_after_july_2025_follows_the_hexavalent_schedule():
-    doses = by_key(v.calendar(dt.date(2025, 7, 1), today=TODAY))
+    doses = at_birth(dt.date(2025, 7, 1))
     assert doses[("BCG", 1)].due == dt.date(2025, 7, 1)
     assert doses[("HepB", 0)].due == dt.date(2025, 7, 1)
     assert doses[("VPO", 0)].due == dt.date(2025, 7, 1)
@@ -30,7 +35,7 @@ def test_born_after_july_2025_follows_the_hexavalent_schedule():
 
 
 def test_born_before_july_2025_follows_the_pentavalent_schedule():
-    doses = by_key(v.calendar(dt.date(2025, 6, 30), today=TODAY))
+    doses = at_birth(dt.date(2025, 6, 30))
     assert doses[("Penta", 1)].due == dt.date(2025, 8, 11)
     assert doses[("VPI", 1)].due == dt.date(2025, 8, 11)
     assert doses[("VPI", 2)].due == dt.date(2025, 10, 6)  # 14 weeks
@@ -38,7 +43,7 @@ def test_born_before_july_2025_follows_the_pentavalent_schedule():
 
 
 def test_calendar_months_end_of_month():
-    doses = by_key(v.calendar(dt.date(2025, 7, 31), today=TODAY))
+    doses = at_birth(dt.date(2025, 7, 31))
     assert doses[("RR", 1)].due == dt.date(2026, 4, 30)  # 9 months after 31 July
     born_may = by_key(v.calendar(dt.date(2027, 5, 31), today=TODAY))
     assert born_may[("RR", 1)].due == dt.date(2028, 2, 29)
@@ -46,13 +51,16 @@ def test_calendar_months_end_of_month():
 
 def test_a_late_dose_moves_the_following_ones_by_their_minimum_interval():
     birth = dt.date(2026, 1, 5)
-    on_time = by_key(v.calendar(birth, today=TODAY))
-    late = by_key(v.calendar(birth, today=TODAY, given={("Hexa", 1): dt.date(2026, 4, 1)}))
+    on_time = at_birth(birth)
+    late = by_key(v.calendar(birth, today=dt.date(2026, 4, 1),
+                             given={("Hexa", 1): dt.date(2026, 4, 1),
+                                    ("PCV", 1): dt.date(2026, 2, 16)}))
     assert on_time[("Hexa", 2)].due == dt.date(2026, 3, 16)
     assert late[("Hexa", 1)].status == v.GIVEN and late[("Hexa", 1)].given == dt.date(2026, 4, 1)
     assert late[("Hexa", 2)].due == dt.date(2026, 4, 29)  # 28 days after the late dose
     assert late[("Hexa", 3)].due == dt.date(2026, 5, 27)
-    assert late[("PCV", 2)].due == on_time[("PCV", 2)].due  # other vaccines keep their dates
+    # Other vaccines keep their days by the schedule.
+    assert late[("PCV", 2)].scheduled == on_time[("PCV", 2)].scheduled == dt.date(2026, 3, 16)
 
 
 def test_statuses_given_due_overdue_upcoming_and_expired():
@@ -65,7 +73,9 @@ def test_statuses_given_due_overdue_upcoming_and_expired():
     assert doses[("RR", 1)].status == v.UPCOMING
     later = by_key(v.calendar(birth, given=given, today=dt.date(2026, 11, 23)))
     assert later[("Hexa", 1)].status == v.OVERDUE
-    assert v.next_visit(list(later.values())) == dt.date(2026, 10, 13)
+    assert later[("Hexa", 1)].scheduled == dt.date(2026, 10, 13)
+    assert later[("Hexa", 1)].due == dt.date(2026, 11, 23)  # late: today, not in the past
+    assert v.next_visit(list(later.values())) == dt.date(2026, 11, 23)
     # A given dose is never due again, even past its limit.
     old = by_key(v.calendar(birth, given={("HepB", 0): birth}, today=dt.date(2030, 1, 1)))
     assert old[("HepB", 0)].status == v.GIVEN
@@ -73,8 +83,8 @@ def test_statuses_given_due_overdue_upcoming_and_expired():
 
 def test_hpv_is_for_girls_and_optional_vaccines_are_added_on_request():
     birth = dt.date(2017, 3, 1)
-    boy = by_key(v.calendar(birth, sex="M", today=TODAY))
-    girl = by_key(v.calendar(birth, sex="F", today=TODAY, optional=("Varicelle",)))
+    boy = at_birth(birth, sex="M")
+    girl = at_birth(birth, sex="F", optional=("Varicelle",))
     assert ("HPV", 1) not in boy and girl[("HPV", 1)].due == dt.date(2026, 3, 1)
     assert girl[("HPV", 2)].due == dt.date(2026, 8, 31)
     assert girl[("Varicelle", 2)].due == dt.date(2018, 9, 1)
@@ -82,7 +92,7 @@ def test_hpv_is_for_girls_and_optional_vaccines_are_added_on_request():
 
 
 def test_french_schedule():
-    doses = by_key(v.calendar(dt.date(2026, 1, 15), "france", today=TODAY))
+    doses = at_birth(dt.date(2026, 1, 15), "france")
     assert doses[("Hexa", 1)].due == dt.date(2026, 3, 15)
     assert doses[("MenB", 1)].due == dt.date(2026, 4, 15)
     assert doses[("ROR", 2)].due == dt.date(2027, 5, 15)
@@ -97,3 +107,50 @@ def test_the_schedules_file_is_checked(tmp_path):
         v.parse_schedules(data)
     assert v.vaccine_label("RR", "fr") == "Rougeole-rubéole (RR)"
     assert v.vaccine_label("RR", "en") == "Measles-rubella (MR)"
+
+
+def test_a_child_seen_late_catches_up_from_today_never_in_the_past():
+    """Born 15/07/2026, BCG only, seen on Sunday 29/11/2026 — worked by hand:
+    Hexa 1 was due at 6 weeks (26/08) and is given today; Hexa 2 comes 28 days after today
+    (27/12), not at 10 weeks (23/09); Hexa 3 28 days after that (24/01/2027); the booster at
+    15 months (15/10/2027), which is later than Hexa 3 + 183 days (26/07/2027)."""
+    birth, seen = dt.date(2026, 7, 15), dt.date(2026, 11, 29)
+    doses = by_key(v.calendar(birth, given={("BCG", 1): birth}, today=seen))
+    assert (doses[("Hexa", 1)].status, doses[("Hexa", 1)].scheduled) == (
+        v.OVERDUE, dt.date(2026, 8, 26))
+    assert [doses[("Hexa", n)].due for n in (1, 2, 3, 4)] == [
+        dt.date(2026, 11, 29), dt.date(2026, 12, 27), dt.date(2027, 1, 24),
+        dt.date(2027, 10, 15)]
+    assert [doses[("Hexa", n)].status for n in (2, 3, 4)] == [v.UPCOMING] * 3
+    assert [doses[("PCV", n)].due for n in (1, 2, 3)] == [
+        dt.date(2026, 11, 29), dt.date(2026, 12, 27), dt.date(2027, 1, 24)]
+    assert doses[("Rota", 2)].due == dt.date(2026, 12, 27)
+    assert doses[("VPO", 0)].status == doses[("HepB", 0)].status == v.EXPIRED
+    assert doses[("RR", 1)].due == dt.date(2027, 4, 15)  # 9 months: not moved
+    # Nothing still to give is dated before the day she was seen.
+    assert all(d.due >= seen for d in doses.values() if d.status != v.GIVEN)
+    # The next visit is today, with every dose late or due now, never one no longer given.
+    assert v.next_visit(list(doses.values())) == seen
+    assert sorted((d.vaccine, d.dose) for d in v.next_visit_doses(list(doses.values()))) == [
+        ("Hexa", 1), ("PCV", 1), ("Rota", 1), ("VPO", 1)]
+
+
+def test_a_booster_never_comes_before_the_series_it_completes():
+    """Born 10/07/2025, no hexavalent dose at all, seen at 20 months on 10/03/2027: the
+    booster (15 months, 10/10/2026) waits for Hexa 3 (05/05/2027) + 183 days: 04/11/2027."""
+    birth, seen = dt.date(2025, 7, 10), dt.date(2027, 3, 10)
+    doses = by_key(v.calendar(birth, today=seen))
+    assert [doses[("Hexa", n)].due for n in (1, 2, 3, 4)] == [
+        dt.date(2027, 3, 10), dt.date(2027, 4, 7), dt.date(2027, 5, 5), dt.date(2027, 11, 4)]
+    assert doses[("Hexa", 4)].status == v.UPCOMING
+    # Each day she is not seen moves the whole series on, never backwards.
+    later = by_key(v.calendar(birth, today=seen + dt.timedelta(days=10)))
+    assert later[("Hexa", 4)].due == dt.date(2027, 11, 14)
+
+
+def test_a_late_dose_past_its_limit_is_no_longer_given_and_never_at_the_next_visit():
+    birth = dt.date(2025, 7, 10)  # rotavirus is not given after 24 months
+    doses = v.calendar(birth, today=dt.date(2027, 8, 1))
+    rota = [d for d in doses if d.vaccine == "Rota"]
+    assert [d.status for d in rota] == [v.EXPIRED, v.EXPIRED]
+    assert not any(d.vaccine == "Rota" for d in v.next_visit_doses(doses))

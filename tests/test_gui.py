@@ -364,6 +364,7 @@ def test_vaccination_calendar_pdf_text(qtbot, child):
         assert document.pageCount() == 1
 
 
+@pytest.mark.clock("2026-11-23 10:00")
 def test_child_file_records_a_late_dose_and_the_next_ones_move(qtbot, desk, child, monkeypatch):
     from nest_desktop.ui.vaccination import vaccination_tab
 
@@ -379,8 +380,12 @@ def test_child_file_records_a_late_dose_and_the_next_ones_move(qtbot, desk, chil
                 return row
         raise AssertionError((vaccine, dose))
 
-    hexa_2 = row_of("Hexa", 2)
-    assert tab.table.item(hexa_2, 3).text() == "14/11/2026"
+    # Hexa 1, due at 6 weeks (17/10), is late: to give today; Hexa 2 four weeks later.
+    assert tab.table.item(row_of("Hexa", 1), 3).text() == "23/11/2026"
+    assert tab.table.item(row_of("Hexa", 2), 3).text() == "21/12/2026"
+    assert tab.next_visit.text().startswith(
+        "Prochaine visite de vaccination\u00a0: dès que possible, à partir du lundi 23 novembre")
+    assert "Hexavalent (DTC-HepB-Hib-VPI) — 1" in tab.next_visit.text()
     tab.table.selectRow(row_of("Hexa", 1))
 
     def fill(dialog):

@@ -29,9 +29,13 @@ def test_child_calendar_uses_the_plan_records_and_parents(family):
 
 def test_recording_a_late_dose_moves_the_next_ones(family):
     _mother, child = family
+    # Moussa, born 5/9/2026, seen on 23/11/2026: Hexa 1 was due at 6 weeks (17/10) and is to
+    # be given today; Hexa 2 comes 28 days after today (21/12), not at 10 weeks (14/11).
     before = by_key(service.child_calendar(child.id, TODAY).doses)
-    assert before[("Hexa", 1)].status == rules.OVERDUE and before[("Hexa", 2)].due == dt.date(
-        2026, 11, 14)
+    assert before[("Hexa", 1)].status == rules.OVERDUE
+    assert (before[("Hexa", 1)].scheduled, before[("Hexa", 1)].due) == (
+        dt.date(2026, 10, 17), TODAY)
+    assert before[("Hexa", 2)].due == dt.date(2026, 12, 21)
     service.record_dose(child.id, "Hexa", 1, "20/11/2026", "Hexaxim", "L123", today=TODAY)
     after = by_key(service.child_calendar(child.id, TODAY).doses)
     assert after[("Hexa", 1)].given == dt.date(2026, 11, 20)

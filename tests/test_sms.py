@@ -175,6 +175,25 @@ def test_vaccine_reminders_go_to_the_parent_and_stop_when_the_dose_is_given(desk
     assert cancelled >= 1
 
 
+def test_a_late_child_gets_no_daily_reminder_and_the_next_doses_follow_the_catch_up(desk,
+                                                                                  family):
+    _mother, child = family
+    # Moussa, born 5/9/2026, nothing given: Hexa 1, PCV 1, Rota 1, VPO 1 were due on 17/10
+    # (still in their window until 14/11, then overdue). Once their day has passed they are to
+    # give "today" every day until they are: a call, not an SMS each morning. The next doses
+    # come 28 days after that today, and their reminders move with it.
+    for today in (dt.date(2026, 10, 20), dt.date(2026, 10, 21), dt.date(2026, 11, 23),
+                  dt.date(2026, 11, 24)):
+        service.schedule_reminders(dt.datetime.combine(today, dt.time(10, 0)))
+        assert {m.event_at.date() for m in pending("vaccine")} == {
+            today + dt.timedelta(days=28)}, today
+    given = dt.date(2026, 11, 25)
+    for vaccine in ("Hexa", "PCV", "Rota", "VPO"):
+        vaccination.record_dose(child.id, vaccine, 1, "25/11/2026", today=given)
+    service.schedule_reminders(dt.datetime(2026, 11, 25, 11, 0))
+    assert {m.event_at.date() for m in pending("vaccine")} == {dt.date(2026, 12, 23)}
+
+
 # --- sending ------------------------------------------------------------------------------------
 
 @pytest.fixture

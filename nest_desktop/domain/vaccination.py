@@ -142,7 +142,12 @@ def vaccine_label(code: str, language: str) -> str:
 
 @dataclass(slots=True)
 class Dose:
-    """One dose of a child's calendar."""
+    """One dose of a child's calendar.
+
+    `due` is the day it is to be given: its day by the schedule (`scheduled`), or today when
+    that day has passed and it was not given — never a day in the past for a dose still to
+    give, so that the doses after a late one count their interval from a day that can be.
+    """
 
     vaccine: str
     dose: int
@@ -152,45 +157,49 @@ class Dose:
     window_end: dt.date | None = None  # after it, a dose not given is overdue
     limit: dt.date | None = None  # after it, the dose is no longer given
     status: str = UPCOMING
+    scheduled: dt.date | None = None  # its day by the schedule and the doses before it
 
 
 def calendar(birth_date: dt.date, schedule: str = DEFAULT_SCHEDULE, given: dict | None = None,
              *, sex: str | None = None, optional: tuple[str, ...] = (),
              today: dt.date | None = None) -> list[Dose]:
-    """The personalised calendar of a child born on `birth_date`.
+    """The personalised calendar of a child born on `birth_date`, as of `today`.
 
-    `given` maps (vaccine, dose) to the date it was given. A dose is due at its age, and not
-    before the previous dose of the same vaccine (given, or due) plus its minimum interval: a
-    late dose moves the following ones. A dose that cannot be given before its limit age is
-    'expired' (no longer due), not overdue. `sex` leaves out the doses of the other sex;
-    `optional` adds the clinic's optional vaccines named there. Statuses are as of `today`.
+    `given` maps (vaccine, dose) to the date it was given. A dose is scheduled at its age, and
+    not before the previous dose of the same vaccine plus its minimum interval. A dose not
+    given whose day has passed is to be given today at the earliest (catch-up): the next
+    doses of that vaccine count their interval from today, so that a booster never comes
+    before the series it completes. A dose that cannot be given before its limit age is
+    'expired' (no longer given), not overdue. `sex` leaves out the doses of the other sex;
+    `optional` adds the clinic's optional vaccines named there.
     """
     given = given or {}
     today = today or clock.today()
     version = schedules().version_for(schedule, birth_date)
-    previous: dict[str, dt.date] = {}  # vaccine -> date the last dose was given or is due
+    previous: dict[str, dt.date] = {}  # vaccine -> day its last dose was given or is to be
     doses = []
-    for rule, due, limit, interval, window in _dates_by_age(version.id, tuple(sorted(optional)),
-                                                            birth_date):
+    for rule, scheduled, limit, interval, window in _dates_by_age(
+            version.id, tuple(sorted(optional)), birth_date):
         if sex and rule.sex and rule.sex != sex:
             continue
         if rule.vaccine in previous and interval:
-            due = max(due, previous[rule.vaccine] + interval)
+            scheduled = max(scheduled, previous[rule.vaccine] + interval)
         given_on = given.get((rule.vaccine, rule.dose))
-        window_end = due + window
+        window_end = scheduled + window
+        due = max(scheduled, today)  # never in the past while it is still to give
         if given_on:
             status = GIVEN
-        elif limit and (due > limit or today > limit):
+        elif limit and due > limit:
             status = EXPIRED
-        elif today < due:
+        elif today < scheduled:
             status = UPCOMING
         elif today <= window_end:
             status = DUE
         else:
             status = OVERDUE
         previous[rule.vaccine] = given_on or due
-        doses.append(Dose(rule.vaccine, rule.dose, due, given_on, rule.age, window_end, limit,
-                          status))
+        doses.append(Dose(rule.vaccine, rule.dose, given_on or due, given_on, rule.age,
+                          window_end, limit, status, scheduled))
     doses.sort(key=lambda d: (d.given or d.due, d.vaccine, d.dose))
     return doses
 
@@ -221,6 +230,14 @@ def _dates_by_age(version_id: str, optional: tuple[str, ...], birth: dt.date) ->
 
 
 def next_visit(doses: list[Dose]) -> dt.date | None:
-    """The earliest date on which a dose still to give is due."""
+    """The next vaccination visit: the earliest day a dose still to give is to be given
+    (today for a late child), never for a dose no longer given."""
     pending = [d.due for d in doses if d.status in (DUE, OVERDUE, UPCOMING)]
     return min(pending) if pending else None
+
+
+def next_visit_doses(doses: list[Dose]) -> list[Dose]:
+    """The doses to give at the next visit: every one to be given that day (all the late
+    ones and those due, for a late child), as a nurse gives them together."""
+    day = next_visit(doses)
+    return [d for d in doses if d.due == day and d.status in (DUE, OVERDUE, UPCOMING)]

@@ -140,6 +140,7 @@ def generate(patients: int = 400, seed: int = 2026, today: dt.date | None = None
     phones, family links and contact history. Returns the number of patients written."""
     rng = random.Random(seed)
     today = today or clock.today()
+    latest = dt.datetime.combine(today, clock.now().time())  # nothing after "now"
     with database.atomic():
         site_ids, user_ids = _ensure_sites_and_users(rng)
     next_id = (Patient.select(Patient.id).order_by(Patient.id.desc()).scalar() or 0) + 1
@@ -190,6 +191,8 @@ def generate(patients: int = 400, seed: int = 2026, today: dt.date | None = None
                 when = dt.datetime.combine(
                     today - dt.timedelta(days=rng.randint(0, 400)),
                     dt.time(rng.randint(8, 18), rng.choice([0, 15, 30, 45])))
+                if when > latest:  # today, later than now: yesterday rather
+                    when -= dt.timedelta(days=1)
                 interaction_rows.append({
                     "patient": row["id"], "occurred_at": when, "user": rng.choice(user_ids),
                     "channel": channel, "direction": direction, "subject": subject,
@@ -239,7 +242,7 @@ def _recent_births(rng: random.Random, today: dt.date, user_ids: list[int]) -> N
     home: their discharge survey and ten-day call are in Today."""
     at_term = list(Pregnancy.select().where(
         (Pregnancy.status == "ongoing")
-        & (Pregnancy.ddr <= today - dt.timedelta(weeks=39))))
+        & (Pregnancy.ddr <= today - dt.timedelta(weeks=37))).order_by(Pregnancy.ddr))
     for pregnancy in at_term[:max(3, len(at_term) // 3)]:
         delivered_at = dt.datetime.combine(today - dt.timedelta(days=rng.randint(1, 12)),
                                            dt.time(rng.randint(0, 23), rng.choice([0, 30])))
@@ -604,7 +607,7 @@ def _doses_given(rng: random.Random, child: dict, today: dt.date,
     stop = child["birth_date"] + stops_after if stops_after else None
     rows = []
     for dose in vaccination.calendar(child["birth_date"], sex=child["sex"], today=today):
-        given_on = dose.due + delay
+        given_on = dose.scheduled + delay  # by the schedule, as the family came
         if given_on >= today or (stop and given_on > stop):
             continue
         if dose.limit and given_on > dose.limit:

@@ -109,17 +109,28 @@ def patient_sheet_pdf(patient_id: int, today: dt.date | None = None) -> tuple[st
     return name + ".pdf", pdf
 
 
-def next_visit_line(upcoming: dt.date | None, today: dt.date) -> str:
-    if upcoming is None:
+def next_visit_line(doses: list[vaccine_rules.Dose], today: dt.date) -> str:
+    """The next vaccination visit with its real day (today for a late child) and the doses
+    to give then; empty when nothing is left to give."""
+    day = vaccine_rules.next_visit(doses)
+    if day is None:
         return ""
-    if upcoming < today:
-        return _("Next vaccination visit: as soon as possible (due since {date})").format(
-            date=format_date(upcoming, "long"))
-    return _("Next vaccination visit: {date}").format(date=format_date(upcoming, "full"))
+    names = ", ".join(dose_text(d) for d in vaccine_rules.next_visit_doses(doses))
+    if day <= today and any(d.status == vaccine_rules.OVERDUE for d in doses):
+        return _("Next vaccination visit: as soon as possible, from {date} — {doses}").format(
+            date=format_date(day, "full"), doses=names)
+    return _("Next vaccination visit: {date} — {doses}").format(
+        date=format_date(day, "full"), doses=names)
 
 
 def dose_label(dose: int) -> str:
     return _("booster") if dose >= 4 else str(dose)
+
+
+def dose_text(dose: vaccine_rules.Dose) -> str:
+    """'Rougeole-rubéole (RR) — 1'."""
+    label = vaccine_rules.vaccine_label(dose.vaccine, current_language())
+    return f"{label} — {dose_label(dose.dose)}"
 
 
 def vaccination_calendar_pdf(patient_id: int, page: str = "A4",
@@ -130,7 +141,7 @@ def vaccination_calendar_pdf(patient_id: int, page: str = "A4",
     calendar = vaccination.child_calendar(patient_id, today)
     child = calendar.patient
     language = current_language()
-    upcoming = vaccine_rules.next_visit(calendar.doses)
+    next_doses = vaccine_rules.next_visit_doses(calendar.doses)
     rows = []
     for entry in calendar.doses:
         record = calendar.records.get((entry.vaccine, entry.dose))
@@ -143,7 +154,7 @@ def vaccination_calendar_pdf(patient_id: int, page: str = "A4",
             due=_("no longer given") if expired else format_date(entry.due, "long"),
             given=format_date(entry.given),
             lot=text(record.lot if record else ""),
-            next_visit=entry.due == upcoming and entry.status != vaccine_rules.GIVEN,
+            next_visit=entry in next_doses,
             no_longer_due=expired))
     parents = "; ".join(
         "{name} ({relation}){phones}".format(
@@ -163,7 +174,7 @@ def vaccination_calendar_pdf(patient_id: int, page: str = "A4",
     document = vaccination_calendar.VaccinationCalendar(
         title=_("Vaccination calendar"),
         child_lines=child_lines,
-        next_visit_line=next_visit_line(upcoming, today),
+        next_visit_line=next_visit_line(calendar.doses, today),
         headers=(_("Vaccine"), _("Dose"), _("Age"), _("Due on"), _("Given on"), _("Lot"),
                  _("Signature, stamp")),
         rows=rows,

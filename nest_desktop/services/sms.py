@@ -344,8 +344,11 @@ def _vaccine_wants(children: list, when: dt.datetime, timing_: rules.Timing) -> 
     for row in children:
         if not (row.contact_id and row.contact_phone and row.sms_consent):
             continue
+        # A late dose (to give "today" every day until it is) is for a call, not a daily SMS:
+        # only the days the schedule sets are reminded.
         days = sorted({dose.due for dose in row.doses
-                       if dose.status in (vaccine_rules.DUE, vaccine_rules.UPCOMING)})
+                       if dose.status in (vaccine_rules.DUE, vaccine_rules.UPCOMING)
+                       and dose.due == dose.scheduled})
         for day in days:
             for reminder in rules.vaccine_reminders(day, timing_):
                 if reminder.expires_at <= when:

@@ -54,11 +54,6 @@ STATUS_COLOURS = {
 }
 
 
-def dose_text(dose: rules.Dose) -> str:
-    label = rules.vaccine_label(dose.vaccine, current_language())
-    return f"{label} — {documents.dose_label(dose.dose)}"
-
-
 class VaccinationTab(QWidget):
     changed = Signal()  # a dose or the plan changed: lists of doses due are out of date
 
@@ -158,8 +153,7 @@ class VaccinationTab(QWidget):
         for code, check in self.optional_checks.items():
             check.setVisible(code not in in_schedule)
         self.parents.setText(self._parents_text(calendar.parents))
-        upcoming = rules.next_visit(calendar.doses)
-        self.next_visit.setText(documents.next_visit_line(upcoming, clock.today())
+        self.next_visit.setText(documents.next_visit_line(calendar.doses, clock.today())
                                 or _("Every dose is recorded."))
         self.table.setRowCount(len(calendar.doses))
         for row, dose in enumerate(calendar.doses):
@@ -263,7 +257,8 @@ class DoseDialog(QDialog):
         self.dose = QComboBox()
         for dose in pending:
             self.dose.addItem(_("{dose} (due on {date})").format(
-                dose=dose_text(dose), date=format_date(dose.due)), (dose.vaccine, dose.dose))
+                dose=documents.dose_text(dose), date=format_date(dose.due)),
+                (dose.vaccine, dose.dose))
         if selected:
             # findData() does not compare Python tuples: look for the dose by hand.
             for index in range(self.dose.count()):

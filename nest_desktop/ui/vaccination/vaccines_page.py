@@ -27,7 +27,6 @@ from nest_desktop.services.exports import ExportError, safe_file_name
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import site_box
-from nest_desktop.ui.vaccination.vaccination_tab import dose_text
 
 _NO_PARENT = QModelIndex()
 
@@ -75,7 +74,7 @@ class DueChildrenModel(QAbstractTableModel):
         if column == 2:
             return row.site_name
         if column == 3:
-            return ", ".join(dose_text(d) for d in row.doses)
+            return ", ".join(documents.dose_text(d) for d in row.doses)
         if column == 4:
             text = format_date(row.first_due)
             return _("{date} (overdue)").format(date=text) if row.overdue else text
