@@ -11,7 +11,8 @@ AT = dt.datetime
 
 @pytest.mark.parametrize("rule, event, expected", [
     ("satisfaction_72h", AT(2026, 11, 23, 10, 30), AT(2026, 11, 26, 10, 30)),
-    ("call_36_weeks", dt.date(2026, 3, 2), AT(2026, 11, 9, 0, 0)),  # DDR + 252 days
+    # DDR 2/3/2026: 36+0 on 9/11, the window ends 36+6 on Sunday 15/11 at the closing time
+    ("call_36_weeks", dt.date(2026, 3, 2), AT(2026, 11, 15, 18, 0)),
     ("discharge_survey", AT(2026, 11, 23, 11, 0), AT(2026, 11, 23, 11, 0)),
     ("post_discharge_call", AT(2026, 11, 23, 11, 0), AT(2026, 12, 3, 11, 0)),
     ("prospect_callback", AT(2026, 11, 23, 9, 15), AT(2026, 11, 30, 9, 15)),

@@ -38,12 +38,15 @@ def test_a_ddr_starts_the_pathway_and_its_36_week_call(mother):
     assert service.due_date(pregnancy) == ddr + dt.timedelta(days=280)
     assert Patient.get_by_id(mother.id).pathway == "pregnancy"
     task = task_of("call_36_weeks")
-    assert task.due_at == dt.datetime.combine(ddr + dt.timedelta(weeks=36), dt.time.min)
+    # Due by the end of the window the calendar shows, 36+0 to 36+6: the closing time of
+    # 36 weeks + 6 days, not overdue from the first minute of week 36.
+    assert task.due_at == dt.datetime.combine(ddr + dt.timedelta(weeks=36, days=6),
+                                              followup.closing_time())
     assert task.opens_at == dt.datetime.combine(ddr + dt.timedelta(weeks=35), dt.time.min)
     # A corrected DDR moves the call; no second pregnancy, no second task.
     service.save_pregnancy(mother.id, service.PregnancyForm(ddr=typed(ddr + dt.timedelta(3))))
     assert Pregnancy.select().count() == 1 and FollowUpTask.select().count() == 1
-    assert task_of("call_36_weeks").due_at.date() == ddr + dt.timedelta(weeks=36, days=3)
+    assert task_of("call_36_weeks").due_at.date() == ddr + dt.timedelta(weeks=36, days=9)
 
 
 def test_the_dpa_or_a_scan_dates_the_pregnancy_with_the_clinic_convention(mother):
@@ -203,3 +206,17 @@ def test_the_engine_catches_up_pregnancies_and_discharges_written_without_it(mot
                     discharged_at=born + dt.timedelta(days=2))
     assert followup.run() == 1  # the survey; no ten-day call after a birth elsewhere
     assert task_of("discharge_survey") is not None and task_of("post_discharge_call") is None
+
+
+def test_a_deadline_changed_in_the_rules_moves_the_open_tasks_at_the_next_pass(mother):
+    """A database from before the 36-week call was due at the end of its window: the
+    engine's pass at start-up moves its open tasks (and leaves the done ones alone)."""
+    ddr = clock.today() - dt.timedelta(weeks=30)
+    service.save_pregnancy(mother.id, service.PregnancyForm(ddr=typed(ddr)))
+    old_deadline = dt.datetime.combine(ddr + dt.timedelta(weeks=36), dt.time.min)
+    FollowUpTask.update(due_at=old_deadline).where(
+        FollowUpTask.rule == "call_36_weeks").execute()
+    assert followup.run() == 1
+    assert task_of("call_36_weeks").due_at == dt.datetime.combine(
+        ddr + dt.timedelta(weeks=36, days=6), followup.closing_time())
+    assert followup.run() == 0

@@ -43,12 +43,12 @@ class Offset:
 
     def after(self, event: dt.datetime, closing_time: dt.time = DEFAULT_CLOSING_TIME
               ) -> dt.datetime:
-        if self.end_of_day:
-            closing = dt.datetime.combine(event.date(), closing_time)
-            # An event after closing time is dealt with by the end of that day all the same.
-            return max(closing, event)
         moment = add_months(event, self.months) if self.months else event
-        return moment + dt.timedelta(hours=self.hours, days=self.days, weeks=self.weeks)
+        moment += dt.timedelta(hours=self.hours, days=self.days, weeks=self.weeks)
+        if self.end_of_day:
+            # The closing time of the day reached; a moment after it is that day's all the same.
+            return max(dt.datetime.combine(moment.date(), closing_time), moment)
+        return moment
 
 
 @dataclass(frozen=True)

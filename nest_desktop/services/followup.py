@@ -277,9 +277,11 @@ def run(when: dt.datetime | None = None) -> int:
     keys = [_key(e.rule, e.source_table, e.source_id) for e in events]
     known = {}
     for start in range(0, len(keys), 500):
-        known.update({key: (event_at, status, site_id) for key, event_at, status, site_id in
+        known.update({key: (event_at, status, site_id, due_at)
+                      for key, event_at, status, site_id, due_at in
                       FollowUpTask.select(FollowUpTask.key, FollowUpTask.event_at,
-                                          FollowUpTask.status, FollowUpTask.site)
+                                          FollowUpTask.status, FollowUpTask.site,
+                                          FollowUpTask.due_at)
                       .where(FollowUpTask.key.in_(keys[start:start + 500])).tuples()})
     # Only what needs a write is looked at inside the transaction, which stays short.
     to_sync = []
@@ -289,8 +291,10 @@ def run(when: dt.datetime | None = None) -> int:
             if rules.worth_creating(event.rule, event.at, when, closing) and \
                     rules.impossible_event(event.rule, event.at, when, event.not_before) is None:
                 to_sync.append(event)
-        elif seen[1] != DONE and (seen[1] != OPEN
-                                  or (seen[0], seen[2]) != (event.at, event.site_id)):
+        elif seen[1] != DONE and (
+                seen[1] != OPEN or (seen[0], seen[2]) != (event.at, event.site_id)
+                # a rule the clinic changed (its deadline) applies to the open tasks too
+                or seen[3] != rules.deadline(event.rule, event.at, closing)):
             to_sync.append(event)
     touched = 0
     with database.atomic():
