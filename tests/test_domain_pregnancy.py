@@ -89,3 +89,38 @@ def test_a_broken_template_is_refused_with_its_reason():
     with pytest.raises(ValueError, match="missing or wrong"):
         p.parse_template({"milestones": [{"id": "a", "from": "x", "to": "11",
                                           "label": {"fr": "A"}}]})
+
+
+def test_a_french_due_date_at_a_months_end_says_every_ddr_that_gives_it():
+    # DDR + 14 days + 9 months: 14, 15, 16 and 17 May 2026 give 28, 29, 30, 31 May, and
+    # 9 months later the end of February 2027 — worked by hand.
+    assert p.ddrs_from_due_date(D(2027, 2, 28), p.FRENCH) == [
+        D(2026, 5, 14), D(2026, 5, 15), D(2026, 5, 16), D(2026, 5, 17)]
+    assert p.ddr_from_due_date(D(2027, 2, 28), p.FRENCH) == D(2026, 5, 14)
+    assert p.ddrs_from_due_date(D(2027, 3, 1), p.FRENCH) == [D(2026, 5, 18)]
+    assert p.ddrs_from_due_date(D(2027, 3, 1)) == [D(2026, 5, 25)]  # Naegele: one
+
+
+def test_a_birth_closes_the_antenatal_milestones_and_is_on_the_calendar():
+    ddr, born = D(2026, 3, 2), D(2026, 11, 20)  # born at 37 SA + 4 d
+    plan = {m.milestone.id: m for m in p.plan(ddr, D(2026, 11, 25), done={
+        "ultrasound_1": D(2026, 5, 28)}, birth=born)}
+    assert plan["ultrasound_1"].status == "done"
+    # Closed by the birth, its window passed (30 to 35 SA) or still open (36 to 40+6).
+    assert plan["ultrasound_3"].status == plan["consultation_9"].status == "not_done"
+    assert not [m for m in plan.values() if not m.milestone.after_birth
+                and m.status in ("current", "upcoming")]
+    birth = plan["term"]
+    assert birth.milestone.birth and (birth.status, birth.done_on) == ("done", born)
+    assert (birth.start, birth.end) == (born, born)
+    # The post-natal consultation, 6 to 8 weeks after the birth, is to come.
+    assert plan["postnatal_consultation"].status == "upcoming"
+    assert plan["postnatal_consultation"].start == D(2027, 1, 1)
+    # Before the birth, the birth's milestone is its window.
+    before = {m.milestone.id: m for m in p.plan(ddr, D(2026, 11, 18))}
+    assert before["term"].status == "current" and before["term"].start == D(2026, 11, 16)
+
+
+def test_the_glucose_test_is_for_women_with_risk_factors():
+    flagged = [m.id for m in p.template() if m.risk_factors_only]
+    assert flagged == ["glucose_test"]

@@ -351,17 +351,18 @@ def test_vaccination_calendar_pdf_text(qtbot, child):
 
     vaccination.record_dose(child.id, "BCG", 1, "05/09/2026", lot="L24-0915",
                             today=dt.date(2026, 11, 23))
-    for page in ("A4", "A5"):
+    for page, measles, pages in (("A4", "5 juin 2027", 1), ("A5", "05/06/2027", 2)):
         name, pdf = documents.vaccination_calendar_pdf(child.id, page, dt.date(2026, 11, 23))
         assert name == "Calendrier vaccinal Moussa Fall 2026-11-23.pdf"
         document = pdf_document(pdf)
-        text = pdf_text(document)
+        text = pdf_text(document).replace("\u00a0", " ")
         for expected in ("Calendrier vaccinal", "Moussa Fall", "5 septembre 2026",
                          "Awa Diop (mère)", "77 123 45 67", "BCG (tuberculose)", "05/09/2026",
-                         "L24-0915", "Rougeole-rubéole (RR)", "5 juin 2027",
-                         "dès que possible", "Clinique Nest Mermoz, 33 860 10 10"):
+                         "L24-0915", "Rougeole-rubéole (RR)", measles,
+                         "dès que possible", "Clinique Nest Mermoz, 33 860 10 10",
+                         f"page {pages} sur {pages}"):
             assert expected in text, (page, expected)
-        assert document.pageCount() == 1
+        assert document.pageCount() == pages
 
 
 @pytest.mark.clock("2026-11-23 10:00")
@@ -426,6 +427,7 @@ def test_children_and_vaccines_list_opens_the_child_on_her_vaccines(qtbot, desk,
     assert file_window.tabs.currentIndex() == file_window.vaccination_tab_index
 
 
+@pytest.mark.clock("2026-11-23 10:00")
 def test_an_a5_calendar_is_proposed_on_a5_paper(qtbot, child, tmp_path):
     from PySide6.QtGui import QPageSize
 
@@ -437,7 +439,8 @@ def test_an_a5_calendar_is_proposed_on_a5_paper(qtbot, child, tmp_path):
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(tmp_path / "a5.pdf"))
     print_pdf(dialog.document, printer)
-    assert pdf_document((tmp_path / "a5.pdf").read_bytes()).pageCount() == 1
+    # Its two pages printed as they are, one sheet of A5 each.
+    assert pdf_document((tmp_path / "a5.pdf").read_bytes()).pageCount() == 2
 
 
 def test_the_history_tab_shows_who_changed_what(qtbot, desk, family):
@@ -692,7 +695,7 @@ def test_typing_a_ddr_builds_the_pregnancy_calendar(qtbot, desk, family):
     _name, pdf = documents.pregnancy_calendar_pdf(tab.pregnancy.id)
     text = pdf_text(pdf_document(pdf))
     assert "Mon calendrier de grossesse" in text and "Awa Diop" in text
-    assert "Échographie du 3e trimestre" in text and "32 SA + 4 j" in text
+    assert "Échographie du 3e" in text and "32 SA + 4 j" in text, text
     # Impossible dates are refused at their field, nothing saved.
     tab.ddr.setText((clock.today() + dt.timedelta(days=3)).strftime("%d/%m/%Y"))
     assert not tab.save()

@@ -220,3 +220,13 @@ def test_a_deadline_changed_in_the_rules_moves_the_open_tasks_at_the_next_pass(m
     assert task_of("call_36_weeks").due_at == dt.datetime.combine(
         ddr + dt.timedelta(weeks=36, days=6), followup.closing_time())
     assert followup.run() == 0
+
+
+def test_a_french_due_date_from_several_ddrs_says_which_one_the_pathway_follows(mother):
+    settings.put("pregnancy.convention", "french")
+    _pregnancy, notes = service.save_pregnancy(mother.id, service.PregnancyForm(
+        dpa="28/02/2027"), today=dt.date(2026, 11, 23))
+    assert notes == ["Avec la convention française, ce terme correspond à plusieurs dates de "
+                     "dernières règles (14/05/2026, 15/05/2026, 16/05/2026, 17/05/2026)\u00a0: "
+                     "le parcours suit le 14/05/2026. Saisissez la DDR si elle est connue."]
+    assert Pregnancy.get().ddr == dt.date(2026, 5, 14)

@@ -19,6 +19,9 @@ NAEGELE = "naegele"
 FRENCH = "french"
 CONVENTIONS = {NAEGELE: N_("Naegele: DDR + 280 days (40 weeks)"),
                FRENCH: N_("French: DDR + 14 days + 9 months (about 41 weeks)")}
+# Said beside the due date wherever it is printed, so that a midwife knows how it was counted.
+CONVENTIONS_SHORT = {NAEGELE: N_("40 SA, Naegele's rule"),
+                     FRENCH: N_("41 SA, French convention")}
 
 # How the DDR used for the pathway was known.
 DATING_METHODS = {
@@ -29,7 +32,11 @@ DATING_METHODS = {
 }
 MAX_WEEKS = 44
 MILESTONE_STATUSES = {"done": N_("Done"), "missed": N_("Missed"), "current": N_("Now"),
-                      "upcoming": N_("To come"), "cancelled": N_("Set aside")}
+                      "upcoming": N_("To come"), "cancelled": N_("Set aside"),
+                      "not_done": N_("Not done")}
+# The same, on a document for the patient herself: a passed window is said neutrally.
+PATIENT_MILESTONE_STATUSES = {**MILESTONE_STATUSES,
+                              "missed": N_("Not done: to see with the midwife")}
 
 _pathway_file: Path | None = None
 
@@ -50,16 +57,23 @@ def due_date_from_ddr(ddr: dt.date, convention: str = NAEGELE) -> dt.date:
 
 
 def ddr_from_due_date(dpa: dt.date, convention: str = NAEGELE) -> dt.date:
-    """The DDR that gives this DPA under the convention (the inverse of due_date_from_ddr)."""
+    """The DDR that gives this DPA under the convention (the inverse of due_date_from_ddr);
+    under the French convention, the first of `ddrs_from_due_date`."""
     if convention == FRENCH:
-        start = add_months(dpa, -9) - dt.timedelta(days=14)
-        # Months have different lengths: take the DDR that gives back exactly this DPA.
-        for shift in (0, 1, -1, 2, -2, 3, -3):
-            candidate = start + dt.timedelta(days=shift)
-            if due_date_from_ddr(candidate, FRENCH) == dpa:
-                return candidate
-        return start
+        candidates = ddrs_from_due_date(dpa, FRENCH)
+        return candidates[0] if candidates else add_months(dpa, -9) - dt.timedelta(days=14)
     return dpa - dt.timedelta(days=280)
+
+
+def ddrs_from_due_date(dpa: dt.date, convention: str = NAEGELE) -> list[dt.date]:
+    """Every DDR that gives this DPA: one under Naegele; under the French convention, months
+    have different lengths and a due date at a month's end comes from several DDRs (14 to
+    17 May 2026 all give 28 February 2027), or from none."""
+    if convention != FRENCH:
+        return [dpa - dt.timedelta(days=280)]
+    start = add_months(dpa, -9) - dt.timedelta(days=14)
+    return [start + dt.timedelta(days=shift) for shift in range(-3, 4)
+            if due_date_from_ddr(start + dt.timedelta(days=shift), FRENCH) == dpa]
 
 
 def ddr_from_conception(conception: dt.date) -> dt.date:
@@ -161,6 +175,8 @@ class Milestone:
     end: tuple[int, int]
     after_birth: bool = False
     follow_up: str = ""  # the follow-up rule it is done by, if any
+    birth: bool = False  # the birth itself: its window until then, done on its day
+    risk_factors_only: bool = False  # for women with risk factors only (glucose test)
 
     def label_in(self, language: str) -> str:
         return in_language(self.label, language) or self.id
@@ -176,7 +192,9 @@ def parse_template(data: dict) -> tuple[Milestone, ...]:
     try:
         milestones = tuple(Milestone(
             item["id"], dict(item["label"]), _weeks(item["from"]), _weeks(item["to"]),
-            bool(item.get("after_birth", False)), item.get("follow_up", ""))
+            bool(item.get("after_birth", False)),
+            item.get("follow_up", ""), bool(item.get("birth", False)),
+            bool(item.get("risk_factors_only", False)))
             for item in data["milestones"])
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"pregnancy pathway: missing or wrong entry {error}") from error
@@ -201,7 +219,7 @@ class PlannedMilestone:
     milestone: Milestone
     start: dt.date | None  # None: after a birth not yet recorded
     end: dt.date | None
-    status: str  # done, missed, current, upcoming, cancelled
+    status: str  # done, missed, current, upcoming, cancelled, not_done
     done_on: dt.date | None
 
 
@@ -210,11 +228,17 @@ def plan(ddr: dt.date, today: dt.date, done: dict[str, dt.date] | None = None,
          ended: bool = False) -> list[PlannedMilestone]:
     """Each milestone's dates for this pregnancy and its status: done (with its date), missed
     (its window passed), current (open today), upcoming; cancelled when the pregnancy `ended`
-    otherwise than by a birth, or when the milestone was set aside."""
+    otherwise than by a birth, or when the milestone was set aside. After a `birth` (its
+    date), the birth is done, and an antenatal milestone not done is closed ("not_done"),
+    never current nor to come."""
     done, cancelled = done or {}, cancelled or set()
+    if birth is not None:
+        done = {**done, **{m.id: birth for m in template() if m.birth}}
     planned = []
     for milestone in template():
-        if milestone.after_birth:
+        if milestone.birth and birth is not None:
+            start = end = birth
+        elif milestone.after_birth:
             start = birth + dt.timedelta(weeks=milestone.start[0], days=milestone.start[1]) \
                 if birth else None
             end = birth + dt.timedelta(weeks=milestone.end[0], days=milestone.end[1]) \
@@ -225,6 +249,8 @@ def plan(ddr: dt.date, today: dt.date, done: dict[str, dt.date] | None = None,
             status = "done"
         elif milestone.id in cancelled or ended:
             status = "cancelled"
+        elif birth is not None and not milestone.after_birth:
+            status = "not_done"  # closed by the birth, whether its window had passed or not
         elif start is None:
             status = "upcoming"
         elif end < today:

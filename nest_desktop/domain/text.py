@@ -53,3 +53,12 @@ def has_control_characters(text: str) -> bool:
     """Invisible control characters (NUL and the like, pasted from elsewhere) that a database
     may refuse; tabs and line breaks are allowed."""
     return any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text or "")
+
+
+_SPACE_BY_A_NUMBER = re.compile(r"(?<=\d) (?=\S)|(?<=\S) (?=\d)")
+
+
+def keep_numbers_together(text: str) -> str:
+    """A number stays on the line of what it counts or dates, as French typography wants:
+    "10 semaines", "29 nov. 2026", "3 200 g" never break beside a number (no-break spaces)."""
+    return _SPACE_BY_A_NUMBER.sub("\u00a0", text)

@@ -13,6 +13,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import SimpleDocTemplate, Table, TableStyle
 
 from nest_desktop.paths import FONTS_DIR, RESOURCES_DIR
@@ -24,6 +25,8 @@ FONT_BOLD = "DejaVuSans-Bold"
 ACCENT = colors.HexColor("#00695c")
 MARGIN = 18 * mm  # A4
 SMALL_MARGIN = 10 * mm  # A5 and smaller
+PRINTABLE = 10 * mm  # what most office printers leave blank at each edge
+FOOTER_ROOM = 6 * mm  # between the text and the edge's printable line, for the footer
 
 
 def margin_for(pagesize: tuple[float, float]) -> float:
@@ -58,7 +61,7 @@ def styles() -> dict[str, ParagraphStyle]:
 class Letterhead:
     site_name: str
     site_lines: str  # address and phone, already formatted
-    footer: str  # e.g. "Printed on 23/11/2026 — page {page}"
+    footer: str  # e.g. "Printed on 23/11/2026 — page {page} of {pages}"
 
 
 def text_width(pagesize: tuple[float, float] = A4) -> float:
@@ -89,13 +92,51 @@ def build_pdf(story: list, letterhead: Letterhead, title: str,
     buffer = io.BytesIO()
     margin = margin_for(pagesize)
     document = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=margin,
-                                 rightMargin=margin, topMargin=margin + 14 * mm,
-                                 bottomMargin=margin,
+                                 rightMargin=margin,
+                                 topMargin=max(margin, PRINTABLE) + 10 * mm + 4 * mm,
+                                 bottomMargin=max(margin, PRINTABLE + FOOTER_ROOM),
                                  title=title, author=letterhead.site_name,
                                  creator="NEST Desktop")
     decorate = _page_decoration(letterhead)
-    document.build(story, onFirstPage=decorate, onLaterPages=decorate)
+
+    def numbered_canvas(*args, **kwargs) -> Canvas:
+        return _NumberedCanvas(letterhead.footer, margin, *args, **kwargs)
+
+    document.build(story, onFirstPage=decorate, onLaterPages=decorate,
+                   canvasmaker=numbered_canvas)
     return buffer.getvalue()
+
+
+class _NumberedCanvas(Canvas):
+    """Holds the pages back until the last one, then writes each one's footer with the
+    number of pages: "page 2 of 3"."""
+
+    def __init__(self, footer: str, margin: float, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._footer, self._margin = footer, margin
+        self._pages: list[dict] = []
+
+    def showPage(self) -> None:  # noqa: N802 (ReportLab's name)
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            self._draw_footer(total)
+            super().showPage()
+        super().save()
+
+    def _draw_footer(self, total: int) -> None:
+        width, _height = self._pagesize
+        self.saveState()
+        self.setFont(FONT, 8)
+        self.setFillColor(colors.black)
+        # Inside the printable area, however small the page's margins.
+        self.drawRightString(width - self._margin - 6, PRINTABLE + 1 * mm,
+                             self._footer.format(page=self._pageNumber, pages=total))
+        self.restoreState()
 
 
 def _page_decoration(letterhead: Letterhead) -> Callable:
@@ -104,25 +145,23 @@ def _page_decoration(letterhead: Letterhead) -> Callable:
         margin = margin_for(document.pagesize)
         small = margin < MARGIN
         canvas.saveState()
-        # The frame pads its content by 6 pt: the header lines up with the text below.
+        # The frame pads its content by 6 pt: the header lines up with the text below. The
+        # header starts inside the printable area, whatever the page's margin.
         left = margin + 6
+        top = height - max(margin, PRINTABLE)
         if LOGO.exists():
             logo_size = 12 * mm
-            canvas.drawImage(str(LOGO), width - left - logo_size, height - margin - 10,
+            canvas.drawImage(str(LOGO), width - left - logo_size, top - logo_size,
                              logo_size, logo_size, mask="auto")
         canvas.setFillColor(ACCENT)
         canvas.setFont(FONT_BOLD, 11 if small else 13)
-        canvas.drawString(left, height - margin, letterhead.site_name)
+        canvas.drawString(left, top - 11, letterhead.site_name)
         canvas.setFillColor(colors.HexColor("#555555"))
-        canvas.setFont(FONT, 7 if small else 8.5)
-        canvas.drawString(left, height - margin - 11, letterhead.site_lines)
+        canvas.setFont(FONT, 8 if small else 8.5)
+        canvas.drawString(left, top - 22, letterhead.site_lines)
         canvas.setStrokeColor(ACCENT)
         canvas.setLineWidth(1)
-        canvas.line(left, height - margin - 17, width - left - 14 * mm,
-                    height - margin - 17)
-        canvas.setFont(FONT, 8)
-        canvas.drawRightString(width - left, margin - 6 * mm if small else margin - 8 * mm,
-                               letterhead.footer.format(page=document.page))
+        canvas.line(left, top - 28, width - left - 14 * mm, top - 28)
         canvas.restoreState()
 
     return decorate

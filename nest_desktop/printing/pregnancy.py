@@ -56,7 +56,8 @@ def render_calendar(calendar: PregnancyCalendar, letterhead: Letterhead) -> byte
         if row.stressed:
             style.append(("BACKGROUND", (0, index), (-1, index), colors.HexColor("#eeeeee")))
     width = text_width()
-    table = Table(data, colWidths=[width * 0.38, width * 0.33, width * 0.13, width * 0.16],
+    # The status may read "Non réalisé : à voir avec la sage-femme": room for it in words.
+    table = Table(data, colWidths=[width * 0.31, width * 0.29, width * 0.26, width * 0.14],
                   repeatRows=1)
     table.setStyle(TableStyle(style))
     story += [table, Spacer(1, 3 * mm), Paragraph(calendar.note, st["small"])]

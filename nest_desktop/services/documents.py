@@ -8,6 +8,7 @@ from nest_desktop.db.models import Patient, Site, database
 from nest_desktop.domain import clock, phones
 from nest_desktop.domain import patients as rules
 from nest_desktop.domain import vaccination as vaccine_rules
+from nest_desktop.domain.text import keep_numbers_together
 from nest_desktop.i18n import (
     _,
     current_language,
@@ -31,14 +32,13 @@ def text(value: str) -> str:
 
 
 def letterhead(site: Site | None, today: dt.date) -> Letterhead:
+    footer = _("Printed on {date} — page {{page}} of {{pages}}").format(date=format_date(today))
     if site is None:
-        return Letterhead("Clinique Nest", "", _("Printed on {date} — page {{page}}").format(
-            date=format_date(today)))
+        return Letterhead("Clinique Nest", "", footer)
     lines = [site.address.replace("\n", ", ")] if site.address else []
     if site.phone:
         lines.append(_("Tel. {phone}").format(phone=phones.display(site.phone)))
-    return Letterhead(site.name, " — ".join(lines),
-                      _("Printed on {date} — page {{page}}").format(date=format_date(today)))
+    return Letterhead(site.name, " — ".join(lines), footer)
 
 
 def patient_sheet_pdf(patient_id: int, today: dt.date | None = None) -> tuple[str, bytes]:
@@ -149,9 +149,10 @@ def vaccination_calendar_pdf(patient_id: int, page: str = "A4",
         rows.append(vaccination_calendar.CalendarRow(
             vaccine=text(vaccine_rules.vaccine_label(entry.vaccine, language)),
             dose=dose_label(entry.dose),
-            age=format_schedule_age(entry.age.days, entry.age.weeks, entry.age.months,
-                                    entry.age.years),
-            due=_("no longer given") if expired else format_date(entry.due, "long"),
+            age=keep_numbers_together(format_schedule_age(
+                entry.age.days, entry.age.weeks, entry.age.months, entry.age.years)),
+            due=_("no longer given") if expired else keep_numbers_together(format_date(
+                entry.due, "d MMM y" if page == "A4" else "entry")),
             given=format_date(entry.given),
             lot=text(record.lot if record else ""),
             next_visit=entry in next_doses,
@@ -168,7 +169,7 @@ def vaccination_calendar_pdf(patient_id: int, page: str = "A4",
     if parents:
         child_lines.append(_("Parents: {parents}").format(parents=parents))
     site = child.site
-    contact = (_("Questions, appointments: {site}, {phone}").format(
+    contact = keep_numbers_together(_("Questions, appointments: {site}, {phone}").format(
         site=text(site.name), phone=phones.display(site.phone)) if site and site.phone
         else _("Bring this calendar to every visit."))
     document = vaccination_calendar.VaccinationCalendar(
@@ -245,7 +246,9 @@ def _pregnancy_facts(pregnancy, today: dt.date) -> list[tuple[str, str]]:
     dpa = pregnancy_service.due_date(pregnancy)
     facts = [(_("Patient"), f"<b>{text(patient.first_names)} {text(patient.last_name)}</b>"),
              (_("Last menstrual period"), format_date(pregnancy.ddr, "long")),
-             (_("Due date"), f"<b>{format_date(dpa, 'full')}</b>")]
+             (_("Due date ({convention})").format(
+                 convention=pregnancy_service.convention_text()),
+              f"<b>{format_date(dpa, 'full')}</b>")]
     if pregnancy.status == "ongoing":
         weeks, days = pregnancy_rules.gestational_age(pregnancy.ddr, today)
         facts.append((_("Today"), pregnancy_rules.format_sa(weeks, days)))
@@ -281,8 +284,9 @@ def pregnancy_calendar_pdf(pregnancy_id: int, today: dt.date | None = None
     rows = []
     for planned in pregnancy_service.plan_of(pregnancy, today):
         period = pregnancy_service.milestone_period(planned)
-        rows.append(printing.CalendarRow(text(planned.milestone.label_in(language)), period,
-                                         _(pregnancy_rules.MILESTONE_STATUSES[planned.status]),
+        rows.append(printing.CalendarRow(
+            text(pregnancy_service.milestone_label(planned.milestone, language)), period,
+            _(pregnancy_rules.PATIENT_MILESTONE_STATUSES[planned.status]),
                                          format_date(planned.done_on),
                                          planned.status == "current"))
     method = _(pregnancy_rules.DATING_METHODS.get(pregnancy.dating_method, ""))

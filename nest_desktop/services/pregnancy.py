@@ -22,6 +22,7 @@ from nest_desktop.domain import pregnancy as rules
 from nest_desktop.domain.dates import parse_date
 from nest_desktop.domain.messages import N_, _
 from nest_desktop.domain.text import list_name
+from nest_desktop.i18n import format_date
 from nest_desktop.services import (
     StaleRecordError,
     ValidationFailed,
@@ -55,6 +56,19 @@ def convention() -> str:
 
 def due_date(pregnancy: Pregnancy) -> dt.date:
     return rules.due_date_from_ddr(pregnancy.ddr, convention())
+
+
+def convention_text() -> str:
+    """How the due date is counted, said beside it: "40 SA, Naegele's rule"."""
+    return _(rules.CONVENTIONS_SHORT[convention()])
+
+
+def milestone_label(milestone: rules.Milestone, language: str) -> str:
+    """A milestone's wording, marked when it is for women with risk factors only."""
+    label = milestone.label_in(language)
+    if milestone.risk_factors_only:
+        return _("{milestone} (if risk factors)").format(milestone=label)
+    return label
 
 
 @dataclass
@@ -91,11 +105,12 @@ def dating_of(form: PregnancyForm, patient: Patient, today: dt.date | None = Non
     dpa = _date(form.dpa, "dpa", errors)
     conception = _date(form.conception, "conception", errors)
     scan_date = _date(form.scan_date, "scan_date", errors)
-    dating = None
+    dating, candidates = None, []
     if ddr is not None:
         dating = rules.Dating(ddr, "ddr")
     elif dpa is not None:
         dating = rules.Dating(rules.ddr_from_due_date(dpa, convention()), "dpa")
+        candidates = rules.ddrs_from_due_date(dpa, convention())
     elif conception is not None:
         dating = rules.Dating(rules.ddr_from_conception(conception), "conception")
     if scan_date is not None or form.scan_weeks.strip():
@@ -122,6 +137,12 @@ def dating_of(form: PregnancyForm, patient: Patient, today: dt.date | None = Non
         errors["planned_place"] = _("At most {count} characters.").format(count=100)
     check_characters(errors, planned_place=form.planned_place)
     blocking, notes = [], []
+    if dating is not None and dating.method == "dpa" and len(candidates) > 1:
+        # Months have different lengths: say which DDR was chosen, for the midwife to correct.
+        notes.append(_("With the French convention, this due date comes from several last "
+                       "periods ({dates}): the pathway follows {ddr}. Type the DDR if it is "
+                       "known.").format(dates=", ".join(format_date(d) for d in candidates),
+                                        ddr=format_date(dating.ddr)))
     if dating is not None:
         # Dates and sex that cannot be are refused; an unusual age is only said.
         for warning in rules.warnings(dating.ddr, today, patient.sex, patient.birth_date):
@@ -196,8 +217,6 @@ def save_pregnancy(patient_id: int, form: PregnancyForm, expected_version: int |
 
 def milestone_period(planned: rules.PlannedMilestone) -> str:
     """A milestone's window as the screen and the printed calendar show it."""
-    from nest_desktop.i18n import format_date
-
     if planned.start is None:
         return _("after the birth")
     if planned.start == planned.end:
@@ -526,7 +545,7 @@ def ongoing(site_id: int | None = None, min_weeks: int = 0, max_weeks: int = 44,
             pregnancy.id, patient.id, list_name(patient.last_name, patient.first_names),
             pregnancy.site.name if pregnancy.site_id else "", pregnancy.ddr,
             rules.due_date_from_ddr(pregnancy.ddr, chosen), weeks, days,
-            nearest.milestone.label_in(language) if nearest else "",
+            milestone_label(nearest.milestone, language) if nearest else "",
             nearest.start if nearest else None))
     return rows
 

@@ -44,7 +44,7 @@ from nest_desktop.ui.common.widgets import (
 )
 
 STATUS_COLOURS = {"done": "#2e7d32", "missed": "#b00020", "current": "#e08a00",
-                  "upcoming": "#5b8bd6", "cancelled": "#9e9e9e"}
+                  "upcoming": "#5b8bd6", "cancelled": "#9e9e9e", "not_done": "#616161"}
 
 
 class PregnancyTimeline(QWidget):
@@ -100,7 +100,7 @@ class PregnancyTimeline(QWidget):
             painter.drawText(QRectF(4, y, self.LABEL - 8, self.ROW),
                              Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                              painter.fontMetrics().elidedText(
-                                 planned.milestone.label_in(language),
+                                 service.milestone_label(planned.milestone, language),
                                  Qt.TextElideMode.ElideRight, self.LABEL - 10))
             if planned.start is None:
                 continue
@@ -471,14 +471,16 @@ class PregnancyTab(QWidget):
             return _("Birth recorded. Due date was {date}.").format(
                 date=format_date(dpa, "full"))
         weeks, days = rules.gestational_age(pregnancy.ddr, today)
-        return _("{age} today — due date {date}").format(
-            age=rules.format_sa(weeks, days), date=format_date(dpa, "full"))
+        return _("{age} today — due date {date} ({convention})").format(
+            age=rules.format_sa(weeks, days), date=format_date(dpa, "full"),
+            convention=service.convention_text())
 
     def _fill(self, plan: list[rules.PlannedMilestone]) -> None:
         language = current_language()
         self.table.setRowCount(len(plan))
         for row, planned in enumerate(plan):
-            values = (planned.milestone.label_in(language), service.milestone_period(planned),
+            values = (service.milestone_label(planned.milestone, language),
+                      service.milestone_period(planned),
                       _(rules.MILESTONE_STATUSES[planned.status]),
                       format_date(planned.done_on))
             for column, value in enumerate(values):

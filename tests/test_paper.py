@@ -1,0 +1,87 @@
+"""The vaccination calendar as paper, in the worst case a clinic meets: a girl on the Senegal
+schedule with every optional vaccine, the longest names, two parents with their phones. One A4
+page; on A5, two clean pages (the header repeated, the closing lines with rows, never alone),
+text of 8 pt at least; every word inside the 10 mm a printer leaves blank."""
+
+import re
+import subprocess
+
+import pytest
+
+from nest_desktop.services import documents, vaccination
+from nest_desktop.services import patients as patient_service
+
+MM = 72 / 25.4
+OPTIONAL = ("Varicelle", "Typhoide", "MenACWY", "BCG")
+
+
+@pytest.fixture
+def longest_girl(desk):
+    site, _user = desk
+    family_name = "Ndiaye-Sarr Diallo"
+    mother = patient_service.create_patient(patient_service.PatientForm(
+        last_name=family_name, first_names="Ndèye Fatou Bintou", sex="F",
+        phones=["77 123 45 67", "76 555 44 33"], sms_consent=True, site_id=site.id))
+    father = patient_service.create_patient(patient_service.PatientForm(
+        last_name=family_name, first_names="Mamadou Lamine", sex="M", phones=["78 123 45 67"],
+        site_id=site.id))
+    child = patient_service.create_patient(patient_service.PatientForm(
+        last_name=family_name, first_names="Aïssatou Mame Diarra Bousso", sex="F",
+        birth_date="15/07/2016", pathway="paediatrics", site_id=site.id))
+    patient_service.link_family(mother.id, child.id, "mother")
+    patient_service.link_family(father.id, child.id, "father")
+    vaccination.set_plan(child.id, "senegal", OPTIONAL)
+    return child
+
+
+def pages_of(pdf: bytes, tmp_path) -> list[dict]:
+    """Each page's size and words with their boxes, as poppler's pdftotext reads them."""
+    path = tmp_path / "document.pdf"
+    path.write_bytes(pdf)
+    html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    pages = []
+    for page in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', html,
+                            re.S):
+        words = [(float(x0), float(y0), float(x1), float(y1), word) for x0, y0, x1, y1, word in
+                 re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
+                            r'yMax="([\d.]+)">([^<]*)</word>', page.group(3))]
+        pages.append({"width": float(page.group(1)), "height": float(page.group(2)),
+                      "words": words, "text": " ".join(w[4] for w in words)})
+    return pages
+
+
+def outside_printable_area(page: dict) -> list[str]:
+    edge = 10 * MM
+    return [word for x0, y0, x1, y1, word in page["words"]
+            if x0 < edge or y0 < edge or x1 > page["width"] - edge
+            or y1 > page["height"] - edge]
+
+
+@pytest.mark.clock("2026-11-29 10:00")
+def test_the_longest_calendar_holds_on_one_a4_page_inside_the_printable_area(longest_girl,
+                                                                              tmp_path):
+    calendar = vaccination.child_calendar(longest_girl.id)
+    assert len(calendar.doses) >= 24
+    _name, pdf = documents.vaccination_calendar_pdf(longest_girl.id, "A4")
+    [page] = pages_of(pdf, tmp_path)
+    assert outside_printable_area(page) == []
+    for expected in ("Aïssatou", "Varicelle", "Papillomavirus", "31 mai 2027",
+                     "page 1 sur 1", "Questions, rendez-vous"):
+        assert expected in page["text"], expected
+
+
+@pytest.mark.clock("2026-11-29 10:00")
+def test_on_a5_it_takes_two_clean_pages_of_legible_text(longest_girl, tmp_path):
+    _name, pdf = documents.vaccination_calendar_pdf(longest_girl.id, "A5")
+    first, second = pages_of(pdf, tmp_path)
+    for page in (first, second):
+        assert outside_printable_area(page) == []
+        # The table's header on each page; text of 8 pt at least (poppler gives each word's
+        # box the height of its font).
+        assert {"Vaccin", "Dose", "Prévu", "Lot", "Signature,"} <= {w[4] for w in page["words"]}
+        assert min(y1 - y0 for _x0, y0, _x1, y1, _word in page["words"]) >= 7.99
+    assert "page 1 sur 2" in first["text"] and "page 2 sur 2" in second["text"]
+    # The closing lines are not alone on the second page: rows of the table come with them.
+    assert "Questions, rendez-vous" in second["text"]
+    assert re.search(r"Papillomavirus \(HPV\) 2 31/05/2027", second["text"])
