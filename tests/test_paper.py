@@ -3,6 +3,7 @@ schedule with every optional vaccine, the longest names, two parents with their 
 page; on A5, two clean pages (the header repeated, the closing lines with rows, never alone),
 text of 8 pt at least; every word inside the 10 mm a printer leaves blank."""
 
+import html
 import re
 import subprocess
 
@@ -38,12 +39,13 @@ def pages_of(pdf: bytes, tmp_path) -> list[dict]:
     """Each page's size and words with their boxes, as poppler's pdftotext reads them."""
     path = tmp_path / "document.pdf"
     path.write_bytes(pdf)
-    html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], check=True,
-                          capture_output=True, text=True).stdout
+    layout = subprocess.run(["pdftotext", "-bbox", str(path), "-"], check=True,
+                            capture_output=True, text=True).stdout
     pages = []
-    for page in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', html,
+    for page in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', layout,
                             re.S):
-        words = [(float(x0), float(y0), float(x1), float(y1), word) for x0, y0, x1, y1, word in
+        words = [(float(x0), float(y0), float(x1), float(y1), html.unescape(word))
+                 for x0, y0, x1, y1, word in
                  re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
                             r'yMax="([\d.]+)">([^<]*)</word>', page.group(3))]
         pages.append({"width": float(page.group(1)), "height": float(page.group(2)),
@@ -85,3 +87,51 @@ def test_on_a5_it_takes_two_clean_pages_of_legible_text(longest_girl, tmp_path):
     # The closing lines are not alone on the second page: rows of the table come with them.
     assert "Questions, rendez-vous" in second["text"]
     assert re.search(r"Papillomavirus \(HPV\) 2 31/05/2027", second["text"])
+
+
+def test_the_36_week_pack_says_scan_this_code_only_with_a_code(desk, tmp_path):
+    import datetime as dt
+
+    from nest_desktop.domain import clock
+    from nest_desktop.services import pregnancy, settings
+
+    site, _user = desk
+    mother = patient_service.create_patient(patient_service.PatientForm(
+        last_name="Sarr", first_names="Awa", sex="F", phones=["77 123 45 67"], site_id=site.id))
+    ddr = clock.today() - dt.timedelta(weeks=36)
+    expecting, _notes = pregnancy.save_pregnancy(mother.id, pregnancy.PregnancyForm(
+        ddr=ddr.strftime("%d/%m/%Y")))
+    settings.put("pregnancy.mothers_group_link", "")
+    _name, pdf = documents.pack_36_weeks_pdf(expecting.id)
+    text = " ".join(page["text"] for page in pages_of(pdf, tmp_path))
+    assert "Le groupe des mamans" in text and "l'accueil vous dit comment" in text
+    assert "scannez" not in text
+    settings.put("pregnancy.mothers_group_link", "https://chat.whatsapp.com/NEST-mamans")
+    _name, pdf = documents.pack_36_weeks_pdf(expecting.id)
+    text = " ".join(page["text"] for page in pages_of(pdf, tmp_path))
+    assert "scannez ce code" in text and "https://chat.whatsapp.com/NEST-mamans" in text
+    assert all(outside_printable_area(page) == [] for page in pages_of(pdf, tmp_path))
+
+
+def test_the_call_register_marks_the_open_lines_in_black_and_white_too(desk, tmp_path):
+    import datetime as dt
+
+    from nest_desktop.services import reception
+
+    site, _user = desk
+    morning = dt.datetime(2026, 11, 23, 9, 30)
+    for outcome, summary in (("answered", "Horaires du samedi"),
+                             ("call_back_later", "Rappeler pour un devis")):
+        reception.record_call(reception.CallForm(
+            started_at=morning, ended_at=morning + dt.timedelta(minutes=3),
+            reason="information", summary=summary, outcome=outcome, site_id=site.id),
+            when=morning + dt.timedelta(minutes=3))
+    _name, pdf = documents.call_register_pdf(reception.RegisterFilter(
+        dt.date(2026, 11, 23), dt.date(2026, 11, 23)), dt.date(2026, 11, 23))
+    [page] = pages_of(pdf, tmp_path)
+    assert "1 demande encore ouverte (marquée ●, en gras)." in page["text"]
+    assert "rouge" not in page["text"]
+    # The dot is on the open line only, before its time.
+    dots = [w for w in page["words"] if w[4] == "●"]
+    assert len(dots) == 1
+    assert outside_printable_area(page) == []

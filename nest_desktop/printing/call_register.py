@@ -1,5 +1,6 @@
 """The call register on paper (TEL-03, TEL-08): one line a call, landscape A4, what is still
-open in red."""
+open marked so that black-and-white printing keeps it: a dot, bold text, a heavy rule, and a
+tint for colour printers."""
 
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 from nest_desktop.printing.common import ACCENT, FONT_BOLD, Letterhead, build_pdf, styles
 
 PAGE = landscape(A4)
+OPEN_MARK = "●"
 # Time, direction, caller, phone, reason and summary, outcome, duration / hold, secretary.
 COLUMN_WIDTHS_MM = (22, 14, 38, 24, 80, 34, 19, 0)  # the last one takes what is left
 
@@ -45,7 +47,10 @@ def render(document: RegisterDocument, letterhead: Letterhead) -> bytes:
     widths = [w * mm for w in COLUMN_WIDTHS_MM[:-1]]
     widths.append(available - sum(widths))
     data = [[Paragraph(header, head) for header in document.headers]]
-    data += [[Paragraph(value, cell) for value in line.cells] for line in document.lines]
+    bold = cell.clone("cell_open", fontName=FONT_BOLD)
+    data += [[Paragraph((f"{OPEN_MARK} " if line.still_open and index == 0 else "") + value,
+                        bold if line.still_open else cell)
+              for index, value in enumerate(line.cells)] for line in document.lines]
     table = Table(data, colWidths=widths, repeatRows=1)
     commands = [
         ("BACKGROUND", (0, 0), (-1, 0), ACCENT),
@@ -59,6 +64,7 @@ def render(document: RegisterDocument, letterhead: Letterhead) -> bytes:
     for row, line in enumerate(document.lines, start=1):
         if line.still_open:
             commands.append(("BACKGROUND", (0, row), (-1, row), colors.HexColor("#fdecea")))
+            commands.append(("LINEBEFORE", (0, row), (0, row), 2.5, colors.black))
     table.setStyle(TableStyle(commands))
     story.append(table)
     return build_pdf(story, letterhead, document.title, PAGE)

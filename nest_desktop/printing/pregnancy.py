@@ -142,7 +142,7 @@ def render_handout(handout: Handout, letterhead: Letterhead) -> bytes:
             row.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
             story.append(KeepTogether(row))
         else:
-            story += text
+            story.append(KeepTogether(text))  # its heading never alone at a page's foot
     if handout.closing:
         story += [Spacer(1, 3 * mm), Paragraph(handout.closing, st["body"].clone(
             "closing", textColor=ACCENT, fontName=FONT_BOLD))]

@@ -318,6 +318,7 @@ def pack_36_weeks_pdf(pregnancy_id: int, today: dt.date | None = None,
     pregnancy = Pregnancy.get_by_id(pregnancy_id)
     patient = pregnancy.patient
     texts = _handout_texts("pack_36_weeks")
+    group_link = str(settings.get("pregnancy.mothers_group_link") or "")
     tariffs = [(text(str(label)), format_fcfa(int(amount)))
                for label, amount in settings.get("pregnancy.tariffs") or []]
     document = printing.Handout(
@@ -330,8 +331,11 @@ def pack_36_weeks_pdf(pregnancy_id: int, today: dt.date | None = None,
         tariffs_title=text(texts["tariffs_title"]), tariffs=tariffs,
         tariffs_note=text(texts["tariffs_note"]) if tariffs
         else _("Ask the desk for the tariffs and the coverage of your insurance."),
-        group_title=text(texts["group_title"]), group_text=text(texts["group_text"]),
-        group_link=str(settings.get("pregnancy.mothers_group_link") or ""),
+        group_title=text(texts["group_title"]),
+        # Without a link there is no code to scan: the text says so, not "scan this code".
+        group_text=text(texts["group_text"] if group_link
+                        else texts.get("group_text_without_link", texts["group_text"])),
+        group_link=group_link,
         contact=_contact(pregnancy.site))
     pdf = printing.render_handout(document, letterhead(pregnancy.site, today))
     if log:
@@ -431,7 +435,8 @@ def call_register_pdf(register_filter, today: dt.date | None = None) -> tuple[st
         period=period, site=f" — {text(site.name)}" if site else "",
         count=format_number(len(rows)))]
     summary.append(_("Every line is dealt with.") if not still_open else ngettext(
-        "{count} request still open (in red).", "{count} requests still open (in red).",
+        "{count} request still open (marked ●, in bold).",
+        "{count} requests still open (marked ●, in bold).",
         still_open).format(count=format_number(still_open)))
     lines = []
     for row in rows:
