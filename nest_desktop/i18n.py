@@ -55,6 +55,12 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return _translations.ngettext(singular, plural, count)
 
 
+def pgettext(context: str, message: str) -> str:
+    """A message whose French depends on what English does not say: pgettext("girl",
+    "born on") is "née le"."""
+    return _translations.pgettext(context, message)
+
+
 def N_(message: str) -> str:
     """Marks a message for extraction; `_()` translates it where it is shown."""
     return message

@@ -68,9 +68,10 @@ def test_the_longest_calendar_holds_on_one_a4_page_inside_the_printable_area(lon
     _name, pdf = documents.vaccination_calendar_pdf(longest_girl.id, "A4")
     [page] = pages_of(pdf, tmp_path)
     assert outside_printable_area(page) == []
-    for expected in ("Aïssatou", "Varicelle", "Papillomavirus", "31 mai 2027",
-                     "page 1 sur 1", "Questions, rendez-vous"):
+    for expected in ("Aïssatou", "née le 15 juillet 2016", "Varicelle", "Papillomavirus",
+                     "31 mai 2027", "page 1 sur 1", "Questions, rendez-vous"):
         assert expected in page["text"], expected
+    assert "né(e)" not in page["text"]
 
 
 @pytest.mark.clock("2026-11-29 10:00")
@@ -105,6 +106,7 @@ def test_the_36_week_pack_says_scan_this_code_only_with_a_code(desk, tmp_path):
     _name, pdf = documents.pack_36_weeks_pdf(expecting.id)
     text = " ".join(page["text"] for page in pages_of(pdf, tmp_path))
     assert "Le groupe des mamans" in text and "l'accueil vous dit comment" in text
+    assert "Patiente Awa Sarr" in text and "Patient(e)" not in text
     assert "scannez" not in text
     settings.put("pregnancy.mothers_group_link", "https://chat.whatsapp.com/NEST-mamans")
     _name, pdf = documents.pack_36_weeks_pdf(expecting.id)

@@ -18,6 +18,7 @@ from nest_desktop.i18n import (
     format_number,
     format_schedule_age,
     ngettext,
+    pgettext,
 )
 from nest_desktop.printing import patient_sheet, vaccination_calendar
 from nest_desktop.printing.common import Letterhead
@@ -123,6 +124,15 @@ def next_visit_line(doses: list[vaccine_rules.Dose], today: dt.date) -> str:
         date=format_date(day, "full"), doses=names)
 
 
+def born_on(sex: str | None) -> str:
+    """"né le" for a boy, "née le" for a girl, "né(e) le" only when the sex is not known."""
+    if sex == "M":
+        return pgettext("boy", "<b>{name}</b>, born on {date}")
+    if sex == "F":
+        return pgettext("girl", "<b>{name}</b>, born on {date}")
+    return _("<b>{name}</b>, born on {date}")
+
+
 def dose_label(dose: int) -> str:
     return _("booster") if dose >= 4 else str(dose)
 
@@ -163,7 +173,7 @@ def vaccination_calendar_pdf(patient_id: int, page: str = "A4",
             phones=(" — " + ", ".join(phones.display(n) for n in p.phones)) if p.phones else "")
         for p in calendar.parents)
     child_lines = [
-        _("<b>{name}</b>, born on {date}").format(name=text(child.full_name),
+        born_on(child.sex).format(name=text(child.full_name),
                                                    date=format_date(child.birth_date, "long")),
     ]
     if parents:
@@ -244,7 +254,8 @@ def _pregnancy_facts(pregnancy, today: dt.date) -> list[tuple[str, str]]:
 
     patient = pregnancy.patient
     dpa = pregnancy_service.due_date(pregnancy)
-    facts = [(_("Patient"), f"<b>{text(patient.first_names)} {text(patient.last_name)}</b>"),
+    facts = [(pgettext("woman", "Patient"),
+              f"<b>{text(patient.first_names)} {text(patient.last_name)}</b>"),
              (_("Last menstrual period"), format_date(pregnancy.ddr, "long")),
              (_("Due date ({convention})").format(
                  convention=pregnancy_service.convention_text()),
