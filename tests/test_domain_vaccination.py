@@ -128,7 +128,7 @@ def test_a_child_seen_late_catches_up_from_today_never_in_the_past():
     assert doses[("VPO", 0)].status == doses[("HepB", 0)].status == v.EXPIRED
     assert doses[("RR", 1)].due == dt.date(2027, 4, 15)  # 9 months: not moved
     # Nothing still to give is dated before the day she was seen.
-    assert all(d.due >= seen for d in doses.values() if d.status != v.GIVEN)
+    assert all(d.due >= seen for d in doses.values() if d.status not in (v.GIVEN, v.EXPIRED))
     # The next visit is today, with every dose late or due now, never one no longer given.
     assert v.next_visit(list(doses.values())) == seen
     assert sorted((d.vaccine, d.dose) for d in v.next_visit_doses(list(doses.values()))) == [
@@ -153,4 +153,6 @@ def test_a_late_dose_past_its_limit_is_no_longer_given_and_never_at_the_next_vis
     doses = v.calendar(birth, today=dt.date(2027, 8, 1))
     rota = [d for d in doses if d.vaccine == "Rota"]
     assert [d.status for d in rota] == [v.EXPIRED, v.EXPIRED]
+    # Shown at its day by the schedule, never as a dose to give today.
+    assert [d.due for d in rota] == [dt.date(2025, 8, 21), dt.date(2025, 9, 18)]
     assert not any(d.vaccine == "Rota" for d in v.next_visit_doses(doses))

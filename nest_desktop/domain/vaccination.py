@@ -190,7 +190,7 @@ def calendar(birth_date: dt.date, schedule: str = DEFAULT_SCHEDULE, given: dict 
         if given_on:
             status = GIVEN
         elif limit and due > limit:
-            status = EXPIRED
+            status, due = EXPIRED, scheduled  # no longer given: not "to give today"
         elif today < scheduled:
             status = UPCOMING
         elif today <= window_end:
