@@ -54,9 +54,6 @@ class Registry:
     def get(self, key: str) -> Callable[..., Any] | None:
         return self._by_key.get(key)
 
-    def keys(self) -> list[str]:
-        return list(self._by_key)
-
 
 # --- the follow-up engine -------------------------------------------------------------------
 
