@@ -6,6 +6,7 @@ French (fr_SN) is the default language of the interface.
 
 import datetime as dt
 import gettext as _gettext
+import re
 from decimal import Decimal
 
 from babel import dates as babel_dates
@@ -61,24 +62,47 @@ def pgettext(context: str, message: str) -> str:
     return _translations.pgettext(context, message)
 
 
+def counted(singular: str, plural: str, count: int, none: str) -> str:
+    """A count as French writes it: `none` in words when there is none ("Aucun appel"),
+    then "1 appel", "1 234 appels"."""
+    if count == 0:
+        return none
+    return ngettext(singular, plural, count).format(count=format_number(count))
+
+
 def N_(message: str) -> str:
     """Marks a message for extraction; `_()` translates it where it is shown."""
     return message
 
 
 def format_date(value: dt.date | None, style: str = "entry") -> str:
-    """'entry' gives 23/11/2026; 'medium', 'long', 'full' give Babel's forms of the language."""
+    """'entry' gives 23/11/2026; 'medium', 'long', 'full' (or a Babel pattern) give the
+    language's forms, the first of the month as French writes it: "1er décembre 2026"."""
     if value is None:
         return ""
     pattern = DATE_ENTRY_PATTERN if style == "entry" else style
-    return babel_dates.format_date(value, pattern, locale=current_locale())
+    text = babel_dates.format_date(value, pattern, locale=current_locale())
+    if value.day == 1 and _language == "fr" and style != "entry":
+        text = re.sub(r"(?<!\d)1(?= \D)", "1er", text, count=1)
+    return text
+
+
+def format_time(value: dt.time | dt.datetime) -> str:
+    """A time in a sentence, as the language writes it: "04 h 35", "04:35"."""
+    # Translators: a Babel (CLDR) time pattern; letters between quotes are printed as such.
+    return babel_dates.format_time(value, _("HH:mm"), locale=current_locale())
 
 
 def format_datetime(value: dt.datetime | None, style: str = "entry") -> str:
+    """'entry' gives 23/11/2026 10:00 (lists and forms); any other style a sentence's words:
+    "26 novembre 2026 à 04 h 35"."""
     if value is None:
         return ""
-    time_text = babel_dates.format_time(value, "HH:mm", locale=current_locale())
-    return f"{format_date(value.date(), style)} {time_text}"
+    if style == "entry":
+        clock_time = babel_dates.format_time(value, "HH:mm", locale=current_locale())
+        return f"{format_date(value.date())} {clock_time}"
+    return _("{date} at {time}").format(date=format_date(value.date(), style),
+                                        time=format_time(value))
 
 
 def format_number(value: int | float | Decimal) -> str:

@@ -17,8 +17,8 @@ def test_normalize_fixed_line_and_foreign_numbers():
 
 
 @pytest.mark.parametrize("raw, message", [
-    ("7712345", "9 chiffres"),
-    ("7712345678", "9 chiffres"),
+    ("7712345", "9\u00a0chiffres"),
+    ("7712345678", "9\u00a0chiffres"),
     ("77 12a 45 67", "chiffres"),
     ("", "Saisissez"),
 ])

@@ -60,7 +60,7 @@ def test_warnings_for_impossible_values():
         ("over_44_weeks", "La date des dernières règles remonte à plus de 44 semaines.", True)]
     assert said(D(2026, 5, 1), today, "M")[0][0::2] == ("not_female", True)
     assert said(D(2026, 5, 1), today, "F", D(2019, 1, 1))[0][0::2] == ("young", False)
-    assert "plus de 55 ans" in said(D(2026, 5, 1), today, "F", D(1960, 1, 1))[0][1]
+    assert "plus de 55\u00a0ans" in said(D(2026, 5, 1), today, "F", D(1960, 1, 1))[0][1]
 
 
 def test_the_template_gives_each_milestone_its_dates_and_status():

@@ -9,8 +9,8 @@ def test_answers_are_checked_question_by_question():
     kept, errors = surveys.check_answers("satisfaction_72h", {
         "welcome": 6, "waiting": "4", "consultation": 3, "recommend": "yes",
         "comment": "  Merci  "})
-    assert errors == {"welcome": "Choisissez une note de 1 à 5.",
-                      "waiting": "Choisissez une note de 1 à 5.",
+    assert errors == {"welcome": "Choisissez une note de 1\u00a0à 5.",
+                      "waiting": "Choisissez une note de 1\u00a0à 5.",
                       "recommend": "Répondez par oui ou par non."}
     assert kept == {"consultation": 3, "comment": "Merci"}
     kept, errors = surveys.check_answers("satisfaction_72h", {

@@ -56,7 +56,7 @@ def fill_aissatou(window):
 def test_main_window_shows_the_sections_that_exist_and_the_greeting(qtbot, desk):
     window = make_main_window(qtbot, desk)
     sections = [window.sections.item(i).text() for i in range(window.sections.count())]
-    assert sections == ["Aujourd'hui", "Appels et messages", "Rendez-vous", "Patients",
+    assert sections == ["Aujourd’hui", "Appels et messages", "Rendez-vous", "Patients",
                         "Prospects", "Grossesses",
                         "Enfants et vaccins",
                         "Segments et campagnes", "SMS", "Satisfaction", "Paramètres"]
@@ -137,7 +137,7 @@ def test_bad_input_is_shown_at_the_field_and_nothing_is_saved(qtbot, desk):
     assert fields["last_name"].error.text() == "Le nom est obligatoire."
     assert fields["birth_date"].error.text() == (
         "La date de naissance ne peut pas être dans le futur.")
-    assert "9 chiffres" in fields["phone_0"].error.text()
+    assert "9\u00a0chiffres" in fields["phone_0"].error.text()
     assert not fields["first_names"].error.isVisibleTo(file_window)
     assert Patient.select().count() == 0
     assert file_window.birth_date.text() == "31/12/2999"
@@ -172,7 +172,7 @@ def test_first_run_creates_the_site_and_the_administrator(qtbot, empty_db):
     errors = {name: field.error.text() for name, field in
               {**dialog.site_fields.fields, **dialog.user_fields.fields}.items()}
     assert errors["site_phone"] and errors["phone_first_name"] and errors["login"]
-    assert errors["password"] == "Un mot de passe compte au moins 8 caractères."
+    assert errors["password"] == "Un mot de passe compte au moins 8\u00a0caractères."
     assert Site.select().count() == 0
     dialog.site_fields.site_phone.setText("33 867 30 30")
     dialog.user_fields.phone_first_name.setText("Clémence")
@@ -532,10 +532,10 @@ def test_today_opens_first_and_a_call_is_worked_through_to_its_survey(qtbot, des
     window = make_main_window(qtbot, desk)
     page = window.today_page
     settle(qtbot, lambda: page.model.rowCount() == 1)
-    assert window.sections.item(0).text() == "Aujourd'hui (1)"
+    assert window.sections.item(0).text() == "Aujourd’hui (1)"
     row = page.model.row_of(0)
     assert (row.person, row.phone) == ("SARR Fatou", "77 555 12 34")
-    assert page.model.data(page.model.index(0, 1)) == "Appel de satisfaction (72 h)"
+    assert page.model.data(page.model.index(0, 1)) == "Appel de satisfaction (72\u00a0h)"
     seen = {}
 
     def no_answer(dialog):
@@ -551,9 +551,9 @@ def test_today_opens_first_and_a_call_is_worked_through_to_its_survey(qtbot, des
     page.view.selectRow(0)
     page._open_current()
     assert seen == {"script": "Bonjour, je suis Clémence de Clinique Nest Mermoz. "
-                              "Suis-je bien avec Fatou Sarr ?",
+                              "Suis-je bien avec Fatou Sarr\u202f?",
                     "over the file": True,
-                    "no outcome": "Choisissez comment l'appel s'est terminé."}
+                    "no outcome": "Choisissez comment l’appel s’est terminé."}
     task = FollowUpTask.get()
     assert (task.status, task.attempts) == ("open", 1)
     file_window = window.patient_windows[patient.id]
@@ -581,7 +581,7 @@ def test_today_opens_first_and_a_call_is_worked_through_to_its_survey(qtbot, des
     response = SurveyResponse.get()
     assert response.patient_id is None and response.score == 92
     settle(qtbot, lambda: page.model.rowCount() == 0)
-    assert window.sections.item(0).text() == "Aujourd'hui"
+    assert window.sections.item(0).text() == "Aujourd’hui"
     assert "tous les suivis sont à jour" in page.summary.text()
 
 
@@ -618,7 +618,7 @@ def test_a_paper_survey_and_a_guestbook_entry_are_typed_in(qtbot, desk, monkeypa
     assert page.months.item(0, 1).text() == "1"  # this month first
 
     page.add_entry.click()
-    assert page.words_field.error.text() == "Recopiez les mots écrits dans le livre d'or."
+    assert page.words_field.error.text() == "Recopiez les mots écrits dans le livre d’or."
     page.words.setPlainText("Un grand merci pour la naissance de Moussa")
     page.author.setText("Famille Fall")
     page.add_entry.click()
@@ -680,7 +680,7 @@ def test_typing_a_ddr_builds_the_pregnancy_calendar(qtbot, desk, family):
     tab.ddr.setText(ddr.strftime("%d/%m/%Y"))
     tab.ddr.textEdited.emit(tab.ddr.text())
     assert tab.dpa.text() == (ddr + dt.timedelta(days=280)).strftime("%d/%m/%Y")
-    assert tab.summary.text() == "32 SA + 4 j aujourd'hui"
+    assert tab.summary.text() == "32 SA + 4 j aujourd’hui"
     assert tab.save()
     assert tab.table.rowCount() == len(pregnancy_rules.template())
     statuses = {tab.table.item(r, 0).text(): tab.table.item(r, 2).text()
@@ -743,7 +743,7 @@ def test_the_36_week_call_from_today_saves_its_form_and_prints_the_pack(qtbot, d
     assert Call36Weeks.get().classes_accepted and FollowUpTask.get().status == "done"
     _name, pdf = documents.pack_36_weeks_pdf(pregnancy.id)
     text = pdf_text(pdf_document(pdf))
-    assert "Dossier d'information — 36e semaine" in text and "Awa Diop" in text
+    assert "Dossier d’information — 36e semaine" in text and "Awa Diop" in text
     assert "Clinique Nest Mermoz" in text
     assert "450\u202f000\u00a0FCFA" in text or "450 000 FCFA" in text.replace(
         "\u202f", " ").replace("\u00a0", " ")

@@ -82,7 +82,7 @@ def test_the_transport_secret_is_not_left_on_screen_and_errors_show_by_the_field
     fields["client_secret"].setText("s3cret")
     fields["sender"].setText("12")
     box.save_transport()
-    assert "9 chiffres" in box.transport_errors["orange"]["sender"].error.text()
+    assert "9\u00a0chiffres" in box.transport_errors["orange"]["sender"].error.text()
     assert service.chosen_transport() == "none"
     fields["sender"].setText("33 860 10 10")
     box.save_transport()

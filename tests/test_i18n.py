@@ -18,6 +18,35 @@ def test_every_message_of_the_code_has_its_french_translation():
     assert translations.missing_french() == []
 
 
+def test_catalogs_and_resources_are_set_as_french_typography_wants():
+    assert translations.untypeset_french() == []
+    assert translations.untypeset_resources() == []
+    assert translations.typeset_json('{"a": "l\'accueil : 9 h"}') == (
+        '{"a": "l’accueil\\u00a0: 9\\u00a0h"}')
+
+
+def test_dates_and_times_as_french_writes_them():
+    i18n.set_language("fr")
+    assert i18n.format_datetime(dt.datetime(2026, 11, 26, 4, 35), "long") == (
+        "26 novembre 2026 à 04 h 35")
+    assert i18n.format_datetime(dt.datetime(2026, 11, 26, 4, 35)) == "26/11/2026 04:35"
+    assert i18n.format_date(dt.date(2026, 12, 1), "full") == "mardi 1er décembre 2026"
+    assert i18n.format_date(dt.date(2026, 12, 1)) == "01/12/2026"
+    assert i18n.format_date(dt.date(2026, 12, 11), "long") == "11 décembre 2026"
+    i18n.set_language("en")
+    assert i18n.format_datetime(dt.datetime(2026, 11, 26, 4, 35), "long") == (
+        "November 26, 2026 at 04:35")
+    i18n.set_language("fr")
+
+
+def test_a_count_of_none_is_written_in_words():
+    i18n.set_language("fr")
+    assert i18n.counted("{count} call", "{count} calls", 0, i18n._("No call")) == "Aucun appel"
+    assert i18n.counted("{count} call", "{count} calls", 1, i18n._("No call")) == "1 appel"
+    assert i18n.counted("{count} call", "{count} calls", 1234, i18n._("No call")) == (
+        "1\u202f234 appels")
+
+
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_compiled_catalogs_match_their_sources(language):
     po_file = TRANSLATIONS_DIR / language / "LC_MESSAGES" / "nest_desktop.po"

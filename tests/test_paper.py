@@ -105,7 +105,7 @@ def test_the_36_week_pack_says_scan_this_code_only_with_a_code(desk, tmp_path):
     settings.put("pregnancy.mothers_group_link", "")
     _name, pdf = documents.pack_36_weeks_pdf(expecting.id)
     text = " ".join(page["text"] for page in pages_of(pdf, tmp_path))
-    assert "Le groupe des mamans" in text and "l'accueil vous dit comment" in text
+    assert "Le groupe des mamans" in text and "l’accueil vous dit comment" in text
     assert "Patiente Awa Sarr" in text and "Patient(e)" not in text
     assert "scannez" not in text
     settings.put("pregnancy.mothers_group_link", "https://chat.whatsapp.com/NEST-mamans")
@@ -131,9 +131,23 @@ def test_the_call_register_marks_the_open_lines_in_black_and_white_too(desk, tmp
     _name, pdf = documents.call_register_pdf(reception.RegisterFilter(
         dt.date(2026, 11, 23), dt.date(2026, 11, 23)), dt.date(2026, 11, 23))
     [page] = pages_of(pdf, tmp_path)
+    assert "Appels du lundi 23 novembre 2026 2 appels." in page["text"]
     assert "1 demande encore ouverte (marquée ●, en gras)." in page["text"]
+    assert "23/11/2026 09:30" in page["text"]
     assert "rouge" not in page["text"]
     # The dot is on the open line only, before its time.
     dots = [w for w in page["words"] if w[4] == "●"]
     assert len(dots) == 1
     assert outside_printable_area(page) == []
+
+
+def test_a_day_without_a_call_says_so_in_words(desk, tmp_path):
+    import datetime as dt
+
+    from nest_desktop.services import reception
+
+    _name, pdf = documents.call_register_pdf(reception.RegisterFilter(
+        dt.date(2026, 12, 1), dt.date(2026, 12, 1)), dt.date(2026, 12, 1))
+    [page] = pages_of(pdf, tmp_path)
+    assert "Appels du mardi 1er décembre 2026 Aucun appel." in page["text"]
+    assert " 0 " not in page["text"]

@@ -108,7 +108,7 @@ def test_no_answer_is_retried_then_closed_as_unreachable(desk):
     calls = list(Interaction.select().where(Interaction.patient == patient.id))
     assert len(calls) == 3
     assert {(c.channel, c.direction, c.subject) for c in calls} == {
-        ("phone", "outgoing", "Appel de satisfaction (72 h)")}
+        ("phone", "outgoing", "Appel de satisfaction (72\u00a0h)")}
     with pytest.raises(followup.TaskClosed, match="déjà été traité"):
         followup.record_attempt(task.id, followup.NO_ANSWER)
 
@@ -264,7 +264,7 @@ def test_an_impossible_event_is_refused_and_nothing_is_written(desk):
     with pytest.raises(ValidationFailed) as refused:
         followup.schedule("post_discharge_call", "stay", 1, delivery - dt.timedelta(hours=5),
                           patient.id, site.id, not_before=delivery)
-    assert refused.value.errors == {"event": "La sortie ne peut pas précéder l'accouchement."}
+    assert refused.value.errors == {"event": "La sortie ne peut pas précéder l’accouchement."}
     with pytest.raises(ValidationFailed, match="futur"):
         followup.schedule("call_36_weeks", "pregnancy", 1, clock.now() + dt.timedelta(days=3),
                           patient.id, site.id)

@@ -84,7 +84,7 @@ def test_impossible_dates_are_refused_at_their_field(mother, family):
     with pytest.raises(ValidationFailed) as refused:
         service.save_pregnancy(family[1].id, service.PregnancyForm(
             ddr=typed(clock.today() - dt.timedelta(weeks=8))))
-    assert "pas celui d'une femme" in refused.value.errors["ddr"]
+    assert "pas celui d’une femme" in refused.value.errors["ddr"]
     with pytest.raises(ValidationFailed) as refused:
         service.save_pregnancy(mother.id, service.PregnancyForm(
             ddr=typed(clock.today() - dt.timedelta(weeks=8)), scan_weeks="30"))
@@ -155,7 +155,7 @@ def test_a_birth_makes_the_babies_patients_and_discharge_makes_the_follow_ups(mo
     assert task_of("call_36_weeks").status == "cancelled"  # born before the call was made
     with pytest.raises(ValidationFailed) as refused:
         service.record_discharge(pregnancy.id, delivered - dt.timedelta(hours=2))
-    assert refused.value.errors == {"event": "La sortie ne peut pas précéder l'accouchement."}
+    assert refused.value.errors == {"event": "La sortie ne peut pas précéder l’accouchement."}
     discharged = delivered + dt.timedelta(days=2)
     service.record_discharge(pregnancy.id, discharged)
     assert task_of("discharge_survey").due_at == discharged

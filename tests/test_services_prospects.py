@@ -149,7 +149,7 @@ def test_the_callback_outcome_updates_the_status(desk):
     # Every task of a lost prospect is settled: the review too.
     assert {t.status for t in tasks_of(prospect.id)} == {"done"}
     assert ProspectInteraction.select().where(
-        ProspectInteraction.subject == "Rappel du prospect (1 semaine)").count() == 2
+        ProspectInteraction.subject == "Rappel du prospect (1\u00a0semaine)").count() == 2
     with pytest.raises(ValidationFailed):
         service.complete_call(callback.id, "lost", "")
 

@@ -96,7 +96,7 @@ def test_a_transfer_names_the_service_and_is_refused_without_it(desk):
     admissions = entry(site.id)
     transfer = service.transfer_to(admissions.id)
     assert transfer.phrase == ("Un instant je vous prie, je vous passe le service des "
-                               "admissions, veuillez rester en ligne s'il vous plaît.")
+                               "admissions, veuillez rester en ligne s’il vous plaît.")
     assert transfer.extension == "201"
     with pytest.raises(ValidationFailed) as failed:
         call(site.id, outcome="transferred")

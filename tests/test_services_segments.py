@@ -51,7 +51,7 @@ def test_segments_by_pathway_children_loyalty_and_consent(clinic):
         ids(min_years=-1)
     assert "min_years" in refused.value.errors
     assert SegmentFilter(consent="sms", child_age_band="0-2").describe() == (
-        "adultes, Parents d'un enfant de moins de 2 ans, Accepte les SMS")
+        "adultes, Parents d’un enfant de moins de 2\u00a0ans, Accepte les SMS")
 
 
 def test_the_export_is_for_excel_and_in_the_trail(clinic, tmp_path, as_role):
@@ -87,7 +87,7 @@ def test_a_campaign_puts_a_call_for_each_patient_in_today(clinic, as_role):
     [row] = segments.campaigns()
     assert (row.name, row.members, row.open_tasks) == ("Journée portes ouvertes", 2, 2)
     sheet = followup.call_sheet(tasks[0].id, "Clémence", "Clinique Nest Mermoz")
-    assert sheet.script[1] == "Nous vous appelons au sujet de : Journée portes ouvertes."
+    assert sheet.script[1] == "Nous vous appelons au sujet de\u00a0: Journée portes ouvertes."
     followup.record_attempt(tasks[0].id, followup.REACHED, "Adresse mise à jour")
     assert segments.campaigns()[0].open_tasks == 1
     as_role("secretary")

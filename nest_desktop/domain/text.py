@@ -55,10 +55,47 @@ def has_control_characters(text: str) -> bool:
     return any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text or "")
 
 
-_SPACE_BY_A_NUMBER = re.compile(r"(?<=\d) (?=\S)|(?<=\S) (?=\d)")
+NBSP = "\u00a0"  # before ":" and inside « », beside numbers
+NNBSP = "\u202f"  # the narrow one, before ";", "!" and "?"
+
+_TAG = re.compile(r"(<[^>]*>)")  # ReportLab's and Qt's markup: left as it is
+_APOSTROPHE = re.compile(r"(?<=[^\W\d_])'(?=[^\W\d_])")
+_BEFORE_COLON = re.compile(r"[ \t\u00a0\u202f]+(?=:)")
+_BEFORE_HIGH_MARK = re.compile(r"[ \t\u00a0\u202f]+(?=[;!?])")
+_AFTER_OPENING_QUOTE = re.compile(r"«[ \t\u00a0\u202f]*")
+_BEFORE_CLOSING_QUOTE = re.compile(r"[ \t\u00a0\u202f]*»")
+# A number keeps what it counts (and a digit group the next one): "7 000", "3 200 g",
+# "38 °C", "24 novembre", "77 123 45 67", "10 h 35"; and an abbreviation what it abbreviates
+# the number of ("29 nov. 2026", "Tél. 33 860 10 10"); a line may still break before it.
+# A date may still leave its time ("23/11/2026 09:30").
+_AFTER_A_NUMBER = re.compile(r"(?<=\d) (?=[^\s\d])")
+_BETWEEN_NUMBER_PARTS = re.compile(
+    r"(?<=[\d+]) (?=\d+(?:\s|$|[^\d:/.]))|(?<=\d h) (?=\d)|(?<=\w\.) (?=[\d+])")
 
 
-def keep_numbers_together(text: str) -> str:
-    """A number stays on the line of what it counts or dates, as French typography wants:
-    "10 semaines", "29 nov. 2026", "3 200 g" never break beside a number (no-break spaces)."""
-    return _SPACE_BY_A_NUMBER.sub("\u00a0", text)
+def _keep_numbers_together(text: str) -> str:
+    """A number stays on the line of what it counts, as French typography wants."""
+    return _AFTER_A_NUMBER.sub(NBSP, _BETWEEN_NUMBER_PARTS.sub(NBSP, text))
+
+
+def _typeset_words(text: str) -> str:
+    text = _APOSTROPHE.sub("’", text)
+    text = _BEFORE_COLON.sub(NBSP, text)
+    text = _BEFORE_HIGH_MARK.sub(NNBSP, text)
+    if "«" in text or "»" in text:
+        text = _AFTER_OPENING_QUOTE.sub("«" + NBSP, text)
+        text = _BEFORE_CLOSING_QUOTE.sub(NBSP + "»", text)
+    return _keep_numbers_together(text)
+
+
+def typeset(text: str) -> str:
+    """A text as French typography prints it, the one way every printed and shown text is
+    set: one apostrophe (’), a no-break space where a space stands before ":" (a narrow one
+    before ";", "!", "?") and inside « », numbers that never leave what they count.
+
+    Only spaces that are there are changed, so English ("Answered: 1") and addresses
+    ("https://…", "10:30") are left as they are; markup tags are not touched."""
+    if not text:
+        return text or ""
+    return "".join(part if part.startswith("<") else _typeset_words(part)
+                   for part in _TAG.split(text))

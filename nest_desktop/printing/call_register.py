@@ -8,9 +8,16 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Spacer, Table, TableStyle
 
-from nest_desktop.printing.common import ACCENT, FONT_BOLD, Letterhead, build_pdf, styles
+from nest_desktop.printing.common import (
+    ACCENT,
+    FONT_BOLD,
+    Letterhead,
+    Paragraph,
+    build_pdf,
+    styles,
+)
 
 PAGE = landscape(A4)
 OPEN_MARK = "●"

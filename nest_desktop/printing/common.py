@@ -14,8 +14,10 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph as _ReportLabParagraph
 from reportlab.platypus import SimpleDocTemplate, Table, TableStyle
 
+from nest_desktop.domain.text import NBSP, NNBSP, typeset
 from nest_desktop.paths import FONTS_DIR, RESOURCES_DIR
 
 LOGO = RESOURCES_DIR / "logo.png"  # the clinic may replace it by its own
@@ -57,6 +59,19 @@ def styles() -> dict[str, ParagraphStyle]:
     }
 
 
+def for_paper(text: str) -> str:
+    """A text as it is printed: set by French typography (`typeset`). ReportLab breaks lines
+    at a narrow no-break space as at a space, so it prints the plain no-break one instead."""
+    return typeset(text).replace(NNBSP, NBSP)
+
+
+class Paragraph(_ReportLabParagraph):
+    """Every text on paper, `for_paper`."""
+
+    def __init__(self, text: str, *args, **kwargs):
+        super().__init__(for_paper(text), *args, **kwargs)
+
+
 @dataclass(frozen=True)
 class Letterhead:
     site_name: str
@@ -71,8 +86,6 @@ def text_width(pagesize: tuple[float, float] = A4) -> float:
 def key_value_table(rows: list[tuple[str, str]], label_width: float = 55 * mm) -> Table:
     """Two columns, labels on the left: the way a file's fields are printed."""
     st = styles()
-    from reportlab.platypus import Paragraph
-
     data = [[Paragraph(label, st["label"]), Paragraph(value or "—", st["body"])]
             for label, value in rows]
     table = Table(data, colWidths=[label_width, A4[0] - 2 * MARGIN - label_width])

@@ -6,13 +6,14 @@ from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
 from nest_desktop.printing.common import (
     ACCENT,
     FONT,
     FONT_BOLD,
     Letterhead,
+    Paragraph,
     build_pdf,
     styles,
     text_width,

@@ -3,9 +3,15 @@
 from dataclasses import dataclass
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, Spacer
+from reportlab.platypus import Spacer
 
-from nest_desktop.printing.common import Letterhead, build_pdf, key_value_table, styles
+from nest_desktop.printing.common import (
+    Letterhead,
+    Paragraph,
+    build_pdf,
+    key_value_table,
+    styles,
+)
 
 CHECKED, UNCHECKED = "\u2611", "\u2610"
 

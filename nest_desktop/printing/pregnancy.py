@@ -8,12 +8,13 @@ from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
 from nest_desktop.printing.common import (
     ACCENT,
     FONT_BOLD,
     Letterhead,
+    Paragraph,
     build_pdf,
     key_value_table,
     styles,

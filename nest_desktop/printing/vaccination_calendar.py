@@ -11,12 +11,14 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, A5
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
 from nest_desktop.printing.common import (
     FONT_BOLD,
     Letterhead,
+    Paragraph,
     build_pdf,
+    for_paper,
     styles,
     text_width,
 )
@@ -153,7 +155,7 @@ def _column_widths(rows: list[tuple[str, ...]], columns: tuple[int, ...], total:
     for position, column in enumerate(columns):
         widest = 0.0
         for row in rows:
-            value = row[position]
+            value = for_paper(row[position])
             parts = [value] if column in _WHOLE else value.split(" ")
             widest = max([widest] + [width_of(part) for part in parts])
         if column in _HAND_WRITTEN:

@@ -8,9 +8,9 @@ from nest_desktop.db.models import Patient, Site, database
 from nest_desktop.domain import clock, phones
 from nest_desktop.domain import patients as rules
 from nest_desktop.domain import vaccination as vaccine_rules
-from nest_desktop.domain.text import keep_numbers_together
 from nest_desktop.i18n import (
     _,
+    counted,
     current_language,
     format_age,
     format_date,
@@ -159,10 +159,10 @@ def vaccination_calendar_pdf(patient_id: int, page: str = "A4",
         rows.append(vaccination_calendar.CalendarRow(
             vaccine=text(vaccine_rules.vaccine_label(entry.vaccine, language)),
             dose=dose_label(entry.dose),
-            age=keep_numbers_together(format_schedule_age(
-                entry.age.days, entry.age.weeks, entry.age.months, entry.age.years)),
-            due=_("no longer given") if expired else keep_numbers_together(format_date(
-                entry.due, "d MMM y" if page == "A4" else "entry")),
+            age=format_schedule_age(
+                entry.age.days, entry.age.weeks, entry.age.months, entry.age.years),
+            due=_("no longer given") if expired else format_date(
+                entry.due, "d MMM y" if page == "A4" else "entry"),
             given=format_date(entry.given),
             lot=text(record.lot if record else ""),
             next_visit=entry in next_doses,
@@ -179,7 +179,7 @@ def vaccination_calendar_pdf(patient_id: int, page: str = "A4",
     if parents:
         child_lines.append(_("Parents: {parents}").format(parents=parents))
     site = child.site
-    contact = keep_numbers_together(_("Questions, appointments: {site}, {phone}").format(
+    contact = (_("Questions, appointments: {site}, {phone}").format(
         site=text(site.name), phone=phones.display(site.phone)) if site and site.phone
         else _("Bring this calendar to every visit."))
     document = vaccination_calendar.VaccinationCalendar(
@@ -438,13 +438,22 @@ def call_register_pdf(register_filter, today: dt.date | None = None) -> tuple[st
     site = desk.get_site(register_filter.site_id) if register_filter.site_id else None
     rows = reception.register(register_filter)
     first, last = register_filter.date_from, register_filter.date_to
-    period = (format_date(first, "full") if first and first == last else
-              _("from {start} to {end}").format(start=format_date(first) or "…",
-                                                end=format_date(last) or "…"))
+    where = f" — {text(site.name)}" if site else ""
+    if first and first == last:
+        heading = _("Calls of {day}{site}").format(day=format_date(first, "full"), site=where)
+    elif first and last:
+        heading = _("Calls from {start} to {end}{site}").format(
+            start=format_date(first, "long"), end=format_date(last, "long"), site=where)
+    elif first:
+        heading = _("Calls since {start}{site}").format(start=format_date(first, "long"),
+                                                        site=where)
+    elif last:
+        heading = _("Calls up to {end}{site}").format(end=format_date(last, "long"),
+                                                      site=where)
+    else:
+        heading = _("Every call{site}").format(site=where)
     still_open = sum(1 for row in rows if row.open)
-    summary = [_("Calls {period}{site}: {count}.").format(
-        period=period, site=f" — {text(site.name)}" if site else "",
-        count=format_number(len(rows)))]
+    summary = [counted("{count} call.", "{count} calls.", len(rows), _("No call."))]
     summary.append(_("Every line is dealt with.") if not still_open else ngettext(
         "{count} request still open (marked ●, in bold).",
         "{count} requests still open (marked ●, in bold).",
@@ -462,12 +471,12 @@ def call_register_pdf(register_filter, today: dt.date | None = None) -> tuple[st
             timing += "<br/>" + text(_("hold {time}").format(
                 time=reception.duration_text(row.hold_seconds)))
         lines.append(printing.RegisterLine((
-            row.started_at.strftime("%d/%m/%Y %H:%M"),
+            format_datetime(row.started_at),
             text(_(reception_rules.DIRECTIONS[row.direction])), text(row.caller),
             text(row.phone), subject, text(row.outcome), timing, text(row.secretary)),
             row.open))
     document = printing.RegisterDocument(
-        _("Call register"), summary,
+        heading, summary,
         (_("Date and time"), _("Direction"), _("Caller"), _("Phone"), _("Request"),
          _("Outcome"), _("Duration"), _("Secretary")), lines, _("No call in this period."))
     pdf = printing.render(document, letterhead(site, today))

@@ -40,7 +40,7 @@ class DuplicatesDialog(QDialog):
                                 _("same birth date and a similar name")
                                 for r in candidate.reasons)
             kind = _("Patient") if record.kind == "patient" else _("Prospect")
-            parts = [f"{kind}: {record.full_name}"]
+            parts = [_("{label}: {count}").format(label=kind, count=record.full_name)]
             if record.birth_date:
                 parts.append(_("born on {date}").format(date=format_date(record.birth_date)))
             if record.phones:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from nest_desktop.domain import clock
 from nest_desktop.domain import followup as rules
 from nest_desktop.domain.permissions import ROLE_LABELS, ROLES
-from nest_desktop.i18n import _, format_date, format_datetime, format_number, ngettext
+from nest_desktop.i18n import _, counted, format_date, format_datetime, format_number, ngettext
 from nest_desktop.services import followup as service
 from nest_desktop.services import session, settings
 from nest_desktop.ui.common.lazy_model import LazyRowsModel
@@ -234,8 +234,7 @@ class TodayPage(QWidget):
             return _("Nothing due up to {date}: every follow-up is up to date.").format(
                 date=format_date(when.date() + dt.timedelta(
                     days=int(settings.get("followup.horizon_days"))), "long"))
-        late = ngettext("{count} overdue", "{count} overdue", overdue).format(
-            count=format_number(overdue))
+        late = counted("{count} overdue", "{count} overdue", overdue, _("none overdue"))
         return ngettext("{count} follow-up to do", "{count} follow-ups to do", total).format(
             count=format_number(total)) + " — " + late
 

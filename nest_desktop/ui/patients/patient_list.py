@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.domain import clock, phones
 from nest_desktop.domain.patients import PATHWAYS, SEXES
-from nest_desktop.i18n import _, format_age, format_date, format_number, ngettext
+from nest_desktop.i18n import _, counted, format_age, format_date
 from nest_desktop.services import patients as service
 from nest_desktop.ui.common.lazy_model import LazyRowsModel
 from nest_desktop.ui.common.notifier import changes
@@ -162,8 +162,8 @@ class PatientListPage(QWidget):
         if generation != self._generation:
             return
         self.model.set_ids(ids)
-        self.count_label.setText(ngettext("{count} patient", "{count} patients", len(ids))
-                                 .format(count=format_number(len(ids))))
+        self.count_label.setText(counted("{count} patient", "{count} patients", len(ids),
+                                         _("No patient")))
         if ids:
             self.view.selectRow(0)
 

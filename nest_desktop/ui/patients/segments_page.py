@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.domain import clock
 from nest_desktop.domain.patients import CONTACT_CHANNELS, PATHWAYS
-from nest_desktop.i18n import _, format_datetime, format_number, ngettext
+from nest_desktop.i18n import _, counted, format_datetime, format_number, ngettext
 from nest_desktop.services import ValidationFailed, segments, session
 from nest_desktop.services.exports import ExportError, safe_file_name
 from nest_desktop.ui.common.notifier import changes
@@ -204,9 +204,9 @@ class SegmentsPage(QWidget):
         if generation != self._generation:
             return
         self.model.set_ids(ids)
-        self.count_label.setText(ngettext("{count} patient in this segment",
-                                          "{count} patients in this segment", len(ids))
-                                 .format(count=format_number(len(ids))))
+        self.count_label.setText(counted("{count} patient in this segment",
+                                         "{count} patients in this segment", len(ids),
+                                         _("No patient in this segment")))
         fill(self.campaigns, [(c.name, _(segments.CAMPAIGN_KINDS.get(c.reason, c.reason)),
                                format_datetime(c.created_at), format_number(c.members),
                                format_number(c.open_tasks)) for c in campaigns])

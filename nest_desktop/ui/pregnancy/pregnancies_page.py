@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.domain import clock
 from nest_desktop.domain import pregnancy as rules
-from nest_desktop.i18n import _, format_date, format_number, ngettext
+from nest_desktop.i18n import _, counted, format_date
 from nest_desktop.services import pregnancy as service
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
@@ -122,6 +122,6 @@ class PregnanciesPage(QWidget):
         if generation != self._generation:
             return
         self.model.set_rows(rows)
-        self.count_label.setText(ngettext("{count} ongoing pregnancy",
-                                          "{count} ongoing pregnancies", len(rows))
-                                 .format(count=format_number(len(rows))))
+        self.count_label.setText(counted("{count} ongoing pregnancy",
+                                         "{count} ongoing pregnancies", len(rows),
+                                         _("No ongoing pregnancy")))

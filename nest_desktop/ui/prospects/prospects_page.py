@@ -30,7 +30,7 @@ from nest_desktop.domain import clock, phones
 from nest_desktop.domain import patients as patient_rules
 from nest_desktop.domain import prospects as rules
 from nest_desktop.domain.dates import parse_date
-from nest_desktop.i18n import _, format_date, format_datetime, format_number, ngettext
+from nest_desktop.i18n import _, counted, format_date, format_datetime, format_number
 from nest_desktop.services import StaleRecordError, ValidationFailed, desk, session
 from nest_desktop.services import prospects as service
 from nest_desktop.ui.common.desk_context import DeskContext
@@ -213,8 +213,7 @@ class ProspectsPage(QWidget):
         if generation != self._generation:
             return
         self.model.set_ids(ids)
-        total = ngettext("{count} prospect", "{count} prospects", len(ids)).format(
-            count=format_number(len(ids)))
+        total = counted("{count} prospect", "{count} prospects", len(ids), _("No prospect"))
         parts = [_("{label}: {count}").format(label=_(label),
                                               count=format_number(counts[status]))
                  for status, label in rules.STATUSES.items() if counts.get(status)]

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from nest_desktop.domain import clock
 from nest_desktop.domain import reception as rules
 from nest_desktop.domain.dates import entry_text
-from nest_desktop.i18n import _, format_date, format_number, ngettext
+from nest_desktop.i18n import _, counted, format_date, format_number, ngettext
 from nest_desktop.services import StaleRecordError, ValidationFailed, reception, session
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.widgets import (
@@ -151,8 +151,8 @@ class AppointmentDialog(QDialog):
                 if row.id != self.appointment_id]
         self.day_title.setText(_("{service} on {day}: {count}").format(
             service=self.service.currentText(), day=format_date(day, "full"),
-            count=ngettext("{count} appointment", "{count} appointments", len(rows))
-            .format(count=format_number(len(rows)))))
+            count=counted("{count} appointment", "{count} appointments", len(rows),
+                          _("no appointment"))))
         fill(self.day_list, [(row.starts_at.strftime("%H:%M") + " – " + (
             row.starts_at + dt.timedelta(minutes=row.duration_minutes)).strftime("%H:%M"),
             row.person, row.reason) for row in rows])
@@ -441,9 +441,10 @@ class AppointmentsPage(QWidget):
         for row in self.rows:
             if row.status != "cancelled":
                 by_service[row.service] = by_service.get(row.service, 0) + 1
-        self.counts.setText(ngettext("{count} appointment", "{count} appointments", booked)
-                            .format(count=format_number(booked)) + (" — " + ", ".join(
-                                f"{name}: {format_number(count)}"
+        self.counts.setText(counted("{count} appointment", "{count} appointments", booked,
+                                    _("No appointment")) + (" — " + ", ".join(
+                                _("{label}: {count}").format(label=name,
+                                                             count=format_number(count))
                                 for name, count in sorted(by_service.items()))
                                 if by_service else ""))
         self._selection_changed()

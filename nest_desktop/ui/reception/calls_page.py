@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from nest_desktop.domain import clock, phones
 from nest_desktop.domain import reception as rules
 from nest_desktop.domain.dates import entry_text
-from nest_desktop.i18n import _, format_date, format_datetime, format_number, ngettext
+from nest_desktop.i18n import _, counted, format_date, format_datetime, format_number, ngettext
 from nest_desktop.services import ValidationFailed, desk, documents, reception, session
 from nest_desktop.services.exports import safe_file_name
 from nest_desktop.services.people import typed_date
@@ -371,10 +371,11 @@ class RegisterTab(QWidget):
         self.model.set_ids(reception.register_ids(register_filter))
         counts = reception.register_counts(register_filter)
         total = sum(counts.values())
-        parts = [f"{_(label)}: {format_number(counts.get(code, 0))}"
+        parts = [_("{label}: {count}").format(label=_(label),
+                                              count=format_number(counts.get(code, 0)))
                  for code, label in rules.OUTCOMES.items() if counts.get(code)]
-        self.counts.setText(ngettext("{count} call", "{count} calls", total).format(
-            count=format_number(total)) + (" — " + ", ".join(parts) if parts else ""))
+        self.counts.setText(counted("{count} call", "{count} calls", total, _("No call"))
+                            + (" — " + ", ".join(parts) if parts else ""))
         self._selection_changed()
 
     def selected(self) -> reception.RegisterRow | None:
@@ -489,8 +490,8 @@ class MessagesTab(QWidget):
             if message.urgent:
                 self.table.item(index, 1).setForeground(QBrush(OPEN_COLOUR))
         waiting = sum(1 for m in rows if not m.confirmed_at)
-        self.count.setText(ngettext("{count} message to deliver", "{count} messages to deliver",
-                                    waiting).format(count=format_number(waiting)))
+        self.count.setText(counted("{count} message to deliver", "{count} messages to deliver",
+                                   waiting, _("No message to deliver")))
         self.new_button.setEnabled(session.may("calls.write"))
 
     def _open(self) -> None:
@@ -577,8 +578,7 @@ class EndOfDayTab(QWidget):
                            row.summary, row.outcome) for row in end.open_calls])
         fill(self.messages, [(format_datetime(m.taken_at), m.recipient_name, m.caller_name,
                               m.text) for m in end.open_messages])
-        calls = ngettext("{count} call", "{count} calls", end.calls).format(
-            count=format_number(end.calls))
+        calls = counted("{count} call", "{count} calls", end.calls, _("No call"))
         if end.all_dealt_with:
             self.verdict.setStyleSheet("font-size: 13pt; font-weight: bold; color: #1b5e20;")
             self.verdict.setText(_("{calls} on {day}: every line is dealt with.").format(

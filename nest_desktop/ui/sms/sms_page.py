@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from nest_desktop.domain import clock
 from nest_desktop.domain import sms as rules
 from nest_desktop.domain.dates import entry_text, parse_date, parse_time
-from nest_desktop.i18n import _, format_datetime, format_fcfa, format_number, ngettext
+from nest_desktop.i18n import _, counted, format_datetime, format_fcfa, format_number, ngettext
 from nest_desktop.services import ValidationFailed, session
 from nest_desktop.services import sms as service
 from nest_desktop.ui.common.lazy_model import LazyRowsModel
@@ -251,8 +251,8 @@ class OutboxView(QWidget):
         parts = [_("{state}: {count}").format(state=_(label),
                                               count=format_number(counts[code]))
                  for code, label in rules.STATES.items() if counts.get(code)]
-        self.counts.setText(ngettext("{count} message", "{count} messages", total).format(
-            count=format_number(total)) + (" — " + ", ".join(parts) if parts else ""))
+        self.counts.setText(counted("{count} message", "{count} messages", total,
+                                    _("No message")) + (" — " + ", ".join(parts) if parts else ""))
         if not self.for_patient:
             self.export_button.setVisible(transport == "csv")
             self.status.setText(_("Sent by: {transport}").format(

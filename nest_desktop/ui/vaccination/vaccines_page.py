@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from nest_desktop.domain import clock, phones
-from nest_desktop.i18n import _, format_age, format_date, format_number, ngettext
+from nest_desktop.i18n import _, counted, format_age, format_date, format_number, ngettext
 from nest_desktop.services import documents
 from nest_desktop.services import vaccination as service
 from nest_desktop.services.exports import ExportError, safe_file_name
@@ -150,10 +150,10 @@ class VaccinesPage(QWidget):
         self.view.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         overdue = sum(row.overdue for row in rows)
         self.count_label.setText(
-            ngettext("{count} child to call or remind", "{count} children to call or remind",
-                     len(rows)).format(count=format_number(len(rows)))
-            + " — " + ngettext("{count} with a dose overdue", "{count} with doses overdue",
-                               overdue).format(count=format_number(overdue)))
+            counted("{count} child to call or remind", "{count} children to call or remind",
+                    len(rows), _("No child to call or remind"))
+            + " — " + counted("{count} with a dose overdue", "{count} with doses overdue",
+                              overdue, _("none with a dose overdue")))
 
     def export(self) -> None:
         """Writes the list shown to a CSV that a French Excel opens as it is."""
