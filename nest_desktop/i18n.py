@@ -10,6 +10,7 @@ import re
 from decimal import Decimal
 
 from babel import dates as babel_dates
+from babel import lists as babel_lists
 from babel import numbers as babel_numbers
 
 from nest_desktop.domain import messages as domain_messages
@@ -107,6 +108,13 @@ def format_datetime(value: dt.datetime | None, style: str = "entry") -> str:
 
 def format_number(value: int | float | Decimal) -> str:
     return babel_numbers.format_decimal(value, locale=current_locale())
+
+
+def format_list(items: list[str], style: str = "and") -> str:
+    """Items joined as the language writes them: "Awa, Fatou et Moussa"; with style "or",
+    "77 123 45 67 ou 76 555 44 33"."""
+    kind = {"and": "standard", "or": "or"}[style]
+    return babel_lists.format_list(list(items), kind, locale=current_locale())
 
 
 def format_percent(ratio: float) -> str:

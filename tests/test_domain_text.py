@@ -36,3 +36,37 @@ def test_markup_is_not_touched_but_the_text_around_it_is():
     assert typeset("<b>Note :</b> l'eau <font color='red'>bouillie</font>") == (
         f"<b>Note{NBSP}:</b> l’eau <font color='red'>bouillie</font>")
 
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("Abdoulaye", "Vaccins d’Abdoulaye le 3 mars"),
+    ("Aïssatou", "Vaccins d’Aïssatou le 3 mars"),
+    ("Ousmane", "Vaccins d’Ousmane le 3 mars"),
+    ("Moussa", "Vaccins de Moussa le 3 mars"),
+    ("Yacine", "Vaccins de Yacine le 3 mars"),  # a consonant here
+    ("Hawa", "Vaccins de Hawa le 3 mars"),
+    ("<b>Awa</b>", "Vaccins d’<b>Awa</b> le 3 mars"),
+    ("", "Vaccins de  le 3 mars"),
+])
+def test_de_is_elided_before_a_name_that_starts_with_a_vowel(name, expected):
+    from nest_desktop.domain.text import fill_in
+
+    assert fill_in("Vaccins de {child} le {day}", child=name, day="3 mars") == expected
+
+
+def test_elision_changes_the_junction_only_never_the_name():
+    from nest_desktop.domain.text import elide, fill_in
+
+    assert fill_in("Fiche de {name}", name="de Oliveira Awa") == "Fiche de de Oliveira Awa"
+    assert fill_in("Je dis que {name} viendra", name="Awa") == "Je dis qu’Awa viendra"
+    assert elide("rendez-vous de {prenom}", {}) == "rendez-vous de {prenom}"
+
+
+def test_the_sms_elides_and_stays_in_gsm7():
+    from nest_desktop.domain import sms
+
+    text = sms.render(sms.DEFAULT_TEMPLATES[sms.VACCINE]["fr"], {
+        "prenom": "Awa", "prenom_enfant": "Abdoulaye", "date": "mardi 1er décembre",
+        "vaccin": "RR", "site": "Clinique Nest", "tel_site": "33 860 10 10"})
+    assert "vaccination d'Abdoulaye prévue" in text
+    assert sms.is_gsm7(text)

@@ -357,7 +357,7 @@ def test_vaccination_calendar_pdf_text(qtbot, child):
         document = pdf_document(pdf)
         text = pdf_text(document).replace("\u00a0", " ")
         for expected in ("Calendrier vaccinal", "Moussa Fall", "5 septembre 2026",
-                         "Awa Diop (mère)", "77 123 45 67", "BCG (tuberculose)", "05/09/2026",
+                         "Awa Diop (mère, 77 123 45 67)", "BCG (tuberculose)", "05/09/2026",
                          "L24-0915", "Rougeole-rubéole (RR)", measles,
                          "dès que possible", "Clinique Nest Mermoz, 33 860 10 10",
                          f"page {pages} sur {pages}"):

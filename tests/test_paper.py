@@ -151,3 +151,26 @@ def test_a_day_without_a_call_says_so_in_words(desk, tmp_path):
     [page] = pages_of(pdf, tmp_path)
     assert "Appels du mardi 1er décembre 2026 Aucun appel." in page["text"]
     assert " 0 " not in page["text"]
+
+
+@pytest.mark.clock("2026-11-29 10:00")
+def test_the_printed_files_say_who_signs_and_keep_the_address_lines(longest_girl, tmp_path):
+    mother = next(p for p in vaccination.parents_of(longest_girl.id) if p.relation == "mother")
+    form = patient_service.form_of(patient_service.get_patient(mother.patient_id))
+    form.address = "Villa 12, Cité Keur Gorgui\nSacré-Cœur 3, Dakar"
+    patient_service.update_patient(mother.patient_id,
+                                   patient_service.get_patient(mother.patient_id).version, form)
+    _name, pdf = documents.patient_sheet_pdf(mother.patient_id)
+    [page] = pages_of(pdf, tmp_path)
+    assert "Signature de la patiente :" in page["text"]
+    cite = next(w for w in page["words"] if w[4] == "Gorgui")
+    sacre = next(w for w in page["words"] if w[4] == "Sacré-Cœur")
+    assert sacre[1] > cite[1] + 5  # on the line below, as typed
+    _name, pdf = documents.patient_sheet_pdf(longest_girl.id)
+    [page] = pages_of(pdf, tmp_path)
+    assert "Signature du parent ou du représentant légal :" in page["text"]
+    _name, pdf = documents.vaccination_calendar_pdf(longest_girl.id, "A4")
+    [page] = pages_of(pdf, tmp_path)
+    assert ("Parents : Ndèye Fatou Bintou Ndiaye-Sarr Diallo (mère, 77 123 45 67 ou "
+            "76 555 44 33) et Mamadou Lamine Ndiaye-Sarr Diallo (père, 78 123 45 67)"
+            ) in page["text"], page["text"]

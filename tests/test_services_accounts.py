@@ -49,7 +49,8 @@ def test_failed_logins_lock_the_account_for_a_while(db):
     # …and accepted after.
     assert session.login("clemence", PASSWORD, when + dt.timedelta(minutes=16)).login == "clemence"
     assert User.get(User.login == "clemence").failed_logins == 0
-    assert [e.details for e in entries("login_failed")][-2:] == ["locked", "account locked"]
+    assert [e.details for e in entries("login_failed")][-2:] == [
+        "trop de tentatives\u00a0: compte verrouillé", "compte verrouillé"]
     with pytest.raises(session.LoginFailed, match="incorrect"):
         session.login("nobody", PASSWORD)
 

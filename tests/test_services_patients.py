@@ -106,3 +106,54 @@ def test_interactions_and_family_links(db, desk):
     assert [i.subject for i in timeline] == ["Demande de tarifs"]
     assert timeline[0].user.phone_first_name == "Clémence"
     assert timeline[0].site_id == _site.id
+
+
+@pytest.mark.clock("2026-11-23 10:00")
+def test_the_history_names_every_field_and_value_in_french(desk):
+    """What the quality pilot reads in a file's History tab: never a column name
+    ("given_on"), a code ("satisfaction_72h", "mother") or an English word."""
+    import re
+
+    from nest_desktop.services import audit, documents, history, vaccination
+    from nest_desktop.services import pregnancy as pregnancy_service
+
+    site, _user = desk
+    mother = service.create_patient(service.PatientForm(
+        last_name="Sarr", first_names="Awa", sex="F", birth_date="02/03/1994",
+        phones=["77 123 45 67"], sms_consent=True, newsletter_consent=True,
+        address="Villa 12\nCité Keur Gorgui", site_id=site.id))
+    form = service.form_of(service.get_patient(mother.id))
+    form.visit_reason = "Suivi de grossesse"
+    service.update_patient(mother.id, service.get_patient(mother.id).version, form)
+    pregnancy, _warnings = pregnancy_service.save_pregnancy(
+        mother.id, pregnancy_service.PregnancyForm(ddr="01/06/2026"))
+    pregnancy_service.set_milestone(pregnancy.id, "ultrasound_1", "done",
+                                    dt.date(2026, 8, 20))
+    documents.pack_36_weeks_pdf(pregnancy.id)
+    child = service.create_patient(service.PatientForm(
+        last_name="Sarr", first_names="Oumar", sex="M", birth_date="01/11/2026",
+        pathway="paediatrics", site_id=site.id))
+    service.link_family(mother.id, child.id, "mother")
+    vaccination.record_dose(child.id, "BCG", 1, "01/11/2026", lot="B123")
+    documents.vaccination_calendar_pdf(child.id)
+
+    texts = []
+    for patient_id in (mother.id, child.id):
+        for entry in audit.patient_history(patient_id):
+            line = history.describe(entry)
+            texts += [line.what, line.details]
+    shown = "\n".join(texts)
+    shown = shown.replace("\u00a0", " ")
+    for expected in ("Vaccin — création", "Vaccin : — → BCG (tuberculose)", "Lot : — → B123",
+                     "Lien : — → Mère", "Parent : — → Awa Sarr", "Sexe : — → Féminin",
+                     "Date de naissance : — → 02/03/1994", "Lieu : — → À NEST",
+                     "Grossesse — impression\ndossier d’information de la 36e semaine",
+                     "Impression\ncalendrier vaccinal", "Échographie du 1er trimestre",
+                     "Statut : — → Fait", "Langue de ses SMS : — → Français",
+                     "Appel de la 36e semaine", "Adresse : — → Villa 12\nCité Keur Gorgui",
+                     "Objet de la visite : — → Suivi de grossesse"):
+        assert expected in shown, (expected, shown)
+    assert "— → —" not in shown
+    assert not re.findall(r"\b[a-z]+_[a-z_]+\b", shown), shown
+    for english in ("pack", "calendar", "file", "vaccine", "mother", "True", "None"):
+        assert not re.search(rf"\b{english}\b", shown), english

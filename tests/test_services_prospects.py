@@ -216,7 +216,7 @@ def test_two_prospects_merged_keep_everything_and_the_merge_is_recorded(desk):
     assert sorted(t.status for t in reviews) == ["done", "open"]
     entry = AuditEntry.get((AuditEntry.action == "merge") & (AuditEntry.record_id == first.id))
     assert "Awa Marie" in entry.changes
-    assert service.interactions_of(kept.id)[0].subject.startswith("Fiche de Awa Marie Diop")
+    assert service.interactions_of(kept.id)[0].subject.startswith("Fiche d’Awa Marie Diop")
 
 
 def test_the_engine_catches_up_prospect_events_without_duplicates(desk):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from babel import dates as babel_dates
 
 from nest_desktop.domain.messages import N_, _
+from nest_desktop.domain.text import elide
 
 # The kinds of messages in the outbox.
 APPOINTMENT = "appointment"
@@ -192,7 +193,7 @@ def template_problem(template: str, kind: str) -> str | None:
 def render(template: str, values: dict[str, str]) -> str:
     """The message from its template, made fit for GSM-7 and with spaces tidied."""
     try:
-        text = template.format_map(values)
+        text = elide(template, values).format_map(values)
     except (KeyError, ValueError, IndexError) as error:
         raise TemplateProblem(_("This template cannot be used: {error}").format(
             error=error)) from error

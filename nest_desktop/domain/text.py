@@ -3,6 +3,7 @@
 import difflib
 import re
 import unicodedata
+from collections.abc import Mapping
 
 _SEPARATORS = re.compile(r"[\s'’\-‐.,;/]+")
 
@@ -99,3 +100,26 @@ def typeset(text: str) -> str:
         return text or ""
     return "".join(part if part.startswith("<") else _typeset_words(part)
                    for part in _TAG.split(text))
+
+
+_VOWELS = frozenset("AEIOUÀÂÄÉÈÊËÎÏÔÖÙÛÜaeiouàâäéèêëîïôöùûü")
+_BEFORE_A_PLACEHOLDER = re.compile(r"\b([Dd]e|[Qq]ue) \{(\w+)\}")
+
+
+def elide(template: str, values: Mapping[str, object]) -> str:
+    """The template with French elision where a name put in starts with a vowel:
+    "vaccins de {enfant}" with Abdoulaye gives "vaccins d’{enfant}" ("vaccins d’Abdoulaye"),
+    "rendez-vous de {prenom}" with Aïssatou "rendez-vous d’Aïssatou". Only the junction is
+    changed, never the name (a "de" inside it stays as typed)."""
+    def junction(match: re.Match) -> str:
+        word, key = match.groups()
+        value = _TAG.sub("", str(values.get(key, "")))
+        if value[:1] in _VOWELS:
+            return f"{word[:-1]}’{{{key}}}"
+        return match.group(0)
+    return _BEFORE_A_PLACEHOLDER.sub(junction, template)
+
+
+def fill_in(template: str, **values: object) -> str:
+    """`template.format(**values)`, elided as French writes it (`elide`)."""
+    return elide(template, values).format(**values)

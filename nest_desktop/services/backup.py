@@ -133,7 +133,8 @@ def restore(source: Path) -> Backup:
     migrations.upgrade(database.obj)
     # The copy holds the trail as it was then; the restore itself is added to it.
     audit.record("restore", "database", None, User.get_or_none(User.id == who.id),
-                 details=f"{source.name}; safety copy {safety_copy.path.name}")
+                 details=_("{file}; safety copy {copy}").format(
+                     file=source.name, copy=safety_copy.path.name))
     return safety_copy
 
 

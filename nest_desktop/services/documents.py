@@ -9,12 +9,14 @@ from nest_desktop.domain import clock, phones
 from nest_desktop.domain import patients as rules
 from nest_desktop.domain import vaccination as vaccine_rules
 from nest_desktop.i18n import (
+    N_,
     _,
     counted,
     current_language,
     format_age,
     format_date,
     format_datetime,
+    format_list,
     format_number,
     format_schedule_age,
     ngettext,
@@ -22,7 +24,7 @@ from nest_desktop.i18n import (
 )
 from nest_desktop.printing import patient_sheet, vaccination_calendar
 from nest_desktop.printing.common import Letterhead
-from nest_desktop.services import audit, session, vaccination
+from nest_desktop.services import audit, history, session, vaccination
 from nest_desktop.services import patients as patient_service
 from nest_desktop.services.exports import safe_file_name, write_csv
 
@@ -78,7 +80,7 @@ def patient_sheet_pdf(patient_id: int, today: dt.date | None = None) -> tuple[st
         (_("Contact details"), [
             (_("Phones"), numbers),
             (_("Email"), text(patient.email)),
-            (_("Address"), text(patient.address)),
+            (_("Address"), text(patient.address).replace("\n", "<br/>")),
             (_("Preferred channel"), _(rules.CONTACT_CHANNELS[patient.preferred_channel])),
             (_("Agrees to receive"), ", ".join(consents) or _("nothing")),
         ]),
@@ -100,14 +102,28 @@ def patient_sheet_pdf(patient_id: int, today: dt.date | None = None) -> tuple[st
         checklist_heading=_("Intake interview"),
         checklist=[(_(label), bool(getattr(patient, item)))
                    for item, label in rules.INTAKE_ITEMS.items()],
-        signature_label=_("The patient's signature:"),
+        signature_label=signature_label(patient, today),
     )
     pdf = patient_sheet.render(sheet, letterhead(patient.site, today))
     with database.atomic():
-        session.log("print", "patient", patient_id, details="patient file")
+        session.log("print", "patient", patient_id, details=N_("patient file"))
     name = safe_file_name(_("Patient file {name} {date}").format(
         name=patient.full_name, date=today.isoformat()))
     return name + ".pdf", pdf
+
+
+def signature_label(patient: Patient, today: dt.date) -> str:
+    """Who signs the printed file: a minor's parent or legal guardian, else the patient,
+    named by her or his sex."""
+    from nest_desktop.domain.dates import age_in_years
+
+    if patient.birth_date and age_in_years(patient.birth_date, today) < 18:
+        return _("Signature of a parent or the legal guardian:")
+    if patient.sex == "F":
+        return pgettext("woman", "The patient's signature:")
+    if patient.sex == "M":
+        return pgettext("man", "The patient's signature:")
+    return _("The patient's signature:")
 
 
 def next_visit_line(doses: list[vaccine_rules.Dose], today: dt.date) -> str:
@@ -167,11 +183,12 @@ def vaccination_calendar_pdf(patient_id: int, page: str = "A4",
             lot=text(record.lot if record else ""),
             next_visit=entry in next_doses,
             no_longer_due=expired))
-    parents = "; ".join(
-        "{name} ({relation}){phones}".format(
+    parents = format_list([
+        "{name} ({relation}{phones})".format(
             name=text(p.full_name), relation=_(rules.FAMILY_RELATIONS[p.relation]).lower(),
-            phones=(" — " + ", ".join(phones.display(n) for n in p.phones)) if p.phones else "")
-        for p in calendar.parents)
+            phones=(", " + format_list([phones.display(n) for n in p.phones], "or"))
+            if p.phones else "")
+        for p in calendar.parents])
     child_lines = [
         born_on(child.sex).format(name=text(child.full_name),
                                                    date=format_date(child.birth_date, "long")),
@@ -196,7 +213,7 @@ def vaccination_calendar_pdf(patient_id: int, page: str = "A4",
     )
     pdf = vaccination_calendar.render(document, letterhead(site, today), page)
     with database.atomic():
-        session.log("print", "patient", patient_id, details="vaccination calendar")
+        session.log("print", "patient", patient_id, details=N_("vaccination calendar"))
     name = safe_file_name(_("Vaccination calendar {name} {date}").format(
         name=child.full_name, date=today.isoformat()))
     return name + ".pdf", pdf
@@ -217,7 +234,8 @@ def due_list_csv(path: Path, rows: list[vaccination.DueRow], separator: str | No
          _("yes") if row.sms_consent else _("no")]
         for row in rows), separator)
     with database.atomic():
-        session.log("export", "patient", None, details=f"vaccines to give: {count} children")
+        session.log("export", "patient", None,
+                    details=_("vaccines to give: {count} children").format(count=count))
     return count
 
 
@@ -227,11 +245,13 @@ def audit_csv(path: Path, since: dt.datetime, separator: str | None = None) -> i
     headers = [_("When"), _("By"), _("Action"), _("Record"), _("Number"), _("Changes"),
                _("Details")]
     count = write_csv(path, headers, (
-        [format_datetime(entry.at), entry.user_name, entry.action, entry.table,
-         entry.record_id if entry.record_id is not None else "", entry.changes, entry.details]
+        [format_datetime(entry.at), entry.user_name, history.describe(entry).what,
+         entry.table, entry.record_id if entry.record_id is not None else "", entry.changes,
+         history.details_text(entry)]
         for entry in audit.entries_since(since)), separator)
     with database.atomic():
-        session.log("export", "audit_entry", None, details=f"audit trail: {count} entries")
+        session.log("export", "audit_entry", None,
+                    details=_("audit trail: {count} entries").format(count=count))
     return count
 
 
@@ -309,7 +329,7 @@ def pregnancy_calendar_pdf(pregnancy_id: int, today: dt.date | None = None
                "the last menstrual period. Bring this calendar to each consultation."))
     pdf = printing.render_calendar(document, letterhead(pregnancy.site, today))
     with database.atomic():
-        session.log("print", "pregnancy", pregnancy_id, details="pregnancy calendar",
+        session.log("print", "pregnancy", pregnancy_id, details=N_("pregnancy calendar"),
                     patient_id=patient.id)
     name = safe_file_name(_("Pregnancy calendar {name} {date}").format(
         name=f"{patient.first_names} {patient.last_name}", date=today.isoformat()))
@@ -351,7 +371,7 @@ def pack_36_weeks_pdf(pregnancy_id: int, today: dt.date | None = None,
     pdf = printing.render_handout(document, letterhead(pregnancy.site, today))
     if log:
         with database.atomic():
-            session.log("print", "pregnancy", pregnancy_id, details="36-week information pack",
+            session.log("print", "pregnancy", pregnancy_id, details=N_("36-week information pack"),
                         patient_id=patient.id)
     name = safe_file_name(_("36-week pack {name} {date}").format(
         name=f"{patient.first_names} {patient.last_name}", date=today.isoformat()))
@@ -388,7 +408,7 @@ def going_home_pdf(pregnancy_id: int, today: dt.date | None = None) -> tuple[str
         closing=text(texts["invitation"]), contact=_contact(pregnancy.site))
     pdf = printing.render_handout(document, letterhead(pregnancy.site, today))
     with database.atomic():
-        session.log("print", "pregnancy", pregnancy_id, details="going-home handout",
+        session.log("print", "pregnancy", pregnancy_id, details=N_("going-home handout"),
                     patient_id=patient.id)
     name = safe_file_name(_("Going home {name} {date}").format(
         name=f"{patient.first_names} {patient.last_name}", date=today.isoformat()))
@@ -421,7 +441,7 @@ def conversion_report_pdf(report, today: dt.date | None = None) -> tuple[str, by
     document = printing.ConversionDocument(_("Prospect conversion"), summary, groupings)
     pdf = printing.render(document, letterhead(site, today))
     with database.atomic():
-        session.log("print", "prospect", None, details="conversion report")
+        session.log("print", "prospect", None, details=N_("conversion report"))
     name = safe_file_name(_("Prospect conversion {start} {end}").format(
         start=report.date_from.isoformat(), end=report.date_to.isoformat()))
     return name + ".pdf", pdf
@@ -481,7 +501,8 @@ def call_register_pdf(register_filter, today: dt.date | None = None) -> tuple[st
          _("Outcome"), _("Duration"), _("Secretary")), lines, _("No call in this period."))
     pdf = printing.render(document, letterhead(site, today))
     with database.atomic():
-        session.log("print", "call_record", None, details=f"register, {len(rows)} calls")
+        session.log("print", "call_record", None,
+                    details=_("call register: {count} calls").format(count=len(rows)))
     name = safe_file_name(_("Call register {start} {end}").format(
         start=first.isoformat() if first else "", end=last.isoformat() if last else ""))
     return name + ".pdf", pdf

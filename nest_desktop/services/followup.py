@@ -31,7 +31,7 @@ from nest_desktop.domain import followup as rules
 from nest_desktop.domain.messages import N_, _
 from nest_desktop.domain.permissions import ROLE_LABELS
 from nest_desktop.domain.phones import display
-from nest_desktop.domain.text import list_name
+from nest_desktop.domain.text import elide, list_name
 from nest_desktop.i18n import current_language
 from nest_desktop.services import (
     ValidationFailed,
@@ -635,6 +635,7 @@ def call_sheet(task_id: int, caller_first_name: str, site_name: str) -> CallShee
         fill.update(placeholders_of(task.source_id))
     script = []
     for line in rule.script_in(current_language()):
+        line = elide(line, {placeholder.strip("{}"): value for placeholder, value in fill.items()})
         for placeholder, value in fill.items():  # not str.format: the clinic edits these
             line = line.replace(placeholder, value)
         script.append(line)

@@ -28,7 +28,8 @@ from nest_desktop.domain import patients as patient_rules
 from nest_desktop.domain import prospects as rules
 from nest_desktop.domain.dates import entry_text, parse_date
 from nest_desktop.domain.messages import _
-from nest_desktop.domain.text import clean_name, fold, list_name, words
+from nest_desktop.domain.text import clean_name, fill_in, fold, list_name, words
+from nest_desktop.i18n import format_date
 from nest_desktop.services import (
     StaleRecordError,
     ValidationFailed,
@@ -288,7 +289,7 @@ def create_prospect(form: ProspectForm, request: RequestForm, when: dt.datetime 
         shown = {**values, "phones": numbers, "qualification": request.qualification}
         shown.pop("sort_key")
         _log("create", prospect.id, audit.diff({}, shown),
-             details="confirmed_new" if confirmed_new else "")
+             details=_("confirmed as a new person") if confirmed_new else "")
         _create_request(request, form.channel, when, user, values["site"],
                         prospect_id=prospect.id)
         followup.schedule(REVIEW_RULE, "prospect", prospect.id, when, None, values["site"],
@@ -630,10 +631,10 @@ def merge(keep_id: int, other_id: int, when: dt.datetime | None = None) -> Prosp
              details=_("{name} (file {number}) merged into this file").format(
                  name=other.full_name, number=other_id))
         session.log("delete", "prospect", other_id, audit.diff(old_values, {}),
-                    details=f"merged into {keep_id}")
-        add_prospect_interaction(keep_id, "other", "internal", _(
-            "File of {name} created on {date} merged into this one").format(
-                name=other.full_name, date=other.created_at.strftime("%d/%m/%Y")),
+                    details=_("merged into file {number}").format(number=keep_id))
+        add_prospect_interaction(keep_id, "other", "internal", fill_in(_(
+            "File of {name} created on {date} merged into this one"),
+                name=other.full_name, date=format_date(other.created_at.date())),
             when=when, site_id=keep.site_id)
         Prospect.delete().where(Prospect.id == other_id).execute()
     return Prospect.get_by_id(keep_id)
@@ -1228,5 +1229,5 @@ def report_csv(path, report: ConversionReport, separator: str | None = None) -> 
     count = write_csv(path, [_("By"), _("Group"), _("Prospects"), _("Became patients"),
                              _("Conversion rate")], rows(), separator)
     with database.atomic():
-        session.log("export", "prospect", None, details="conversion report")
+        session.log("export", "prospect", None, details=_("conversion report"))
     return count

@@ -72,10 +72,10 @@ def login(login_name: str, password: str, when: dt.datetime | None = None) -> Us
     refused = LoginFailed(_("Wrong login or password."))
     user = User.get_or_none((User.login == login_name.strip().lower()) & (User.active == True))  # noqa: E712
     if user is None:
-        audit.record("login_failed", "user", None, None, details="unknown login")
+        audit.record("login_failed", "user", None, None, details=_("unknown login"))
         raise refused
     if user.locked_until and user.locked_until > when:
-        audit.record("login_failed", "user", user.id, user, details="account locked")
+        audit.record("login_failed", "user", user.id, user, details=_("account locked"))
         raise LoginFailed(_("Too many failed attempts: this account is locked until {time}.")
                           .format(time=user.locked_until.strftime("%H:%M")))
     if not user.password_hash:
@@ -92,7 +92,8 @@ def login(login_name: str, password: str, when: dt.datetime | None = None) -> Us
             User.update(failed_logins=failures, locked_until=locked_until).where(
                 User.id == user.id).execute()
             audit.record("login_failed", "user", user.id, user,
-                         details="locked" if locked_until else f"attempt {failures}")
+                         details=_("too many attempts: account locked") if locked_until
+                         else _("attempt {number}").format(number=failures))
         if locked_until:
             raise LoginFailed(_("Too many failed attempts: this account is locked until "
                                 "{time}.").format(time=locked_until.strftime("%H:%M"))) from None

@@ -37,7 +37,8 @@ from nest_desktop.domain import sms as rules
 from nest_desktop.domain import vaccination as vaccine_rules
 from nest_desktop.domain.dates import parse_time
 from nest_desktop.domain.messages import N_, _
-from nest_desktop.domain.text import list_name
+from nest_desktop.domain.text import fill_in, list_name
+from nest_desktop.i18n import format_date, format_datetime
 from nest_desktop.services import (
     ValidationFailed,
     check_characters,
@@ -848,7 +849,7 @@ def send_now(ids: list[int], when: dt.datetime | None = None) -> int:
             SmsMessage.id.in_(ids) & (SmsMessage.state == rules.SCHEDULED)).execute()
         session.log("update", "sms_message", None,
                     {"next_attempt_at": [None, when.isoformat(timespec="minutes")]},
-                    details=f"{count} SMS by {user.full_name}")
+                    details=_("{count} SMS by {name}").format(count=count, name=user.full_name))
     return count
 
 
@@ -935,11 +936,10 @@ def outbox_rows(ids: Iterable[int]) -> dict[int, OutboxRow]:
                        else (message.prospect_last, message.prospect_first))
         recipient = list_name(last, first)
         if message.kind == rules.APPOINTMENT and message.event_at:
-            about = _("Appointment {when}").format(
-                when=message.event_at.strftime("%d/%m/%Y %H:%M"))
+            about = _("Appointment {when}").format(when=format_datetime(message.event_at))
         elif message.kind == rules.VACCINE and message.event_at:
-            about = _("Vaccines of {child} on {day}").format(
-                child=message.child_first or "", day=message.event_at.strftime("%d/%m/%Y"))
+            about = fill_in(_("Vaccines of {child} on {day}"), child=message.child_first or "",
+                         day=format_date(message.event_at.date()))
         elif message.kind == rules.NEWSLETTER:
             about = message.name or ""
         else:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.domain import clock, surveys
 from nest_desktop.domain.dates import parse_date
+from nest_desktop.domain.text import fill_in
 from nest_desktop.i18n import _, current_language, format_date, format_number, ngettext
 from nest_desktop.services import ValidationFailed, satisfaction, session
 from nest_desktop.services import followup as followup_service
@@ -111,8 +112,8 @@ class PaperSurveyDialog(QDialog):
             return
         if patient is not None:
             self.patient_id = patient.id
-            self.person_found.setText(_("Answers of {name}").format(
-                name=f"{patient.first_names} {patient.last_name}"))
+            self.person_found.setText(fill_in(_("Answers of {name}"),
+                                           name=f"{patient.first_names} {patient.last_name}"))
         elif ids:
             self.person_found.setText(_("Several people match: type more."))
         else:

@@ -1,7 +1,6 @@
 """The patient file (PAT-02): identity, contacts, provenance and pathway, intake interview,
 consents, family, the contacts timeline and notes. A save is one transaction."""
 
-import json
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
@@ -32,13 +31,14 @@ from PySide6.QtWidgets import (
 from nest_desktop.domain import clock, phones
 from nest_desktop.domain import patients as rules
 from nest_desktop.domain import sms as sms_rules
-from nest_desktop.i18n import N_, _, format_date, format_datetime
+from nest_desktop.i18n import _, format_date, format_datetime
 from nest_desktop.services import (
     StaleRecordError,
     ValidationFailed,
     audit,
     desk,
     documents,
+    history,
     session,
 )
 from nest_desktop.services import patients as service
@@ -66,48 +66,6 @@ from nest_desktop.ui.sms.sms_page import OutboxView
 from nest_desktop.ui.vaccination.vaccination_tab import VaccinationTab
 
 PHONE_FIELDS = ("phone_0", "phone_1", "phone_2")
-# The file's fields as its history names them.
-FIELD_LABELS = {
-    "last_name": N_("Last name"), "first_names": N_("First names"), "sex": N_("Sex"),
-    "birth_date": N_("Birth date"), "phones": N_("Phones"), "email": N_("Email"),
-    "address": N_("Address"), "site": N_("Site"), "provenance": N_("Provenance"),
-    "provenance_detail": N_("Provenance details"), "visit_reason": N_("Reason for the visit"),
-    "pathway": N_("Standard pathway"), "first_visit_date": N_("First visit"),
-    "intake_date": N_("Intake interview"), "intake_by": N_("Secretary"),
-    "sms_consent": N_("Agrees to receive SMS (appointment and vaccine reminders)"),
-    "newsletter_consent": N_("Agrees to receive newsletters"),
-    "preferred_channel": N_("Preferred channel"), "notes": N_("Notes"),
-    "language": N_("Language of her SMS"),
-    **rules.INTAKE_ITEMS,
-}
-
-
-def history_value(value) -> str:
-    """A value of the audit trail as a person reads it."""
-    if value in (None, "", []):
-        return "—"
-    if isinstance(value, list):
-        return ", ".join(history_value(v) for v in value)
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, str) and value.startswith("+") and value[1:].isdigit():
-        return phones.display(value)
-    return str(value)
-
-
-AUDIT_TABLES = {  # what, in the file, an entry is about (the file itself goes unnamed)
-    "interaction": N_("Contact"),
-    "family_link": N_("Family"),
-    "vaccine_dose": N_("Vaccine"),
-    "vaccination_plan": N_("Vaccination calendar"),
-}
-AUDIT_ACTIONS = {
-    "create": N_("Created"),
-    "update": N_("Changed"),
-    "delete": N_("Deleted"),
-    "print": N_("Printed"),
-    "export": N_("Exported"),
-}
 
 
 class PatientWindow(QMainWindow):
@@ -423,17 +381,8 @@ class PatientWindow(QMainWindow):
         entries = audit.patient_history(self.patient_id)
         self.history.setRowCount(len(entries))
         for row, entry in enumerate(entries):
-            changes = json.loads(entry.changes or "{}")
-            text = "\n".join(
-                _("{field}: {old} → {new}").format(
-                    field=_(FIELD_LABELS[field]) if field in FIELD_LABELS else field,
-                    old=history_value(old), new=history_value(new))
-                for field, (old, new) in changes.items())
-            action = _(AUDIT_ACTIONS.get(entry.action, entry.action))
-            if entry.table in AUDIT_TABLES:
-                action = f"{_(AUDIT_TABLES[entry.table])} — {action.lower()}"
-            for column, value in enumerate((format_datetime(entry.at), entry.user_name,
-                                            action, text or entry.details)):
+            line = history.describe(entry)
+            for column, value in enumerate((line.when, line.who, line.what, line.details)):
                 self.history.setItem(row, column, QTableWidgetItem(value))
         self.history.resizeColumnsToContents()
         self.history.resizeRowsToContents()

@@ -30,6 +30,7 @@ from nest_desktop.domain import clock, phones
 from nest_desktop.domain import patients as patient_rules
 from nest_desktop.domain import prospects as rules
 from nest_desktop.domain.dates import parse_date
+from nest_desktop.domain.text import fill_in
 from nest_desktop.i18n import _, counted, format_date, format_datetime, format_number
 from nest_desktop.services import StaleRecordError, ValidationFailed, desk, session
 from nest_desktop.services import prospects as service
@@ -533,8 +534,8 @@ class ProspectWindow(QMainWindow):
         else:
             self.openProspect.emit(record.record_id)
             self.saved.emit(record.record_id)
-        self.message.say(_("Her request was recorded on the existing file of {name}: no "
-                           "prospect was created.").format(name=record.full_name))
+        self.message.say(fill_in(_("Her request was recorded on the existing file of {name}: no "
+                                "prospect was created."), name=record.full_name))
         self.save_button.setEnabled(False)
         return True
 
