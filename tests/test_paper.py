@@ -174,3 +174,31 @@ def test_the_printed_files_say_who_signs_and_keep_the_address_lines(longest_girl
     assert ("Parents : Ndèye Fatou Bintou Ndiaye-Sarr Diallo (mère, 77 123 45 67 ou "
             "76 555 44 33) et Mamadou Lamine Ndiaye-Sarr Diallo (père, 78 123 45 67)"
             ) in page["text"], page["text"]
+
+
+def test_the_36_week_pack_holds_on_one_page_with_a_long_name_and_six_tariffs(desk, tmp_path):
+    import datetime as dt
+
+    from nest_desktop.domain import clock
+    from nest_desktop.services import pregnancy
+
+    site, _user = desk
+    mother = patient_service.create_patient(patient_service.PatientForm(
+        last_name="Ndiaye-Sarr Diallo", first_names="Ndèye Fatou Bintou Mame Diarra", sex="F",
+        phones=["77 123 45 67"], site_id=site.id))
+    ddr = clock.today() - dt.timedelta(weeks=36)
+    expecting, _notes = pregnancy.save_pregnancy(mother.id, pregnancy.PregnancyForm(
+        ddr=ddr.strftime("%d/%m/%Y"), planned_place="Clinique Nest Mermoz, salle de naissance"))
+    pregnancy.save_pack_settings([
+        ("Accouchement par voie basse (forfait 3 jours)", "450000"),
+        ("Césarienne programmée ou en urgence (forfait 5 jours)", "950000"),
+        ("Chambre individuelle, par nuit supplémentaire", "35000"),
+        ("Péridurale", "150000"),
+        ("Séances de préparation à la naissance (les 7)", "70000"),
+        ("Consultation post-natale", "25000")], "https://chat.whatsapp.com/NEST-mamans")
+    _name, pdf = documents.pack_36_weeks_pdf(expecting.id)
+    [page] = pages_of(pdf, tmp_path)
+    assert outside_printable_area(page) == []
+    for expected in ("Le sac de bébé", "Venez sans attendre si", "950 000 FCFA",
+                     "Consultation post-natale", "scannez ce code", "page 1 sur 1"):
+        assert expected in page["text"], expected

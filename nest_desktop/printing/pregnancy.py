@@ -99,6 +99,45 @@ def _qr(link: str, size: float) -> Drawing:
     return drawing
 
 
+_GAP = 6 * mm  # between the two columns of a handout
+
+
+def _side_by_side(blocks: list[list], width: float, gap: float = _GAP) -> list:
+    """Blocks two by two in columns, so that short lists (a bag's contents) do not leave
+    half of each line and a second page empty; an odd last block takes the whole width."""
+    rows = []
+    half = (width - gap) / 2
+    for start in range(0, len(blocks), 2):
+        pair = blocks[start:start + 2]
+        if len(pair) == 1:
+            rows.append(KeepTogether(pair[0]))
+            continue
+        # Like the other tables, as wide as the text and padded by 6 pt at its sides: the
+        # columns line up with the paragraphs; a heading's space above is the row's padding.
+        table = Table([pair], colWidths=[half + gap, half])
+        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                   ("LEFTPADDING", (0, 0), (0, -1), 6),
+                                   ("LEFTPADDING", (1, 0), (1, -1), 0),
+                                   ("RIGHTPADDING", (0, 0), (0, -1), gap),
+                                   ("RIGHTPADDING", (1, 0), (1, -1), 6),
+                                   ("TOPPADDING", (0, 0), (-1, -1), 3 * mm),
+                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
+        rows.append(table)
+    return rows
+
+
+def _warning_frame(warning: Section, width: float, st: dict, bullet) -> Table:
+    inner = [Paragraph(warning.title, st["heading"].clone(
+        "warning_title", textColor=colors.HexColor("#b00020"), spaceBefore=0))]
+    inner += [Paragraph(line, bullet, bulletText="!") for line in warning.lines]
+    frame = Table([[inner]], colWidths=[width])
+    frame.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.2, colors.HexColor("#b00020")),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 4 * mm),
+                               ("TOPPADDING", (0, 0), (-1, -1), 2 * mm),
+                               ("BOTTOMPADDING", (0, 0), (-1, -1), 3 * mm)]))
+    return frame
+
+
 def render_handout(handout: Handout, letterhead: Letterhead) -> bytes:
     st = styles()
     width = text_width()
@@ -107,20 +146,18 @@ def render_handout(handout: Handout, letterhead: Letterhead) -> bytes:
     if handout.facts:
         story += [key_value_table(handout.facts), Spacer(1, 3 * mm)]
     story.append(Paragraph(handout.intro, st["body"]))
-    for section in handout.sections:
-        block = [Paragraph(section.title, st["heading"])]
-        block += [Paragraph(line, bullet, bulletText="•") for line in section.lines]
-        story.append(KeepTogether(block))
-    for warning in handout.warnings:
-        inner = [Paragraph(warning.title, st["heading"].clone(
-            "warning_title", textColor=colors.HexColor("#b00020"), spaceBefore=0))]
-        inner += [Paragraph(line, bullet, bulletText="!") for line in warning.lines]
-        frame = Table([[inner]], colWidths=[width])
-        frame.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.2, colors.HexColor("#b00020")),
-                                   ("LEFTPADDING", (0, 0), (-1, -1), 4 * mm),
-                                   ("TOPPADDING", (0, 0), (-1, -1), 2 * mm),
-                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 3 * mm)]))
-        story += [Spacer(1, 3 * mm), KeepTogether(frame)]
+    story += _side_by_side([
+        [Paragraph(section.title, st["heading"])]
+        + [Paragraph(line, bullet, bulletText="•") for line in section.lines]
+        for section in handout.sections], width)
+    if len(handout.warnings) == 2:  # the mother's and the baby's: side by side
+        half = (width - _GAP) / 2
+        story += [Spacer(1, 3 * mm), *_side_by_side(
+            [[_warning_frame(w, half, st, bullet)] for w in handout.warnings], width)]
+    else:
+        for warning in handout.warnings:
+            story += [Spacer(1, 3 * mm), KeepTogether(_warning_frame(warning, width, st,
+                                                                     bullet))]
     if handout.tariffs_title:
         block = [Paragraph(handout.tariffs_title, st["heading"])]
         if handout.tariffs:
@@ -129,7 +166,9 @@ def render_handout(handout: Handout, letterhead: Letterhead) -> bytes:
                            for label, amount in handout.tariffs],
                           colWidths=[width * 0.7, width * 0.3])
             table.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.3,
-                                        colors.HexColor("#bbbbbb"))]))
+                                        colors.HexColor("#bbbbbb")),
+                                       ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                                       ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5)]))
             block.append(table)
         block.append(Paragraph(handout.tariffs_note, st["small"]))
         story.append(KeepTogether(block))
@@ -138,8 +177,9 @@ def render_handout(handout: Handout, letterhead: Letterhead) -> bytes:
                 Paragraph(handout.group_text, st["body"])]
         if handout.group_link:
             text.append(Paragraph(handout.group_link, st["small"]))
-            row = Table([[text, _qr(handout.group_link, 30 * mm)]],
-                        colWidths=[width - 34 * mm, 34 * mm])
+            # 24 mm: a phone reads it at arm's length, and the page keeps its one sheet.
+            row = Table([[text, _qr(handout.group_link, 24 * mm)]],
+                        colWidths=[width - 28 * mm, 28 * mm])
             row.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
             story.append(KeepTogether(row))
         else:

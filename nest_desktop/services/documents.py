@@ -366,8 +366,9 @@ def pack_36_weeks_pdf(pregnancy_id: int, today: dt.date | None = None,
         # Without a link there is no code to scan: the text says so, not "scan this code".
         group_text=text(texts["group_text"] if group_link
                         else texts.get("group_text_without_link", texts["group_text"])),
-        group_link=group_link,
-        contact=_contact(pregnancy.site))
+        # No contact line at the foot: the letterhead, on this one page, gives the site's
+        # name, address and phone; a line repeating it would take the page's last room.
+        group_link=group_link)
     pdf = printing.render_handout(document, letterhead(pregnancy.site, today))
     if log:
         with database.atomic():

@@ -106,8 +106,12 @@ class PregnancyTimeline(QWidget):
                 continue
             x1, x2 = self._x(planned.start, width), self._x(planned.end, width)
             colour = QColor(STATUS_COLOURS[planned.status])
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(colour)
+            # Told apart without colour too: a window not done is hatched, the current one
+            # outlined in black.
+            painter.setPen(QPen(QColor("black"), 1.5) if planned.status == "current"
+                           else Qt.PenStyle.NoPen)
+            painter.setBrush(QBrush(colour, Qt.BrushStyle.BDiagPattern)
+                             if planned.status in ("missed", "not_done") else QBrush(colour))
             painter.drawRoundedRect(QRectF(x1, y + 3, max(x2 - x1, 4), self.ROW - 6), 3, 3)
             if planned.done_on:
                 painter.setBrush(QColor("#1b5e20"))

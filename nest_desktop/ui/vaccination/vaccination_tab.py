@@ -175,6 +175,10 @@ class VaccinationTab(QWidget):
                 item.setData(Qt.ItemDataRole.UserRole, (dose.vaccine, dose.dose))
                 if dose.status in STATUS_COLOURS:
                     item.setBackground(QBrush(QColor(STATUS_COLOURS[dose.status])))
+                if dose.status == rules.OVERDUE:  # seen without colour too (a grey screen)
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
