@@ -436,4 +436,4 @@ class OutboundCallDialog(QDialog):
             self.call_36.show_errors(errors)
         if self.prospect_panel is not None:
             self.prospect_panel.show_errors(errors)
-        self.message.say(_("Check the fields in red."), error=True)
+        self.message.say(_("Check the fields marked."), error=True)

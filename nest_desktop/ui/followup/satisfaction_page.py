@@ -137,7 +137,7 @@ class PaperSurveyDialog(QDialog):
                 .replace(microsecond=0))
         except ValidationFailed as failed:
             self.survey_form.show_errors(failed.errors)
-            self.message.say(_("Check the fields in red."), error=True)
+            self.message.say(_("Check the fields marked."), error=True)
             return
         except session.PermissionDenied as refused:
             self.message.say(str(refused), error=True)

@@ -475,7 +475,7 @@ class PatientWindow(QMainWindow):
                 first_tab = self._tab_of(field)
         if first_tab is not None:
             self.tabs.setCurrentIndex(first_tab)
-        self.message.say(_("Please correct the fields marked in red: nothing was saved.")
+        self.message.say(_("Please correct the fields marked: nothing was saved.")
                   if errors else "", error=bool(errors))
 
     def _tab_of(self, widget: QWidget) -> int | None:

@@ -221,7 +221,7 @@ class DeliveryDialog(QDialog):
                 elif name.startswith("baby_"):
                     label = self.baby_rows[int(name.split("_")[1])][4]
                     label.setText((label.text() + " " + message).strip())
-            self.message.say(failed.errors.get("babies", _("Check the fields in red.")),
+            self.message.say(failed.errors.get("babies", _("Check the fields marked.")),
                              error=True)
             return
         except session.PermissionDenied as refused:
@@ -572,7 +572,7 @@ class PregnancyTab(QWidget):
         except ValidationFailed as failed:
             for name, message in failed.errors.items():
                 self.fields.get(name, self.fields["ddr"]).set_error(message)
-            self.message.say(_("Check the fields in red."), error=True)
+            self.message.say(_("Check the fields marked."), error=True)
             return False
         except (StaleRecordError, session.PermissionDenied) as refused:
             self.message.say(str(refused), error=True)

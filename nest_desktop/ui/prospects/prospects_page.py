@@ -469,7 +469,7 @@ class ProspectWindow(QMainWindow):
         for name, field in self.fields.items():
             field.set_error(errors.get(name))
         if errors:
-            self.message.say(_("Please correct the fields marked in red: nothing was saved."),
+            self.message.say(_("Please correct the fields marked: nothing was saved."),
                              error=True)
 
     # --- saving ----------------------------------------------------------------------

@@ -177,7 +177,7 @@ class AppointmentDialog(QDialog):
                 if name in self.fields:
                     self.fields[name].set_error(message)
             other = [m for name, m in failed.errors.items() if name not in self.fields]
-            self.message.say(" ".join(other) or _("Check the fields in red."), error=True)
+            self.message.say(" ".join(other) or _("Check the fields marked."), error=True)
             return
         except (StaleRecordError, reception.AlreadyDone, session.PermissionDenied) as refused:
             self.message.say(str(refused), error=True)

@@ -411,7 +411,7 @@ class IncomingCallWindow(QWidget):
             self.outcome_error.show()
         shown = set(fields) | {"outcome"}
         other = [text for name, text in errors.items() if name not in shown]
-        self.message.say(" ".join(other) or _("Check the fields in red."), error=True)
+        self.message.say(" ".join(other) or _("Check the fields marked."), error=True)
 
     def ensure_person(self, qualification: str) -> bool:
         """An unknown caller becomes a prospect (after the duplicate check) so that an

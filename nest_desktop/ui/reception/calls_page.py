@@ -128,7 +128,7 @@ class MessageDialog(QDialog):
             for name, text in failed.errors.items():
                 if name in self.fields:
                     self.fields[name].set_error(text)
-            self.message.say(_("Check the fields in red."), error=True)
+            self.message.say(_("Check the fields marked."), error=True)
             return
         except session.PermissionDenied as refused:
             self.message.say(str(refused), error=True)

@@ -353,7 +353,7 @@ class SettingsPage(QScrollArea):
         except ValidationFailed as failed:
             self.group_link_field.set_error(failed.errors.get("group_link"))
             lines = [m for k, m in failed.errors.items() if k.startswith("tariff_")]
-            self.pack_message.say(" ".join(lines) or _("Check the fields in red."), error=True)
+            self.pack_message.say(" ".join(lines) or _("Check the fields marked."), error=True)
             return
         except session.PermissionDenied as refused:
             self.pack_message.say(str(refused), error=True)

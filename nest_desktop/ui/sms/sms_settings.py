@@ -277,7 +277,7 @@ class SmsSettingsBox(QGroupBox):
             for name, message in failed.errors.items():
                 if name in self.transport_errors.get(code, {}):
                     self.transport_errors[code][name].set_error(message)
-            self.transport_message.say(_("Correct the fields in red."), error=True)
+            self.transport_message.say(_("Correct the fields marked."), error=True)
             return
         except session.PermissionDenied as error:
             self.transport_message.say(str(error), error=True)
@@ -333,7 +333,7 @@ class SmsSettingsBox(QGroupBox):
             for name, message in failed.errors.items():
                 if name in self.timing_fields:
                     self.timing_fields[name].set_error(message)
-            self.timing_message.say(_("Correct the fields in red."), error=True)
+            self.timing_message.say(_("Correct the fields marked."), error=True)
             return
         except session.PermissionDenied as error:
             self.timing_message.say(str(error), error=True)
@@ -351,7 +351,7 @@ class SmsSettingsBox(QGroupBox):
         except ValidationFailed as failed:
             for editor in self.templates:
                 editor.field.set_error(failed.errors.get(f"{editor.kind}.{editor.language}"))
-            self.templates_message.say(_("Correct the templates in red."), error=True)
+            self.templates_message.say(_("Correct the templates marked."), error=True)
             return
         except session.PermissionDenied as error:
             self.templates_message.say(str(error), error=True)
