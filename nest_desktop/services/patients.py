@@ -412,13 +412,13 @@ def family_of(patient_id: int) -> list[FamilyMember]:
     Parent = Patient.alias()
     for link in (FamilyLink.select(FamilyLink, Parent)
                  .join(Parent, on=FamilyLink.parent == Parent.id)
-                 .where(FamilyLink.child == patient_id)):
+                 .where(FamilyLink.child == patient_id).order_by(FamilyLink.id)):
         members.append(FamilyMember(link.id, link.parent.id, link.parent.full_name,
                                     link.parent.birth_date, link.relation, True))
     Child = Patient.alias()
     for link in (FamilyLink.select(FamilyLink, Child)
                  .join(Child, on=FamilyLink.child == Child.id)
-                 .where(FamilyLink.parent == patient_id)):
+                 .where(FamilyLink.parent == patient_id).order_by(FamilyLink.id)):
         members.append(FamilyMember(link.id, link.child.id, link.child.full_name,
                                     link.child.birth_date, link.relation, False))
     return members

@@ -89,7 +89,8 @@ def set_plan(patient_id: int, schedule: str, optional: tuple[str, ...] = ()) -> 
 def parents_of(patient_id: int) -> list[ParentContact]:
     parents = list(Patient.select(Patient, FamilyLink.relation)
                    .join(FamilyLink, on=FamilyLink.parent == Patient.id)
-                   .where(FamilyLink.child == patient_id).objects())
+                   .where(FamilyLink.child == patient_id)
+                   .order_by(FamilyLink.id).objects())  # as linked: the same on every server
     numbers: dict[int, list[str]] = {}
     for row in (PatientPhone.select(PatientPhone.patient, PatientPhone.e164)
                 .where(PatientPhone.patient.in_([p.id for p in parents]))
