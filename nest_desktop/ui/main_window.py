@@ -144,7 +144,7 @@ class MainWindow(QMainWindow):
 
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
         QShortcut(QKeySequence.StandardKey.New, self, activated=self.new_patient)
-        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lockRequested)
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lockRequested.emit)
         # The phone rings whatever window is in front (TEL-01).
         QShortcut(QKeySequence("F2"), self, activated=self.incoming_call,
                   context=Qt.ShortcutContext.ApplicationShortcut)
@@ -334,12 +334,15 @@ class MainWindow(QMainWindow):
         return window
 
     def import_leads(self) -> None:
-        ImportDialog(self.context.site.id if self.context.site else None, self).exec()
+        dialog = ImportDialog(self.context.site.id if self.context.site else None, self)
+        dialog.exec()
+        dialog.deleteLater()  # its rows and table go; an import still running is dropped
 
     def conversion_report(self) -> None:
         dialog = ReportDialog(self.context.site.id if self.context.site else None, self)
         dialog.documentRequested.connect(self.show_document)
         dialog.exec()
+        dialog.deleteLater()
 
     def open_pregnancy(self, patient_id: int) -> None:
         self.open_patient(patient_id).show_pregnancy()

@@ -4,6 +4,7 @@ report with its chart (PRO-04, PRO-07)."""
 import datetime as dt
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import (
@@ -155,8 +156,20 @@ class ImportDialog(QDialog):
         self.import_button.setEnabled(False)
         self.message.say(_("Importing…"))
         rows = self.rows
-        run_in_background(lambda: service.import_leads(rows), self._imported,
-                          lambda error: self.message.say(str(error), error=True), owner=self)
+
+        def done(result: service.ImportResult) -> None:
+            # The prospects are written even if the dialog was closed meanwhile: the lists
+            # hear of them in any case.
+            changes().prospect.emit(0)  # many prospects: every list of them
+            changes().tasks.emit()
+            if shiboken6.isValid(self):
+                self._imported(result)
+
+        def failed(error: Exception) -> None:
+            if shiboken6.isValid(self):
+                self.message.say(str(error), error=True)
+
+        run_in_background(lambda: service.import_leads(rows), done, failed)
 
     def _imported(self, result: service.ImportResult) -> None:
         self.message.say(_("{created} prospects created, {prospects} requests added to "
@@ -166,8 +179,6 @@ class ImportDialog(QDialog):
                                  patients=format_number(result.on_patients),
                                  skipped=format_number(result.skipped)))
         self.rows = []
-        changes().prospect.emit(0)  # many prospects: every list of them
-        changes().tasks.emit()
 
 
 class ConversionChart(QWidget):
