@@ -98,9 +98,8 @@ def test_ctrl_l_asks_to_lock(qtbot, desk):
 @pytest.mark.clock("2026-11-23 09:00")
 def test_the_lead_import_runs_again_and_again(qtbot, desk, as_role, tmp_path):
     from nest_desktop.db.models import Prospect
-    from nest_desktop.ui.prospects.prospect_tools import ImportDialog
-
     from nest_desktop.ui.common.notifier import changes
+    from nest_desktop.ui.prospects.prospect_tools import ImportDialog
 
     site, _user = desk
     as_role("prospect_manager")

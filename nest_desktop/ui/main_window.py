@@ -4,7 +4,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -23,7 +23,9 @@ from nest_desktop.services import backup, desk, followup
 from nest_desktop.ui.common.desk_context import DeskContext
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.pdf_preview import PdfPreviewDialog
+from nest_desktop.ui.common.screen import fit_on_screen
 from nest_desktop.ui.common.tasks import run_in_background
+from nest_desktop.ui.common.widgets import scrolling
 from nest_desktop.ui.followup.outbound_call import OutboundCallDialog
 from nest_desktop.ui.followup.satisfaction_page import SatisfactionPage
 from nest_desktop.ui.followup.today_page import TodayPage
@@ -80,6 +82,7 @@ class MainWindow(QMainWindow):
         self.sections.setStyleSheet("QListWidget { font-size: 11pt; } "
                                     "QListWidget::item { padding: 8px; }")
         self.stack = QStackedWidget()
+        self.pages: list[QWidget] = []  # in the order of the sections, each in its scroll area
         self.today_page = TodayPage(context.site.id if context.site else None)
         self.today_page.openTask.connect(self.open_task)
         self.today_page.countChanged.connect(self._show_today_count)
@@ -162,7 +165,11 @@ class MainWindow(QMainWindow):
 
     def _add_section(self, title: str, page: QWidget) -> None:
         self.sections.addItem(title)
-        self.stack.addWidget(page)
+        self.stack.addWidget(scrolling(page))
+        self.pages.append(page)
+
+    def current_page(self) -> QWidget:
+        return self.pages[self.stack.currentIndex()]
 
     def _show_desk(self) -> None:
         user, site = self.context.user, self.context.site
@@ -178,10 +185,7 @@ class MainWindow(QMainWindow):
         self.shown.emit()
 
     def _restore_geometry(self) -> None:
-        geometry = QSettings().value("main_window/geometry")
-        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
-            return
-        self.resize(1200, 760)
+        fit_on_screen(self, 1360, 760, "main_window")  # the whole of a 1366×768 screen
 
     def close_patient_windows(self) -> bool:
         """Closes every open file (each asks about unsaved changes); False if one stays."""
@@ -196,7 +200,6 @@ class MainWindow(QMainWindow):
         if not self.close_patient_windows():
             event.ignore()
             return
-        QSettings().setValue("main_window/geometry", self.saveGeometry())
         self.backup_timer.stop()
         self.first_backup_timer.stop()
         self.sms_sender.stop()
@@ -208,12 +211,12 @@ class MainWindow(QMainWindow):
         self.patients_page.focus_search()
 
     def show_section(self, page: QWidget) -> None:
-        self.sections.setCurrentRow(self.stack.indexOf(page))
+        self.sections.setCurrentRow(self.pages.index(page))
 
     # --- follow-ups --------------------------------------------------------------------
 
     def _show_today_count(self, total: int, overdue: int) -> None:
-        row = self.stack.indexOf(self.today_page)
+        row = self.pages.index(self.today_page)
         text = _("Today")
         if total:
             text += f" ({format_number(total)})"

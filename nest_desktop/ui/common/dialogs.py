@@ -21,6 +21,7 @@ from nest_desktop.i18n import _, format_date
 from nest_desktop.services import ValidationFailed
 from nest_desktop.services import patients as service
 from nest_desktop.ui.common.desk_context import DeskContext
+from nest_desktop.ui.common.screen import fit_on_screen
 from nest_desktop.ui.common.widgets import FieldWithError, choice_box, dialog_buttons
 
 
@@ -70,7 +71,7 @@ class DuplicatesDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(self.list)
         layout.addLayout(buttons)
-        self.resize(680, 300)
+        fit_on_screen(self, 680, 300)
 
     @property
     def chosen_patient_id(self) -> int | None:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from nest_desktop.i18n import _
+from nest_desktop.ui.common.screen import fit_on_screen
 
 PRINT_DPI = 300
 
@@ -84,7 +85,7 @@ class PdfPreviewDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
-        self.resize(760, 900)
+        fit_on_screen(self, 760, 900, "pdf_preview")
 
     def make_printer(self) -> QPrinter:
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)

@@ -10,9 +10,11 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QLabel,
     QLineEdit,
     QRadioButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -171,6 +173,16 @@ def fill_site_box(box: QComboBox, selected_id: int | None = None) -> None:
             box.setCurrentIndex(max(box.findData(selected_id), 0))
     finally:
         box.blockSignals(blocked)
+
+
+def scrolling(content: QWidget) -> QScrollArea:
+    """A page or a tab that scrolls on a small screen (1366×768) rather than push the
+    window's buttons off it; where there is room it simply fills the space."""
+    area = QScrollArea()
+    area.setWidget(content)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area
 
 
 def read_only_table(columns: list[str]) -> QTableWidget:

@@ -31,6 +31,7 @@ from nest_desktop.services import ValidationFailed, documents, session
 from nest_desktop.services import followup as service
 from nest_desktop.ui.common.desk_context import DeskContext
 from nest_desktop.ui.common.notifier import changes
+from nest_desktop.ui.common.screen import fit_on_screen
 from nest_desktop.ui.common.widgets import (
     ERROR_STYLE,
     FieldWithError,
@@ -340,7 +341,7 @@ class OutboundCallDialog(QDialog):
         outer.addWidget(scroll, 1)
         outer.addWidget(self.message)
         outer.addWidget(self.buttons)
-        self.resize(780, 760)
+        fit_on_screen(self, 780, 760, "outbound_call")
 
         self.outcomes.buttonToggled.connect(self._outcome_changed)
         self._outcome_changed()

@@ -46,6 +46,7 @@ from nest_desktop.services import vaccination as vaccination_service
 from nest_desktop.ui.common.desk_context import DeskContext
 from nest_desktop.ui.common.dialogs import DuplicatesDialog, InteractionDialog
 from nest_desktop.ui.common.notifier import changes
+from nest_desktop.ui.common.screen import fit_on_screen
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import (
     ERROR_STYLE,
@@ -57,6 +58,7 @@ from nest_desktop.ui.common.widgets import (
     dialog_buttons,
     fill,
     read_only_table,
+    scrolling,
     select_data,
     site_box,
 )
@@ -82,28 +84,29 @@ class PatientWindow(QMainWindow):
         self._dirty = False
         self._loading = False
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.resize(860, 720)
+        fit_on_screen(self, 860, 720, "patient_window")
         self.fields: dict[str, FieldWithError] = {}
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._file_tab(), _("File"))
-        self.tabs.addTab(self._intake_tab(), _("Intake and consents"))
-        self.family_tab_index = self.tabs.addTab(self._family_tab(), _("Family"))
+        self.tabs.addTab(scrolling(self._file_tab()), _("File"))
+        self.tabs.addTab(scrolling(self._intake_tab()), _("Intake and consents"))
+        self.family_tab_index = self.tabs.addTab(scrolling(self._family_tab()), _("Family"))
         self.vaccination = VaccinationTab(context)
         self.vaccination.documentRequested.connect(self.documentRequested)
         self.vaccination.changed.connect(changes().vaccines)
         changes().patient.connect(self._patient_changed)
         changes().desk.connect(self.refresh_permissions)
-        self.vaccination_tab_index = self.tabs.addTab(self.vaccination, _("Vaccines"))
+        self.vaccination_tab_index = self.tabs.addTab(scrolling(self.vaccination), _("Vaccines"))
         self.pregnancy = PregnancyTab(context)
         self.pregnancy.documentRequested.connect(self.documentRequested)
         self.pregnancy.changed.connect(self._pregnancy_changed)
-        self.pregnancy_tab_index = self.tabs.addTab(self.pregnancy, _("Pregnancy"))
+        self.pregnancy_tab_index = self.tabs.addTab(scrolling(self.pregnancy), _("Pregnancy"))
         self.appointments = AppointmentsBox("", context.site.id if context.site else None)
         self.appointments.changed.connect(self._appointments_changed)
-        self.appointments_tab_index = self.tabs.addTab(self.appointments, _("Appointments"))
+        self.appointments_tab_index = self.tabs.addTab(scrolling(self.appointments),
+                                                     _("Appointments"))
         self.timeline_tab_index = self.tabs.addTab(self._timeline_tab(), _("Contacts"))
         self.sms = OutboxView(for_patient=True)
-        self.sms_tab_index = self.tabs.addTab(self.sms, _("SMS"))
+        self.sms_tab_index = self.tabs.addTab(scrolling(self.sms), _("SMS"))
         self.notes = QPlainTextEdit()
         self.tabs.addTab(self.notes, _("Notes"))
         self.history = QTableWidget(0, 4)

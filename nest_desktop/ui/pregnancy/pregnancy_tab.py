@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -19,8 +20,10 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSpinBox,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -397,24 +400,44 @@ class PregnancyTab(QWidget):
         grid.addWidget(self.save_button, 2, 5)
         grid.addWidget(self.new_button, 2, 4)
 
-        marks = QHBoxLayout()
-        marks.addWidget(self.done_button)
-        marks.addWidget(self.aside_button)
-        marks.addWidget(self.reset_button)
-        marks.addStretch(1)
-        marks.addWidget(self.print_button)
-        marks.addWidget(self.pack_button)
-        marks.addWidget(self.going_home_button)
-        marks.addWidget(self.birth_button)
-        marks.addWidget(self.discharge_button)
-        marks.addWidget(self.end_button)
+        # Two rows, so that the tab fits the patient window on a 1366×768 screen: what is
+        # done to a milestone and to the pregnancy, then the documents to print.
+        marks = QVBoxLayout()
+        events = QHBoxLayout()
+        events.addWidget(self.done_button)
+        events.addWidget(self.aside_button)
+        events.addWidget(self.reset_button)
+        events.addStretch(1)
+        events.addWidget(self.birth_button)
+        events.addWidget(self.discharge_button)
+        events.addWidget(self.end_button)
+        documents_row = QHBoxLayout()
+        documents_row.addStretch(1)
+        documents_row.addWidget(self.print_button)
+        documents_row.addWidget(self.pack_button)
+        documents_row.addWidget(self.going_home_button)
+        marks.addLayout(events)
+        marks.addLayout(documents_row)
         layout = QVBoxLayout(self)
         layout.addWidget(dating)
         layout.addWidget(self.summary)
         layout.addWidget(self.method)
         layout.addWidget(self.message)
-        layout.addWidget(self.timeline)
-        layout.addWidget(self.table, 1)
+        # The timeline and the milestones share the height, the secretary moves the line
+        # between them; on a 1366×768 screen each keeps room (the timeline scrolls).
+        timeline = QScrollArea()
+        timeline.setWidget(self.timeline)
+        timeline.setWidgetResizable(True)
+        timeline.setFrameShape(QFrame.Shape.NoFrame)
+        timeline.setMinimumHeight(120)
+        self.table.setMinimumHeight(150)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(timeline)
+        self.splitter.addWidget(self.table)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 3)
+        layout.addWidget(self.splitter, 1)
         layout.addLayout(marks)
 
         self.ddr.textEdited.connect(lambda: self._sync_from("ddr"))

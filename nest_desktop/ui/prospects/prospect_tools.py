@@ -26,6 +26,7 @@ from nest_desktop.services import ValidationFailed, documents, session
 from nest_desktop.services import prospects as service
 from nest_desktop.services.exports import ExportError
 from nest_desktop.ui.common.notifier import changes
+from nest_desktop.ui.common.screen import fit_on_screen
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import (
     DateEdit,
@@ -94,7 +95,7 @@ class ImportDialog(QDialog):
         layout.addLayout(buttons)
         for box in (self.channel, self.qualification, self.site):
             box.currentIndexChanged.connect(self._preview)
-        self.resize(1000, 620)
+        fit_on_screen(self, 1000, 620, "lead_import")
 
     def _choose(self) -> None:
         name, _filter = QFileDialog.getOpenFileName(self, _("Lead export"), "",
@@ -270,7 +271,7 @@ class ReportDialog(QDialog):
         layout.addWidget(self.message)
         self.report: service.ConversionReport | None = None
         select_data(self.site, workstation_site_id)
-        self.resize(940, 680)
+        fit_on_screen(self, 940, 680, "conversion_report")
         self.refresh()
 
     def _period(self) -> tuple[dt.date, dt.date] | None:

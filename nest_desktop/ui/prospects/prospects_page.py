@@ -38,6 +38,7 @@ from nest_desktop.ui.common.desk_context import DeskContext
 from nest_desktop.ui.common.dialogs import DuplicatesDialog, InteractionDialog
 from nest_desktop.ui.common.lazy_model import LazyRowsModel
 from nest_desktop.ui.common.notifier import changes
+from nest_desktop.ui.common.screen import fit_on_screen
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import (
     DateEdit,
@@ -358,7 +359,7 @@ class ProspectWindow(QMainWindow):
         layout.addLayout(body, 1)
         layout.addLayout(bottom)
         self.setCentralWidget(central)
-        self.resize(1180, 720)
+        fit_on_screen(self, 1180, 720, "prospect_window")
         self.load()
 
     # --- showing ---------------------------------------------------------------------

@@ -28,6 +28,7 @@ from nest_desktop.domain.dates import entry_text
 from nest_desktop.i18n import _, counted, format_date, format_number, ngettext
 from nest_desktop.services import StaleRecordError, ValidationFailed, reception, session
 from nest_desktop.ui.common.notifier import changes
+from nest_desktop.ui.common.screen import fit_on_screen
 from nest_desktop.ui.common.widgets import (
     DateEdit,
     FieldWithError,
@@ -132,7 +133,7 @@ class AppointmentDialog(QDialog):
             tomorrow = clock.today() + dt.timedelta(days=1)
             self.day.setText(entry_text(tomorrow))
         self._show_day()
-        self.resize(820, 420)
+        fit_on_screen(self, 820, 420, "appointment")
 
     def _site_changed(self) -> None:
         fill_service_box(self.service, self.site.currentData())

@@ -34,6 +34,7 @@ from nest_desktop.services.people import PATIENT
 from nest_desktop.ui.common.desk_context import DeskContext
 from nest_desktop.ui.common.dialogs import DuplicatesDialog
 from nest_desktop.ui.common.notifier import changes
+from nest_desktop.ui.common.screen import fit_on_screen
 from nest_desktop.ui.common.widgets import (
     ERROR_STYLE,
     DateEdit,
@@ -280,7 +281,7 @@ class IncomingCallWindow(QWidget):
         if not session.may("calls.write"):
             self.save_button.setEnabled(False)
             self.message.say(_("Reading only: your role does not record calls."), error=True)
-        self.resize(900, 820)
+        fit_on_screen(self, 900, 820, "incoming_call")
         self.phone.setFocus()
 
     # --- greeting and recognition ----------------------------------------------------------

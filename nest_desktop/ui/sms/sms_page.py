@@ -32,6 +32,7 @@ from nest_desktop.services import ValidationFailed, session
 from nest_desktop.services import sms as service
 from nest_desktop.ui.common.lazy_model import LazyRowsModel
 from nest_desktop.ui.common.notifier import changes
+from nest_desktop.ui.common.screen import fit_on_screen
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import (
     ERROR_STYLE,
@@ -429,7 +430,7 @@ class NewsletterDialog(QDialog):
         self._timer = QTimer(self, singleShot=True, interval=400)
         self._timer.timeout.connect(self._update_preview)
         self.body.textChanged.connect(self._timer.start)
-        self.resize(620, 480)
+        fit_on_screen(self, 620, 480, "newsletter")
         self._update_preview()
 
     def _update_preview(self) -> None:

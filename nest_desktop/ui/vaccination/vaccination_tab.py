@@ -79,9 +79,11 @@ class VaccinationTab(QWidget):
         optional_row.addStretch(1)
         self.schedule.currentIndexChanged.connect(self._plan_changed)
         self.version_label = QLabel()
+        self.version_label.setWordWrap(True)
         self.parents = QLabel()
         self.parents.setWordWrap(True)
         self.next_visit = QLabel()
+        self.next_visit.setWordWrap(True)  # many doses at one visit: the line wraps
         self.next_visit.setStyleSheet("font-weight: bold;")
         self.table = QTableWidget(0, 9)
         self.table.setHorizontalHeaderLabels([
