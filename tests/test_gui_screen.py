@@ -2,8 +2,15 @@
 own buttons visible, its content scrolling down rather than sideways or off the window."""
 
 import pytest
-from PySide6.QtCore import QPoint
-from PySide6.QtWidgets import QApplication, QPushButton, QScrollArea, QTableWidget
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import (
+    QApplication,
+    QHeaderView,
+    QPushButton,
+    QScrollArea,
+    QTableView,
+    QTableWidget,
+)
 
 from nest_desktop.services import documents, session, vaccination
 from nest_desktop.services import patients as patient_service
@@ -32,6 +39,17 @@ def problems(window) -> list[str]:
             if needed > scroll.viewport().width() + 1:
                 found.append(f"{type(scroll.widget()).__name__} scrolls sideways ({needed} px "
                              f"in {scroll.viewport().width()})")
+    for view in window.findChildren(QTableView):
+        header, model = view.horizontalHeader(), view.model()
+        if not view.isVisible() or model is None:
+            continue
+        for section in range(model.columnCount()):
+            if header.isSectionHidden(section) or header.sectionResizeMode(section) != \
+                    QHeaderView.ResizeMode.Interactive:
+                continue
+            title = str(model.headerData(section, Qt.Orientation.Horizontal) or "")
+            if header.sectionSize(section) < header.fontMetrics().horizontalAdvance(title) + 4:
+                found.append(f"the column “{title}” is too narrow for its title")
     for button in window.findChildren(QPushButton):
         if not button.isVisible() or _in_a_scroll_area(button, window):
             continue

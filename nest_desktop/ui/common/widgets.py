@@ -11,10 +11,13 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFrame,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QRadioButton,
     QScrollArea,
+    QStyle,
+    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -183,6 +186,25 @@ def scrolling(content: QWidget) -> QScrollArea:
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
     return area
+
+
+def headers_in_full(view: QTableView) -> None:
+    """Each column at least as wide as its title ("Secrétaire", "Prochain appel", never
+    "rochain appe"); a cell too long for its column ends with "…" and shows whole in its
+    tooltip (the models give it). Columns that stretch or fit their content are left."""
+    header = view.horizontalHeader()
+    model = view.model()
+    if model is None:
+        return
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    margin = 2 * header.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin) + 14
+    for section in range(model.columnCount()):
+        if header.sectionResizeMode(section) != QHeaderView.ResizeMode.Interactive:
+            continue
+        title = str(model.headerData(section, Qt.Orientation.Horizontal) or "")
+        needed = header.fontMetrics().horizontalAdvance(title) + margin
+        if header.sectionSize(section) < needed:
+            header.resizeSection(section, needed)
 
 
 def read_only_table(columns: list[str]) -> QTableWidget:

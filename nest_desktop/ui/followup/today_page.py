@@ -28,7 +28,7 @@ from nest_desktop.services import session, settings
 from nest_desktop.ui.common.lazy_model import LazyRowsModel
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
-from nest_desktop.ui.common.widgets import MessageLabel, site_box
+from nest_desktop.ui.common.widgets import MessageLabel, headers_in_full, site_box
 
 REFRESH_MS = 60_000  # deadlines pass and other desks work: the list follows every minute
 OVERDUE_COLOUR = QColor("#b00020")
@@ -148,6 +148,7 @@ class TodayPage(QWidget):
         header.setStretchLastSection(True)
         for column, width in enumerate((185, 215, 190, 110, 120, 150)):
             self.view.setColumnWidth(column, width)
+        headers_in_full(self.view)
         self.call_button = QPushButton(_("Call…"))
         self.call_button.setToolTip(_("Opens the guided call of the selected task (Enter)"))
         self.call_button.clicked.connect(self._open_current)

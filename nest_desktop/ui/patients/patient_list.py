@@ -22,7 +22,7 @@ from nest_desktop.services import patients as service
 from nest_desktop.ui.common.lazy_model import LazyRowsModel
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
-from nest_desktop.ui.common.widgets import site_box
+from nest_desktop.ui.common.widgets import headers_in_full, site_box
 
 
 class PatientTableModel(LazyRowsModel):
@@ -114,6 +114,7 @@ class PatientListPage(QWidget):
         header.setStretchLastSection(True)
         for column, width in enumerate((150, 160, 75, 165, 115, 175)):
             self.view.setColumnWidth(column, width)
+        headers_in_full(self.view)
 
         top = QHBoxLayout()
         top.addWidget(self.search, 1)

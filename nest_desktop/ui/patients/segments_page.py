@@ -37,6 +37,7 @@ from nest_desktop.ui.common.widgets import (
     choice_box,
     dialog_buttons,
     fill,
+    headers_in_full,
     read_only_table,
     site_box,
 )
@@ -131,6 +132,7 @@ class SegmentsPage(QWidget):
         self.view.horizontalHeader().setStretchLastSection(True)
         for column, width in enumerate((150, 160, 75, 165, 115, 175)):
             self.view.setColumnWidth(column, width)
+        headers_in_full(self.view)
         self.view.activated.connect(
             lambda index: self.openPatient.emit(self.model.patient_id(index.row())))
         self.export_button = QPushButton(_("Export for a newsletter (CSV)…"))

@@ -47,6 +47,7 @@ from nest_desktop.ui.common.widgets import (
     choice_box,
     dialog_buttons,
     fill,
+    headers_in_full,
     read_only_table,
     select_data,
     site_box,
@@ -140,6 +141,7 @@ class ProspectsPage(QWidget):
         for column, width in enumerate((170, 110, 150, 150, 120, 90, 130, 150)):
             self.view.setColumnWidth(column, width)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        headers_in_full(self.view)
 
         top = QHBoxLayout()
         top.addWidget(self.search, 1)

@@ -44,6 +44,7 @@ from nest_desktop.ui.common.widgets import (
     choice_box,
     dialog_buttons,
     fill,
+    headers_in_full,
     read_only_table,
     read_period,
     section_title,
@@ -317,6 +318,7 @@ class RegisterTab(QWidget):
         header.setStretchLastSection(True)
         for column, width in enumerate((120, 70, 170, 110, 150, 190, 80, 60, 140)):
             self.table.setColumnWidth(column, width)
+        headers_in_full(self.table)
         self.table.doubleClicked.connect(lambda _index: self._open_file())
         self.counts = QLabel()
         self.summary = QLabel()

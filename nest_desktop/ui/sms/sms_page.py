@@ -41,6 +41,7 @@ from nest_desktop.ui.common.widgets import (
     MessageLabel,
     choice_box,
     dialog_buttons,
+    headers_in_full,
     read_period,
 )
 
@@ -149,6 +150,7 @@ class OutboxView(QWidget):
         header.setStretchLastSection(True)
         for column, width in enumerate((125, 150, 170, 105, 230)):
             self.table.setColumnWidth(column, width)
+        headers_in_full(self.table)
         self.table.doubleClicked.connect(lambda _index: self._open_file())
         self.counts = QLabel()
         self.detail = QLabel()
