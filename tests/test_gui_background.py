@@ -8,8 +8,6 @@ from PySide6.QtCore import QObject, Qt, QThread
 from PySide6.QtWidgets import QApplication, QWidget
 
 from nest_desktop.ui.common import tasks
-from nest_desktop.ui.common.desk_context import DeskContext
-from nest_desktop.ui.main_window import MainWindow
 
 
 def settle(qtbot, condition, timeout=20000):
@@ -85,12 +83,9 @@ def test_background_work_is_asked_for_from_the_gui_thread_only(qtbot):
 
 
 def test_ctrl_l_asks_to_lock(qtbot, desk):
-    site, user = desk
-    window = MainWindow(DeskContext(user, site), "test")
-    qtbot.addWidget(window)
-    window.show()
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
+    from tests.test_gui import make_main_window
+
+    window = make_main_window(qtbot, desk)
     with qtbot.waitSignal(window.lockRequested, timeout=2000):
         qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
 

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from nest_desktop.db.models import AuditEntry, Site, User
+from nest_desktop.db.models import AuditEntry, Patient, Site, User
 from nest_desktop.domain import followup as followup_rules
 from nest_desktop.domain import patients as patient_rules
 from nest_desktop.domain import phones
@@ -154,8 +154,6 @@ def value_text(field: str, value) -> str:
     if field in _VALUES:
         return _VALUES[field](value)
     if field in _PEOPLE and isinstance(value, int):
-        from nest_desktop.db.models import Patient
-
         person = Patient.get_or_none(Patient.id == value)
         return person.full_name if person else str(value)
     if isinstance(value, list):
