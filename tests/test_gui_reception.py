@@ -71,7 +71,10 @@ def test_a_whole_call_from_the_keyboard_books_an_appointment(qtbot, desk, monkey
 
     def book(dialog):
         QTest.keyClicks(dialog.time, "10h30")
-        dialog.day.setText((clock.today() + dt.timedelta(days=1)).strftime("%d/%m/%Y"))
+        day = clock.today() + dt.timedelta(days=1)
+        while day.weekday() > 4:  # a weekday, inside the default opening hours
+            day += dt.timedelta(days=1)
+        dialog.day.setText(day.strftime("%d/%m/%Y"))
         dialog.service.setCurrentIndex(dialog.service.findData(prenatal.id))
         dialog.reason.setText("Première consultation")  # keyClicks types ASCII only
         dialog._save()

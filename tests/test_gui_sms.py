@@ -23,8 +23,10 @@ def booked_woman(site_id: int, first: str, phone: str, days: int = 3):
             site_id=site_id, kind="service", name="Gynécologie", extension="211",
             takes_appointments=True))
     starts = dt.datetime.combine(clock.today() + dt.timedelta(days=days), dt.time(10, 0))
+    # whatever weekday the suite runs on, and both at 10:00: confirmed past the agenda's limits
     reception.book(reception.AppointmentForm(person.id, None, site_id, entry.id,
-                                             starts.strftime("%d/%m/%Y"), "10:00", 30, ""))
+                                             starts.strftime("%d/%m/%Y"), "10:00", 30, "",
+                                             override_reason="Ouverture exceptionnelle"))
     return person
 
 

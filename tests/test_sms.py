@@ -517,9 +517,9 @@ def test_a_prospects_appointment_is_reminded_if_she_agreed_and_follows_her_conve
     entry = reception.save_entry(reception.DirectoryForm(
         site_id=site.id, kind="service", name="Gynécologie", extension="211",
         takes_appointments=True))
-    for person in (agrees, declines):
+    for person, time in ((agrees, "10:00"), (declines, "10:30")):
         reception.book(reception.AppointmentForm(None, person.id, site.id, entry.id,
-                                                 "25/11/2026", "10:00", 30, ""), when=MONDAY)
+                                                 "25/11/2026", time, 30, ""), when=MONDAY)
     [reminder] = pending()
     assert (reminder.prospect_id, reminder.patient_id, reminder.phone) == (
         agrees.id, None, "+221705551212")

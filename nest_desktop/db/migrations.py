@@ -32,7 +32,7 @@ from nest_desktop.domain import clock
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import fold
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 def _add_vaccination(db: Database) -> None:
@@ -518,6 +518,45 @@ def _add_sms(db: Database) -> None:
     db.create_tables([SmsMessage, SmsEvent])
 
 
+def _add_agenda(db: Database) -> None:
+    """11: the agenda: opening hours and closed days of the sites, each appointment's kind,
+    override, arrival and time seen. Frozen as at version 11."""
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    from nest_desktop.db.models import DirectoryEntry
+
+    # With a default in SQL, for the reason given in _add_sms.
+    db.execute_sql("ALTER TABLE appointment ADD COLUMN kind VARCHAR(20) NOT NULL DEFAULT ''")
+    db.execute_sql("ALTER TABLE appointment ADD COLUMN override_reason VARCHAR(200) "
+                   "NOT NULL DEFAULT ''")
+    migrator = SchemaMigrator.from_database(db)
+    migrate(migrator.add_column("appointment", "arrived_at", DateTimeField(null=True)),
+            migrator.add_column("appointment", "seen_at", DateTimeField(null=True)))
+
+    class Frozen(Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class OpeningHours(Frozen):
+        site = ForeignKeyField(Site, on_delete="CASCADE", backref="frozen_hours")
+        entry = ForeignKeyField(DirectoryEntry, null=True, on_delete="CASCADE",
+                                backref="frozen_hours")
+        weekday = IntegerField()
+        opens = CharField(max_length=5)
+        closes = CharField(max_length=5)
+
+    class ClosedDay(Frozen):
+        site = ForeignKeyField(Site, on_delete="CASCADE", backref="frozen_closed_days")
+        day = DateField()
+        reason = CharField(max_length=100, default="")
+
+        class Meta:
+            indexes = ((("site", "day"), True),)
+
+    db.create_tables([OpeningHours, ClosedDay])
+
+
 # version -> function upgrading a database from version - 1 to version.
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     2: _add_vaccination,
@@ -529,6 +568,7 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     8: _add_prospects,
     9: _add_reception,
     10: _add_sms,
+    11: _add_agenda,
 }
 
 

@@ -485,6 +485,35 @@ class Appointment(BaseModel):
     booked_at = DateTimeField(default=clock.now)
     updated_at = DateTimeField(default=clock.now)
     version = IntegerField(default=1)
+    kind = CharField(max_length=20, default="")  # domain.agenda.APPOINTMENT_KINDS
+    # Booked outside the opening hours or over another appointment of the practitioner: why.
+    override_reason = CharField(max_length=200, default="")
+    arrived_at = DateTimeField(null=True)  # in the waiting room
+    seen_at = DateTimeField(null=True)  # taken in: the appointment attended
+
+
+class OpeningHours(BaseModel):
+    """When a site, or one of its services or practitioners, takes appointments: one row
+    per opening period of a weekday. A site without any follows domain.agenda.DEFAULT_WEEK;
+    a service or practitioner without any follows its site."""
+
+    site = ForeignKeyField(Site, backref="opening_hours", on_delete="CASCADE")
+    entry = ForeignKeyField(DirectoryEntry, null=True, backref="opening_hours",
+                            on_delete="CASCADE")
+    weekday = IntegerField()  # 0: Monday
+    opens = CharField(max_length=5)  # "08:00"
+    closes = CharField(max_length=5)
+
+
+class ClosedDay(BaseModel):
+    """A day a site is closed (a holiday: Tabaski, Korité…): no appointment is booked."""
+
+    site = ForeignKeyField(Site, backref="closed_days", on_delete="CASCADE")
+    day = DateField()
+    reason = CharField(max_length=100, default="")
+
+    class Meta:
+        indexes = ((("site", "day"), True),)
 
 
 class SmsMessage(BaseModel):
@@ -551,4 +580,5 @@ ALL_MODELS = [SchemaVersion, Site, User, Patient, PatientPhone, PatientSearchTok
               ProspectInteraction, FollowUpTask, SurveyResponse, GuestbookEntry, Campaign,
               CampaignMember,
               Pregnancy, MilestoneRecord, Delivery, DeliveryBaby, Call36Weeks,
-              DirectoryEntry, CallRecord, PhoneMessage, Appointment, SmsMessage, SmsEvent]
+              DirectoryEntry, CallRecord, PhoneMessage, Appointment, SmsMessage, SmsEvent,
+              OpeningHours, ClosedDay]

@@ -8,7 +8,7 @@ follow-up engine, on Today until it is dealt with (TEL-07, TEL-08).
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from peewee import JOIN, fn
 
@@ -29,14 +29,17 @@ from nest_desktop.db.models import (
     User,
     database,
 )
+from nest_desktop.domain import agenda as agenda_rules
 from nest_desktop.domain import clock, phones
 from nest_desktop.domain import reception as rules
 from nest_desktop.domain.dates import parse_date, parse_time
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.pregnancy import format_sa, gestational_age
 from nest_desktop.domain.text import list_name
+from nest_desktop.i18n import format_date
 from nest_desktop.services import (
     ValidationFailed,
+    agenda,
     audit,
     check_characters,
     followup,
@@ -49,7 +52,8 @@ from nest_desktop.services.session import PermissionDenied
 
 TEXT_MAX = 2000
 SAME_DAY = "same_day"
-CALL_SOURCE, MESSAGE_SOURCE = "call_record", "phone_message"
+REBOOK = "rebook_missed"
+CALL_SOURCE, MESSAGE_SOURCE, APPOINTMENT_SOURCE = "call_record", "phone_message", "appointment"
 RECOGNITION_MIN_DIGITS = 3
 RECOGNITION_LIMIT = 8
 
@@ -794,6 +798,18 @@ class AppointmentForm:
     time: str = ""
     duration_minutes: int = 30
     reason: str = ""
+    kind: str = ""
+    # Why it is booked though outside the hours or over another appointment (confirmed).
+    override_reason: str = ""
+
+
+class ConfirmationNeeded(ValidationFailed):
+    """The booking meets the agenda's limits (closed, outside the hours, the practitioner
+    busy): booked only with the reason the secretary confirms it for."""
+
+    def __init__(self, warnings: list[str]):
+        super().__init__({"override": " ".join(warnings)})
+        self.warnings = warnings
 
 
 def _clean_appointment(form: AppointmentForm, when: dt.datetime,
@@ -814,7 +830,10 @@ def _clean_appointment(form: AppointmentForm, when: dt.datetime,
         start_time = parse_time(form.time)
     except ValueError as error:
         errors["time"] = str(error)
-    _text_limits(errors, {"reason": (form.reason, 200)})
+    if form.kind and form.kind not in agenda_rules.APPOINTMENT_KINDS:
+        errors["kind"] = _("Choose what the appointment is for from the list.")
+    _text_limits(errors, {"reason": (form.reason, 200),
+                          "override": (form.override_reason, 200)})
     starts_at = None
     if day and start_time:
         starts_at = dt.datetime.combine(day, start_time)
@@ -838,11 +857,18 @@ def _clean_appointment(form: AppointmentForm, when: dt.datetime,
                 break
     if errors:
         raise ValidationFailed(errors)
+    site_id = form.site_id or service.site_id
+    warnings = agenda.booking_warnings(site_id, service.id, starts_at, form.duration_minutes,
+                                       exclude_id)
+    override = " ".join(form.override_reason.split()) if warnings else ""
+    if warnings and not override:
+        raise ConfirmationNeeded(warnings)
     return {"patient": form.patient_id or None,
             "prospect": None if form.patient_id else form.prospect_id,
-            "site": form.site_id or service.site_id, "service": service.id,
+            "site": site_id, "service": service.id,
             "starts_at": starts_at, "duration_minutes": form.duration_minutes,
-            "reason": " ".join(form.reason.split())}
+            "reason": " ".join(form.reason.split()), "kind": form.kind,
+            "override_reason": override}
 
 
 def _log_appointment(action: str, appointment_id: int, changes: dict,
@@ -861,6 +887,7 @@ def book(form: AppointmentForm, call_id: int | None = None,
         _log_appointment("create", appointment.id, audit.diff({}, values), values["patient"])
         if values["prospect"]:
             _answer_appointment_request(appointment, when)
+        _rebooked(values["patient"], values["prospect"], when)
         sms.sync_appointment(appointment.id, when)
     return Appointment.get_by_id(appointment.id)
 
@@ -905,14 +932,13 @@ def move(appointment_id: int, expected_version: int, form: AppointmentForm,
     when = when or clock.now()
     with database.atomic():
         current = Appointment.get_by_id(appointment_id)
-        form = AppointmentForm(current.patient_id, current.prospect_id, form.site_id,
-                               form.service_id, form.day, form.time, form.duration_minutes,
-                               form.reason)
+        form = replace(form, patient_id=current.patient_id, prospect_id=current.prospect_id)
         values = _clean_appointment(form, when, exclude_id=appointment_id)
         appointment = _booked_for_update(appointment_id, expected_version)
         old = {"starts_at": appointment.starts_at, "service": appointment.service_id,
                "site": appointment.site_id, "duration_minutes": appointment.duration_minutes,
-               "reason": appointment.reason}
+               "reason": appointment.reason, "kind": appointment.kind,
+               "override_reason": appointment.override_reason}
         changes = {key: values[key] for key in old}
         Appointment.update(**changes, updated_at=when).where(
             Appointment.id == appointment_id).execute()
@@ -958,14 +984,69 @@ def mark(appointment_id: int, expected_version: int, status: str,
             raise ValidationFailed({"status": _(
                 "She is still a prospect: make her a patient (intake) first, then mark the "
                 "appointment attended.")})
-        Appointment.update(status=status, updated_at=when).where(
+        seen = {"seen_at": when} if status == "attended" else {}
+        Appointment.update(status=status, updated_at=when, **seen).where(
             Appointment.id == appointment_id).execute()
-        _log_appointment("update", appointment_id, {"status": ["booked", status]},
+        _log_appointment("update", appointment_id, {"status": ["booked", status],
+                                                    **audit.diff({}, seen)},
                          appointment.patient_id)
         sms.sync_appointment(appointment_id, when)
         if status == "attended":
             _visit(appointment, when)
+        else:
+            _schedule_rebooking(Appointment.get_by_id(appointment_id), when)
     return Appointment.get_by_id(appointment_id)
+
+
+def arrive(appointment_id: int, expected_version: int,
+           when: dt.datetime | None = None) -> Appointment:
+    """She is in the waiting room: her arrival time starts her waiting time."""
+    session.require("calls.write")
+    when = when or clock.now()
+    with database.atomic():
+        appointment = _booked_for_update(appointment_id, expected_version)
+        if appointment.starts_at.date() != when.date():
+            raise ValidationFailed({"status": _(
+                "She can arrive only on the day of her appointment.")})
+        if appointment.arrived_at is not None:
+            raise AlreadyDone(_("Her arrival was recorded at {time}.").format(
+                time=appointment.arrived_at.strftime("%H:%M")))
+        Appointment.update(arrived_at=when, updated_at=when).where(
+            Appointment.id == appointment_id).execute()
+        _log_appointment("update", appointment_id, audit.diff({"arrived_at": None},
+                                                              {"arrived_at": when}),
+                         appointment.patient_id)
+    return Appointment.get_by_id(appointment_id)
+
+
+def _schedule_rebooking(appointment: Appointment, when: dt.datetime) -> None:
+    """A missed appointment makes a call to offer another (on Today), unless she booked
+    again meanwhile."""
+    if _booked_after(appointment, appointment.updated_at):
+        return
+    followup.schedule(REBOOK, APPOINTMENT_SOURCE, appointment.id, appointment.updated_at,
+                      appointment.patient_id, appointment.site_id, when,
+                      prospect_id=appointment.prospect_id)
+
+
+def _booked_after(appointment: Appointment, moment: dt.datetime) -> bool:
+    person = ((Appointment.patient == appointment.patient_id) if appointment.patient_id
+              else (Appointment.prospect == appointment.prospect_id))
+    return Appointment.select().where(person & (Appointment.status == "booked")
+                                      & (Appointment.booked_at >= moment)).exists()
+
+
+def _rebooked(patient_id: int | None, prospect_id: int | None, when: dt.datetime) -> None:
+    """A new appointment answers the calls to rebook the ones she missed."""
+    person = ((Appointment.patient == patient_id) if patient_id
+              else (Appointment.prospect == prospect_id))
+    missed = [row[0] for row in Appointment.select(Appointment.id).where(
+        person & (Appointment.status == "missed")).tuples()]
+    open_ids = [row[0] for row in FollowUpTask.select(FollowUpTask.source_id).where(
+        (FollowUpTask.rule == REBOOK) & (FollowUpTask.source_table == APPOINTMENT_SOURCE)
+        & FollowUpTask.source_id.in_(missed) & (FollowUpTask.status == "open")).tuples()]
+    for appointment_id in open_ids:
+        followup.settle_source(APPOINTMENT_SOURCE, appointment_id, "rebooked", when)
 
 
 def _visit(appointment: Appointment, when: dt.datetime) -> None:
@@ -999,6 +1080,17 @@ class AppointmentRow:
     status: str
     version: int
     site: str
+    kind: str = ""
+    arrived_at: dt.datetime | None = None
+    seen_at: dt.datetime | None = None
+    override_reason: str = ""
+    site_id: int | None = None
+
+    def waited_minutes(self, now: dt.datetime) -> int | None:
+        """Her waiting time: so far while she waits, until she was seen after."""
+        if self.arrived_at is None:
+            return None
+        return agenda_rules.waiting_minutes(self.arrived_at, self.seen_at, now)
 
 
 def _appointment_rows(query) -> list[AppointmentRow]:
@@ -1025,7 +1117,8 @@ def _appointment_rows(query) -> list[AppointmentRow]:
                                    phone_of.get(key, ""), a.patient_id, a.prospect_id,
                                    a.service_id, a.service.name if a.service_id else "",
                                    a.reason, a.status, a.version,
-                                   a.site.name if a.site_id else ""))
+                                   a.site.name if a.site_id else "", a.kind, a.arrived_at,
+                                   a.seen_at, a.override_reason, a.site_id))
     return rows
 
 
@@ -1050,6 +1143,18 @@ def appointments_between(first_day: dt.date, last_day: dt.date, site_id: int | N
     if not with_cancelled:
         query = query.where(Appointment.status != "cancelled")
     return _appointment_rows(query.order_by(Appointment.starts_at, Appointment.id))
+
+
+def waiting_room(site_id: int | None, day: dt.date) -> list[AppointmentRow]:
+    """The day's arrivals, in the order they came: those still waiting, then those seen."""
+    query = _appointment_query().where(
+        Appointment.starts_at.between(dt.datetime.combine(day, dt.time.min),
+                                      dt.datetime.combine(day, dt.time.max))
+        & Appointment.arrived_at.is_null(False) & (Appointment.status != "cancelled"))
+    if site_id is not None:
+        query = query.where(Appointment.site == site_id)
+    rows = _appointment_rows(query.order_by(Appointment.arrived_at, Appointment.id))
+    return sorted(rows, key=lambda row: row.status != "booked")
 
 
 def appointments_of(patient_id: int | None = None, prospect_id: int | None = None
@@ -1098,6 +1203,21 @@ def move_prospect_records(from_prospect: int, patient_id: int | None = None,
 
 # --- the follow-up engine's view ---------------------------------------------------------------
 
+def appointment_placeholders(appointment_id: int) -> dict[str, str]:
+    """'{appointment}' in a call's script: 'on Tuesday 8 December 2026 at 10:00 (Pédiatrie)'."""
+    appointment = Appointment.get_or_none(Appointment.id == appointment_id)
+    if appointment is None:
+        return {}
+    said = _("on {day} at {time}").format(day=format_date(appointment.starts_at.date(), "full"),
+                                          time=appointment.starts_at.strftime("%H:%M"))
+    if appointment.service_id:
+        said += f" ({appointment.service.name})"
+    return {"{appointment}": said}
+
+
+hooks.call_sheet_placeholders.register(APPOINTMENT_SOURCE, appointment_placeholders)
+
+
 @hooks.task_callers.register
 def callers_of(sources: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[str, str]]:
     """(table, id) of calls and messages -> the caller's name and phone as she gave them."""
@@ -1136,4 +1256,10 @@ def reception_events(when: dt.datetime, window: dt.timedelta) -> list:
                                    PhoneMessage.prospect, PhoneMessage.site)
                .where((PhoneMessage.taken_at >= since)
                       & PhoneMessage.confirmed_at.is_null()).tuples()]
+    events += [followup.Event(REBOOK, APPOINTMENT_SOURCE, appointment.id, appointment.updated_at,
+                              appointment.patient_id, appointment.site_id,
+                              prospect_id=appointment.prospect_id)
+               for appointment in Appointment.select().where(
+                   (Appointment.status == "missed") & (Appointment.updated_at >= since))
+               if not _booked_after(appointment, appointment.updated_at)]
     return events
