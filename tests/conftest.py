@@ -88,6 +88,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "clock(moment): the test starts with the application's "
                                        "clock stopped at this moment ('2026-11-23 09:00')")
     config.addinivalue_line("markers", "gui: opens windows (pytest-qt's qtbot)")
+    config.addinivalue_line("markers", "confirmations: the SMS confirming a booking stays on")
 
 
 def pytest_collection_modifyitems(config, items):

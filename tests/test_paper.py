@@ -202,3 +202,29 @@ def test_the_36_week_pack_holds_on_one_page_with_a_long_name_and_six_tariffs(des
     for expected in ("Le sac de bébé", "Venez sans attendre si", "950 000 FCFA",
                      "Consultation post-natale", "scannez ce code", "page 1 sur 1"):
         assert expected in page["text"], expected
+
+
+@pytest.mark.clock("2026-11-23 10:00")
+def test_the_appointment_card_holds_on_one_a6_page_with_the_longest_names(longest_girl,
+                                                                          tmp_path):
+    from nest_desktop.services import desk as desk_service
+    from nest_desktop.services import reception
+
+    site = longest_girl.site
+    desk_service.update_site(site.id, desk_service.SiteForm(
+        site.name, "33 860 10 10", "Immeuble Les Alizés, 4e étage, route de la Corniche "
+        "Ouest, Mermoz-Sacré-Cœur, Dakar"))
+    practitioner = reception.save_entry(reception.DirectoryForm(
+        site_id=site.id, kind="person", name="Dr Marie-Madeleine Ndiaye-Sarr Diallo",
+        extension="205", takes_appointments=True))
+    appointment = reception.book(reception.AppointmentForm(
+        longest_girl.id, None, site.id, practitioner.id, "25/11/2026", "10:30", 15,
+        "Rattrapage des vaccins oubliés et contrôle de la croissance", "vaccination"))
+    _name, pdf = documents.appointment_card_pdf(appointment.id)
+    [page] = pages_of(pdf, tmp_path)
+    assert (round(page["width"] / MM), round(page["height"] / MM)) == (105, 148)  # A6
+    assert outside_printable_area(page) == []
+    for expected in ("Carte de rendez-vous", "Aïssatou Mame Diarra Bousso", "Mercredi",
+                     "25 novembre 2026", "10:30", "15 minutes", "Vaccination",
+                     "Ndiaye-Sarr Diallo", "Corniche", "33 860 10 10"):
+        assert expected in page["text"], expected

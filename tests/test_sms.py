@@ -3,6 +3,7 @@ appointments and the children's calendars, and the outbox sent through a real lo
 server playing the provider and a fake modem on a pseudo-terminal."""
 
 import csv
+import dataclasses
 import datetime as dt
 import json
 
@@ -15,6 +16,16 @@ from nest_desktop.services import patients as patient_service
 from nest_desktop.services import sms as service
 from nest_desktop.sms import transports
 from tests.sms_peers import FakeModem, FakeProvider
+
+
+@pytest.fixture(autouse=True)
+def reminders_only(request, monkeypatch):
+    """These tests follow the reminders; the confirmation sent at booking has its own test
+    (`@pytest.mark.confirmations` keeps it on)."""
+    if request.node.get_closest_marker("confirmations") is None:
+        original = service.timing
+        monkeypatch.setattr(service, "timing", lambda: dataclasses.replace(
+            original(), appointment_confirmation=False))
 
 MONDAY = dt.datetime(2026, 11, 23, 10, 0)
 # The reminders are scheduled ahead of the clock: every test here starts on that Monday.
@@ -138,6 +149,39 @@ def test_an_appointment_is_reminded_moved_with_it_and_cancelled_with_it(desk):
     assert pending() == []
     event = SmsEvent.select().order_by(SmsEvent.id.desc()).first()
     assert event.state == "cancelled" and "annul" in event.detail.lower()
+
+
+@pytest.mark.confirmations
+def test_a_booking_is_confirmed_by_sms_at_once_if_she_agreed_and_again_when_moved(desk):
+    site, _user = desk
+    awa = woman(site.id)
+    refuses = woman(site.id, consent=False, phone="70 111 22 33", first="Rama")
+    paediatrics = reception.save_entry(reception.DirectoryForm(
+        site_id=site.id, kind="service", name="Pédiatrie", extension="212",
+        takes_appointments=True))
+    appointment = book(awa.id, site.id, dt.datetime(2026, 11, 25, 10, 30), paediatrics.id)
+    book(refuses.id, site.id, dt.datetime(2026, 11, 25, 11, 30), paediatrics.id)
+    [confirmation] = pending(rules.CONFIRMATION)
+    assert (confirmation.patient_id, confirmation.scheduled_at) == (awa.id, MONDAY)
+    assert service.compose(confirmation).text == (
+        "Bonjour Awa, votre rendez-vous (Pédiatrie) est pris pour le mercredi 25 novembre à "
+        "10 h 30, Clinique Nest Mermoz. Empechement : 33 860 10 10")
+    assert [m.kind for m in pending()] == ["confirmation", "appointment"]
+    # Moved in the evening: the new time is confirmed the next morning, the old one is not.
+    evening = dt.datetime(2026, 11, 23, 21, 15)
+    reception.move(appointment.id, appointment.version, reception.AppointmentForm(
+        awa.id, None, site.id, paediatrics.id, "27/11/2026", "09:00", 30, "Consultation"),
+        when=evening)
+    [confirmation] = pending(rules.CONFIRMATION)
+    assert confirmation.scheduled_at == dt.datetime(2026, 11, 24, 7, 0)
+    assert confirmation.occurrence == "202611270900:booked"
+    # Booked for within the hour: no confirmation, she is on her way.
+    soon = book(awa.id, site.id, dt.datetime(2026, 11, 23, 10, 15), paediatrics.id)
+    assert not [m for m in pending(rules.CONFIRMATION) if m.source_id == soon.id]
+    # The clinic may turn it off.
+    service.save_timing(rules.Timing(appointment_confirmation=False))
+    service.schedule_reminders(evening)
+    assert pending(rules.CONFIRMATION) == []
 
 
 def test_no_reminder_without_consent_and_none_sent_late(desk):

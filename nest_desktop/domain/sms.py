@@ -14,11 +14,13 @@ from nest_desktop.domain.text import elide
 
 # The kinds of messages in the outbox.
 APPOINTMENT = "appointment"
+CONFIRMATION = "confirmation"  # of an appointment, when it is booked or moved
 VACCINE = "vaccine"
 NEWSLETTER = "newsletter"
 OTHER = "other"
 KINDS = {
     APPOINTMENT: N_("Appointment reminder"),
+    CONFIRMATION: N_("Appointment confirmation"),
     VACCINE: N_("Vaccine reminder"),
     NEWSLETTER: N_("Newsletter"),
     OTHER: N_("Other"),
@@ -147,11 +149,13 @@ PLACEHOLDERS = {
 }
 PLACEHOLDERS_OF = {
     APPOINTMENT: ("prenom", "date_heure", "date", "heure", "service", "site", "tel_site"),
+    CONFIRMATION: ("prenom", "date_heure", "date", "heure", "service", "site", "tel_site"),
     VACCINE: ("prenom", "prenom_enfant", "vaccin", "date", "site", "tel_site"),
     NEWSLETTER: ("prenom", "site", "tel_site"),
     OTHER: ("prenom", "site", "tel_site"),
 }
-TEMPLATE_KINDS = (APPOINTMENT, VACCINE)
+TEMPLATE_KINDS = (CONFIRMATION, APPOINTMENT, VACCINE)
+APPOINTMENT_KINDS = (APPOINTMENT, CONFIRMATION)
 
 DEFAULT_TEMPLATES = {
     APPOINTMENT: {
@@ -159,6 +163,12 @@ DEFAULT_TEMPLATES = {
               "Empêchement : {tel_site}",
         "en": "Hello {prenom}, reminder: appointment ({service}) on {date_heure}, {site}. "
               "Cannot come? Call {tel_site}",
+    },
+    CONFIRMATION: {
+        "fr": "Bonjour {prenom}, votre rendez-vous ({service}) est pris pour le {date_heure}, "
+              "{site}. Empêchement : {tel_site}",
+        "en": "Hello {prenom}, your appointment ({service}) is booked for {date_heure}, "
+              "{site}. Cannot come? Call {tel_site}",
     },
     VACCINE: {
         "fr": "Bonjour {prenom}, vaccination de {prenom_enfant} prévue le {date} ({vaccin}). "
@@ -232,6 +242,7 @@ class Timing:
     appointment_eve_at: dt.time = dt.time(18, 0)  # the day before the appointment
     appointment_morning: bool = False  # also the morning of the appointment
     appointment_morning_at: dt.time = dt.time(7, 30)
+    appointment_confirmation: bool = True  # an SMS when it is booked or moved
     vaccine_days_before: int = 2
     vaccine_at: dt.time = dt.time(9, 0)
     opens_at: dt.time = dt.time(7, 0)  # no SMS before…
@@ -262,6 +273,21 @@ def appointment_reminders(starts_at: dt.datetime, timing: Timing) -> list[Remind
                                                        timing.appointment_morning_at)))
     return [Reminder(f"{stamp}:{name}", moment, min(moment + late, starts_at))
             for name, moment in moments if moment < starts_at]
+
+
+def appointment_confirmation(starts_at: dt.datetime, booked_at: dt.datetime,
+                             timing: Timing) -> Reminder | None:
+    """The SMS saying an appointment was booked (or moved): at once, within the sending
+    hours; none when it would reach her after the appointment, or within the hour before
+    (the morning reminder's job)."""
+    if not timing.appointment_confirmation:
+        return None
+    moment = next_opening(booked_at, timing)
+    expires = min(moment + dt.timedelta(hours=timing.late_hours),
+                  starts_at - dt.timedelta(hours=1))
+    if expires <= moment:
+        return None
+    return Reminder(f"{starts_at:%Y%m%d%H%M}:booked", moment, expires)
 
 
 def vaccine_reminders(due: dt.date, timing: Timing) -> list[Reminder]:

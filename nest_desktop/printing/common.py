@@ -152,6 +152,19 @@ class _NumberedCanvas(Canvas):
         self.restoreState()
 
 
+def fitted_line(line: str, room: float, size: float, smallest: float = 6.5
+                ) -> tuple[float, str]:
+    """A line drawn in `room` points: smaller down to `smallest`, then cut with '…'."""
+    register_fonts()
+    while size > smallest and pdfmetrics.stringWidth(line, FONT, size) > room:
+        size -= 0.5
+    if pdfmetrics.stringWidth(line, FONT, size) <= room:
+        return size, line
+    while line and pdfmetrics.stringWidth(line + "…", FONT, size) > room:
+        line = line[:-1]
+    return size, line.rstrip(" ,—") + "…"
+
+
 def _page_decoration(letterhead: Letterhead) -> Callable:
     def decorate(canvas, document) -> None:
         width, height = document.pagesize
@@ -170,8 +183,10 @@ def _page_decoration(letterhead: Letterhead) -> Callable:
         canvas.setFont(FONT_BOLD, 11 if small else 13)
         canvas.drawString(left, top - 11, letterhead.site_name)
         canvas.setFillColor(colors.HexColor("#555555"))
-        canvas.setFont(FONT, 8 if small else 8.5)
-        canvas.drawString(left, top - 22, letterhead.site_lines)
+        room = width - 2 * left - 14 * mm  # the logo's corner stays clear
+        size, lines = fitted_line(letterhead.site_lines, room, 8 if small else 8.5)
+        canvas.setFont(FONT, size)
+        canvas.drawString(left, top - 22, lines)
         canvas.setStrokeColor(ACCENT)
         canvas.setLineWidth(1)
         canvas.line(left, top - 28, width - left - 14 * mm, top - 28)

@@ -112,6 +112,47 @@ def patient_sheet_pdf(patient_id: int, today: dt.date | None = None) -> tuple[st
     return name + ".pdf", pdf
 
 
+def appointment_card_pdf(appointment_id: int, today: dt.date | None = None
+                         ) -> tuple[str, bytes]:
+    """The appointment card handed to her (A6): who, when, with whom, where."""
+    from nest_desktop.db.models import Appointment
+    from nest_desktop.domain import agenda as agenda_rules
+    from nest_desktop.printing import appointment_card
+
+    session.require("document.print")
+    today = today or clock.today()
+    appointment = Appointment.get_by_id(appointment_id)
+    person = appointment.patient if appointment.patient_id else appointment.prospect
+    site = appointment.site
+    rows = [(_("With"), text(appointment.service.name) if appointment.service_id else "")]
+    if appointment.kind:
+        rows.append((_("What for"), text(_(agenda_rules.APPOINTMENT_KINDS[appointment.kind][0]))))
+    if appointment.reason:
+        rows.append((_("Reason"), text(appointment.reason)))
+    if site is not None:
+        rows.append((_("Where"), text(", ".join(part for part in (
+            site.name, site.address.replace("\n", ", ")) if part))))
+    call = (_("If you cannot come, please call us on {phone} to book another time.").format(
+        phone=phones.display(site.phone)) if site is not None and site.phone else
+        _("If you cannot come, please call us to book another time."))
+    card = appointment_card.AppointmentCard(
+        title=_("Appointment card"), person=text(person.full_name),
+        day=format_date(appointment.starts_at.date(), "full").capitalize(),
+        time=_("{time} ({duration})").format(
+            time=appointment.starts_at.strftime("%H:%M"),
+            duration=ngettext("{count} minute", "{count} minutes",
+                              appointment.duration_minutes).format(
+                count=format_number(appointment.duration_minutes))),
+        rows=rows, note=call)
+    pdf = appointment_card.render(card, letterhead(site, today))
+    with database.atomic():
+        session.log("print", "appointment", appointment_id, details=N_("appointment card"),
+                    patient_id=appointment.patient_id)
+    name = safe_file_name(_("Appointment {name} {date}").format(
+        name=person.full_name, date=appointment.starts_at.date().isoformat()))
+    return name + ".pdf", pdf
+
+
 def signature_label(patient: Patient, today: dt.date) -> str:
     """Who signs the printed file: a minor's parent or legal guardian, else the patient,
     named by her or his sex."""

@@ -222,6 +222,35 @@ def recognise(typed: str) -> list[CallerMatch]:
     return (patients + prospects)[:RECOGNITION_LIMIT]
 
 
+def find_people(text: str, limit: int = 20) -> list[CallerMatch]:
+    """Patients, then prospects not yet patients, by name, phone or birth date: whom an
+    appointment is for."""
+    from nest_desktop.services import patients as patient_service
+    from nest_desktop.services import prospects as prospect_service
+
+    text = " ".join((text or "").split())
+    if len(text) < 2:
+        return []
+    patient_ids = [row[0] for row in patient_service.search_query(text).limit(limit).tuples()]
+    prospect_ids = prospect_service.search_ids(prospect_service.ProspectFilter(query=text))
+    found = []
+    for model, phone_model, owner, kind, ids in (
+            (Patient, PatientPhone, PatientPhone.patient, PATIENT, patient_ids),
+            (Prospect, ProspectPhone, ProspectPhone.prospect, PROSPECT, prospect_ids[:limit])):
+        query = model.select(model.id, model.first_names, model.last_name,
+                             model.birth_date).where(model.id.in_(ids))
+        if model is Prospect:
+            query = query.where(Prospect.patient.is_null())
+        numbers: dict[int, list[str]] = {}
+        for owner_id, e164 in (phone_model.select(owner, phone_model.e164)
+                               .where(owner.in_(ids)).order_by(phone_model.position).tuples()):
+            numbers.setdefault(owner_id, []).append(phones.display(e164))
+        found += [CallerMatch(kind, record_id, list_name(last, first), born,
+                              tuple(numbers.get(record_id, ())))
+                  for record_id, first, last, born in query.order_by(model.sort_key).tuples()]
+    return found[:limit]
+
+
 @dataclass(frozen=True)
 class CallerCard:
     """What the secretary sees at a glance of a recognised caller."""

@@ -313,15 +313,20 @@ def _appointment_wants(appointments: list[tuple], when: dt.datetime,
     patients = _contacts(row[1] for row in appointments if row[1])
     prospects = _prospect_contacts(row[2] for row in appointments if row[2])
     wanted = []
-    for appointment_id, patient_id, prospect_id, site_id, starts_at in appointments:
+    for appointment_id, patient_id, prospect_id, site_id, starts_at, changed_at in appointments:
         contact = patients.get(patient_id) if patient_id else prospects.get(prospect_id)
         if contact is None or not contact[2]:
             continue  # no number, or no consent to SMS
-        for reminder in rules.appointment_reminders(starts_at, timing_):
+        reminders = [(rules.APPOINTMENT, reminder)
+                     for reminder in rules.appointment_reminders(starts_at, timing_)]
+        confirmation = rules.appointment_confirmation(starts_at, changed_at, timing_)
+        if confirmation is not None:
+            reminders.append((rules.CONFIRMATION, confirmation))
+        for kind, reminder in reminders:
             if reminder.expires_at <= when:
                 continue
             wanted.append(Wanted(
-                f"{rules.APPOINTMENT}:{appointment_id}:{reminder.occurrence}", rules.APPOINTMENT,
+                f"{kind}:{appointment_id}:{reminder.occurrence}", kind,
                 patient_id, None if patient_id else prospect_id, APPOINTMENT_SOURCE,
                 appointment_id, reminder.occurrence, starts_at,
                 contact[0], contact[1], site_id, reminder.scheduled_at, reminder.expires_at))
@@ -330,7 +335,8 @@ def _appointment_wants(appointments: list[tuple], when: dt.datetime,
 
 def _booked_appointments(when: dt.datetime, appointment_id: int | None = None) -> list[tuple]:
     query = (Appointment.select(Appointment.id, Appointment.patient, Appointment.prospect,
-                                Appointment.site, Appointment.starts_at)
+                                Appointment.site, Appointment.starts_at,
+                                Appointment.updated_at)
              .where((Appointment.status == "booked") & (Appointment.starts_at > when)))
     if appointment_id is not None:
         query = query.where(Appointment.id == appointment_id)
@@ -440,8 +446,20 @@ def sync_appointment(appointment_id: int, when: dt.datetime | None = None) -> Sc
     the caller's transaction."""
     when = when or clock.now()
     wanted = _appointment_wants(_booked_appointments(when, appointment_id), when, timing())
-    return _reconcile(rules.APPOINTMENT, wanted, when, [appointment_id],
-                      _("The appointment was moved, cancelled or held."))
+    return _reconcile_appointments(wanted, when, [appointment_id])
+
+
+def _reconcile_appointments(wanted: list[Wanted], when: dt.datetime,
+                            appointment_ids: list[int] | None) -> ScheduleReport:
+    """The reminders and the confirmations of these appointments (all when None)."""
+    report = ScheduleReport()
+    for kind in rules.APPOINTMENT_KINDS:
+        part = _reconcile(kind, [w for w in wanted if w.kind == kind], when, appointment_ids,
+                          _("The appointment was moved, cancelled or held."))
+        report.created += part.created
+        report.moved += part.moved
+        report.cancelled += part.cancelled
+    return report
 
 
 @hooks.child_doses_changed.register
@@ -466,8 +484,7 @@ def schedule_reminders(when: dt.datetime | None = None) -> ScheduleReport:
     vaccine_wants = _vaccine_wants(_children_due(when, timing_), when, timing_)
     with database.atomic():
         for part in (
-                _reconcile(rules.APPOINTMENT, appointment_wants, when, None,
-                           _("The appointment was moved, cancelled or held.")),
+                _reconcile_appointments(appointment_wants, when, None),
                 _reconcile(rules.VACCINE, vaccine_wants, when, None,
                            _("The doses were recorded or are no longer due, or she no longer "
                              "accepts SMS."))):
@@ -521,13 +538,13 @@ def compose(message: SmsMessage) -> Composed:
         language = rules.DEFAULT_LANGUAGE
     values = {"prenom": person.first_names.split(" ")[0] if person.first_names else "",
               **_site_values(message.site_id or person.site_id)}
-    if message.kind == rules.APPOINTMENT:
+    if message.kind in rules.APPOINTMENT_KINDS:
         appointment = Appointment.get_or_none(Appointment.id == message.source_id)
         if (appointment is None or appointment.status != "booked"
                 or appointment.starts_at != message.event_at):
             raise NoLongerDue(_("The appointment was moved, cancelled or held."))
         values.update(appointment_values(appointment, language))
-        body = template(rules.APPOINTMENT, language)
+        body = template(message.kind, language)
     elif message.kind == rules.VACCINE:
         values.update(_vaccination_values(message, language))
         body = template(rules.VACCINE, language)
@@ -935,7 +952,7 @@ def outbox_rows(ids: Iterable[int]) -> dict[int, OutboxRow]:
         last, first = ((message.last_name, message.first_names) if message.patient_id
                        else (message.prospect_last, message.prospect_first))
         recipient = list_name(last, first)
-        if message.kind == rules.APPOINTMENT and message.event_at:
+        if message.kind in rules.APPOINTMENT_KINDS and message.event_at:
             about = _("Appointment {when}").format(when=format_datetime(message.event_at))
         elif message.kind == rules.VACCINE and message.event_at:
             about = fill_in(_("Vaccines of {child} on {day}"), child=message.child_first or "",

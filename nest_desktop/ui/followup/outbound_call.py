@@ -319,6 +319,11 @@ class OutboundCallDialog(QDialog):
         self.buttons.accepted.connect(self._save)
         self.buttons.rejected.connect(self.reject)
         self.buttons.addButton(open_file, QDialogButtonBox.ButtonRole.ActionRole)
+        self.book_button = QPushButton(_("Book an appointment…"))
+        self.book_button.setEnabled(bool(task.patient_id or task.prospect_id)
+                                    and session.may("calls.write"))
+        self.book_button.clicked.connect(self._book)
+        self.buttons.addButton(self.book_button, QDialogButtonBox.ButtonRole.ActionRole)
 
         body = QWidget()
         layout = QVBoxLayout(body)
@@ -349,6 +354,28 @@ class OutboundCallDialog(QDialog):
             self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(False)
             self.message.say(_("Reading only: your role does not make follow-up calls."),
                              error=True)
+
+    def _book(self) -> None:
+        """An appointment taken during the call; the call to rebook a missed one is done by
+        it."""
+        from nest_desktop.ui.reception.appointments import AppointmentDialog, appointments_changed
+
+        task = self.sheet.task
+        dialog = AppointmentDialog(self.sheet.person, task.site_id, task.patient_id,
+                                   None if task.patient_id else task.prospect_id, parent=self)
+        if not dialog.exec() or dialog.appointment is None:
+            return
+        appointments_changed()
+        booked = _("Appointment booked: {when} — {service}").format(
+            when=format_datetime(dialog.appointment.starts_at),
+            service=dialog.appointment.service.name)
+        if service.get_task(task.id).status != service.OPEN:
+            self.message.say(booked + " " + _("This call is done."))
+            self.accept()
+            return
+        self.choose("reached")
+        self.notes.setPlainText((self.notes.toPlainText() + "\n" + booked).strip())
+        self.message.say(booked)
 
     def chosen_outcome(self) -> str | None:
         for outcome, button in self.outcome_buttons.items():

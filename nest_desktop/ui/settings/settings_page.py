@@ -174,7 +174,15 @@ class DirectoryEntryDialog(QDialog):
         form.addRow(_("Said as"), self.fields["entry_said_as"])
         form.addRow(_("Internal number"), self.fields["entry_extension"])
         form.addRow(_("Reads its messages"), self.user)
-        form.addRow("", self.appointments)
+        hours = QPushButton(_("Its own opening hours…"))
+        hours.setToolTip(_("When it takes appointments, if not the site's hours"))
+        hours.setEnabled(entry is not None)
+        hours.clicked.connect(self._hours)
+        appointments_row = QHBoxLayout()
+        appointments_row.addWidget(self.appointments)
+        appointments_row.addWidget(hours)
+        appointments_row.addStretch(1)
+        form.addRow("", appointments_row)
         form.addRow("", self.active)
         form.addRow(self.phrase)
         form.addRow(dialog_buttons(self, self._save, save=True))
@@ -183,6 +191,11 @@ class DirectoryEntryDialog(QDialog):
         self.kind.currentIndexChanged.connect(self._show_phrase)
         self._show_phrase()
         self.resize(560, 0)
+
+    def _hours(self) -> None:
+        from nest_desktop.ui.settings.agenda_dialogs import OpeningHoursDialog
+
+        OpeningHoursDialog(self.entry.site_id, self.entry.name, self.entry.id, self).exec()
 
     def _show_phrase(self) -> None:
         said = " ".join(self.said_as.text().split()) or reception_rules.said_as(
@@ -367,15 +380,18 @@ class SettingsPage(QScrollArea):
         self.sites_list = QListWidget()
         self.sites_list.setMaximumHeight(110)
         add, edit = QPushButton(_("Add a site…")), QPushButton(_("Edit…"))
+        hours = QPushButton(_("Opening hours and closed days…"))
         add.clicked.connect(lambda: self._site_dialog(None))
         edit.clicked.connect(self._edit_site)
-        self.admin_only += [add, edit]
+        hours.clicked.connect(self._site_hours)
+        self.admin_only += [add, edit, hours]
         self.sites_list.itemActivated.connect(self._edit_site)
         layout = QVBoxLayout(box)
         layout.addWidget(self.sites_list)
         row = QHBoxLayout()
         row.addWidget(add)
         row.addWidget(edit)
+        row.addWidget(hours)
         row.addStretch(1)
         layout.addLayout(row)
         self._refresh_sites()
@@ -395,6 +411,15 @@ class SettingsPage(QScrollArea):
             return
         if item is not None:
             self._site_dialog(desk.get_site(item.data(Qt.ItemDataRole.UserRole)))
+
+    def _site_hours(self) -> None:
+        from nest_desktop.ui.settings.agenda_dialogs import OpeningHoursDialog
+
+        item = self.sites_list.currentItem() or self.sites_list.item(0)
+        if item is None or not session.may("directory.manage"):
+            return
+        site = desk.get_site(item.data(Qt.ItemDataRole.UserRole))
+        OpeningHoursDialog(site.id, site.name, parent=self).exec()
 
     def _site_dialog(self, site) -> None:
         if SiteDialog(site, self).exec() == QDialog.DialogCode.Accepted:

@@ -141,6 +141,9 @@ class SmsSettingsBox(QGroupBox):
             self.timing_fields[name] = FieldWithError(edit)
         self.morning = QCheckBox(_("also the morning of the appointment, at"))
         self.morning.setChecked(timing.appointment_morning)
+        self.confirmation = QCheckBox(_("An SMS confirms each appointment when it is booked "
+                                        "or moved (to those who accept SMS)"))
+        self.confirmation.setChecked(timing.appointment_confirmation)
         self.days_before = QSpinBox()
         self.days_before.setRange(0, 14)
         self.days_before.setSuffix(" " + _("days before, and on the day, at"))
@@ -197,6 +200,7 @@ class SmsSettingsBox(QGroupBox):
         form.addRow(_("Appointment: the day before at"),
                     row(self.timing_fields["appointment_eve_at"], self.morning,
                         self.timing_fields["appointment_morning_at"]))
+        form.addRow("", self.confirmation)
         form.addRow(_("Vaccines"), row(self.timing_fields["vaccine_days_before"],
                                        self.timing_fields["vaccine_at"]))
         form.addRow(_("Sending hours: from"),
@@ -325,6 +329,7 @@ class SmsSettingsBox(QGroupBox):
         try:
             timing = service.parse_timing(
                 **texts, appointment_morning="yes" if self.morning.isChecked() else "",
+                appointment_confirmation="yes" if self.confirmation.isChecked() else "",
                 vaccine_days_before=str(self.days_before.value()),
                 late_hours=str(self.late_hours.value()))
             service.save_timing(timing)
