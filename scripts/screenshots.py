@@ -234,6 +234,7 @@ def _reception_shots(window, folder: Path, settle) -> None:
     window.appointments_page.span.button(1).setChecked(True)
     settle()
     window.grab().save(str(folder / "appointments-week.png"))
+    _agenda_shots(window, folder, settle)
     call = window.incoming_call()
     row = reception.register(reception.RegisterFilter(site_id=None))[-1]
     call.phone.setText(row.phone[:6])
@@ -276,6 +277,60 @@ def _reception_shots(window, folder: Path, settle) -> None:
     window.settings_page.ensureWidgetVisible(window.settings_page.directory)
     settle()
     window.grab().save(str(folder / "settings-directory.png"))
+
+
+def _agenda_shots(window, folder: Path, settle) -> None:
+    """The practitioners' day grid, the waiting room, the person picker, a booking held for
+    its reason, the opening hours."""
+    import datetime as dt
+
+    from nest_desktop.services import reception
+    from nest_desktop.ui.reception.appointments import AppointmentDialog, PersonPickerDialog
+    from nest_desktop.ui.settings.agenda_dialogs import OpeningHoursDialog
+
+    page = window.appointments_page
+    page.site_filter.setCurrentIndex(1)
+    page.span.button(0).setChecked(True)
+    busiest = max(reception.appointments_between(clock.today(), clock.today() + dt.timedelta(
+        days=14), page.site_filter.currentData()) or [None],
+        key=lambda row: 0 if row is None else sum(
+            1 for other in reception.appointments_between(row.starts_at.date(),
+                                                          row.starts_at.date())))
+    day = busiest.starts_at.date() if busiest else clock.today()
+    page.show_day(day)
+    page.views.setCurrentIndex(page.AGENDA)
+    settle()
+    window.grab().save(str(folder / "agenda-day.png"))
+    page.show_day(clock.today())
+    for row in reception.appointments_between(clock.today(), clock.today(),
+                                              page.site_filter.currentData())[:3]:
+        if row.status == "booked":
+            reception.arrive(row.id, row.version)
+    page.views.setCurrentIndex(page.WAITING)
+    settle()
+    window.grab().save(str(folder / "waiting-room.png"))
+    picker = PersonPickerDialog(window.context.site.id, window)
+    picker.search.setText("Nd")
+    picker.show()
+    settle()
+    picker.grab().save(str(folder / "person-picker.png"))
+    picker.reject()
+    booking = AppointmentDialog("Fatou Ndiaye", window.context.site.id, patient_id=1,
+                                parent=window)
+    sunday = clock.today() + dt.timedelta(days=6 - clock.today().weekday())
+    booking.day.setText(sunday.strftime("%d/%m/%Y"))
+    booking.time.setText("03:00")
+    booking._show_day()
+    booking.show()
+    booking._save()
+    settle()
+    booking.grab().save(str(folder / "appointment-override.png"))
+    booking.reject()
+    hours = OpeningHoursDialog(window.context.site.id, window.context.site.name, parent=window)
+    hours.show()
+    settle()
+    hours.grab().save(str(folder / "opening-hours.png"))
+    hours.reject()
 
 
 def _sms_shots(window, folder: Path, settle) -> None:

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import (
     QTableWidget,
 )
 
-from nest_desktop.services import documents, session, vaccination
+from nest_desktop.db.models import FollowUpTask
+from nest_desktop.services import documents, reception, session, vaccination
 from nest_desktop.services import patients as patient_service
 from nest_desktop.services import pregnancy as pregnancy_service
 from nest_desktop.ui.common.desk_context import DeskContext
@@ -125,15 +126,35 @@ def test_every_window_fits_the_desk_screen(qtbot, desk, files):
     assert table.viewport().height() >= 5 * table.rowHeight(0)
 
     from nest_desktop.ui.common.pdf_preview import PdfPreviewDialog
+    from nest_desktop.ui.followup.outbound_call import OutboundCallDialog
     from nest_desktop.ui.prospects.prospect_tools import ImportDialog, ReportDialog
     from nest_desktop.ui.prospects.prospects_page import ProspectWindow
+    from nest_desktop.ui.reception.appointments import AppointmentDialog, PersonPickerDialog
     from nest_desktop.ui.reception.call_window import IncomingCallWindow
+    from nest_desktop.ui.settings.agenda_dialogs import OpeningHoursDialog
 
+    # every view of the Appointments page
+    window.show_section(window.appointments_page)
+    for index in range(window.appointments_page.views.count()):
+        window.appointments_page.views.setCurrentIndex(index)
+        settle()
+        assert problems(window) == [], window.appointments_page.views.tabText(index)
     name, pdf = documents.pack_36_weeks_pdf(expecting.id, log=False)
     session.require("document.print")
+    doctor = reception.save_entry(reception.DirectoryForm(
+        site.id, "person", "Dr Marie-Madeleine Ndiaye-Sarr", "", "205", None, True))
+    missed = reception.book(reception.AppointmentForm(mother.id, None, site.id, doctor.id,
+                                                      "23/11/2026", "08:00", 30, ""))
+    reception.mark(missed.id, missed.version, "missed")
+    task = FollowUpTask.get(FollowUpTask.rule == "rebook_missed")
     for other in (IncomingCallWindow(context), ProspectWindow(context),
                   PdfPreviewDialog(pdf, name, window), ImportDialog(site.id, window),
-                  ReportDialog(site.id, window)):
+                  ReportDialog(site.id, window),
+                  AppointmentDialog("Ndèye Fatou Bintou Ndiaye-Sarr Diallo", site.id,
+                                    mother.id, parent=window),
+                  PersonPickerDialog(site.id, window), OpeningHoursDialog(site.id, site.name,
+                                                                          parent=window),
+                  OutboundCallDialog(context, task.id, window)):
         qtbot.addWidget(other)
         other.show()
         settle()

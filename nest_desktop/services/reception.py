@@ -222,7 +222,10 @@ def recognise(typed: str) -> list[CallerMatch]:
     return (patients + prospects)[:RECOGNITION_LIMIT]
 
 
-def find_people(text: str, limit: int = 20) -> list[CallerMatch]:
+FIND_LIMIT = 20
+
+
+def find_people(text: str, limit: int = FIND_LIMIT) -> list[CallerMatch]:
     """Patients, then prospects not yet patients, by name, phone or birth date: whom an
     appointment is for."""
     from nest_desktop.services import patients as patient_service

@@ -215,6 +215,7 @@ class OutboundCallDialog(QDialog):
 
         title = QLabel(f"<b>{service.rule_label(task.rule)}</b> — {self.sheet.person}")
         title.setStyleSheet("font-size: 13pt;")
+        title.setWordWrap(True)  # a long rule's label and a long name
         when = clock.now()
         state = due_text(task.due_at, when)
         if task.attempts:

@@ -126,7 +126,7 @@ class PersonPickerDialog(QDialog):
         new_form.addRow(_("Last name"), self.new_fields["last_name"])
         new_form.addRow(_("First names"), self.new_fields["first_names"])
         new_form.addRow(_("Phone"), self.new_fields["phones"])
-        new_form.addRow(_("SMS reminders"), self.new_fields["sms_consent"])
+        new_form.addRow(_("Accepts SMS reminders"), self.new_fields["sms_consent"])
         new_form.addRow(create)
         self.message = MessageLabel()
         cancel = QPushButton(_("Cancel"))
@@ -157,9 +157,13 @@ class PersonPickerDialog(QDialog):
         if self.matches:
             self.results.selectRow(0)
         typed = len(" ".join(self.search.text().split()))
-        self.found.setText("" if typed < 2 else counted(
-            "{count} person found", "{count} people found", len(self.matches),
-            _("Nobody found: check the spelling, or create her file below.")))
+        if len(self.matches) >= reception.FIND_LIMIT:
+            self.found.setText(_("The first {count}: type more of her name or number.").format(
+                count=format_number(len(self.matches))))
+        else:
+            self.found.setText("" if typed < 2 else counted(
+                "{count} person found", "{count} people found", len(self.matches),
+                _("Nobody found: check the spelling, or create her file below.")))
 
     def _choose(self) -> None:
         row = self.results.currentRow()
