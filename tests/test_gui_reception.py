@@ -241,3 +241,40 @@ def test_a_patients_price_request_is_answered_later_from_her_file(qtbot, desk, m
     callback = FollowUpTask.get((FollowUpTask.patient == patient.id)
                                 & (FollowUpTask.rule == "prospect_callback"))
     assert callback.status == "open"
+
+
+def test_a_call_opened_by_mistake_is_cancelled_and_the_closing_words_are_shown(qtbot, desk,
+                                                                              monkeypatch):
+    window = make_main_window(qtbot, desk)
+    QTest.keyClick(window, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: len(window.call_windows) == 1)
+    call = window.call_windows[0]
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: (
+        asked.append(args[2]), QMessageBox.StandardButton.Cancel)[1])
+    call.activateWindow()
+    qtbot.waitUntil(call.isActiveWindow)
+    QTest.keyClick(call.phone, Qt.Key.Key_Escape)  # nothing typed: closed at once
+    qtbot.waitUntil(lambda: not window.call_windows)
+    assert asked == [] and CallRecord.select().count() == 0
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    QTest.keyClick(window, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: len(window.call_windows) == 1)
+    call = window.call_windows[0]
+    qtbot.addWidget(call)
+    call.summary.setPlainText("Horaires du samedi")
+    call.choose_outcome("answered")
+    assert call.closing_words.text() == (
+        "Pour finir\u00a0: «\u00a0Merci de votre appel, bonne journée. Au revoir.\u00a0», "
+        "puis raccrochez.")
+    call.choose_outcome("message")
+    assert "Votre message sera transmis aujourd’hui" in call.closing_words.text()
+    call.cancel_button.click()  # something typed: asked, and kept when she says no
+    assert len(asked) == 1 and "pas encore dans le registre" in asked[0]
+    assert window.call_windows == [call] and call.isVisible()
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *args, **kwargs: QMessageBox.StandardButton.Discard)
+    call.cancel_button.click()
+    qtbot.waitUntil(lambda: not window.call_windows)
+    assert CallRecord.select().count() == 0

@@ -29,6 +29,14 @@ OUTCOMES = {
     UNRESOLVED: N_("Unresolved"),
 }
 UNSATISFIED = frozenset({CALL_BACK_LATER, UNRESOLVED})
+# What is said before hanging up (procedure 004: "salue l'appelant puis raccroche").
+CLOSING_WORDS = {
+    ANSWERED: N_("Thank you for calling, have a good day. Goodbye."),
+    TRANSFERRED: N_("I am putting you through now. Have a good day."),
+    MESSAGE: N_("Your message will be passed on today. Thank you for calling, goodbye."),
+    CALL_BACK_LATER: N_("Thank you, we look forward to your call. Goodbye."),
+    UNRESOLVED: N_("We will call you back today. Thank you for calling, goodbye."),
+}
 # What an outgoing follow-up call's attempt becomes in the register.
 OUTGOING_OUTCOMES = {"reached": ANSWERED, "no_answer": UNRESOLVED,
                      "call_back_later": CALL_BACK_LATER, "wrong_number": UNRESOLVED,

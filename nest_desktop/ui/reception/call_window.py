@@ -226,12 +226,20 @@ class IncomingCallWindow(QWidget):
         self.outcome_error = QLabel()
         self.outcome_error.setStyleSheet(ERROR_STYLE)
         self.outcome_error.hide()
+        self.closing_words = QLabel()
+        self.closing_words.setWordWrap(True)
+        self.closing_words.setStyleSheet("font-size: 12pt; font-style: italic;")
+        self.outcomes.buttonToggled.connect(lambda *_args: self._show_closing_words())
         self.message = MessageLabel()
         self.save_button = QPushButton(_("Record the call (Ctrl+Enter)"))
         self.save_button.setStyleSheet("font-weight: bold;")
         self.save_button.clicked.connect(self.save)
+        self.cancel_button = QPushButton(_("Cancel (Esc)"))
+        self.cancel_button.setToolTip(_("A call opened by mistake: close it without recording"))
+        self.cancel_button.clicked.connect(self.close)
         bottom = QHBoxLayout()
         bottom.addWidget(self.message, 1)
+        bottom.addWidget(self.cancel_button)
         bottom.addWidget(self.save_button)
 
         top = QHBoxLayout()
@@ -249,6 +257,7 @@ class IncomingCallWindow(QWidget):
         layout.addWidget(self.hold_box)
         layout.addWidget(outcome_box)
         layout.addWidget(self.outcome_error)
+        layout.addWidget(self.closing_words)
         layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(body)
@@ -262,7 +271,8 @@ class IncomingCallWindow(QWidget):
 
         for keys, slot in (("Ctrl+R", self.book), ("Ctrl+T", self.show_transfer),
                            ("Ctrl+H", self.toggle_hold), ("Ctrl+M", self.take_message),
-                           ("Ctrl+Return", self.save), ("Ctrl+Enter", self.save)):
+                           ("Ctrl+Return", self.save), ("Ctrl+Enter", self.save),
+                           ("Escape", self.close)):
             QShortcut(QKeySequence(keys), self, activated=slot)
 
         self.recognition_timer = QTimer(self, singleShot=True)
@@ -511,6 +521,11 @@ class IncomingCallWindow(QWidget):
     def choose_outcome(self, outcome: str) -> None:
         self.outcome_buttons[outcome].setChecked(True)
 
+    def _show_closing_words(self) -> None:
+        words = rules.CLOSING_WORDS.get(self.chosen_outcome())
+        self.closing_words.setText(_("To end: « {words} », then hang up.").format(
+            words=_(words)) if words else "")
+
     def chosen_outcome(self) -> str:
         for outcome, button in self.outcome_buttons.items():
             if button.isChecked():
@@ -676,14 +691,24 @@ class IncomingCallWindow(QWidget):
             changes().prospect.emit(call.prospect_id)
         self.close()
 
+    def typed_anything(self) -> bool:
+        """Whether closing without recording would lose something the secretary did."""
+        typed = (self.phone, self.last_name, self.first_names, self.caller_name)
+        return bool(any(editor.text().strip() for editor in typed)
+                    or self.summary.toPlainText().strip() or self.chosen_outcome()
+                    or self.message_ids or self.appointment_ids or self.record_id
+                    or self.on_hold)
+
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        if self.saved or not session.may("calls.write"):
+        if self.saved or not session.may("calls.write") or not self.typed_anything():
             self.ticker.stop()
             event.accept()
             return
+        question = _("This call is not in the register yet. Close it without recording it?")
+        if self.appointment_ids or self.message_ids:
+            question += " " + _("The appointment or the message taken stays recorded.")
         answer = QMessageBox.question(
-            self, _("Incoming call"),
-            _("This call is not in the register yet. Close it without recording it?"),
+            self, _("Incoming call"), question,
             QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel)
         if answer == QMessageBox.StandardButton.Discard:
