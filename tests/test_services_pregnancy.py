@@ -140,15 +140,18 @@ def test_a_birth_makes_the_babies_patients_and_discharge_makes_the_follow_ups(mo
     with pytest.raises(ValidationFailed) as refused:
         service.record_delivery(pregnancy.id, service.DeliveryForm(
             delivered_on=typed(clock.today()), babies=[service.Baby("X", "")]))
-    assert {"baby_0_sex", "baby_0_first_names"} <= set(refused.value.errors)
+    assert {"baby_0_sex", "baby_0_first_names", "baby_0_last_name"} <= set(refused.value.errors)
+    assert refused.value.errors["baby_0_last_name"] == (
+        "Indiquez le nom de famille du bébé (en général celui du père).")
     delivered = dt.datetime.combine(clock.today() - dt.timedelta(days=3), dt.time(4, 30))
     service.record_delivery(pregnancy.id, service.DeliveryForm(
         delivered_on=typed(delivered.date()), delivered_time="04:30", at_nest=True,
-        babies=[service.Baby("F", "Aïcha", weight_grams="3150"),
+        babies=[service.Baby("F", "Aïcha", "Fall", weight_grams="3150"),
                 service.Baby("M", "Ousmane", "Fall", "2900")]))
     babies = list(Patient.select().where(Patient.birth_date == delivered.date()))
     assert {(b.first_names, b.last_name, b.pathway) for b in babies} == {
-        ("Aïcha", "Diop", "paediatrics"), ("Ousmane", "Fall", "paediatrics")}
+        ("Aïcha", "Fall", "paediatrics"), ("Ousmane", "Fall", "paediatrics")}
+    assert service.children_family_name(mother.id) == "Fall"
     assert FamilyLink.select().where(FamilyLink.parent == mother.id).count() == 3
     assert patient_service.phones_of(babies[0].id) == patient_service.phones_of(mother.id)
     assert Pregnancy.get_by_id(pregnancy.id).status == "delivered"

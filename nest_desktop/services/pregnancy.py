@@ -355,6 +355,17 @@ class DeliveryForm:
     babies: list[Baby] = field(default_factory=list)
 
 
+def children_family_name(mother_id: int) -> str:
+    """The family name of her youngest child already on file: what a new baby usually
+    takes too; empty for a first child."""
+    from nest_desktop.db.models import FamilyLink
+
+    child = (Patient.select(Patient.last_name).join(FamilyLink, on=FamilyLink.child == Patient.id)
+             .where(FamilyLink.parent == mother_id)
+             .order_by(Patient.birth_date.desc(nulls="LAST"), Patient.id.desc()).first())
+    return child.last_name if child else ""
+
+
 def record_delivery(pregnancy_id: int, form: DeliveryForm,
                     today: dt.date | None = None) -> Delivery:
     """The birth: each baby becomes a patient in paediatrics, linked to her mother; the
@@ -394,6 +405,10 @@ def record_delivery(pregnancy_id: int, form: DeliveryForm,
             errors[f"baby_{index}_sex"] = _("Choose the baby's sex.")
         if not baby.first_names.strip():
             errors[f"baby_{index}_first_names"] = _("Give the baby's first name.")
+        if not baby.last_name.strip():
+            # usually the father's in Senegal: never the mother's by default
+            errors[f"baby_{index}_last_name"] = _("Give the baby's family name (usually the "
+                                                  "father's).")
         try:
             weight = int(baby.weight_grams) if baby.weight_grams.strip() else None
             if weight is not None and not 300 <= weight <= 7000:
@@ -411,7 +426,7 @@ def record_delivery(pregnancy_id: int, form: DeliveryForm,
                                    recorded_by=session.current().id)
         for baby, weight in zip(form.babies, weights, strict=True):
             child = patient_service.create_patient(patient_service.PatientForm(
-                last_name=baby.last_name.strip() or mother.last_name,
+                last_name=baby.last_name.strip(),
                 first_names=baby.first_names, sex=baby.sex,
                 birth_date=delivered_on.strftime("%d/%m/%Y"), pathway="paediatrics",
                 site_id=mother.site_id,

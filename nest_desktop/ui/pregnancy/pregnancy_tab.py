@@ -157,7 +157,7 @@ class DoneDialog(QDialog):
 class DeliveryDialog(QDialog):
     """The birth: when, where, and each baby (up to three)."""
 
-    def __init__(self, pregnancy_id: int, last_name: str, parent=None):
+    def __init__(self, pregnancy_id: int, mother_id: int, parent=None):
         super().__init__(parent)
         self.setWindowTitle(_("Record the birth"))
         self.pregnancy_id = pregnancy_id
@@ -172,6 +172,12 @@ class DeliveryDialog(QDialog):
         self.fields = {"delivered_on": FieldWithError(self.delivered_on),
                        "delivered_time": FieldWithError(self.delivered_time),
                        "place": FieldWithError(self.place)}
+        # The baby's family name, usually the father's: asked, never the mother's by default;
+        # her other children's when she has some.
+        self.family_name = QLineEdit(service.children_family_name(mother_id))
+        self.family_name.setMaxLength(100)
+        self.family_name.setPlaceholderText(_("usually the father's"))
+        self.fields["family_name"] = FieldWithError(self.family_name)
         self.babies = QGroupBox(_("Babies"))
         grid = QGridLayout(self.babies)
         for column, title in enumerate((_("Sex"), _("First name"), _("Last name"),
@@ -184,7 +190,9 @@ class DeliveryDialog(QDialog):
             sex.addItem(_("Girl"), "F")
             sex.addItem(_("Boy"), "M")
             first = QLineEdit()
-            last = QLineEdit(last_name)
+            last = QLineEdit()
+            last.setMaxLength(100)
+            last.setPlaceholderText(_("as above"))
             weight = QLineEdit()
             weight.setMaximumWidth(90)
             error = QLabel()
@@ -199,12 +207,14 @@ class DeliveryDialog(QDialog):
         form.addRow(_("At (time)"), self.fields["delivered_time"])
         form.addRow("", self.at_nest)
         form.addRow(_("Place"), self.fields["place"])
+        form.addRow(_("Baby's family name"), self.fields["family_name"])
         form.addRow(self.babies)
         form.addRow(self.message)
         form.addRow(dialog_buttons(self, self._save, save=True))
 
     def form(self) -> service.DeliveryForm:
-        babies = [service.Baby(sex.currentData(), first.text(), last.text(), weight.text())
+        babies = [service.Baby(sex.currentData(), first.text(),
+                               last.text().strip() or self.family_name.text(), weight.text())
                   for sex, first, last, weight, _error in self.baby_rows
                   if sex.currentData() or first.text().strip()]
         return service.DeliveryForm(self.delivered_on.text(), self.delivered_time.text(),
@@ -221,6 +231,8 @@ class DeliveryDialog(QDialog):
             for name, message in failed.errors.items():
                 if name in self.fields:
                     self.fields[name].set_error(message)
+                elif name.endswith("_last_name") and not self.family_name.text().strip():
+                    self.fields["family_name"].set_error(message)
                 elif name.startswith("baby_"):
                     label = self.baby_rows[int(name.split("_")[1])][4]
                     label.setText((label.text() + " " + message).strip())
@@ -660,7 +672,7 @@ class PregnancyTab(QWidget):
 
     def _birth(self) -> None:
         patient = self.pregnancy.patient
-        if DeliveryDialog(self.pregnancy.id, patient.last_name, self).exec() == \
+        if DeliveryDialog(self.pregnancy.id, patient.id, self).exec() == \
                 QDialog.DialogCode.Accepted:
             self.load(self.patient_id)
             self.message.say(_("Birth recorded: each baby has a file in paediatrics, linked "

@@ -1,0 +1,48 @@
+"""Small things that cost time every day at the desk: the birth asks the baby's family name
+(usually the father's), never the mother's by default."""
+
+import datetime as dt
+
+import pytest
+
+from nest_desktop.db.models import Patient
+from nest_desktop.services import patients as patient_service
+from nest_desktop.services import pregnancy as pregnancy_service
+from nest_desktop.ui.pregnancy.pregnancy_tab import DeliveryDialog
+
+
+def expecting(site_id: int, first: str, phone: str):
+    mother = patient_service.create_patient(patient_service.PatientForm(
+        last_name="Diop", first_names=first, sex="F", birth_date="02/05/1990",
+        phones=[phone], site_id=site_id))
+    pregnancy, _notes = pregnancy_service.save_pregnancy(
+        mother.id, pregnancy_service.PregnancyForm(ddr="01/03/2026"))
+    return mother, pregnancy
+
+
+@pytest.mark.clock("2026-11-30 10:00")
+def test_the_birth_asks_the_babys_family_name_and_proposes_her_childrens(qtbot, desk):
+    site, _user = desk
+    mother, pregnancy = expecting(site.id, "Awa", "77 123 45 67")
+    dialog = DeliveryDialog(pregnancy.id, mother.id)
+    qtbot.addWidget(dialog)
+    assert dialog.family_name.text() == ""  # a first child: not "Diop" by default
+    sex, first, _last, _weight, _error = dialog.baby_rows[0]
+    sex.setCurrentIndex(sex.findData("F"))
+    first.setText("Aïcha")
+    dialog._save()
+    assert dialog.fields["family_name"].error.text() == (
+        "Indiquez le nom de famille du bébé (en général celui du père).")
+    assert Patient.select().count() == 1
+    dialog.family_name.setText("Fall")
+    dialog._save()
+    assert dialog.result() == 1
+    baby = Patient.get(Patient.first_names == "Aïcha")
+    assert (baby.last_name, baby.birth_date) == ("Fall", dt.date(2026, 11, 30))
+    # Her next baby will be proposed her children's family name; another first-time mother
+    # is proposed none.
+    assert pregnancy_service.children_family_name(mother.id) == "Fall"
+    other, first_pregnancy = expecting(site.id, "Rama", "77 222 22 22")
+    other_dialog = DeliveryDialog(first_pregnancy.id, other.id)
+    qtbot.addWidget(other_dialog)
+    assert other_dialog.family_name.text() == ""
