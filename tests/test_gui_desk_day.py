@@ -1,5 +1,6 @@
 """Small things that cost time every day at the desk: the birth asks the baby's family name
-(usually the father's), never the mother's by default."""
+(usually the father's), never the mother's by default; the intake asks her consent to SMS
+rather than assuming "no", and a booking says when no reminder will go."""
 
 import datetime as dt
 
@@ -46,3 +47,33 @@ def test_the_birth_asks_the_babys_family_name_and_proposes_her_childrens(qtbot, 
     other_dialog = DeliveryDialog(first_pregnancy.id, other.id)
     qtbot.addWidget(other_dialog)
     assert other_dialog.family_name.text() == ""
+
+
+def test_the_intake_asks_her_consent_to_sms_and_the_booking_says_no_reminder(qtbot, desk,
+                                                                             monkeypatch):
+    from nest_desktop.ui.reception.appointments import AppointmentDialog
+    from tests.test_gui import fill_aissatou, make_main_window
+
+    window = make_main_window(qtbot, desk)
+    new = window.new_patient()
+    fill_aissatou(new)
+    new.sms_consent.setCurrentIndex(new.sms_consent.findData(None))  # not asked yet
+    assert new.save() is False
+    assert new.fields["sms_consent"].error.text() == (
+        "Demandez-lui si elle accepte les rappels par SMS.")
+    assert new.tabs.currentWidget().isAncestorOf(new.fields["sms_consent"])  # shown
+    new.sms_consent.setCurrentIndex(new.sms_consent.findData(False))
+    assert new.save() is True
+    patient = Patient.get(Patient.first_names == "Aïssatou")
+    assert patient.sms_consent is False
+    site, _user = desk
+    from nest_desktop.services import reception
+
+    entry = reception.save_entry(reception.DirectoryForm(
+        site.id, "person", "Dr Sow", "", "205", None, True))
+    booking = AppointmentDialog("Aïssatou Ndiaye", site.id, patient.id)
+    qtbot.addWidget(booking)
+    booking.service.setCurrentIndex(booking.service.findData(entry.id))
+    booking.time.setText("10:00")
+    booking._show_day()
+    assert booking.sms_note.text() == "Pas de rappel SMS\u00a0: elle n’a pas accepté les SMS."

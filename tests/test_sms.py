@@ -184,6 +184,37 @@ def test_a_booking_is_confirmed_by_sms_at_once_if_she_agreed_and_again_when_move
     assert pending(rules.CONFIRMATION) == []
 
 
+def test_booking_says_whether_a_reminder_will_go_and_consent_given_schedules_it(desk):
+    site, _user = desk
+    rama = woman(site.id, consent=False, phone="70 111 22 33", first="Rama")
+    starts = dt.datetime(2026, 11, 25, 10, 30)
+    assert service.appointment_outlook(rama.id, None, starts, MONDAY).text == (
+        "Pas de rappel SMS : elle n’a pas accepté les SMS.")
+    appointment = book(rama.id, site.id, starts)
+    assert pending() == []
+    # She agrees on the phone: her file saved, the reminder is in the outbox at once.
+    form = patient_service.form_of(rama)
+    form.sms_consent = True
+    patient_service.update_patient(rama.id, rama.version, form, today=MONDAY.date())
+    [reminder] = pending()
+    assert (reminder.source_id, reminder.scheduled_at) == (
+        appointment.id, dt.datetime(2026, 11, 24, 18, 0))
+    assert service.appointment_outlook(rama.id, None, starts, MONDAY).text == (
+        "Pas de rappel SMS : l’envoi des SMS n’est pas configuré (Paramètres).")
+    service.save_transport("http", {"url": "http://127.0.0.1:9/send", "phone_field": "to",
+                                    "text_field": "text"})
+    outlook = service.appointment_outlook(rama.id, None, starts, MONDAY)
+    assert outlook.will_send and outlook.text.startswith("SMS : un rappel le ")
+    assert service.appointment_outlook(rama.id, None, MONDAY + dt.timedelta(minutes=30),
+                                       MONDAY).text == (
+        "Pas de rappel SMS : le rendez-vous est trop proche pour un rappel.")
+    # She withdraws it: the reminder goes.
+    rama = patient_service.get_patient(rama.id)
+    form.sms_consent = False
+    patient_service.update_patient(rama.id, rama.version, form, today=MONDAY.date())
+    assert pending() == []
+
+
 def test_no_reminder_without_consent_and_none_sent_late(desk):
     site, _user = desk
     refuses = woman(site.id, consent=False, phone="70 111 22 33")
@@ -402,9 +433,11 @@ def test_nothing_at_night_nothing_late_nothing_after_consent_is_withdrawn(desk, 
     form = patient_service.form_of(first.patient)
     form.sms_consent = False
     patient_service.update_patient(first.patient_id, first.patient.version, form)
+    # her reminder leaves the outbox with her consent, at once
+    assert SmsMessage.get_by_id(first.id).state == "cancelled"
     # the next morning, the eve reminders are too late (their appointment is this morning)
     report = service.send_due(orange(provider), dt.datetime(2026, 11, 25, 8, 0))
-    assert report.cancelled == 3 and provider.delivered == []
+    assert report.cancelled == 2 and provider.delivered == []
     assert "Trop tard" in service.history(third.id)[-1].detail
 
 

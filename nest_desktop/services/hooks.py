@@ -89,6 +89,9 @@ prospect_records_moved = Hook(
     "prospect_records_moved",
     "(from_prospect, patient_id=None, prospect_id=None): a prospect became a patient or was "
     "merged into another; what hangs on her follows.")
+patient_contact_changed = Hook(
+    "patient_contact_changed",
+    "(patient_id): her phones, language or consent to SMS changed; inside the transaction.")
 child_doses_changed = Hook(
     "child_doses_changed",
     "(child_id, when=None): a child's vaccine doses or calendar changed.")

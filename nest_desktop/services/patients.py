@@ -56,7 +56,7 @@ class PatientForm:
     intake_pathways_given: bool = False
     intake_file_complete: bool = False
     intake_provenance_collected: bool = False
-    sms_consent: bool = False
+    sms_consent: bool | None = False  # None: not asked yet (the intake form asks it)
     newsletter_consent: bool = False
     preferred_channel: str = "sms"
     language: str = "fr"  # of her SMS
@@ -93,6 +93,8 @@ def clean(form: PatientForm, today: dt.date | None = None) -> tuple[dict, list[s
         if message:
             errors["birth_date"] = message
     e164_numbers = people.clean_phones(form.phones, errors)
+    if form.sms_consent is None and e164_numbers:
+        errors["sms_consent"] = _("Ask her whether she accepts SMS reminders.")
     message = rules.validate_email(form.email)
     if message:
         errors["email"] = message
@@ -134,7 +136,7 @@ def clean(form: PatientForm, today: dt.date | None = None) -> tuple[dict, list[s
         "pathway": form.pathway,
         "intake_date": intake_date,
         "intake_by": form.intake_by_id,
-        "sms_consent": form.sms_consent,
+        "sms_consent": bool(form.sms_consent),
         "newsletter_consent": form.newsletter_consent,
         "preferred_channel": form.preferred_channel,
         "language": form.language,
@@ -207,6 +209,11 @@ def update_patient(patient_id: int, expected_version: int, form: PatientForm,
                     audit.diff(old_values, _audited(values, e164_numbers)))
         patient = Patient.get_by_id(patient_id)
         followup.sync_patient(patient)
+        if (old.sms_consent, old.language, old_values.get("phones")) != (
+                patient.sms_consent, patient.language, e164_numbers):
+            # her reminders are in the outbox as soon as she agrees (or gone when she no
+            # longer does)
+            hooks.patient_contact_changed.call(patient_id)
     return patient
 
 

@@ -462,6 +462,53 @@ def _reconcile_appointments(wanted: list[Wanted], when: dt.datetime,
     return report
 
 
+@hooks.patient_contact_changed.register
+def sync_contact(patient_id: int, when: dt.datetime | None = None) -> None:
+    """Her appointments' reminders and her children's vaccine reminders, after her number,
+    language or consent changed; in the caller's transaction."""
+    from nest_desktop.db.models import FamilyLink
+
+    when = when or clock.now()
+    for (appointment_id,) in Appointment.select(Appointment.id).where(
+            (Appointment.patient == patient_id) & (Appointment.status == "booked")
+            & (Appointment.starts_at > when)).tuples():
+        sync_appointment(appointment_id, when)
+    for (child_id,) in FamilyLink.select(FamilyLink.child).where(
+            FamilyLink.parent == patient_id).tuples():
+        sync_child(child_id, when)
+
+
+@dataclass(frozen=True)
+class SmsOutlook:
+    """What SMS an appointment will have, or why none: said at booking."""
+
+    will_send: bool
+    text: str
+
+
+def appointment_outlook(patient_id: int | None, prospect_id: int | None,
+                        starts_at: dt.datetime, when: dt.datetime | None = None) -> SmsOutlook:
+    when = when or clock.now()
+    contact = (_contacts([patient_id]).get(patient_id) if patient_id
+               else _prospect_contacts([prospect_id]).get(prospect_id))
+    if contact is None:
+        return SmsOutlook(False, _("No SMS reminder: her file has no phone number."))
+    if not contact[2]:
+        return SmsOutlook(False, _("No SMS reminder: she has not accepted SMS."))
+    if chosen_transport() == "none":
+        return SmsOutlook(False, _("No SMS reminder: SMS sending is not set up (Settings)."))
+    timing_ = timing()
+    said = []
+    if rules.appointment_confirmation(starts_at, when, timing_) is not None:
+        said.append(_("a confirmation now"))
+    said += [_("a reminder {when}").format(when=format_datetime(max(reminder.scheduled_at, when)))
+             for reminder in rules.appointment_reminders(starts_at, timing_)
+             if reminder.expires_at > when]
+    if not said:
+        return SmsOutlook(False, _("No SMS reminder: the appointment is too soon for one."))
+    return SmsOutlook(True, _("SMS: {moments}.").format(moments=", ".join(said)))
+
+
 @hooks.child_doses_changed.register
 def sync_child(child_id: int, when: dt.datetime | None = None) -> ScheduleReport:
     """The vaccine reminders of one child after a dose was recorded or removed or her plan

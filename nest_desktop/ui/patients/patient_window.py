@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from nest_desktop.domain import clock, phones
 from nest_desktop.domain import patients as rules
 from nest_desktop.domain import sms as sms_rules
-from nest_desktop.i18n import _, format_date, format_datetime
+from nest_desktop.i18n import _, format_date, format_datetime, pgettext
 from nest_desktop.services import (
     StaleRecordError,
     ValidationFailed,
@@ -195,7 +195,12 @@ class PatientWindow(QMainWindow):
             self.intake_by.addItem(user.full_name, user.id)
         self.intake_checks = {item: QCheckBox(_(label))
                               for item, label in rules.INTAKE_ITEMS.items()}
-        self.sms_consent = QCheckBox(_("Agrees to receive SMS (appointment and vaccine reminders)"))
+        # asked, never assumed: a new file starts on "ask her"
+        self.sms_consent = QComboBox()
+        self.sms_consent.addItem(_("Ask her"), None)
+        self.sms_consent.addItem(_("Yes, she accepts SMS (appointment and vaccine reminders)"),
+                                 True)
+        self.sms_consent.addItem(_("No SMS"), False)
         self.newsletter_consent = QCheckBox(_("Agrees to receive newsletters"))
         self.preferred_channel = choice_box(rules.CONTACT_CHANNELS)
         self.language = choice_box(sms_rules.LANGUAGES)
@@ -210,7 +215,8 @@ class PatientWindow(QMainWindow):
         for check in self.intake_checks.values():
             form.addRow("", check)
         form.addRow(QLabel("<b>{}</b>".format(_("Consents"))))
-        form.addRow("", self.sms_consent)
+        form.addRow(pgettext("field", "SMS reminders"),
+                    self._field("sms_consent", self.sms_consent))
         form.addRow("", self.newsletter_consent)
         form.addRow(_("Preferred channel"),
                     self._field("preferred_channel", self.preferred_channel))
@@ -309,9 +315,9 @@ class PatientWindow(QMainWindow):
                      self.first_visit_date, self.intake_date):
             edit.textChanged.connect(self._mark_dirty)
         for box in (self.sex, self.site, self.provenance, self.pathway, self.intake_by,
-                    self.preferred_channel, self.language):
+                    self.preferred_channel, self.language, self.sms_consent):
             box.currentIndexChanged.connect(self._mark_dirty)
-        for check in (*self.intake_checks.values(), self.sms_consent, self.newsletter_consent):
+        for check in (*self.intake_checks.values(), self.newsletter_consent):
             check.toggled.connect(self._mark_dirty)
         self.notes.textChanged.connect(self._mark_dirty)
 
@@ -336,7 +342,7 @@ class PatientWindow(QMainWindow):
         try:
             if self.patient_id is None:
                 form = service.PatientForm(site_id=self.context.site.id if self.context.site
-                                           else None)
+                                           else None, sms_consent=None)
                 self.version = None
             else:
                 patient = service.get_patient(self.patient_id)
@@ -445,7 +451,7 @@ class PatientWindow(QMainWindow):
         select_data(self.intake_by, form.intake_by_id)
         for item, check in self.intake_checks.items():
             check.setChecked(bool(getattr(form, item)))
-        self.sms_consent.setChecked(form.sms_consent)
+        select_data(self.sms_consent, form.sms_consent)
         self.newsletter_consent.setChecked(form.newsletter_consent)
         select_data(self.preferred_channel, form.preferred_channel)
         select_data(self.language, form.language)
@@ -461,7 +467,7 @@ class PatientWindow(QMainWindow):
             provenance_detail=self.provenance_detail.text(),
             visit_reason=self.visit_reason.text(), pathway=self.pathway.currentData(),
             intake_date=self.intake_date.text(), intake_by_id=self.intake_by.currentData(),
-            sms_consent=self.sms_consent.isChecked(),
+            sms_consent=self.sms_consent.currentData(),
             newsletter_consent=self.newsletter_consent.isChecked(),
             preferred_channel=self.preferred_channel.currentData(),
             language=self.language.currentData(),

@@ -275,6 +275,8 @@ class AppointmentDialog(QDialog):
         self.day_title.setWordWrap(True)
         self.hours = QLabel()
         self.hours.setWordWrap(True)
+        self.sms_note = QLabel()  # whether a reminder will go, or why not
+        self.sms_note.setWordWrap(True)
         self.free = QComboBox()
         self.free.setToolTip(_("The free times of the day for this length: choose one"))
         self.free.activated.connect(self._take_free_time)
@@ -295,6 +297,7 @@ class AppointmentDialog(QDialog):
         form.addRow(_("Reason"), self.fields["reason"])
         form.addRow(_("Exception"), self.fields["override"])
         form.setRowVisible(self.fields["override"], False)
+        form.addRow(self.sms_note)
         self.message = MessageLabel()
         side = QVBoxLayout()
         side.addWidget(self.day_title)
@@ -317,6 +320,7 @@ class AppointmentDialog(QDialog):
         self.day.editingFinished.connect(self._show_day)
         self.duration.currentIndexChanged.connect(self._show_day)
         self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.time.editingFinished.connect(self._show_sms_outlook)
         if existing:
             fill_service_box(self.service, existing.site_id, existing.service_id)
             self.day.setText(entry_text(existing.starts_at.date()))
@@ -339,12 +343,29 @@ class AppointmentDialog(QDialog):
     def _show_person(self, person: str | None) -> None:
         self.who.setText(f"<b>{escape(person)}</b>" if person else _("Nobody chosen yet"))
 
+    def _show_sms_outlook(self) -> None:
+        from nest_desktop.domain.dates import parse_date, parse_time
+        from nest_desktop.services import sms
+
+        try:
+            starts_at = dt.datetime.combine(parse_date(self.day.text()),
+                                            parse_time(self.time.text()))
+        except ValueError:
+            starts_at = None
+        if starts_at is None or not (self.patient_id or self.prospect_id):
+            self.sms_note.setText("")
+            return
+        outlook = sms.appointment_outlook(self.patient_id, self.prospect_id, starts_at)
+        self.sms_note.setText(outlook.text)
+        self.sms_note.setStyleSheet("" if outlook.will_send else "color: #8a4b00;")
+
     def _pick_person(self) -> None:
         picker = PersonPickerDialog(self.site.currentData(), self)
         if picker.exec() and picker.chosen:
             self.patient_id, self.prospect_id, name = picker.chosen
             self._show_person(name)
             self.person_field.set_error(None)
+            self._show_sms_outlook()
 
     def _site_changed(self) -> None:
         fill_service_box(self.service, self.site.currentData())
@@ -392,11 +413,13 @@ class AppointmentDialog(QDialog):
         fill(self.day_list, [(row.starts_at.strftime("%H:%M") + " – " + (
             row.starts_at + dt.timedelta(minutes=row.duration_minutes)).strftime("%H:%M"),
             row.person, row.reason) for row in rows])
+        self._show_sms_outlook()
 
     def _take_free_time(self) -> None:
         if self.free.currentData():
             self.time.setText(self.free.currentData())
             self.fields["time"].set_error(None)
+            self._show_sms_outlook()
 
     def form(self) -> reception.AppointmentForm:
         override = self.override.text() if self.form_layout.isRowVisible(
