@@ -364,3 +364,29 @@ def test_booking_a_prospects_appointment_answers_her_request(desk):
     [task] = same_day_tasks("phone_message", message.id)
     row = followup.rows_for([task.id])[task.id]
     assert (row.person, row.phone) == ("Mme Sy", "76 111 22 33")
+
+
+def test_a_number_shared_by_a_mother_and_her_babies_finds_the_adult_first(desk):
+    site, _user = desk
+    awa = patient(site.id, "Sarr", "Awa", "77 123 45 67", "02/05/1990")
+    aunt = patient(site.id, "Sarr", "Awa Binta", "77 999 99 99", "03/03/1985")
+    twins = [patient_service.create_patient(patient_service.PatientForm(
+        last_name="Ba", first_names=first, sex="F", birth_date="20/11/2026",
+        phones=["77 123 45 67"], site_id=site.id, pathway="paediatrics"),
+        today=MORNING.date()) for first in ("Aaliyah", "Adama")]
+    for child in twins:
+        patient_service.link_family(awa.id, child.id, "mother")
+    found = service.recognise("77 123 45 67", today=MORNING.date())
+    # the babies sort before her by name, yet she comes first; they say whose they are
+    assert [(m.name, m.parent_name) for m in found] == [
+        ("Awa Sarr", ""), ("Aaliyah Ba", "Awa Sarr"), ("Adama Ba", "Awa Sarr")]
+    # a name given puts the exact match first, then a similar one
+    assert [m.name for m in service.recognise("77 12", "Adama Ba", MORNING.date())][:1] == [
+        "Adama Ba"]
+    from nest_desktop.services.people import existing_people
+
+    candidates = existing_people("Sarr Awa", None, ["+221771234567", "+221779999999"])
+    assert [(c.record.full_name, c.record.parent_name) for c in candidates] == [
+        ("Awa Sarr", ""), ("Awa Binta Sarr", ""), ("Aaliyah Ba", "Awa Sarr"),
+        ("Adama Ba", "Awa Sarr")]
+    assert aunt.id != awa.id

@@ -4,9 +4,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from nest_desktop.domain import clock
 from nest_desktop.domain.dates import age_in_years
 from nest_desktop.domain.messages import N_, _
-from nest_desktop.domain.text import similar_names
+from nest_desktop.domain.text import similar_names, words
 
 MAX_AGE_YEARS = 120
 NAME_MAX_LENGTH = 100
@@ -122,6 +123,33 @@ class PersonRecord:
     full_name: str
     birth_date: dt.date | None
     phones: tuple[str, ...] = ()
+    parent_name: str = ""  # a child's: "Fatou Ndiaye", said as "child of Fatou Ndiaye"
+
+
+ADULT_YEARS = 15  # who answers the phone herself; younger ones take a parent's number
+
+
+def name_rank(wanted: str, found: str) -> int:
+    """How well a name found matches the one given: 0 the same (accents, case and order
+    aside), 1 similar, 2 not at all (or no name given)."""
+    if not words(wanted):
+        return 2
+    if sorted(words(wanted)) == sorted(words(found)):
+        return 0
+    return 1 if similar_names(wanted, found) else 2
+
+
+def is_child(birth_date: dt.date | None, today: dt.date) -> bool:
+    return birth_date is not None and age_in_years(birth_date, today) < ADULT_YEARS
+
+
+def person_order(wanted_name: str, found_name: str, birth_date: dt.date | None,
+                 kind: str, today: dt.date) -> tuple:
+    """Who is shown first among the people a number or a name may be: the one whose name
+    matches exactly, then a similar one; an adult before a child (a mother's number is on
+    her babies' files too); a patient before a prospect."""
+    return (name_rank(wanted_name, found_name), is_child(birth_date, today),
+            kind != "patient")
 
 
 @dataclass(frozen=True)
@@ -132,12 +160,14 @@ class DuplicateCandidate:
 
 def find_duplicates(full_name: str, birth_date: dt.date | None, phones: list[str],
                     existing: list[PersonRecord],
-                    junk_phones: frozenset[str] = frozenset()) -> list[DuplicateCandidate]:
+                    junk_phones: frozenset[str] = frozenset(),
+                    today: dt.date | None = None) -> list[DuplicateCandidate]:
     """Who among `existing` may already be this person (PRO-05).
 
     A shared phone (E.164) is enough, unless it is junk (shared by too many records, like the
     clinic's own number typed by mistake); a birth date is enough only with a similar name.
-    Patients come before prospects, since an interaction goes on the patient (PRO-05).
+    The same name first, then a similar one; adults before children (who share a parent's
+    number); patients before prospects, since an interaction goes on the patient (PRO-05).
     """
     wanted_phones = {p for p in phones if p not in junk_phones}
     candidates = []
@@ -151,6 +181,8 @@ def find_duplicates(full_name: str, birth_date: dt.date | None, phones: list[str
             reasons.append("birth_date_and_name")
         if reasons:
             candidates.append(DuplicateCandidate(record, tuple(reasons)))
-    candidates.sort(key=lambda c: (c.record.kind != "patient", -len(c.reasons),
-                                   c.record.full_name))
+    today = today or clock.today()
+    candidates.sort(key=lambda c: (*person_order(full_name, c.record.full_name,
+                                                 c.record.birth_date, c.record.kind, today),
+                                   -len(c.reasons), c.record.full_name))
     return candidates

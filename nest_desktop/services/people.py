@@ -4,7 +4,7 @@ is this person already a patient or a prospect?"""
 import datetime as dt
 from collections.abc import Iterable
 
-from nest_desktop.db.models import Patient, PatientPhone, Prospect, ProspectPhone
+from nest_desktop.db.models import FamilyLink, Patient, PatientPhone, Prospect, ProspectPhone
 from nest_desktop.domain import patients as rules
 from nest_desktop.domain import phones
 from nest_desktop.domain.dates import parse_date
@@ -108,11 +108,13 @@ class KnownPeople:
             for owner, e164 in (phone_model.select(owner_field, phone_model.e164)
                                 .where(owner_field.in_(chunk)).tuples()):
                 phones_of.setdefault(owner, []).append(e164)
+            parents = parent_names(chunk) if kind == PATIENT else {}
             for record_id, first, last, born in (
                     model.select(model.id, model.first_names, model.last_name,
                                  model.birth_date).where(model.id.in_(chunk)).tuples()):
                 record = rules.PersonRecord(kind, record_id, f"{first} {last}".strip(), born,
-                                            tuple(phones_of.get(record_id, ())))
+                                            tuple(phones_of.get(record_id, ())),
+                                            parents.get(record_id, ""))
                 for number in numbers & set(record.phones):
                     self._by_number.setdefault(number, []).append(record)
                 if born in dates:
@@ -131,6 +133,19 @@ class KnownPeople:
                 seen.add((record.kind, record.record_id))
                 existing.append(record)
         return rules.find_duplicates(full_name, birth_date, e164_numbers, existing, self.junk)
+
+
+def parent_names(patient_ids: Iterable[int]) -> dict[int, str]:
+    """child -> her first parent's name ('Fatou Ndiaye'), for the children among these."""
+    found: dict[int, str] = {}
+    ids = list(patient_ids)
+    for chunk in _chunks(ids):
+        for child_id, first, last in (
+                FamilyLink.select(FamilyLink.child, Patient.first_names, Patient.last_name)
+                .join(Patient, on=FamilyLink.parent == Patient.id)
+                .where(FamilyLink.child.in_(chunk)).order_by(FamilyLink.id).tuples()):
+            found.setdefault(child_id, f"{first} {last}".strip())
+    return found
 
 
 def existing_people(full_name: str, birth_date: dt.date | None, e164_numbers: list[str],

@@ -34,6 +34,7 @@ from nest_desktop.domain import clock, phones
 from nest_desktop.domain import reception as rules
 from nest_desktop.domain.dates import parse_date, parse_time
 from nest_desktop.domain.messages import _
+from nest_desktop.domain.patients import person_order
 from nest_desktop.domain.pregnancy import format_sa, gestational_age
 from nest_desktop.domain.text import list_name
 from nest_desktop.i18n import format_date
@@ -47,7 +48,7 @@ from nest_desktop.services import (
     session,
     sms,
 )
-from nest_desktop.services.people import PATIENT, PROSPECT, prefix_range
+from nest_desktop.services.people import PATIENT, PROSPECT, parent_names, prefix_range
 from nest_desktop.services.session import PermissionDenied
 
 TEXT_MAX = 2000
@@ -178,6 +179,7 @@ class CallerMatch:
     name: str
     birth_date: dt.date | None
     phones: tuple[str, ...]  # shown as typed nationally
+    parent_name: str = ""  # a child on her parent's number: whose child she is
 
 
 def _matches(model, phone_model, owner_field, kind: str, digits: str, exact: str,
@@ -199,16 +201,18 @@ def _matches(model, phone_model, owner_field, kind: str, digits: str, exact: str
                            .where(owner_field.in_(owners))
                            .order_by(phone_model.position).tuples()):
         numbers.setdefault(owner_id, []).append(phones.display(e164))
-    found = [CallerMatch(kind, record_id, f"{first} {last}".strip(), born,
-                         tuple(numbers.get(record_id, ())))
-             for record_id, first, last, born in query.order_by(model.sort_key).tuples()]
-    return found[:RECOGNITION_LIMIT]
+    parents = parent_names(owners) if kind == PATIENT else {}
+    return [CallerMatch(kind, record_id, f"{first} {last}".strip(), born,
+                        tuple(numbers.get(record_id, ())), parents.get(record_id, ""))
+            for record_id, first, last, born in query.order_by(model.sort_key).tuples()]
 
 
-def recognise(typed: str) -> list[CallerMatch]:
-    """The patients, then the prospects, whose number starts with what is typed, in any
-    written form (77 123…, +221 77…, 00221…). A whole number is matched exactly. A prospect
-    who became a patient is found as the patient (PRO-05)."""
+def recognise(typed: str, name: str = "", today: dt.date | None = None) -> list[CallerMatch]:
+    """The people whose number starts with what is typed, in any written form (77 123…,
+    +221 77…, 00221…); a whole number is matched exactly. The one whose `name` matches
+    first, then adults before children (a mother's number is on her babies' files too),
+    patients before prospects. A prospect who became a patient is found as the patient
+    (PRO-05)."""
     digits = phones.search_digits(typed)
     if len(digits) < RECOGNITION_MIN_DIGITS:
         return []
@@ -216,10 +220,13 @@ def recognise(typed: str) -> list[CallerMatch]:
         exact = phones.normalize(typed)
     except ValueError:
         exact = ""
-    patients = _matches(Patient, PatientPhone, PatientPhone.patient, PATIENT, digits, exact)
-    prospects = _matches(Prospect, ProspectPhone, ProspectPhone.prospect, PROSPECT, digits,
-                         exact, exclude_converted=True)
-    return (patients + prospects)[:RECOGNITION_LIMIT]
+    today = today or clock.today()
+    found = _matches(Patient, PatientPhone, PatientPhone.patient, PATIENT, digits, exact)
+    found += _matches(Prospect, ProspectPhone, ProspectPhone.prospect, PROSPECT, digits,
+                      exact, exclude_converted=True)
+    found.sort(key=lambda match: person_order(name, match.name, match.birth_date, match.kind,
+                                              today))  # stable: by name within each rank
+    return found[:RECOGNITION_LIMIT]
 
 
 FIND_LIMIT = 20
@@ -248,8 +255,9 @@ def find_people(text: str, limit: int = FIND_LIMIT) -> list[CallerMatch]:
         for owner_id, e164 in (phone_model.select(owner, phone_model.e164)
                                .where(owner.in_(ids)).order_by(phone_model.position).tuples()):
             numbers.setdefault(owner_id, []).append(phones.display(e164))
+        parents = parent_names(ids) if kind == PATIENT else {}
         found += [CallerMatch(kind, record_id, list_name(last, first), born,
-                              tuple(numbers.get(record_id, ())))
+                              tuple(numbers.get(record_id, ())), parents.get(record_id, ""))
                   for record_id, first, last, born in query.order_by(model.sort_key).tuples()]
     return found[:limit]
 

@@ -42,6 +42,8 @@ class DuplicatesDialog(QDialog):
                                 for r in candidate.reasons)
             kind = _("Patient") if record.kind == "patient" else _("Prospect")
             parts = [_("{label}: {count}").format(label=kind, count=record.full_name)]
+            if record.parent_name:
+                parts.append(_("child of {name}").format(name=record.parent_name))
             if record.birth_date:
                 parts.append(_("born on {date}").format(date=format_date(record.birth_date)))
             if record.phones:

@@ -148,7 +148,9 @@ class PersonPickerDialog(QDialog):
 
     def _search(self) -> None:
         self.matches = reception.find_people(self.search.text())
-        fill(self.results, [(match.name, format_date(match.birth_date) if match.birth_date
+        fill(self.results, [(match.name + (" — " + _("child of {name}").format(
+            name=match.parent_name) if match.parent_name else ""),
+                             format_date(match.birth_date) if match.birth_date
                              else "", ", ".join(match.phones[:2]),
                              _("Patient") if match.kind == "patient" else _("Prospect"))
                             for match in self.matches])

@@ -279,6 +279,10 @@ class IncomingCallWindow(QWidget):
         self.recognition_timer.setInterval(RECOGNITION_DELAY_MS)
         self.recognition_timer.timeout.connect(self.recognise)
         self.phone.textEdited.connect(lambda _text: self.recognition_timer.start())
+        # a name typed on a shared number (a mother and her babies) puts her first
+        for name_edit in (self.last_name, self.first_names, self.caller_name):
+            name_edit.textEdited.connect(lambda _text: self.matches.count() > 2
+                                         and self.recognition_timer.start())
         self.phone.returnPressed.connect(self._phone_entered)
         self.matches.currentItemChanged.connect(self._match_chosen)
         self.line.currentIndexChanged.connect(self._show_greeting)
@@ -307,12 +311,16 @@ class IncomingCallWindow(QWidget):
         prospect) is chosen."""
         if self.request_recorded:
             return  # the caller was recorded as a prospect during this call
-        found = reception.recognise(self.phone.text())
+        typed_name = " ".join(part.text() for part in (self.first_names, self.last_name,
+                                                       self.caller_name))
+        found = reception.recognise(self.phone.text(), typed_name)
         blocked = self.matches.blockSignals(True)
         self.matches.clear()
         for match in found:
             kind = _("Patient") if match.kind == PATIENT else _("Prospect")
             parts = [f"{kind} — {match.name}"]
+            if match.parent_name:
+                parts.append(_("child of {name}").format(name=match.parent_name))
             if match.birth_date:
                 parts.append(_("born on {date}").format(date=format_date(match.birth_date)))
             parts.append(", ".join(match.phones))
