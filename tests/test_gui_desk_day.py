@@ -77,3 +77,53 @@ def test_the_intake_asks_her_consent_to_sms_and_the_booking_says_no_reminder(qtb
     booking.time.setText("10:00")
     booking._show_day()
     assert booking.sms_note.text() == "Pas de rappel SMS\u00a0: elle n’a pas accepté les SMS."
+
+
+@pytest.mark.clock("2026-11-24 09:00")
+def test_an_urgent_message_is_first_on_today_and_alerts_the_person_it_is_for(qtbot, desk,
+                                                                             monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    from nest_desktop.domain import clock
+    from nest_desktop.services import followup, reception
+    from nest_desktop.ui.common.tasks import wait_for_background_work
+    from tests.test_gui import make_main_window
+
+    site, user = desk
+    mine = reception.save_entry(reception.DirectoryForm(
+        site.id, "person", "Clémence Diatta", "", "201", user.id, False))
+    other = reception.save_entry(reception.DirectoryForm(
+        site.id, "service", "Comptabilité", "", "230", None, False))
+    reception.take_message(reception.MessageForm(other.id, "M. Faye", "77 500 00 00",
+                                                 "Facture à renvoyer"),
+                           when=dt.datetime(2026, 11, 24, 8, 0))
+    beeps = []
+    monkeypatch.setattr(QApplication, "beep", staticmethod(lambda: beeps.append(1)))
+    window = make_main_window(qtbot, desk)
+    wait_for_background_work()
+    qtbot.waitUntil(lambda: not window.urgent_notice.isVisible() and True)
+    assert beeps == []
+    clock.set_now(dt.datetime(2026, 11, 24, 9, 5))
+    urgent = reception.take_message(reception.MessageForm(
+        mine.id, "Dr Sow", "77 600 00 00", "Rappeler tout de suite pour la césarienne",
+        urgent=True))
+    window.urgent_notice.check()
+    qtbot.waitUntil(window.urgent_notice.isVisible)
+    assert "Message urgent pour vous (09:05) de Dr Sow" in window.urgent_notice.text.text()
+    assert beeps == [1]
+    window.urgent_notice.check()  # not sounded twice
+    wait_for_background_work()
+    qtbot.wait(50)
+    assert beeps == [1]
+    # First on Today, marked in words, though the other message is older.
+    ids = followup.task_ids(followup.TaskFilter(site_id=None), clock.now())
+    assert followup.get_task(ids[0]).source_id == urgent.id
+    window.today_page.refresh()
+    qtbot.waitUntil(lambda: window.today_page.model.rowCount() == 2)
+    first = window.today_page.model.index(0, 1)
+    qtbot.waitUntil(lambda: window.today_page.model.data(first) is not None)
+    assert window.today_page.model.data(first).startswith("⚠ URGENT — ")
+    # Passed on: the notice goes.
+    reception.confirm_message(urgent.id, "recipient")
+    window.urgent_notice.check()
+    qtbot.waitUntil(lambda: not window.urgent_notice.isVisible())

@@ -520,7 +520,7 @@ def _add_sms(db: Database) -> None:
 
 def _add_agenda(db: Database) -> None:
     """11: the agenda: opening hours and closed days of the sites, each appointment's kind,
-    override, arrival and time seen. Frozen as at version 11."""
+    override, arrival and time seen; urgent tasks. Frozen as at version 11."""
     from playhouse.migrate import SchemaMigrator, migrate
 
     from nest_desktop.db.models import DirectoryEntry
@@ -529,6 +529,11 @@ def _add_agenda(db: Database) -> None:
     db.execute_sql("ALTER TABLE appointment ADD COLUMN kind VARCHAR(20) NOT NULL DEFAULT ''")
     db.execute_sql("ALTER TABLE appointment ADD COLUMN override_reason VARCHAR(200) "
                    "NOT NULL DEFAULT ''")
+    # and an urgent message's task is first on Today
+    db.execute_sql("ALTER TABLE follow_up_task ADD COLUMN urgent BOOLEAN NOT NULL DEFAULT FALSE")
+    db.execute_sql("UPDATE follow_up_task SET urgent = TRUE WHERE source_table = "
+                   "'phone_message' AND source_id IN (SELECT id FROM phone_message WHERE "
+                   "urgent)")
     migrator = SchemaMigrator.from_database(db)
     migrate(migrator.add_column("appointment", "arrived_at", DateTimeField(null=True)),
             migrator.add_column("appointment", "seen_at", DateTimeField(null=True)))

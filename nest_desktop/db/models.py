@@ -275,6 +275,7 @@ class FollowUpTask(BaseModel):
                                 on_delete="SET NULL")
     created_at = DateTimeField(default=clock.now)
     updated_at = DateTimeField(default=clock.now)
+    urgent = BooleanField(default=False)  # an urgent message: first on Today, marked
 
     class Meta:
         indexes = ((("status", "due_at"), False), (("source_table", "source_id"), False))

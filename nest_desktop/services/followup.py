@@ -107,7 +107,7 @@ def schedule(rule: str, source_table: str, source_id: int, event: dt.datetime,
              patient_id: int | None = None, site_id: int | None = None,
              when: dt.datetime | None = None,
              not_before: dt.datetime | None = None,
-             prospect_id: int | None = None) -> FollowUpTask | None:
+             prospect_id: int | None = None, urgent: bool = False) -> FollowUpTask | None:
     """The task of `rule` for this event: made, moved, or left alone when already done.
 
     Call it inside the event's transaction. None when the event is too old to call about.
@@ -124,7 +124,7 @@ def schedule(rule: str, source_table: str, source_id: int, event: dt.datetime,
     key = _key(rule, source_table, source_id)
     values = {"event_at": event, "due_at": rules.deadline(rule, event, closing),
               "opens_at": rules.opens_at(rule, event, closing), "patient": patient_id,
-              "prospect": prospect_id, "site": site_id}
+              "prospect": prospect_id, "site": site_id, "urgent": urgent}
     with database.atomic():
         task = FollowUpTask.get_or_none(FollowUpTask.key == key)
         if task is None:
@@ -142,7 +142,8 @@ def schedule(rule: str, source_table: str, source_id: int, event: dt.datetime,
         if task.status == DONE:
             return task
         old = {"event_at": task.event_at, "due_at": task.due_at, "opens_at": task.opens_at,
-               "patient": task.patient_id, "prospect": task.prospect_id, "site": task.site_id}
+               "patient": task.patient_id, "prospect": task.prospect_id, "site": task.site_id,
+               "urgent": task.urgent}
         changes = audit.diff(old, values)
         reopen = task.status == CANCELLED and task.outcome == "source_cancelled"
         if not changes and not reopen:
@@ -171,7 +172,7 @@ def create_tasks(events: list["Event"], when: dt.datetime) -> int:
                      "due_at": rules.deadline(event.rule, event.at, closing),
                      "opens_at": rules.opens_at(event.rule, event.at, closing),
                      "patient": event.patient_id, "prospect": event.prospect_id,
-                     "site": event.site_id,
+                     "site": event.site_id, "urgent": event.urgent,
                      "assignee_role": rules.rules()[event.rule].assignee_role,
                      "created_at": when, "updated_at": when})
     user = session.current()
@@ -258,6 +259,7 @@ class Event:
     site_id: int | None
     not_before: dt.datetime | None = None
     prospect_id: int | None = None
+    urgent: bool = False
 
 
 def stored_events(when: dt.datetime) -> list[Event]:
@@ -301,7 +303,7 @@ def run(when: dt.datetime | None = None) -> int:
         for event in to_sync:
             if schedule(event.rule, event.source_table, event.source_id, event.at,
                         event.patient_id, event.site_id, when, event.not_before,
-                        event.prospect_id):
+                        event.prospect_id, event.urgent):
                 touched += 1
     return touched
 
@@ -343,7 +345,7 @@ def task_ids(task_filter: TaskFilter, when: dt.datetime | None = None) -> list[i
     """The open tasks to show, the most urgent first (overdue, today, then the next days)."""
     query = (FollowUpTask.select(FollowUpTask.id)
              .where(_condition(task_filter, when or clock.now()))
-             .order_by(FollowUpTask.due_at, FollowUpTask.id))
+             .order_by(FollowUpTask.urgent.desc(), FollowUpTask.due_at, FollowUpTask.id))
     return [row[0] for row in query.tuples()]
 
 
@@ -372,6 +374,7 @@ class TaskRow:
     next_attempt_at: dt.datetime | None
     site: str
     assignee: str
+    urgent: bool = False
 
 
 def rows_for(ids: Iterable[int]) -> dict[int, TaskRow]:
@@ -414,7 +417,8 @@ def rows_for(ids: Iterable[int]) -> dict[int, TaskRow]:
         rows[task.id] = TaskRow(task.id, task.rule, task.patient_id, task.prospect_id, name,
                                 phone, task.due_at,
                                 task.attempts, task.next_attempt_at,
-                                task.site.name if task.site_id else "", assignee)
+                                task.site.name if task.site_id else "", assignee,
+                                task.urgent)
     return rows
 
 

@@ -732,8 +732,29 @@ def take_message(form: MessageForm, call_id: int | None = None,
         session.log("create", "phone_message", message.id, audit.diff({}, values),
                     patient_id=form.patient_id)
         followup.schedule(SAME_DAY, MESSAGE_SOURCE, message.id, when, form.patient_id,
-                          values["site"], when, prospect_id=form.prospect_id)
+                          values["site"], when, prospect_id=form.prospect_id,
+                          urgent=form.urgent)
     return message
+
+
+@dataclass(frozen=True)
+class UrgentMessage:
+    id: int
+    taken_at: dt.datetime
+    caller: str
+    text: str
+
+
+def urgent_messages_for(user_id: int) -> list[UrgentMessage]:
+    """The urgent messages still to pass on whose recipient this person reads: she is
+    alerted on her desk."""
+    query = (PhoneMessage.select(PhoneMessage.id, PhoneMessage.taken_at,
+                                 PhoneMessage.caller_name, PhoneMessage.text)
+             .join(DirectoryEntry, on=PhoneMessage.recipient == DirectoryEntry.id)
+             .where(PhoneMessage.urgent & PhoneMessage.confirmed_at.is_null()
+                    & (DirectoryEntry.user == user_id))
+             .order_by(PhoneMessage.taken_at))
+    return [UrgentMessage(*row) for row in query.tuples()]
 
 
 def may_confirm(message: PhoneMessage, how: str) -> bool:
@@ -1290,10 +1311,11 @@ def reception_events(when: dt.datetime, window: dt.timedelta) -> list:
                      & CallRecord.outcome.in_(list(rules.UNSATISFIED))
                      & CallRecord.resolved_at.is_null()).tuples()]
     events += [followup.Event(SAME_DAY, MESSAGE_SOURCE, message_id, taken, patient_id, site_id,
-                              prospect_id=prospect_id)
-               for message_id, taken, patient_id, prospect_id, site_id in
+                              prospect_id=prospect_id, urgent=urgent)
+               for message_id, taken, patient_id, prospect_id, site_id, urgent in
                PhoneMessage.select(PhoneMessage.id, PhoneMessage.taken_at, PhoneMessage.patient,
-                                   PhoneMessage.prospect, PhoneMessage.site)
+                                   PhoneMessage.prospect, PhoneMessage.site,
+                                   PhoneMessage.urgent)
                .where((PhoneMessage.taken_at >= since)
                       & PhoneMessage.confirmed_at.is_null()).tuples()]
     events += [followup.Event(REBOOK, APPOINTMENT_SOURCE, appointment.id, appointment.updated_at,

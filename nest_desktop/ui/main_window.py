@@ -38,6 +38,7 @@ from nest_desktop.ui.prospects.prospects_page import ProspectsPage, ProspectWind
 from nest_desktop.ui.reception.appointments import AppointmentsPage
 from nest_desktop.ui.reception.call_window import IncomingCallWindow
 from nest_desktop.ui.reception.calls_page import CallsPage, ConfirmMessageDialog
+from nest_desktop.ui.reception.urgent_notice import UrgentNotice
 from nest_desktop.ui.settings.desk_dialogs import PasswordDialog
 from nest_desktop.ui.settings.settings_page import SettingsPage
 from nest_desktop.ui.sms.sms_page import OutboxView, SmsSender
@@ -138,9 +139,12 @@ class MainWindow(QMainWindow):
         body = QHBoxLayout()
         body.addWidget(self.sections)
         body.addWidget(self.stack, 1)
+        self.urgent_notice = UrgentNotice(context)
+        self.urgent_notice.openMessages.connect(self.show_messages)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addLayout(header)
+        layout.addWidget(self.urgent_notice)
         layout.addLayout(body, 1)
         self.setCentralWidget(central)
         self.statusBar().showMessage(_("Database: {where}").format(where=database_label))
@@ -162,6 +166,7 @@ class MainWindow(QMainWindow):
         self.first_backup_timer.timeout.connect(self.daily_backup)
         self.first_backup_timer.start(FIRST_BACKUP_CHECK_MS)
         self.run_follow_up_engine()
+        self.urgent_notice.check()
 
     def _add_section(self, title: str, page: QWidget) -> None:
         self.sections.addItem(title)
@@ -205,6 +210,10 @@ class MainWindow(QMainWindow):
         self.sms_sender.stop()
         self.closing.emit()
         event.accept()
+
+    def show_messages(self) -> None:
+        self.show_section(self.calls_page)
+        self.calls_page.tabs.setCurrentWidget(self.calls_page.messages)
 
     def focus_search(self) -> None:
         self.show_section(self.patients_page)

@@ -79,9 +79,9 @@ class TaskTableModel(LazyRowsModel):
             return None
         urgency = rules.urgency(record.due_at, self.when)
         if role == Qt.ItemDataRole.ForegroundRole:
-            return QBrush(OVERDUE_COLOUR if urgency == "overdue"
+            return QBrush(OVERDUE_COLOUR if urgency == "overdue" or record.urgent
                           else TODAY_COLOUR if urgency == "today" else QColor("black"))
-        if role == Qt.ItemDataRole.FontRole and urgency != "later":
+        if role == Qt.ItemDataRole.FontRole and (urgency != "later" or record.urgent):
             font = QFont()
             font.setBold(True)
             return font
@@ -91,7 +91,9 @@ class TaskTableModel(LazyRowsModel):
         if column == "due":
             return due_text(record.due_at, self.when)
         if column == "type":
-            return service.rule_label(record.rule)
+            label = service.rule_label(record.rule)
+            # marked in words and a sign, not by colour alone
+            return "⚠ " + _("URGENT") + " — " + label if record.urgent else label
         if column == "person":
             return record.person
         if column == "phone":
