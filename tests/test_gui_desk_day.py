@@ -127,3 +127,49 @@ def test_an_urgent_message_is_first_on_today_and_alerts_the_person_it_is_for(qtb
     reception.confirm_message(urgent.id, "recipient")
     window.urgent_notice.check()
     qtbot.waitUntil(lambda: not window.urgent_notice.isVisible())
+
+
+@pytest.mark.clock("2026-11-24 12:40")
+def test_before_the_site_closes_the_open_lines_are_shown_and_leaving_asks(qtbot, desk,
+                                                                         monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from nest_desktop.domain import clock
+    from nest_desktop.services import agenda, reception
+    from tests.test_gui import make_main_window
+
+    site, _user = desk
+    start = dt.datetime(2026, 11, 24, 9, 0)
+    reception.record_call(reception.CallForm(
+        started_at=start, ended_at=start + dt.timedelta(minutes=2), reason="information",
+        summary="Résultats d'analyse", outcome="unresolved", site_id=site.id,
+        phone="77 444 44 44", caller_name="Mme Ba"), when=start)
+    window = make_main_window(qtbot, desk)
+    notice = window.closing_notice
+    notice.check()  # the default hours close at 18:00: too early for the notice
+    qtbot.wait(100)
+    assert not notice.isVisible()
+    # this site closes at 13:00 on Tuesdays: its own time, not the clinic's
+    agenda.save_week_hours(site.id, None, {1: "08:00-13:00"})
+    notice.check()
+    qtbot.waitUntil(notice.isVisible)
+    assert notice.text.text() == (
+        "Le site ferme à 13:00\u00a0: 1 ligne est encore ouverte aujourd’hui.")
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: (
+        asked.append(args[2]), QMessageBox.StandardButton.No)[1])
+    locked = []
+    window.lockRequested.connect(lambda: locked.append(1))
+    window.leave_desk()
+    assert locked == [] and "1 demande ou message est encore ouvert" in asked[0]
+    assert window.calls_page.tabs.currentWidget() is window.calls_page.end_of_day
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *args, **kwargs: QMessageBox.StandardButton.Yes)
+    window.leave_desk()
+    assert locked == [1]
+    clock.set_now(dt.datetime(2026, 11, 24, 12, 50))
+    call = reception.register(reception.RegisterFilter(site_id=site.id, open_only=True))[0]
+    reception.resolve_call(call.id, "Résultats transmis par téléphone")
+    notice.check()
+    qtbot.waitUntil(lambda: not notice.isVisible())
+    assert window.lines_left_open() == 0

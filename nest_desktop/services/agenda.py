@@ -132,6 +132,13 @@ def hours_on(site_id: int, entry_id: int | None, day: dt.date) -> list[rules.Int
     return week_hours(site_id, entry_id)[day.weekday()]
 
 
+def closing_time(site_id: int, day: dt.date) -> dt.time | None:
+    """When the site closes that day (the end of its last opening period); None when it is
+    closed all day."""
+    periods = hours_on(site_id, None, day)
+    return periods[-1][1] if periods else None
+
+
 def _busy(entry_id: int, first: dt.datetime, last: dt.datetime,
           exclude_id: int | None = None) -> list[Appointment]:
     return list(Appointment.select().where(

@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nest_desktop.domain import clock
 from nest_desktop.i18n import _, format_number, ngettext
-from nest_desktop.services import backup, desk, followup
+from nest_desktop.services import backup, desk, followup, reception
 from nest_desktop.ui.common.desk_context import DeskContext
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.pdf_preview import PdfPreviewDialog
@@ -38,7 +39,7 @@ from nest_desktop.ui.prospects.prospects_page import ProspectsPage, ProspectWind
 from nest_desktop.ui.reception.appointments import AppointmentsPage
 from nest_desktop.ui.reception.call_window import IncomingCallWindow
 from nest_desktop.ui.reception.calls_page import CallsPage, ConfirmMessageDialog
-from nest_desktop.ui.reception.urgent_notice import UrgentNotice
+from nest_desktop.ui.reception.desk_notices import ClosingNotice, UrgentNotice
 from nest_desktop.ui.settings.desk_dialogs import PasswordDialog
 from nest_desktop.ui.settings.settings_page import SettingsPage
 from nest_desktop.ui.sms.sms_page import OutboxView, SmsSender
@@ -69,7 +70,7 @@ class MainWindow(QMainWindow):
         self.at_desk = QLabel()
         switch_user = QPushButton(_("Change user"))
         switch_user.setToolTip(_("Hides the windows until someone logs in (Ctrl+L)"))
-        switch_user.clicked.connect(self.lockRequested)
+        switch_user.clicked.connect(self.leave_desk)
         password = QPushButton(_("My password…"))
         password.clicked.connect(lambda: PasswordDialog(parent=self).exec())
         header = QHBoxLayout()
@@ -141,17 +142,20 @@ class MainWindow(QMainWindow):
         body.addWidget(self.stack, 1)
         self.urgent_notice = UrgentNotice(context)
         self.urgent_notice.openMessages.connect(self.show_messages)
+        self.closing_notice = ClosingNotice(context)
+        self.closing_notice.openEndOfDay.connect(self.show_end_of_day)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addLayout(header)
         layout.addWidget(self.urgent_notice)
+        layout.addWidget(self.closing_notice)
         layout.addLayout(body, 1)
         self.setCentralWidget(central)
         self.statusBar().showMessage(_("Database: {where}").format(where=database_label))
 
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
         QShortcut(QKeySequence.StandardKey.New, self, activated=self.new_patient)
-        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lockRequested.emit)
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.leave_desk)
         # The phone rings whatever window is in front (TEL-01).
         QShortcut(QKeySequence("F2"), self, activated=self.incoming_call,
                   context=Qt.ShortcutContext.ApplicationShortcut)
@@ -167,6 +171,7 @@ class MainWindow(QMainWindow):
         self.first_backup_timer.start(FIRST_BACKUP_CHECK_MS)
         self.run_follow_up_engine()
         self.urgent_notice.check()
+        self.closing_notice.check()
 
     def _add_section(self, title: str, page: QWidget) -> None:
         self.sections.addItem(title)
@@ -201,7 +206,41 @@ class MainWindow(QMainWindow):
                 return False
         return True
 
+    def lines_left_open(self) -> int:
+        """Today's requests and messages still open at this desk's site (or every site)."""
+        left = reception.end_of_day(self.context.site.id if self.context.site else None,
+                                    clock.today())
+        return len(left.open_calls) + len(left.open_messages)
+
+    def confirm_leaving(self) -> bool:
+        """Leaving the desk with lines still open today asks first (TEL-08)."""
+        count = self.lines_left_open()
+        if not count:
+            return True
+        answer = QMessageBox.question(
+            self, _("Lines still open"),
+            ngettext("{count} request or message is still open today: nothing is to be left "
+                     "unresolved at the end of the day. Leave all the same?",
+                     "{count} requests or messages are still open today: nothing is to be "
+                     "left unresolved at the end of the day. Leave all the same?",
+                     count).format(count=format_number(count)),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            self.show_end_of_day()
+            return False
+        return True
+
+    def leave_desk(self) -> None:
+        """'Change user' and Ctrl+L: the screen locks, after asking about open lines."""
+        if self.confirm_leaving():
+            self.lockRequested.emit()
+
     def closeEvent(self, event) -> None:  # noqa: N802
+        # Closed by the secretary (not by the application, a restore or a test): asked.
+        if event.spontaneous() and not self.confirm_leaving():
+            event.ignore()
+            return
         if not self.close_patient_windows():
             event.ignore()
             return
@@ -210,6 +249,10 @@ class MainWindow(QMainWindow):
         self.sms_sender.stop()
         self.closing.emit()
         event.accept()
+
+    def show_end_of_day(self) -> None:
+        self.show_section(self.calls_page)
+        self.calls_page.tabs.setCurrentWidget(self.calls_page.end_of_day)
 
     def show_messages(self) -> None:
         self.show_section(self.calls_page)

@@ -1,0 +1,144 @@
+"""The notices at the top of the main window: an urgent message left for the person at this
+desk (TEL-07), a red notice and a sound, from whichever workstation took it, until it is
+passed on; and, before the site closes, what is still open today (TEL-08)."""
+
+import datetime as dt
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton
+
+from nest_desktop.domain import clock
+from nest_desktop.i18n import _, ngettext, pgettext
+from nest_desktop.services import agenda, reception
+from nest_desktop.ui.common.desk_context import DeskContext
+from nest_desktop.ui.common.notifier import changes
+from nest_desktop.ui.common.tasks import run_in_background
+
+CHECK_MS = 30_000  # messages taken on another workstation show within half a minute
+CLOSING_CHECK_MS = 60_000
+CLOSING_NOTICE_MINUTES = 30  # the notice comes this long before the site closes
+
+
+class UrgentNotice(QFrame):
+    openMessages = Signal()
+
+    def __init__(self, context: DeskContext, parent=None):
+        super().__init__(parent)
+        self.context = context  # whoever is at the desk now (the user may change)
+        self.alerted: set[int] = set()  # sounded once each
+        self.dismissed: set[int] = set()  # "seen": hidden until another one comes
+        self.setStyleSheet("QFrame { background: #b00020; border-radius: 4px; } "
+                           "QLabel { color: white; font-weight: bold; font-size: 11pt; }")
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        show = QPushButton(_("See the messages"))
+        show.clicked.connect(self.openMessages.emit)
+        seen = QPushButton(pgettext("notice", "Seen"))
+        seen.clicked.connect(self._dismiss)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(show)
+        layout.addWidget(seen)
+        self.hide()
+        self.messages: list[reception.UrgentMessage] = []
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.check)
+        self.timer.start(CHECK_MS)
+        changes().calls.connect(self.check)
+        changes().desk.connect(self._someone_else)
+
+    def _someone_else(self) -> None:
+        self.alerted.clear()
+        self.dismissed.clear()
+        self.check()
+
+    def check(self) -> None:
+        user_id = self.context.user.id
+        run_in_background(lambda: reception.urgent_messages_for(user_id), self.show_messages,
+                          owner=self)
+
+    def show_messages(self, messages: list[reception.UrgentMessage]) -> None:
+        self.messages = messages
+        waiting = [m for m in messages if m.id not in self.dismissed]
+        if not waiting:
+            self.hide()
+            return
+        latest = waiting[-1]
+        self.text.setText(ngettext(
+            "Urgent message for you ({time}) from {caller}: {text}",
+            "{count} urgent messages for you; the latest ({time}) from {caller}: {text}",
+            len(waiting)).format(count=len(waiting), time=latest.taken_at.strftime("%H:%M"),
+                                 caller=latest.caller, text=latest.text))
+        self.show()
+        new = {m.id for m in waiting} - self.alerted
+        if new:
+            self.alerted |= new
+            QApplication.beep()
+
+    def _dismiss(self) -> None:
+        self.dismissed |= {m.id for m in self.messages}
+        self.hide()
+
+
+def lines_open_today(site_id: int | None) -> tuple[int, dt.time | None]:
+    """(requests and messages still open at the site today, its closing time today)."""
+    today = clock.today()
+    left = reception.end_of_day(site_id, today)
+    closing = agenda.closing_time(site_id, today) if site_id else None
+    return len(left.open_calls) + len(left.open_messages), closing
+
+
+class ClosingNotice(QFrame):
+    """Before the site closes (its own hours, not one time for the clinic): the lines still
+    open, so that nothing is left unresolved at the end of the day (TEL-08)."""
+
+    openEndOfDay = Signal()
+
+    def __init__(self, context: DeskContext, parent=None):
+        super().__init__(parent)
+        self.context = context
+        self.dismissed_on: dt.date | None = None
+        self.setStyleSheet("QFrame { background: #8a4b00; border-radius: 4px; } "
+                           "QLabel { color: white; font-weight: bold; font-size: 11pt; }")
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        show = QPushButton(_("See the end of the day"))
+        show.clicked.connect(self.openEndOfDay.emit)
+        later = QPushButton(pgettext("notice", "Seen"))
+        later.clicked.connect(self._dismiss)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(show)
+        layout.addWidget(later)
+        self.hide()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.check)
+        self.timer.start(CLOSING_CHECK_MS)
+        changes().calls.connect(self.check)
+
+    def check(self) -> None:
+        site_id = self.context.site.id if self.context.site else None
+        if site_id is None:
+            self.hide()
+            return
+        run_in_background(lambda: lines_open_today(site_id), self.show_lines, owner=self)
+
+    def show_lines(self, result: tuple[int, dt.time | None]) -> None:
+        count, closing = result
+        now = clock.now()
+        if closing is None or count == 0 or self.dismissed_on == now.date():
+            self.hide()
+            return
+        closes_at = dt.datetime.combine(now.date(), closing)
+        if now < closes_at - dt.timedelta(minutes=CLOSING_NOTICE_MINUTES):
+            self.hide()
+            return
+        self.text.setText(ngettext(
+            "The site closes at {time}: {count} line is still open today.",
+            "The site closes at {time}: {count} lines are still open today.", count).format(
+            time=closing.strftime("%H:%M"), count=count))
+        self.show()
+
+    def _dismiss(self) -> None:
+        self.dismissed_on = clock.today()
+        self.hide()
