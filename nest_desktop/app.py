@@ -68,6 +68,23 @@ def default_database_url() -> str:
     return sqlite_url(folder / "nest.sqlite3")
 
 
+class QtCatalogGaps(QTranslator):
+    """What Qt's own catalog of the language lacks: Qt 6's file dialog names two of its
+    labels with a shortcut ('&Look in:') its French catalog does not have."""
+
+    STRINGS = {
+        "fr": {("QFileDialog", "&Look in:"): "&Regarder dans\u00a0:",
+               ("QFileDialog", "Files of &type:"): "&Type de fichier\u00a0:"},
+    }
+
+    def __init__(self, language: str, parent=None):
+        super().__init__(parent)
+        self.strings = self.STRINGS.get(language, {})
+
+    def translate(self, context, source, disambiguation=None, n=-1):  # noqa: ARG002 (Qt's)
+        return self.strings.get((context, source))  # None: Qt's catalog answers
+
+
 def install_language(app: QApplication, language: str) -> None:
     """Activates our catalogs and Qt's own, so standard buttons read 'Annuler' too."""
     i18n.set_language(language)
@@ -79,6 +96,9 @@ def install_language(app: QApplication, language: str) -> None:
                           QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
         app.installTranslator(qt_translator)
         translators.append(qt_translator)
+    gaps = QtCatalogGaps(language, app)
+    app.installTranslator(gaps)
+    translators.append(gaps)
     app._nest_translators = translators
     QLocale.setDefault(QLocale(i18n.current_locale()))
 

@@ -4,6 +4,7 @@ import codecs
 import csv
 import datetime as dt
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +105,55 @@ def test_the_demo_and_the_self_test_may_move_the_clock_a_clinic_may_not(capsys):
     assert "a clinic's records keep the real time" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         parse_arguments(["--demo", "--now", "31/12/2027"])
+
+
+def test_qts_own_file_dialog_speaks_french_and_english(qtbot):
+    from PySide6.QtWidgets import QAbstractButton, QApplication, QFileDialog, QLabel
+
+    from nest_desktop.app import install_language
+
+    app = QApplication.instance()
+    try:
+        for language, expected in (("fr", {"&Regarder dans\u00a0:", "&Nom de fichier\u00a0:",
+                                            "&Type de fichier\u00a0:"}),
+                                   ("en", {"&Look in:", "File &name:", "Files of &type:"})):
+            install_language(app, language)
+            dialog = QFileDialog(None, "PDF", "", "PDF (*.pdf)")
+            qtbot.addWidget(dialog)
+            dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+            dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+            dialog.show()
+            assert {label.text() for label in dialog.findChildren(QLabel)} >= expected
+            buttons = {button.text() for button in dialog.findChildren(QAbstractButton)}
+            assert ("&Enregistrer" if language == "fr" else "&Save") in buttons
+            dialog.close()
+    finally:
+        install_language(app, "fr")
+
+
+def test_a_document_is_saved_in_documents_then_where_the_last_one_went(qtbot, monkeypatch,
+                                                                        tmp_path):
+    from PySide6.QtCore import QSettings, QStandardPaths
+    from PySide6.QtWidgets import QFileDialog, QWidget
+
+    from nest_desktop.ui.common.widgets import ask_save_path
+
+    QSettings().remove("exports/folder")
+    asked = []
+
+    def answer(parent, title, proposed, file_filter):
+        asked.append(proposed)
+        return (str(tmp_path / "chosen.pdf"), file_filter)
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(answer))
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    assert ask_save_path(parent, "PDF", "Carte.pdf", "PDF (*.pdf)") == tmp_path / "chosen.pdf"
+    assert asked[0] == str(Path(documents) / "Carte.pdf")
+    ask_save_path(parent, "CSV", "Registre.csv", "CSV (*.csv)")
+    assert asked[1] == str(tmp_path / "Registre.csv")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *args: ("", "")))
+    assert ask_save_path(parent, "CSV", "Registre.csv", "CSV (*.csv)") is None
+    QSettings().remove("exports/folder")

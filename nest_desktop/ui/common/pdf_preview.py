@@ -3,14 +3,13 @@ dialog at 300 dpi (not QPrinter's 1200-dpi default, half a gigabyte a page), or 
 
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, QStandardPaths
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize
 from PySide6.QtGui import QPageSize, QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.i18n import _
 from nest_desktop.ui.common.screen import fit_on_screen
+from nest_desktop.ui.common.widgets import ask_save_path
 
 PRINT_DPI = 300
 
@@ -112,11 +112,9 @@ class PdfPreviewDialog(QDialog):
         self.status.setText(_("Sent to the printer."))
 
     def save_as(self) -> None:
-        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-        path, _filter = QFileDialog.getSaveFileName(
-            self, _("Save the PDF"), str(Path(folder) / self.file_name), _("PDF (*.pdf)"))
-        if path:
-            self.save_to(Path(path))
+        path = ask_save_path(self, _("Save the PDF"), self.file_name, _("PDF (*.pdf)"))
+        if path is not None:
+            self.save_to(path)
 
     def save_to(self, path: Path) -> None:
         try:

@@ -2,14 +2,16 @@
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, QStandardPaths, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFrame,
     QHeaderView,
     QLabel,
@@ -242,3 +244,16 @@ class ObjectSignal:
             slot(value)
 
     __call__ = emit
+
+
+def ask_save_path(parent: QWidget, title: str, file_name: str, file_filter: str) -> Path | None:
+    """Where to save a file: the dialog opens in the folder last used for a document or an
+    export, else in Documents (never the program's folder); None when she gave up."""
+    folder = QSettings().value("exports/folder", "") or QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.DocumentsLocation)
+    path, _selected = QFileDialog.getSaveFileName(parent, title, str(Path(folder) / file_name),
+                                                  file_filter)
+    if not path:
+        return None
+    QSettings().setValue("exports/folder", str(Path(path).parent))
+    return Path(path)

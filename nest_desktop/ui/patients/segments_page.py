@@ -3,12 +3,11 @@ consent; counted, listed, exported for a newsletter, or called through a campaig
 
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -34,6 +33,7 @@ from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import (
     FieldWithError,
     MessageLabel,
+    ask_save_path,
     choice_box,
     dialog_buttons,
     fill,
@@ -214,13 +214,10 @@ class SegmentsPage(QWidget):
                                format_number(c.open_tasks)) for c in campaigns])
 
     def export(self) -> None:
-        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
         name = safe_file_name(_("Segment {date}").format(date=clock.today().isoformat()))
-        path, _filter = QFileDialog.getSaveFileName(self, _("Export the segment"),
-                                                    str(Path(folder) / (name + ".csv")),
-                                                    _("CSV (*.csv)"))
-        if path:
-            self.export_to(Path(path))
+        path = ask_save_path(self, _("Export the segment"), name + ".csv", _("CSV (*.csv)"))
+        if path is not None:
+            self.export_to(path)
 
     def export_to(self, path: Path) -> None:
         try:

@@ -33,6 +33,7 @@ from nest_desktop.ui.common.widgets import (
     FieldWithError,
     MessageLabel,
     ObjectSignal,
+    ask_save_path,
     choice_box,
     fill,
     read_only_table,
@@ -313,17 +314,17 @@ class ReportDialog(QDialog):
     def _csv(self) -> None:
         if self.report is None:
             return
-        name, _filter = QFileDialog.getSaveFileName(
-            self, _("Export the report"), _("Prospect conversion.csv"), _("CSV files (*.csv)"))
-        if not name:
+        path = ask_save_path(self, _("Export the report"), _("Prospect conversion.csv"),
+                             _("CSV files (*.csv)"))
+        if path is None:
             return
         try:
-            count = service.report_csv(Path(name), self.report)
+            count = service.report_csv(path, self.report)
         except (ExportError, session.PermissionDenied) as error:
             self.message.say(str(error), error=True)
             return
         self.message.say(_("{count} lines written to {path}").format(
-            count=format_number(count), path=name))
+            count=format_number(count), path=path))
 
     def _pdf(self) -> None:
         if self.report is not None:

@@ -3,16 +3,14 @@ TEL-08); messages and their confirmed delivery (TEL-04, TEL-07); the end-of-day 
 is still open."""
 
 import datetime as dt
-from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -41,6 +39,7 @@ from nest_desktop.ui.common.widgets import (
     FieldWithError,
     MessageLabel,
     ObjectSignal,
+    ask_save_path,
     choice_box,
     dialog_buttons,
     fill,
@@ -413,19 +412,16 @@ class RegisterTab(QWidget):
         register_filter = self.current_filter()
         if register_filter is None:
             return
-        folder = QSettings().value("exports/folder", str(Path.home()))
         name = safe_file_name(_("call register") + " " + (
             register_filter.date_from.isoformat() if register_filter.date_from else "")) + ".csv"
-        path, _selected = QFileDialog.getSaveFileName(self, _("Export the register"),
-                                                      str(Path(folder) / name), "CSV (*.csv)")
-        if not path:
+        path = ask_save_path(self, _("Export the register"), name, "CSV (*.csv)")
+        if path is None:
             return
         try:
-            count = reception.register_csv(Path(path), register_filter)
+            count = reception.register_csv(path, register_filter)
         except (OSError, session.PermissionDenied) as error:
             self.message.say(str(error), error=True)
             return
-        QSettings().setValue("exports/folder", str(Path(path).parent))
         self.message.say(ngettext("{count} call exported.", "{count} calls exported.", count)
                          .format(count=format_number(count)))
 

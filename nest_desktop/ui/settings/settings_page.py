@@ -3,7 +3,7 @@
 import datetime as dt
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -48,6 +48,7 @@ from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import (
     FieldWithError,
     MessageLabel,
+    ask_save_path,
     choice_box,
     dialog_buttons,
     fill,
@@ -700,12 +701,10 @@ class SettingsPage(QScrollArea):
         return self.audit_box
 
     def _export_audit(self) -> None:
-        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
         name = exports.safe_file_name(_("Audit trail {date}").format(
             date=clock.today().isoformat())) + ".csv"
-        path, _filter = QFileDialog.getSaveFileName(self, _("Export the audit trail"),
-                                                    str(Path(folder) / name), _("CSV (*.csv)"))
-        if not path:
+        path = ask_save_path(self, _("Export the audit trail"), name, _("CSV (*.csv)"))
+        if path is None:
             return
         since = clock.now() - dt.timedelta(days=self.audit_days.value())
         self.audit_message.setText(_("Exporting…"))

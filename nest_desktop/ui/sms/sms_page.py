@@ -11,7 +11,6 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -39,6 +38,7 @@ from nest_desktop.ui.common.widgets import (
     DateEdit,
     FieldWithError,
     MessageLabel,
+    ask_save_path,
     choice_box,
     dialog_buttons,
     headers_in_full,
@@ -326,11 +326,9 @@ class OutboxView(QWidget):
             self.openProspect.emit(rows[0].prospect_id)
 
     def _export(self) -> None:
-        folder = QSettings().value("exports/folder", str(Path.home()))
-        name = f"sms-{clock.today().isoformat()}.csv"
-        path, _selected = QFileDialog.getSaveFileName(
-            self, _("Export the due messages"), str(Path(folder) / name), "CSV (*.csv)")
-        if not path:
+        path = ask_save_path(self, _("Export the due messages"),
+                             f"sms-{clock.today().isoformat()}.csv", "CSV (*.csv)")
+        if path is None:
             return
         def exported(count: int) -> None:
             self.message.say(ngettext("{count} message exported: send the file from the SMS "

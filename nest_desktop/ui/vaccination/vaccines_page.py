@@ -1,13 +1,11 @@
 """Children & vaccines: the children with doses overdue or due soon, for the day's calls
 and SMS (PAT-11)."""
 
-from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QStandardPaths, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -26,7 +24,7 @@ from nest_desktop.services import vaccination as service
 from nest_desktop.services.exports import ExportError, safe_file_name
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
-from nest_desktop.ui.common.widgets import site_box
+from nest_desktop.ui.common.widgets import ask_save_path, site_box
 
 _NO_PARENT = QModelIndex()
 
@@ -158,15 +156,13 @@ class VaccinesPage(QWidget):
     def export(self) -> None:
         """Writes the list shown to a CSV that a French Excel opens as it is."""
         rows = list(self.model.rows)
-        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
         name = safe_file_name(_("Vaccines to give {date}").format(
             date=clock.today().isoformat())) + ".csv"
-        path, _filter = QFileDialog.getSaveFileName(self, _("Export the list"),
-                                                    str(Path(folder) / name), _("CSV (*.csv)"))
-        if not path:
+        path = ask_save_path(self, _("Export the list"), name, _("CSV (*.csv)"))
+        if path is None:
             return
         try:
-            count = documents.due_list_csv(Path(path), rows)
+            count = documents.due_list_csv(path, rows)
         except ExportError as error:
             QMessageBox.warning(self, _("Export failed"), str(error))
             return
