@@ -171,3 +171,19 @@ def test_a_missed_appointment_makes_a_call_to_rebook_settled_by_the_new_booking(
                  when=missed_at + dt.timedelta(hours=2))
     task = FollowUpTask.get_by_id(task.id)
     assert (task.status, task.outcome) == ("done", "rebooked")
+
+
+def test_today_puts_the_calls_to_make_now_before_those_waiting_for_a_later_try(desk):
+    site, _user = desk
+    doctor = entry(site.id, "Dr Sow", kind="person")
+    fatou, awa = patient(site.id), patient(site.id, "Fall", "Awa", "77 222 22 22")
+    for person, time in ((fatou, "08:00"), (awa, "08:30")):
+        booked = service.book(form(person.id, site.id, doctor.id, "24/11/2026", time),
+                              when=MONDAY)
+        service.mark(booked.id, booked.version, "missed", when=dt.datetime(2026, 11, 24, 9))
+    at_ten = dt.datetime(2026, 11, 24, 10, 0)
+    first, second = followup.task_ids(followup.TaskFilter(), at_ten)
+    assert FollowUpTask.get_by_id(first).patient_id == fatou.id  # same deadline: in order
+    followup.record_attempt(first, "no_answer", when=at_ten)  # tried again later
+    assert followup.task_ids(followup.TaskFilter(), at_ten + dt.timedelta(minutes=5)) == [
+        second, first]

@@ -560,6 +560,11 @@ def test_the_outbox_filters_counts_and_actions(desk):
     assert mine == [first.id]
     message = service.send_one(first.patient_id, "Vos résultats sont prêts.", MONDAY)
     assert message.kind == "other" and message.body == "Vos résultats sont prets."  # GSM-7
+    # What needs a person first: the failed, then the next to go, then the rest.
+    SmsMessage.update(state="failed", last_error="Numéro invalide").where(
+        SmsMessage.id == third.id).execute()
+    assert service.outbox_ids(service.OutboxFilter()) == [
+        third.id, second.id, message.id, first.id]
 
 
 @pytest.mark.sqlite_only

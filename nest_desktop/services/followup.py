@@ -342,10 +342,14 @@ def _condition(task_filter: TaskFilter, when: dt.datetime):
 
 
 def task_ids(task_filter: TaskFilter, when: dt.datetime | None = None) -> list[int]:
-    """The open tasks to show, the most urgent first (overdue, today, then the next days)."""
+    """The open tasks to show, what needs doing first: urgent messages, then by deadline
+    (overdue, today, then the next days), those waiting for a later attempt after."""
+    when = when or clock.now()
+    waiting = Case(None, [(FollowUpTask.next_attempt_at > when, 1)], 0)
     query = (FollowUpTask.select(FollowUpTask.id)
-             .where(_condition(task_filter, when or clock.now()))
-             .order_by(FollowUpTask.urgent.desc(), FollowUpTask.due_at, FollowUpTask.id))
+             .where(_condition(task_filter, when))
+             .order_by(FollowUpTask.urgent.desc(), waiting, FollowUpTask.due_at,
+                       FollowUpTask.id))
     return [row[0] for row in query.tuples()]
 
 

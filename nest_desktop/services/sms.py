@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from peewee import JOIN, fn
+from peewee import JOIN, Case, fn
 
 from nest_desktop.db.models import (
     Appointment,
@@ -946,10 +946,15 @@ def _condition(outbox_filter: OutboxFilter, with_state: bool = True):
 
 
 def outbox_ids(outbox_filter: OutboxFilter) -> list[int]:
-    """The messages of the filter, the next to go first, then the latest."""
+    """The messages of the filter, what needs a person first: the failed, then those still
+    to go (the next first), then the rest, the latest first."""
+    pending = SmsMessage.state.in_(list(rules.PENDING_STATES))
+    rank = Case(None, [(SmsMessage.state == rules.FAILED, 0), (pending, 1)], 2)
+    next_to_go = Case(None, [(pending, SmsMessage.next_attempt_at)], None)
     return [row[0] for row in SmsMessage.select(SmsMessage.id)
             .where(_condition(outbox_filter))
-            .order_by(SmsMessage.scheduled_at.desc(), SmsMessage.id.desc()).tuples()]
+            .order_by(rank, next_to_go, SmsMessage.scheduled_at.desc(), SmsMessage.id.desc())
+            .tuples()]
 
 
 def outbox_counts(outbox_filter: OutboxFilter) -> dict[str, int]:
