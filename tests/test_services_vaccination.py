@@ -80,3 +80,26 @@ def test_due_list_groups_the_doses_to_give_per_child(family, desk):
     doses = {(d.vaccine, d.dose) for d in row.doses}
     assert ("Hexa", 2) in doses and ("BCG", 1) not in doses and ("RR", 1) not in doses
     assert service.due_list(within_days=30, site_id=desk[0].id + 1, today=TODAY) == []
+
+
+def test_the_list_and_the_childs_file_agree_on_who_is_texted_and_what_is_late(desk):
+    """A newborn's file takes her mother's number at birth (never her consent): the list
+    texts the mother, with the mother's consent, as the file's parents box says."""
+    from nest_desktop.services import patients
+
+    site, _user = desk
+    mother = patients.create_patient(patients.PatientForm(
+        last_name="Diop", first_names="Awa", phones=["77 123 45 67"], sms_consent=True,
+        site_id=site.id))
+    baby = patients.create_patient(patients.PatientForm(
+        last_name="Fall", first_names="Aïcha", sex="F", birth_date="01/07/2026",
+        phones=["77 123 45 67"], pathway="paediatrics", site_id=site.id))
+    patients.link_family(mother.id, baby.id, "mother")
+    [row] = service.due_list(within_days=30, today=TODAY)
+    assert (row.contact_id, row.sms_consent) == (mother.id, True)
+    [parent] = service.child_calendar(baby.id, TODAY).parents
+    assert parent.sms_consent == row.sms_consent
+    late_on_file = {(d.vaccine, d.dose) for d in service.child_calendar(baby.id, TODAY).doses
+                    if d.status == rules.OVERDUE}
+    assert late_on_file and late_on_file == {(d.vaccine, d.dose) for d in row.doses
+                                             if d.status == rules.OVERDUE}

@@ -179,7 +179,7 @@ class DueRow:
     birth_date: dt.date
     site_name: str
     doses: tuple[rules.Dose, ...]  # overdue first, then by due date
-    contact_phone: str  # E.164: the child's main number, else her parent's
+    contact_phone: str  # E.164: her parent's main number, else the child's own
     sms_consent: bool  # of whoever has that number
     contact_id: int | None = None  # the patient whose number it is: the child or her parent
     site_id: int | None = None
@@ -244,7 +244,9 @@ def _due_rows(ids: list[int], today: dt.date, horizon: dt.date) -> list[DueRow]:
                                 .where(FamilyLink.child.in_(ids))
                                 .order_by(FamilyLink.id).tuples()):
         parent_of.setdefault(child_id, parent_id)
-    # Whom to call or text: the child's own number, else her (first linked) parent's.
+    # Whom to call or text: her (first linked) parent, with the parent's consent to SMS, as
+    # her file shows; the child's own number only without a parent to reach. (A newborn's
+    # file takes her mother's number, never her consent.)
     contact_ids = list(set(ids) | set(parent_of.values()))
     phones = dict(PatientPhone.select(PatientPhone.patient, PatientPhone.e164)
                   .where(PatientPhone.patient.in_(contact_ids)
@@ -260,7 +262,9 @@ def _due_rows(ids: list[int], today: dt.date, horizon: dt.date) -> list[DueRow]:
             if entry.status == rules.OVERDUE
             or (entry.status in (rules.DUE, rules.UPCOMING) and entry.due <= horizon))
         if doses:
-            contact = patient_id if patient_id in phones else parent_of.get(patient_id)
+            parent = parent_of.get(patient_id)
+            contact = parent if parent in phones else (
+                patient_id if patient_id in phones else parent)
             rows.append(DueRow(patient_id, f"{first_names} {last_name}", birth,
                                site_name or "", doses, phones.get(contact, ""),
                                bool(consent.get(contact, False)), contact, site_id))
