@@ -159,6 +159,15 @@ def main() -> None:
     window.open_child_vaccines(child_id)
     settle()
     window.patient_windows[child_id].grab().save(str(folder / "child-vaccines.png"))
+    from nest_desktop.ui.vaccination.vaccination_tab import DoseDialog
+
+    tab = window.patient_windows[child_id].vaccination
+    doses = DoseDialog(child_id, [d for d in tab.calendar.doses if d.status != "given"], None,
+                       window.context, window)
+    doses.show()
+    settle()
+    doses.grab().save(str(folder / "visit-doses.png"))
+    doses.reject()
     window.show_section(window.settings_page)
     settle()
     window.grab().save(str(folder / "settings.png"))

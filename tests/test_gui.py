@@ -392,12 +392,18 @@ def test_child_file_records_a_late_dose_and_the_next_ones_move(qtbot, desk, chil
     tab.table.selectRow(row_of("Hexa", 1))
 
     def fill(dialog):
-        assert dialog.dose.currentData() == ("Hexa", 1)
+        # the 6-week visit is several vaccines: all ticked at once, each with its lot
+        ticked = [dialog.doses.item(row, 0).data(Qt.ItemDataRole.UserRole)
+                  for row in dialog.checked_rows()]
+        assert ("Hexa", 1) in ticked and len(ticked) >= 3
+        assert all(dose == 1 for _vaccine, dose in ticked)
         dialog.given_on.setText("31/12/2999")
         dialog._save()
         assert "futur" in dialog.fields["given_on"].error.text()
         dialog.given_on.setText("20/11/2026")
-        dialog.lot.setText("HX-42")
+        hexa = next(row for row in dialog.checked_rows()
+                    if dialog.doses.item(row, 0).data(Qt.ItemDataRole.UserRole) == ("Hexa", 1))
+        dialog.lots[hexa].setText("HX-42")
         dialog._save()
         return dialog.result()
 

@@ -103,3 +103,28 @@ def test_the_list_and_the_childs_file_agree_on_who_is_texted_and_what_is_late(de
                     if d.status == rules.OVERDUE}
     assert late_on_file and late_on_file == {(d.vaccine, d.dose) for d in row.doses
                                              if d.status == rules.OVERDUE}
+
+
+def test_the_doses_of_one_visit_are_recorded_together_or_not_at_all(family):
+    _mother, child = family
+    visit = [d for d in rules.next_visit_doses(service.child_calendar(child.id, TODAY).doses)]
+    assert len(visit) >= 3  # the 6-week visit
+    given = [service.GivenDose(d.vaccine, d.dose, "Produit", f"L{index}")
+             for index, d in enumerate(visit)]
+    too_long = given[:-1] + [service.GivenDose(visit[-1].vaccine, visit[-1].dose, "", "x" * 51)]
+    with pytest.raises(ValidationFailed) as failed:
+        service.record_visit(child.id, too_long, "20/11/2026", today=TODAY)
+    assert set(failed.value.errors) == {f"{len(visit) - 1}:lot"}
+    assert VaccineDose.select().count() == 0  # none of them
+    with pytest.raises(ValidationFailed) as failed:
+        service.record_visit(child.id, [service.GivenDose("Hexa", 1), service.GivenDose("Hexa", 2)],
+                             "20/11/2026", today=TODAY)
+    assert failed.value.errors == {"1:dose": "Deux doses d’un même vaccin ne se donnent pas le "
+                                             "même jour."}
+    with pytest.raises(ValidationFailed) as failed:
+        service.record_visit(child.id, [], "20/11/2026", today=TODAY)
+    assert failed.value.errors == {"doses": "Cochez les doses données."}
+    records = service.record_visit(child.id, given, "20/11/2026", today=TODAY)
+    assert [(r.vaccine, r.lot) for r in records] == [(g.vaccine, g.lot) for g in given]
+    after = by_key(service.child_calendar(child.id, TODAY).doses)
+    assert all(after[(d.vaccine, d.dose)].status == rules.GIVEN for d in visit)

@@ -116,18 +116,52 @@ def child_calendar(patient_id: int, today: dt.date | None = None) -> ChildCalend
                          parents_of(patient_id))
 
 
+@dataclass(frozen=True)
+class GivenDose:
+    """One dose of a visit, with the product and the lot on its box."""
+
+    vaccine: str
+    dose: int
+    product: str = ""
+    lot: str = ""
+
+
 def record_dose(patient_id: int, vaccine: str, dose: int, given_on: str, product: str = "",
                 lot: str = "", place: str = "nest", site_id: int | None = None,
                 user_id: int | None = None, today: dt.date | None = None) -> VaccineDose:
     """Records a dose given; the following doses of the vaccine move if it was late."""
+    try:
+        [record] = record_visit(patient_id, [GivenDose(vaccine, dose, product, lot)], given_on,
+                                place, site_id, user_id, today)
+    except ValidationFailed as failed:
+        raise ValidationFailed({name.removeprefix("0:"): message
+                                for name, message in failed.errors.items()}) from None
+    return record
+
+
+def record_visit(patient_id: int, doses: list[GivenDose], given_on: str,
+                 place: str = "nest", site_id: int | None = None, user_id: int | None = None,
+                 today: dt.date | None = None) -> list[VaccineDose]:
+    """The doses given at one visit (the 6-week visit is four vaccines), all or none; the
+    following doses of each vaccine move if it was late. Errors of a dose are keyed by its
+    place in `doses`: '0:dose', '1:lot'."""
     session.require("vaccination.write")
     today = today or clock.today()
     calendar = child_calendar(patient_id, today)
     errors = {}
-    if (vaccine, dose) not in {(d.vaccine, d.dose) for d in calendar.doses}:
-        errors["dose"] = _("This dose is not in the child's calendar.")
-    elif (vaccine, dose) in calendar.records:
-        errors["dose"] = _("This dose is already recorded.")
+    if not doses:
+        errors["doses"] = _("Tick the doses given.")
+    in_calendar = {(d.vaccine, d.dose) for d in calendar.doses}
+    for index, given in enumerate(doses):
+        if (given.vaccine, given.dose) not in in_calendar:
+            errors[f"{index}:dose"] = _("This dose is not in the child's calendar.")
+        elif (given.vaccine, given.dose) in calendar.records:
+            errors[f"{index}:dose"] = _("This dose is already recorded.")
+        elif any(other.vaccine == given.vaccine for other in doses[:index]):
+            errors[f"{index}:dose"] = _("Two doses of one vaccine are not given the same day.")
+        check_characters(errors, **{f"{index}:lot": given.lot + given.product})
+        if len(given.lot.strip()) > 50 or len(given.product.strip()) > 100:
+            errors[f"{index}:lot"] = _("The product has at most 100 characters and the lot 50.")
     try:
         date = parse_date(given_on, today)
     except ValueError as error:
@@ -139,21 +173,22 @@ def record_dose(patient_id: int, vaccine: str, dose: int, given_on: str, product
             errors["given_on"] = _("A dose cannot be given before the birth date.")
     if place not in PLACES:
         errors["place"] = _("Choose where the dose was given.")
-    check_characters(errors, lot=lot + product)
-    if len(lot.strip()) > 50 or len(product.strip()) > 100:
-        errors["lot"] = _("The product has at most 100 characters and the lot 50.")
     if errors:
         raise ValidationFailed(errors)
-    values = {"patient": patient_id, "vaccine": vaccine, "dose": dose, "given_on": date,
-              "product": product.strip(), "lot": lot.strip(), "place": place,
-              "site": site_id if place == "nest" else None, "recorded_by": user_id}
+    records = []
     with database.atomic():
-        record = VaccineDose.create(**values)
-        session.log("create", "vaccine_dose", record.id, audit.diff({}, values),
-                    patient_id=patient_id)
+        for given in doses:
+            values = {"patient": patient_id, "vaccine": given.vaccine, "dose": given.dose,
+                      "given_on": date, "product": given.product.strip(),
+                      "lot": given.lot.strip(), "place": place,
+                      "site": site_id if place == "nest" else None, "recorded_by": user_id}
+            record = VaccineDose.create(**values)
+            session.log("create", "vaccine_dose", record.id, audit.diff({}, values),
+                        patient_id=patient_id)
+            records.append(record)
         # the reminders of this day go if the day's doses are all given; later ones move
         hooks.child_doses_changed.call(patient_id, dt.datetime.combine(today, clock.now().time()))
-    return record
+    return records
 
 
 def remove_dose(record_id: int) -> None:

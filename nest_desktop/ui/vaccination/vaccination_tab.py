@@ -29,7 +29,9 @@ from nest_desktop.i18n import N_, _, current_language, format_date, format_sched
 from nest_desktop.services import ValidationFailed, documents, session
 from nest_desktop.services import vaccination as service
 from nest_desktop.ui.common.desk_context import DeskContext
+from nest_desktop.ui.common.screen import fit_on_screen
 from nest_desktop.ui.common.widgets import (
+    ERROR_STYLE,
     DateEdit,
     FieldWithError,
     MessageLabel,
@@ -227,7 +229,7 @@ class VaccinationTab(QWidget):
         dialog = DoseDialog(self.patient_id, pending, self.selected_dose(), self.context, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.load(self.patient_id)
-            self.message.say(_("Dose recorded: the following dates are updated."))
+            self.message.say(_("Doses recorded: the following dates are updated."))
             self.changed.emit()
 
     def remove_dose(self) -> None:
@@ -252,52 +254,101 @@ class VaccinationTab(QWidget):
 
 
 class DoseDialog(QDialog):
-    """Records a dose given, at NEST or elsewhere."""
+    """Records the doses given at one visit, at NEST or elsewhere: the doses of that day are
+    ticked already (the 6-week visit is four vaccines), each with its product and lot."""
 
     def __init__(self, patient_id: int, pending: list[rules.Dose],
                  selected: tuple[str, int] | None, context: DeskContext, parent=None):
         super().__init__(parent)
         self.patient_id = patient_id
         self.context = context
-        self.setWindowTitle(_("Record a dose"))
-        self.dose = QComboBox()
-        for dose in pending:
-            self.dose.addItem(_("{dose} (due on {date})").format(
-                dose=documents.dose_text(dose), date=format_date(dose.due)),
-                (dose.vaccine, dose.dose))
-        if selected:
-            # findData() does not compare Python tuples: look for the dose by hand.
-            for index in range(self.dose.count()):
-                if self.dose.itemData(index) == selected:
-                    self.dose.setCurrentIndex(index)
+        self.pending = pending
+        self.setWindowTitle(_("Record the doses of a visit"))
+        # the chosen dose's day, else the next visit's
+        day = next((d.due for d in pending if (d.vaccine, d.dose) == selected), None)
+        if day is None:
+            visit = rules.next_visit_doses(pending)
+            day = visit[0].due if visit else None
+        self.doses = QTableWidget(len(pending), 3)
+        self.doses.setHorizontalHeaderLabels([_("Dose"), _("Product"), _("Lot")])
+        self.doses.verticalHeader().hide()
+        self.doses.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.doses.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.products: list[QLineEdit] = []
+        self.lots: list[QLineEdit] = []
+        for row, dose in enumerate(pending):
+            item = QTableWidgetItem(_("{dose} (due on {date})").format(
+                dose=documents.dose_text(dose), date=format_date(dose.due)))
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if dose.due == day
+                               else Qt.CheckState.Unchecked)
+            item.setData(Qt.ItemDataRole.UserRole, (dose.vaccine, dose.dose))
+            self.doses.setItem(row, 0, item)
+            product, lot = QLineEdit(), QLineEdit()
+            product.setMaxLength(100)
+            lot.setMaxLength(50)
+            self.doses.setCellWidget(row, 1, product)
+            self.doses.setCellWidget(row, 2, lot)
+            self.products.append(product)
+            self.lots.append(lot)
+        self.doses.setColumnWidth(1, 150)
+        self.doses.setColumnWidth(2, 120)
+        self.doses_error = QLabel()
+        self.doses_error.setStyleSheet(ERROR_STYLE)
+        self.doses_error.setWordWrap(True)
+        self.doses_error.hide()
         self.given_on = DateEdit()
         self.given_on.setText(clock.today().strftime("%d/%m/%Y"))
-        self.product = QLineEdit()
-        self.product.setMaxLength(100)
-        self.lot = QLineEdit()
-        self.lot.setMaxLength(50)
         self.place = choice_box(service.PLACES)
-        self.fields = {"dose": FieldWithError(self.dose),
-                       "given_on": FieldWithError(self.given_on),
-                       "lot": FieldWithError(self.lot), "place": FieldWithError(self.place)}
+        self.fields = {"given_on": FieldWithError(self.given_on),
+                       "place": FieldWithError(self.place)}
         form = QFormLayout(self)
-        form.addRow(_("Dose"), self.fields["dose"])
+        form.addRow(QLabel(_("Tick the doses given at this visit.")))
+        form.addRow(self.doses)
+        form.addRow(self.doses_error)
         form.addRow(_("Given on"), self.fields["given_on"])
-        form.addRow(_("Product"), self.product)
-        form.addRow(_("Lot"), self.fields["lot"])
         form.addRow(_("Place"), self.fields["place"])
         form.addRow(dialog_buttons(self, self._save, save=True))
-        self.resize(520, 0)
+        fit_on_screen(self, 680, 520, "doses")
+
+    def checked_rows(self) -> list[int]:
+        return [row for row in range(self.doses.rowCount())
+                if self.doses.item(row, 0).checkState() == Qt.CheckState.Checked]
+
+    def check(self, vaccine: str, dose: int, checked: bool = True) -> None:
+        for row in range(self.doses.rowCount()):
+            if self.doses.item(row, 0).data(Qt.ItemDataRole.UserRole) == (vaccine, dose):
+                self.doses.item(row, 0).setCheckState(
+                    Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
 
     def _save(self) -> None:
-        vaccine, dose = self.dose.currentData()
+        rows = self.checked_rows()
+        given = [service.GivenDose(*self.doses.item(row, 0).data(Qt.ItemDataRole.UserRole),
+                                   self.products[row].text(), self.lots[row].text())
+                 for row in rows]
+        for field in self.fields.values():
+            field.set_error(None)
+        for editor in self.lots:
+            editor.setStyleSheet("")
+        self.doses_error.hide()
         try:
-            service.record_dose(
-                self.patient_id, vaccine, dose, self.given_on.text(), self.product.text(),
-                self.lot.text(), self.place.currentData(),
+            service.record_visit(
+                self.patient_id, given, self.given_on.text(), self.place.currentData(),
                 self.context.site.id if self.context.site else None, self.context.user.id)
         except ValidationFailed as failed:
             for name, field in self.fields.items():
                 field.set_error(failed.errors.get(name))
+            problems = []
+            for name, message in failed.errors.items():
+                index, _sep, what = name.partition(":")
+                if name == "doses":
+                    problems.append(message)
+                elif what:
+                    row = rows[int(index)]
+                    problems.append(f"{self.doses.item(row, 0).text()}\u00a0: {message}")
+                    if what == "lot":
+                        self.lots[row].setStyleSheet("border: 1px solid #b00020;")
+            self.doses_error.setText("\n".join(problems))
+            self.doses_error.setVisible(bool(problems))
             return
         self.accept()
