@@ -18,7 +18,7 @@ from nest_desktop import APP_NAME, ORGANIZATION, __version__, i18n
 from nest_desktop.db.connection import close_database, open_database, sqlite_path, sqlite_url
 from nest_desktop.db.migrations import SchemaError
 from nest_desktop.domain import clock
-from nest_desktop.i18n import _
+from nest_desktop.i18n import _, ngettext
 
 log = logging.getLogger("nest_desktop")
 DEMO_PATIENTS = 600
@@ -160,7 +160,7 @@ class Application:
 
         self.window = MainWindow(self.context, self.database_label)
         self.window.languageChanged.connect(self.change_language)
-        self.window.lockRequested.connect(self.lock)
+        self.window.lockRequested.connect(lambda: self.lock(asked=True))
         self.window.show()
         # SMS go from the workstation while it is open (the tests' windows send nothing).
         self.window.sms_sender.start()
@@ -171,8 +171,10 @@ class Application:
         self.idle_watcher.idle.connect(self.lock)
         self.window.closing.connect(self.idle_watcher.stop)
 
-    def lock(self) -> None:
-        """Hides every window until the same or another person logs in; nothing is lost."""
+    def lock(self, asked: bool = False) -> None:
+        """Hides every window until the same or another person logs in; nothing is lost.
+        `asked`: by the person at the desk ('Change user', Ctrl+L), else after a while
+        without use; the lock screen says which."""
         from nest_desktop.services import desk, session
         from nest_desktop.ui.settings.desk_dialogs import LoginDialog
 
@@ -181,11 +183,22 @@ class Application:
         hidden = [w for w in self.app.topLevelWidgets() if w.isVisible()]
         for widget in hidden:
             widget.hide()
+        from nest_desktop.services import settings
+
+        name = self.context.user.full_name
+        why = (_("{name} locked the screen to leave the desk. Log in to go on: unsaved work is "
+                 "kept.").format(name=name) if asked else ngettext(
+            "The screen locked itself after {count} minute without use, to keep the files "
+            "private. Log in to go on: unsaved work is kept.",
+            "The screen locked itself after {count} minutes without use, to keep the files "
+            "private. Log in to go on: unsaved work is kept.",
+            int(settings.get("security.lock_minutes") or 0)).format(
+            count=int(settings.get("security.lock_minutes") or 0)))
         session.log("lock", "user", self.context.user.id)
         session.logout()
         site_id = self.context.site.id if self.context.site else None
         while True:
-            dialog = LoginDialog(self.context.user.id, site_id, locked=True)
+            dialog = LoginDialog(self.context.user.id, site_id, locked=True, why_locked=why)
             if dialog.exec() == QDialog.DialogCode.Accepted:
                 break
         self.context.user = session.current()

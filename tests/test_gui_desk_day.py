@@ -173,3 +173,71 @@ def test_before_the_site_closes_the_open_lines_are_shown_and_leaving_asks(qtbot,
     notice.check()
     qtbot.waitUntil(lambda: not notice.isVisible())
     assert window.lines_left_open() == 0
+
+
+def test_the_lock_screen_says_why_it_is_locked(qtbot, desk, monkeypatch):
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    from nest_desktop.app import Application
+    from nest_desktop.services import session
+    from nest_desktop.ui.common.desk_context import DeskContext
+    from nest_desktop.ui.settings import desk_dialogs
+    from tests.conftest import PASSWORD
+
+    notes = []
+
+    def log_back_in(dialog):
+        qtbot.addWidget(dialog)
+        dialog.show()
+        [note] = [label for label in dialog.findChildren(QLabel) if "Connectez-vous" in
+                  label.text()]
+        notes.append(note.text())
+        assert note.wordWrap() and note.width() <= dialog.width()
+        dialog.password.setText(PASSWORD)
+        dialog._log_in()
+        return dialog.result()
+
+    monkeypatch.setattr(desk_dialogs.LoginDialog, "exec", log_back_in)
+    application = Application(QApplication.instance(), "test")
+    application.context = DeskContext(desk[1], desk[0])
+    application.show_main_window()
+    qtbot.addWidget(application.window)
+    application.lock()  # after a while without use
+    application.window.leave_desk()  # 'Change user': no line open, no question
+    assert notes == [
+        "L’écran s’est verrouillé après 5\u00a0minutes sans activité, pour protéger les "
+        "dossiers. Connectez-vous pour continuer\u00a0: le travail non enregistré est "
+        "conservé.",
+        "Clémence Diatta a verrouillé l’écran pour quitter le poste. Connectez-vous pour "
+        "continuer\u00a0: le travail non enregistré est conservé."]
+    assert session.current().id == desk[1].id
+    application.window.close()
+
+
+def test_a_field_in_error_keeps_its_size_and_its_message_goes_once_corrected(qtbot):
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QWidget
+
+    from nest_desktop.ui.common.widgets import FieldWithError
+
+    form = QWidget()
+    qtbot.addWidget(form)
+    layout = QFormLayout(form)
+    name, choice = QLineEdit(), QComboBox()
+    choice.addItems(["", "Oui", "Non"])
+    name_field, choice_field = FieldWithError(name), FieldWithError(choice)
+    layout.addRow("Nom", name_field)
+    layout.addRow("Choix", choice_field)
+    form.show()
+    qtbot.waitExposed(form)
+    height = name.height()
+    name_field.set_error("Indiquez le nom.")
+    choice_field.set_error("Choisissez.")
+    qtbot.wait(20)
+    assert name_field.error.isVisible() and name.height() >= height
+    QTest.keyClicks(name, "Diop")
+    assert not name_field.error.isVisible() and name_field.error.text() == ""
+    assert choice_field.error.isVisible()  # only the field corrected loses its message
+    choice.setCurrentIndex(1)
+    assert not choice_field.error.isVisible()
+    assert name.styleSheet() == ""  # back to the native frame

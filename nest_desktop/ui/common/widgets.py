@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QRadioButton,
     QScrollArea,
     QStyle,
@@ -48,12 +49,28 @@ class FieldWithError(QWidget):
         layout.setSpacing(2)
         layout.addWidget(editor)
         layout.addWidget(self.error)
+        # The message goes as soon as the field is corrected.
+        for signal in ("textEdited", "currentIndexChanged", "toggled"):
+            if hasattr(editor, signal):
+                getattr(editor, signal).connect(lambda *_args: self.set_error(None))
+                break
+        else:
+            if isinstance(editor, QPlainTextEdit):
+                editor.textChanged.connect(lambda: self.set_error(None))
 
     def set_error(self, message: str | None) -> None:
+        if not message and self.error.isHidden() and not self.error.text():
+            return
         self.error.setText(message or "")
         self.error.setVisible(bool(message))
         if isinstance(self.editor, QLineEdit):
-            self.editor.setStyleSheet("border: 1px solid #b00020;" if message else "")
+            # a red frame without the field changing size: a style sheet border alone
+            # drops the native frame's height
+            if message:
+                self.editor.setMinimumHeight(self.editor.sizeHint().height())
+            self.editor.setStyleSheet("QLineEdit { border: 1px solid #b00020; "
+                                      "border-radius: 2px; padding: 1px 2px; }"
+                                      if message else "")
 
 
 class MessageLabel(QLabel):

@@ -123,7 +123,7 @@ class LoginDialog(QDialog):
     """Who is at the desk, with her password; also the lock screen's way back in."""
 
     def __init__(self, last_user_id: int | None, workstation_site_id: int | None,
-                 locked: bool = False, parent=None):
+                 locked: bool = False, parent=None, why_locked: str = ""):
         super().__init__(parent)
         self.setWindowTitle(_("Screen locked") if locked else _("Who is at the desk?"))
         self.user = QComboBox()
@@ -137,8 +137,8 @@ class LoginDialog(QDialog):
         self.site = site_box(workstation_site_id)
         form = QFormLayout(self)
         if locked:
-            note = QLabel(_("The screen was locked after a while without use. Log in to go on: "
-                            "unsaved work is kept."))
+            note = QLabel(why_locked or _("The screen was locked after a while without use. "
+                                          "Log in to go on: unsaved work is kept."))
             note.setWordWrap(True)
             form.addRow(note)
         form.addRow(_("At the desk"), self.user)
