@@ -274,3 +274,31 @@ def test_a_missed_appointment_is_rebooked_from_todays_call(qtbot, desk, clinic, 
     assert call.result() == 1
     task = FollowUpTask.get_by_id(task.id)
     assert (task.status, task.outcome) == ("done", "rebooked")
+
+
+@pytest.mark.clock(TUESDAY)
+def test_a_practitioner_is_put_in_her_service_and_the_services_agenda_shows_her(qtbot, desk,
+                                                                                clinic):
+    from nest_desktop.ui.settings.settings_page import DirectoryEntryDialog
+
+    site, doctor, midwife, _fatou = clinic
+    paediatrics = reception.save_entry(reception.DirectoryForm(
+        site.id, "service", "Pédiatrie", "", "210", None, True))
+    dialog = DirectoryEntryDialog(reception.get_entry(doctor.id))
+    qtbot.addWidget(dialog)
+    assert [dialog.service.itemText(i) for i in range(dialog.service.count())] == [
+        "Aucun", "Pédiatrie"]
+    dialog.service.setCurrentIndex(dialog.service.findData(paediatrics.id))
+    dialog._save()
+    assert reception.get_entry(doctor.id).service_id == paediatrics.id
+    box = module.QComboBox()
+    module.fill_service_box(box, site.id)
+    assert [box.itemText(i) for i in range(box.count())] == [
+        "Pédiatrie", "    Dr Sow", "Sage-femme Diallo"]
+    page = module.AppointmentsPage(site.id)
+    qtbot.addWidget(page)
+    page.service_filter.setCurrentIndex(page.service_filter.findData(paediatrics.id))
+    page.views.setCurrentIndex(page.AGENDA)
+    assert [page.grid.horizontalHeaderItem(c).text() for c in range(page.grid.columnCount())] \
+        == ["Pédiatrie", "Dr Sow"]
+    assert midwife.id not in [entry_id for entry_id, _day in page.grid.columns]

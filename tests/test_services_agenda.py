@@ -9,6 +9,7 @@ import pytest
 from nest_desktop.db.models import AuditEntry, FollowUpTask
 from nest_desktop.domain import agenda as rules
 from nest_desktop.services import ValidationFailed, agenda, followup
+from nest_desktop.services import desk as desk_service
 from nest_desktop.services import reception as service
 from tests.test_services_reception import entry, patient
 
@@ -187,3 +188,27 @@ def test_today_puts_the_calls_to_make_now_before_those_waiting_for_a_later_try(d
     followup.record_attempt(first, "no_answer", when=at_ten)  # tried again later
     assert followup.task_ids(followup.TaskFilter(), at_ten + dt.timedelta(minutes=5)) == [
         second, first]
+
+
+def test_practitioners_belong_to_a_service_and_its_agenda_shows_them(desk):
+    site, _user = desk
+    paediatrics = entry(site.id, "Pédiatrie")
+    doctor = entry(site.id, "Dr Sow", kind="person", service_id=paediatrics.id,
+                   extension="205")
+    other_site = desk_service.create_site(desk_service.SiteForm(
+        "Clinique Nest Ouakam", "33 860 20 20", "Ouakam"))
+    elsewhere = entry(other_site.id, "Pédiatrie Ouakam")
+    with pytest.raises(ValidationFailed) as failed:
+        entry(site.id, "Dr Ba", kind="person", service_id=elsewhere.id, extension="206")
+    assert failed.value.errors == {
+        "entry_service": "Une personne appartient à un service de son propre site."}
+    with pytest.raises(ValidationFailed):  # a service does not belong to a service
+        entry(site.id, "Néonatologie", service_id=paediatrics.id, extension="207")
+    fatou = patient(site.id)
+    service.book(form(fatou.id, site.id, doctor.id, "24/11/2026", "10:00"), when=MONDAY)
+    tuesday = dt.date(2026, 11, 24)
+    # the service's list holds its practitioners' appointments
+    [row] = service.appointments_between(tuesday, tuesday, site.id, paediatrics.id)
+    assert row.service == "Dr Sow"
+    assert service.with_practitioners(paediatrics.id) == [paediatrics.id, doctor.id]
+    assert service.with_practitioners(doctor.id) == [doctor.id]

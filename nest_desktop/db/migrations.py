@@ -520,7 +520,8 @@ def _add_sms(db: Database) -> None:
 
 def _add_agenda(db: Database) -> None:
     """11: the agenda: opening hours and closed days of the sites, each appointment's kind,
-    override, arrival and time seen; urgent tasks. Frozen as at version 11."""
+    override, arrival and time seen; the service of each practitioner; urgent tasks.
+    Frozen as at version 11."""
     from playhouse.migrate import SchemaMigrator, migrate
 
     from nest_desktop.db.models import DirectoryEntry
@@ -536,7 +537,11 @@ def _add_agenda(db: Database) -> None:
                    "urgent)")
     migrator = SchemaMigrator.from_database(db)
     migrate(migrator.add_column("appointment", "arrived_at", DateTimeField(null=True)),
-            migrator.add_column("appointment", "seen_at", DateTimeField(null=True)))
+            migrator.add_column("appointment", "seen_at", DateTimeField(null=True)),
+            migrator.add_column("directory_entry", "service_id",
+                                ForeignKeyField(DirectoryEntry, null=True,
+                                                field=DirectoryEntry.id,
+                                                on_delete="SET NULL")))
 
     class Frozen(Model):
         class Meta:

@@ -413,6 +413,8 @@ class DirectoryEntry(BaseModel):
     takes_appointments = BooleanField(default=False)
     active = BooleanField(default=True)
     position = IntegerField(default=0)
+    # a practitioner (or a room) of a service: Dr Sow in Pédiatrie
+    service = ForeignKeyField("self", null=True, backref="practitioners", on_delete="SET NULL")
 
 
 class CallRecord(BaseModel):

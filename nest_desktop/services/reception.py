@@ -92,6 +92,7 @@ class DirectoryForm:
     user_id: int | None = None
     takes_appointments: bool = False
     active: bool = True
+    service_id: int | None = None  # a person's service (a practitioner of Pédiatrie)
 
 
 def directory(site_id: int | None, active_only: bool = True,
@@ -106,6 +107,12 @@ def directory(site_id: int | None, active_only: bool = True,
         query = query.where(DirectoryEntry.takes_appointments == True)  # noqa: E712
     return list(query.order_by(Site.name, DirectoryEntry.kind.desc(), DirectoryEntry.position,
                                DirectoryEntry.name))
+
+
+def with_practitioners(entry_id: int) -> list[int]:
+    """A service and the practitioners (or rooms) that belong to it; a person alone."""
+    return [entry_id] + [row[0] for row in DirectoryEntry.select(DirectoryEntry.id).where(
+        DirectoryEntry.service == entry_id).tuples()]
 
 
 def save_entry(form: DirectoryForm, entry_id: int | None = None) -> DirectoryEntry:
@@ -123,6 +130,12 @@ def save_entry(form: DirectoryForm, entry_id: int | None = None) -> DirectoryEnt
         errors["entry_extension"] = _("An internal number holds digits only.")
     _text_limits(errors, {"entry_name": (form.name, 100), "entry_said_as": (form.said_as, 120),
                           "entry_extension": (extension, 20)})
+    service = (DirectoryEntry.get_or_none(DirectoryEntry.id == form.service_id)
+               if form.service_id else None)
+    if form.service_id and (service is None or service.kind != "service"
+                            or service.site_id != form.site_id or service.id == entry_id
+                            or form.kind != "person"):
+        errors["entry_service"] = _("A person belongs to a service of her own site.")
     if name and not {"entry_name", "entry_site"} & set(errors) and DirectoryEntry.select().where(
             (DirectoryEntry.site == form.site_id) & (DirectoryEntry.name == name)
             & (DirectoryEntry.id != (entry_id or 0))).exists():
@@ -132,7 +145,7 @@ def save_entry(form: DirectoryForm, entry_id: int | None = None) -> DirectoryEnt
     values = {"site": form.site_id, "kind": form.kind, "name": name,
               "said_as": " ".join(form.said_as.split()), "extension": extension,
               "user": form.user_id, "takes_appointments": form.takes_appointments,
-              "active": form.active}
+              "active": form.active, "service": form.service_id or None}
     with database.atomic():
         if entry_id is None:
             position = DirectoryEntry.select().where(
@@ -143,7 +156,7 @@ def save_entry(form: DirectoryForm, entry_id: int | None = None) -> DirectoryEnt
             old = DirectoryEntry.get_by_id(entry_id)
             DirectoryEntry.update(**values).where(DirectoryEntry.id == entry_id).execute()
             session.log("update", "directory_entry", entry_id, audit.diff(
-                {key: getattr(old, key + "_id" if key in ("site", "user") else key)
+                {key: getattr(old, key + "_id" if key in ("site", "user", "service") else key)
                  for key in values}, values))
             entry = DirectoryEntry.get_by_id(entry_id)
     return entry
@@ -1199,8 +1212,8 @@ def appointments_between(first_day: dt.date, last_day: dt.date, site_id: int | N
         dt.datetime.combine(first_day, dt.time.min), dt.datetime.combine(last_day, dt.time.max)))
     if site_id is not None:
         query = query.where(Appointment.site == site_id)
-    if service_id is not None:
-        query = query.where(Appointment.service == service_id)
+    if service_id is not None:  # the service's and its practitioners'
+        query = query.where(Appointment.service.in_(with_practitioners(service_id)))
     if not with_cancelled:
         query = query.where(Appointment.status != "cancelled")
     return _appointment_rows(query.order_by(Appointment.starts_at, Appointment.id))

@@ -53,14 +53,25 @@ STATUS_COLOURS = {"attended": "#1b5e20", "missed": "#b00020", "cancelled": "#777
 
 def fill_service_box(box: QComboBox, site_id: int | None, selected_id: int | None = None,
                      empty_label: str | None = None) -> None:
-    """The services and practitioners of the site that take appointments."""
+    """The services and practitioners of the site that take appointments: each service
+    followed by its practitioners, then the practitioners of no service."""
     blocked = box.blockSignals(True)
     box.clear()
     if empty_label is not None:
         box.addItem(empty_label, None)
-    for entry in reception.directory(site_id, appointments_only=True):
+    entries = reception.directory(site_id, appointments_only=True)
+    services = [e for e in entries if e.kind == "service"]
+    known = {e.id for e in services}
+    ordered = []
+    for service in services:
+        ordered.append((service, False))
+        ordered += [(e, True) for e in entries
+                    if e.kind != "service" and e.service_id == service.id]
+    ordered += [(e, False) for e in entries
+                if e.kind != "service" and e.service_id not in known]
+    for entry, indented in ordered:
         label = entry.name if site_id is not None else f"{entry.name} ({entry.site.name})"
-        box.addItem(label, entry.id)
+        box.addItem(("    " if indented else "") + label, entry.id)
     if selected_id is not None:
         box.setCurrentIndex(max(box.findData(selected_id), 0))
     box.blockSignals(blocked)
@@ -912,8 +923,9 @@ class AppointmentsPage(QWidget):
                     day=format_date(self.day, "full")))
             else:
                 self.grid_note.setText(_("Double-click a free time to book it; grey: closed."))
+            shown = reception.with_practitioners(entry_id) if entry_id is not None else None
             entries = [entry for entry in reception.directory(site_id, appointments_only=True)
-                       if entry_id is None or entry.id == entry_id]
+                       if shown is None or entry.id in shown]
             columns = [(entry.id, self.day, entry.name) for entry in entries]
             first = last = self.day
         rows = reception.appointments_between(first, last, site_id, entry_id)

@@ -153,6 +153,7 @@ class DirectoryEntryDialog(QDialog):
         self.user.addItem(_("Nobody"), None)
         for user in desk.users():
             self.user.addItem(user.full_name, user.id)
+        self.service = QComboBox()  # a person's service
         self.appointments = QCheckBox(_("Takes appointments"))
         self.active = QCheckBox(_("In use"))
         self.active.setChecked(entry.active if entry else True)
@@ -164,7 +165,8 @@ class DirectoryEntryDialog(QDialog):
                        "entry_kind": FieldWithError(self.kind),
                        "entry_name": FieldWithError(self.name),
                        "entry_said_as": FieldWithError(self.said_as),
-                       "entry_extension": FieldWithError(self.extension)}
+                       "entry_extension": FieldWithError(self.extension),
+                       "entry_service": FieldWithError(self.service)}
         self.phrase = QLabel()
         self.phrase.setWordWrap(True)
         self.phrase.setStyleSheet("color: #555555; font-style: italic;")
@@ -174,6 +176,7 @@ class DirectoryEntryDialog(QDialog):
         form.addRow(_("Name"), self.fields["entry_name"])
         form.addRow(_("Said as"), self.fields["entry_said_as"])
         form.addRow(_("Internal number"), self.fields["entry_extension"])
+        form.addRow(_("Service (for a person)"), self.fields["entry_service"])
         form.addRow(_("Reads its messages"), self.user)
         hours = QPushButton(_("Its own opening hours…"))
         hours.setToolTip(_("When it takes appointments, if not the site's hours"))
@@ -190,8 +193,23 @@ class DirectoryEntryDialog(QDialog):
         for edit in (self.name, self.said_as):
             edit.textChanged.connect(self._show_phrase)
         self.kind.currentIndexChanged.connect(self._show_phrase)
+        self.kind.currentIndexChanged.connect(lambda _index: self._fill_services())
+        self.site.currentIndexChanged.connect(lambda _index: self._fill_services())
+        self._fill_services(entry.service_id if entry else None)
         self._show_phrase()
         self.resize(560, 0)
+
+    def _fill_services(self, selected: int | None = None) -> None:
+        """The site's services a person may belong to."""
+        if selected is None:
+            selected = self.service.currentData()
+        self.service.clear()
+        self.service.addItem(_("None"), None)
+        for other in reception.directory(self.site.currentData(), active_only=False):
+            if other.kind == "service" and (self.entry is None or other.id != self.entry.id):
+                self.service.addItem(other.name, other.id)
+        select_data(self.service, selected)
+        self.service.setEnabled(self.kind.currentData() == "person")
 
     def _hours(self) -> None:
         from nest_desktop.ui.settings.agenda_dialogs import OpeningHoursDialog
@@ -209,7 +227,8 @@ class DirectoryEntryDialog(QDialog):
         form = reception.DirectoryForm(
             self.site.currentData(), self.kind.currentData(), self.name.text(),
             self.said_as.text(), self.extension.text(), self.user.currentData(),
-            self.appointments.isChecked(), self.active.isChecked())
+            self.appointments.isChecked(), self.active.isChecked(),
+            self.service.currentData() if self.kind.currentData() == "person" else None)
         try:
             reception.save_entry(form, self.entry.id if self.entry else None)
         except ValidationFailed as failed:
