@@ -418,8 +418,10 @@ def _reception(rng: random.Random, today: dt.date, user_ids: list[int]) -> None:
         day = today + dt.timedelta(days=rng.randint(-20, 14))
         if day.weekday() == 6:
             day += dt.timedelta(days=1)
-        starts = dt.datetime.combine(day, dt.time(rng.randint(8, 16), rng.choice([0, 15, 30,
-                                                                                  45])))
+        hour = rng.randint(8, 16)
+        if day.weekday() == 5:  # Saturday mornings only, as the default opening hours
+            hour = 8 + hour % 4
+        starts = dt.datetime.combine(day, dt.time(hour, rng.choice([0, 15, 30, 45])))
         status = ("booked" if starts >= moment else
                   rng.choices(["attended", "missed", "cancelled"], [8, 1, 1])[0])
         rows.append({"patient": woman.id, "site": site, "service": service.id,
