@@ -123,6 +123,7 @@ def make_version_1(db):
     V1Interaction.create(patient=patient, occurred_at="2026-01-02 09:00:00", channel="phone",
                          direction="incoming", subject="Tarifs", created_at="2026-01-02 09:00:00")
     migrate(migrator.drop_column("patient", "language"))  # came with the SMS (version 10)
+    migrate(migrator.drop_column("patient", "first_visit_at"))  # with the agenda (11)
     db.execute_sql("INSERT INTO site (name, phone, address, active) "
                    "VALUES ('Clinique Nest Mermoz', '', '', TRUE)")
     for name, first_name in (("Clémence Diatta", "Clémence"), ("Clémence Sow", "Clémence")):

@@ -71,3 +71,14 @@ def test_next_attempt_and_urgency():
     # Archives: a deadline passed more than `backfill_days` ago makes no task.
     assert followup.worth_creating("satisfaction_72h", AT(2026, 11, 1), at)
     assert not followup.worth_creating("satisfaction_72h", AT(2026, 9, 1), at)
+
+
+def test_each_rule_names_the_procedure_and_the_revision_it_applies():
+    procedures = followup.procedures()
+    assert set(procedures) == {"patients", "prospects", "phone"}
+    prospects = procedures["prospects"]
+    assert (prospects.code, prospects.revision, prospects.date) == (
+        "PO06-PR0001", "6", "2021-10-05")  # as on the document (seeds/001)
+    assert {rule.procedure for rule in followup.rules().values()} == set(procedures)
+    assert followup.rules()["prospect_callback"].procedure == "prospects"
+    assert followup.rules()["same_day"].procedure == "phone"

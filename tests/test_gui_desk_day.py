@@ -241,3 +241,18 @@ def test_a_field_in_error_keeps_its_size_and_its_message_goes_once_corrected(qtb
     choice.setCurrentIndex(1)
     assert not choice_field.error.isVisible()
     assert name.styleSheet() == ""  # back to the native frame
+
+
+def test_settings_show_which_revision_of_each_procedure_is_applied(qtbot, desk):
+    from tests.test_gui import make_main_window
+
+    window = make_main_window(qtbot, desk)
+    table = window.settings_page.procedures
+    rows = {table.item(row, 0).text(): [table.item(row, c).text() for c in range(5)]
+            for row in range(table.rowCount())}
+    assert rows["Procédure de suivi des prospects"][1:3] == ["PO06-PR0001", "6 — 05/10/2021"]
+    from nest_desktop.services import followup
+
+    assert followup.rule_label("prospect_callback") in rows["Procédure de suivi des prospects"][4]
+    assert rows["Procédure de suivi des patients"][1] == "pas de code sur le document"
+    assert "Appel de satisfaction (72\u00a0h)" in rows["Procédure de suivi des patients"][4]

@@ -212,3 +212,35 @@ def test_practitioners_belong_to_a_service_and_its_agenda_shows_them(desk):
     assert row.service == "Dr Sow"
     assert service.with_practitioners(paediatrics.id) == [paediatrics.id, doctor.id]
     assert service.with_practitioners(doctor.id) == [doctor.id]
+
+
+def test_the_72_hours_run_from_the_visits_real_moment_and_every_deadline_is_in_hours(desk):
+    """PAT-03 "dans les 72 heures": taken in at 09:00 on Monday, called by Thursday 09:00;
+    a deadline outside the site's hours comes back to the end of that day's hours, or of
+    the last open day before a closed one."""
+    site, _user = desk
+    doctor = entry(site.id, "Dr Sow", kind="person")
+    fatou = patient(site.id)
+    monday = dt.datetime(2026, 11, 23, 8, 30)
+    booked = service.book(form(fatou.id, site.id, doctor.id, "23/11/2026", "08:45"),
+                          when=monday)
+    booked = service.arrive(booked.id, booked.version, when=dt.datetime(2026, 11, 23, 8, 40))
+    service.mark(booked.id, booked.version, "attended", when=dt.datetime(2026, 11, 23, 9, 0))
+    task = FollowUpTask.get(FollowUpTask.rule == "satisfaction_72h")
+    assert (task.event_at, task.due_at) == (dt.datetime(2026, 11, 23, 9, 0),
+                                            dt.datetime(2026, 11, 26, 9, 0))
+    followup.run(dt.datetime(2026, 11, 23, 10, 0))  # the start-up pass keeps it
+    assert FollowUpTask.get_by_id(task.id).due_at == dt.datetime(2026, 11, 26, 9, 0)
+    # A rule's deadline at night, on a Sunday, on a closed day:
+    late = followup.due_at("satisfaction_72h", dt.datetime(2026, 11, 23, 19, 30), site.id,
+                           dt.time(18, 0))
+    assert late == dt.datetime(2026, 11, 26, 18, 0)
+    night = followup.due_at("prospect_callback", dt.datetime(2026, 11, 24, 3, 30), site.id,
+                            dt.time(18, 0))
+    assert night.date() == dt.date(2026, 12, 1) and night.time() == dt.time(18, 0)
+    sunday = followup.due_at("satisfaction_72h", dt.datetime(2026, 11, 26, 10, 0), site.id,
+                             dt.time(18, 0))
+    assert sunday == dt.datetime(2026, 11, 28, 13, 0)  # Saturday's closing
+    agenda.add_closed_day(site.id, "28/11/2026", "Grand Magal", today=MONDAY.date())
+    assert followup.due_at("satisfaction_72h", dt.datetime(2026, 11, 26, 10, 0), site.id,
+                           dt.time(18, 0)) == dt.datetime(2026, 11, 27, 18, 0)

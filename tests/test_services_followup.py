@@ -37,6 +37,7 @@ def tasks_of(patient_id: int) -> list[FollowUpTask]:
     return list(FollowUpTask.select().where(FollowUpTask.patient == patient_id))
 
 
+@pytest.mark.clock("2026-11-24 10:00")  # a Tuesday: the deadline falls on a Thursday
 def test_a_first_visit_makes_the_72_hour_call_once(desk):
     site, _user = desk
     visit = clock.today() - dt.timedelta(days=1)
@@ -257,6 +258,7 @@ def test_the_guestbook_keeps_the_words_and_refuses_an_empty_page(desk):
                                                             clock.today())
 
 
+@pytest.mark.clock("2026-11-25 11:00")  # the call falls due on a Friday, inside the hours
 def test_an_impossible_event_is_refused_and_nothing_is_written(desk):
     site, _user = desk
     patient = new_patient(site.id, None)

@@ -31,6 +31,7 @@ def task_of(rule: str) -> FollowUpTask | None:
     return FollowUpTask.get_or_none(FollowUpTask.rule == rule)
 
 
+@pytest.mark.clock("2026-11-25 10:00")  # the deadlines fall on weekdays
 def test_a_ddr_starts_the_pathway_and_its_36_week_call(mother):
     ddr = clock.today() - dt.timedelta(weeks=30)
     pregnancy, notes = service.save_pregnancy(mother.id, service.PregnancyForm(ddr=typed(ddr)))
@@ -134,6 +135,7 @@ def test_the_36_week_call_keeps_every_field_and_closes_its_task(mother):
         service.record_call_36_weeks(task.id, form)
 
 
+@pytest.mark.clock("2026-11-27 10:00")  # a Friday
 def test_a_birth_makes_the_babies_patients_and_discharge_makes_the_follow_ups(mother):
     pregnancy, _notes = service.save_pregnancy(mother.id, service.PregnancyForm(
         ddr=typed(clock.today() - dt.timedelta(weeks=39))))
@@ -161,8 +163,10 @@ def test_a_birth_makes_the_babies_patients_and_discharge_makes_the_follow_ups(mo
     assert refused.value.errors == {"event": "La sortie ne peut pas précéder l’accouchement."}
     discharged = delivered + dt.timedelta(days=2)
     service.record_discharge(pregnancy.id, discharged)
-    assert task_of("discharge_survey").due_at == discharged
-    assert task_of("post_discharge_call").due_at == discharged + dt.timedelta(days=10)
+    # Discharged at 04:30 on Thursday: the survey is due by the end of that day's hours;
+    # ten days later is a Sunday, when nobody calls: by Saturday's closing, 13:00.
+    assert task_of("discharge_survey").due_at == dt.datetime(2026, 11, 26, 18, 0)
+    assert task_of("post_discharge_call").due_at == dt.datetime(2026, 12, 5, 13, 0)
 
 
 def test_a_pregnancy_that_ends_cancels_what_was_planned(mother):
@@ -211,6 +215,7 @@ def test_the_engine_catches_up_pregnancies_and_discharges_written_without_it(mot
     assert task_of("discharge_survey") is not None and task_of("post_discharge_call") is None
 
 
+@pytest.mark.clock("2026-11-25 10:00")  # the deadline falls on a weekday
 def test_a_deadline_changed_in_the_rules_moves_the_open_tasks_at_the_next_pass(mother):
     """A database from before the 36-week call was due at the end of its window: the
     engine's pass at start-up moves its open tasks (and leaves the done ones alone)."""

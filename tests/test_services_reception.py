@@ -255,7 +255,8 @@ def test_appointments_are_booked_moved_cancelled_and_the_first_visit_starts_the_
     assert Patient.get_by_id(fatou.id).first_visit_date == dt.date(2026, 11, 25)
     task = FollowUpTask.get((FollowUpTask.patient == fatou.id)
                             & (FollowUpTask.rule == "satisfaction_72h"))
-    assert task.due_at == dt.datetime(2026, 11, 28, 18, 0)
+    # 72 hours after the visit's real moment (08:00), not after the day's closing time
+    assert task.due_at == dt.datetime(2026, 11, 28, 8, 0)
     second = service.book(service.AppointmentForm(fatou.id, None, site.id, admissions.id,
                                                   "02/12/2026", "09:00"), when=MORNING)
     service.cancel(second.id, second.version, "Empêchée", when=MORNING)

@@ -538,6 +538,7 @@ def _add_agenda(db: Database) -> None:
     migrator = SchemaMigrator.from_database(db)
     migrate(migrator.add_column("appointment", "arrived_at", DateTimeField(null=True)),
             migrator.add_column("appointment", "seen_at", DateTimeField(null=True)),
+            migrator.add_column("patient", "first_visit_at", DateTimeField(null=True)),
             migrator.add_column("directory_entry", "service_id",
                                 ForeignKeyField(DirectoryEntry, null=True,
                                                 field=DirectoryEntry.id,

@@ -78,6 +78,8 @@ class Patient(BaseModel):
     preferred_channel = CharField(max_length=20, default="sms")
     language = CharField(max_length=5, default="fr")  # of her SMS (domain.sms.LANGUAGES)
     first_visit_date = DateField(null=True)
+    # its moment, when an attended appointment gave it: the 72 hours count from there
+    first_visit_at = DateTimeField(null=True)
     notes = TextField(default="")
     created_at = DateTimeField(default=clock.now)
     updated_at = DateTimeField(default=clock.now)

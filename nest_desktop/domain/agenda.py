@@ -4,7 +4,7 @@ database."""
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import pairwise
 
 from nest_desktop.domain.messages import N_, _
@@ -114,3 +114,21 @@ def waiting_minutes(arrived_at: dt.datetime, seen_at: dt.datetime | None,
                     now: dt.datetime) -> int:
     """How long she waited (or has been waiting) since she arrived."""
     return max(0, int(((seen_at or now) - arrived_at).total_seconds() // 60))
+
+
+def inside_hours(moment: dt.datetime, periods_on: Callable[[dt.date], list[Interval]],
+                 look_back_days: int = 7) -> dt.datetime:
+    """A deadline where someone is at the desk to meet it: `moment` itself inside the day's
+    opening hours, else the end of that day's hours, else (a closed day) the end of the
+    last open day before it; unchanged when the site opens on none of those days."""
+    periods = periods_on(moment.date())
+    if any(opens <= moment.time() <= closes for opens, closes in periods):
+        return moment
+    if periods:
+        return dt.datetime.combine(moment.date(), periods[-1][1])
+    for back in range(1, look_back_days + 1):
+        day = moment.date() - dt.timedelta(days=back)
+        periods = periods_on(day)
+        if periods:
+            return dt.datetime.combine(day, periods[-1][1])
+    return moment

@@ -21,6 +21,7 @@ def use_rules_file(path: Path) -> None:
     _rules_file = Path(path)
     _data.cache_clear()
     rules.cache_clear()
+    procedures.cache_clear()
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Rule:
     max_attempts: int = 3
     retry_after: Offset = Offset(hours=4)
     survey: str = ""
+    procedure: str = ""  # the key of the procedure it applies
 
     def label_in(self, language: str) -> str:
         return in_language(self.label, language) or self.name
@@ -89,7 +91,8 @@ def parse_rules(data: dict) -> dict[str, Rule]:
                 item["assignee_role"], item["resolved_by"], dict(item.get("label", {})),
                 {lang: tuple(lines) for lang, lines in item.get("script", {}).items()},
                 int(item.get("max_attempts", 3)),
-                Offset.parse(item.get("retry_after", {"hours": 4})), item.get("survey", ""))
+                Offset.parse(item.get("retry_after", {"hours": 4})), item.get("survey", ""),
+                item.get("procedure", ""))
             if parsed[name].max_attempts < 1:
                 raise ValueError(f"follow-up rule {name}: max_attempts must be 1 or more")
     except (KeyError, TypeError) as error:
@@ -108,6 +111,34 @@ def _data() -> dict:
 @lru_cache(maxsize=1)
 def rules() -> dict[str, Rule]:
     return parse_rules(_data())
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """The version of an ISO 9001 procedure the rules implement, as on its document."""
+
+    key: str
+    code: str  # "PO06-PR0001"; empty where the document gives none
+    revision: str  # its "I.E.", e.g. "6"
+    date: str  # of that revision, ISO
+    title: dict[str, str]
+    pilot: dict[str, str]
+    reference: str
+
+    def title_in(self, language: str) -> str:
+        return in_language(self.title, language) or self.key
+
+    def pilot_in(self, language: str) -> str:
+        return in_language(self.pilot, language) or ""
+
+
+@lru_cache(maxsize=1)
+def procedures() -> dict[str, Procedure]:
+    """Which procedure, at which revision, the rules apply (shown in Settings for an audit)."""
+    return {key: Procedure(key, item.get("code", ""), str(item.get("revision", "")),
+                           item.get("date", ""), dict(item.get("title", {})),
+                           dict(item.get("pilot", {})), item.get("reference", ""))
+            for key, item in _data().get("procedures", {}).items()}
 
 
 def backfill_days() -> int:

@@ -219,3 +219,28 @@ def day_columns(site_id: int, day: dt.date, entry_ids: list[int] | None = None
         columns.append(AgendaColumn(entry.id, entry.name, hours_on(site_id, entry.id, day),
                                     free_slots(site_id, entry.id, day, rules.SLOT_MINUTES)))
     return columns
+
+
+class HoursBook:
+    """Every site's opening hours and closed days, read once (two queries) for a pass of
+    the follow-up engine, which puts each deadline inside its site's hours."""
+
+    def __init__(self):
+        self.weeks: dict[int, dict[int, list[rules.Interval]]] = {}
+        rows: dict[int, list[tuple]] = {}
+        for site_id, weekday, opens, closes in (
+                OpeningHours.select(OpeningHours.site, OpeningHours.weekday, OpeningHours.opens,
+                                    OpeningHours.closes)
+                .where(OpeningHours.entry.is_null()).tuples()):
+            rows.setdefault(site_id, []).append((weekday, opens, closes))
+        for site_id, site_rows in rows.items():
+            self.weeks[site_id] = _intervals(site_rows)
+        self.closed = set(ClosedDay.select(ClosedDay.site, ClosedDay.day).tuples())
+
+    def periods_on(self, site_id: int | None, day: dt.date) -> list[rules.Interval]:
+        if site_id is not None and (site_id, day) in self.closed:
+            return []
+        return self.weeks.get(site_id, rules.DEFAULT_WEEK)[day.weekday()]
+
+    def inside_hours(self, site_id: int | None, moment: dt.datetime) -> dt.datetime:
+        return rules.inside_hours(moment, lambda day: self.periods_on(site_id, day))

@@ -35,6 +35,7 @@ from nest_desktop.domain.text import elide, list_name
 from nest_desktop.i18n import current_language
 from nest_desktop.services import (
     ValidationFailed,
+    agenda,
     audit,
     check_characters,
     hooks,
@@ -81,12 +82,45 @@ def closing_time() -> dt.time:
     return dt.time(int(hours), int(minutes))
 
 
+@dataclass(frozen=True)
+class ProcedureApplied:
+    """For an audit: a procedure at its revision, and the rules that apply it."""
+
+    title: str
+    code: str
+    revision: str
+    date: dt.date | None
+    pilot: str
+    rules: list[str]  # their labels
+
+
+def procedures_applied() -> list[ProcedureApplied]:
+    language = current_language()
+    applied = []
+    for key, procedure in rules.procedures().items():
+        labels = [rule.label_in(language) for rule in rules.rules().values()
+                  if rule.procedure == key]
+        applied.append(ProcedureApplied(
+            procedure.title_in(language), procedure.code, procedure.revision,
+            dt.date.fromisoformat(procedure.date) if procedure.date else None,
+            procedure.pilot_in(language), labels))
+    return applied
+
+
 def rule_label(rule: str) -> str:
     return rules.rules()[rule].label_in(current_language())
 
 
 def outcome_label(outcome: str) -> str:
     return _(OUTCOME_LABELS[outcome]) if outcome in OUTCOME_LABELS else outcome
+
+
+def due_at(rule: str, event: dt.datetime, site_id: int | None, closing: dt.time,
+           book: "agenda.HoursBook | None" = None) -> dt.datetime:
+    """The rule's deadline, inside the opening hours of the site (a callback computed
+    from an answer recorded at 03:30 is not due at 03:30 a week later)."""
+    return (book or agenda.HoursBook()).inside_hours(site_id,
+                                                     rules.deadline(rule, event, closing))
 
 
 def _key(rule: str, source_table: str, source_id: int) -> str:
@@ -122,7 +156,7 @@ def schedule(rule: str, source_table: str, source_id: int, event: dt.datetime,
         raise ValidationFailed({"event": problem})
     closing = closing_time()
     key = _key(rule, source_table, source_id)
-    values = {"event_at": event, "due_at": rules.deadline(rule, event, closing),
+    values = {"event_at": event, "due_at": due_at(rule, event, site_id, closing),
               "opens_at": rules.opens_at(rule, event, closing), "patient": patient_id,
               "prospect": prospect_id, "site": site_id, "urgent": urgent}
     with database.atomic():
@@ -162,6 +196,7 @@ def create_tasks(events: list["Event"], when: dt.datetime) -> int:
     few statements for all, each task audited as `schedule` would. Inside the caller's
     transaction; returns the number made."""
     closing = closing_time()
+    book = agenda.HoursBook()
     rows = []
     for event in events:
         if not rules.worth_creating(event.rule, event.at, when, closing):
@@ -169,7 +204,7 @@ def create_tasks(events: list["Event"], when: dt.datetime) -> int:
         rows.append({"key": _key(event.rule, event.source_table, event.source_id),
                      "rule": event.rule, "source_table": event.source_table,
                      "source_id": event.source_id, "event_at": event.at,
-                     "due_at": rules.deadline(event.rule, event.at, closing),
+                     "due_at": due_at(event.rule, event.at, event.site_id, closing, book),
                      "opens_at": rules.opens_at(event.rule, event.at, closing),
                      "patient": event.patient_id, "prospect": event.prospect_id,
                      "site": event.site_id, "urgent": event.urgent,
@@ -231,9 +266,13 @@ def settle_source(source_table: str, source_id: int, outcome: str,
     return len(tasks)
 
 
-def first_visit_event(visit_date: dt.date, closing: dt.time | None = None) -> dt.datetime:
-    """A visit known by its date only counts from that day's closing time: the 72 hours
-    run to the same time three days later."""
+def first_visit_event(visit_date: dt.date, closing: dt.time | None = None,
+                      visit_at: dt.datetime | None = None) -> dt.datetime:
+    """When the 72 hours start (PAT-03): the visit's real moment when an attended
+    appointment gave it; a visit known by its date only counts from that day's closing
+    time."""
+    if visit_at is not None and visit_at.date() == visit_date:
+        return visit_at
     return dt.datetime.combine(visit_date, closing or closing_time())
 
 
@@ -242,7 +281,8 @@ def sync_patient(patient: Patient, when: dt.datetime | None = None) -> bool:
     True when a task exists for it or was cancelled."""
     if patient.first_visit_date:
         return schedule("satisfaction_72h", "patient", patient.id,
-                        first_visit_event(patient.first_visit_date), patient.id,
+                        first_visit_event(patient.first_visit_date,
+                                          visit_at=patient.first_visit_at), patient.id,
                         patient.site_id, when) is not None
     return cancel_source("patient", patient.id, ["satisfaction_72h"]) > 0
 
@@ -275,12 +315,13 @@ def run(when: dt.datetime | None = None) -> int:
     of tasks made or moved."""
     when = when or clock.now()
     closing = closing_time()
+    book = agenda.HoursBook()
     events = stored_events(when)
     keys = [_key(e.rule, e.source_table, e.source_id) for e in events]
     known = {}
     for start in range(0, len(keys), 500):
-        known.update({key: (event_at, status, site_id, due_at)
-                      for key, event_at, status, site_id, due_at in
+        known.update({key: (event_at, status, site_id, due)
+                      for key, event_at, status, site_id, due in
                       FollowUpTask.select(FollowUpTask.key, FollowUpTask.event_at,
                                           FollowUpTask.status, FollowUpTask.site,
                                           FollowUpTask.due_at)
@@ -296,7 +337,7 @@ def run(when: dt.datetime | None = None) -> int:
         elif seen[1] != DONE and (
                 seen[1] != OPEN or (seen[0], seen[2]) != (event.at, event.site_id)
                 # a rule the clinic changed (its deadline) applies to the open tasks too
-                or seen[3] != rules.deadline(event.rule, event.at, closing)):
+                or seen[3] != due_at(event.rule, event.at, event.site_id, closing, book)):
             to_sync.append(event)
     touched = 0
     with database.atomic():

@@ -436,7 +436,9 @@ def first_visit_events(when: dt.datetime, window: dt.timedelta) -> list[followup
     """Each first visit recent enough: the 72-hour satisfaction call (PAT-03)."""
     closing = followup.closing_time()
     return [followup.Event("satisfaction_72h", "patient", patient_id,
-                           followup.first_visit_event(visit, closing), patient_id, site_id)
-            for patient_id, visit, site_id in
-            Patient.select(Patient.id, Patient.first_visit_date, Patient.site)
+                           followup.first_visit_event(visit, closing, visit_at), patient_id,
+                           site_id)
+            for patient_id, visit, visit_at, site_id in
+            Patient.select(Patient.id, Patient.first_visit_date, Patient.first_visit_at,
+                           Patient.site)
             .where(Patient.first_visit_date >= (when - window).date()).tuples()]

@@ -1127,8 +1127,11 @@ def _visit(appointment: Appointment, when: dt.datetime) -> None:
     """The attended appointment is a visit; the earliest is her first visit."""
     patient = Patient.get_by_id(appointment.patient_id)
     visit_day = appointment.starts_at.date()
-    if patient.first_visit_date is None or visit_day < patient.first_visit_date:
-        Patient.update(first_visit_date=visit_day, updated_at=when,
+    # her real moment: taken in from the waiting room, else the appointment's time
+    visit_at = when if appointment.arrived_at is not None else appointment.starts_at
+    if patient.first_visit_date is None or visit_day < patient.first_visit_date or (
+            visit_day == patient.first_visit_date and patient.first_visit_at is None):
+        Patient.update(first_visit_date=visit_day, first_visit_at=visit_at, updated_at=when,
                        version=Patient.version + 1).where(Patient.id == patient.id).execute()
         session.log("update", "patient", patient.id,
                     audit.diff({"first_visit_date": patient.first_visit_date},

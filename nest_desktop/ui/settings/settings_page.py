@@ -32,13 +32,21 @@ from nest_desktop.db.server import ServerAddress, check_address, test_connection
 from nest_desktop.domain import clock, phones
 from nest_desktop.domain import reception as reception_rules
 from nest_desktop.domain.permissions import ROLE_LABELS
-from nest_desktop.i18n import LANGUAGE_NAMES, _, current_language, format_datetime, format_number
+from nest_desktop.i18n import (
+    LANGUAGE_NAMES,
+    _,
+    current_language,
+    format_date,
+    format_datetime,
+    format_number,
+)
 from nest_desktop.services import (
     ValidationFailed,
     backup,
     desk,
     documents,
     exports,
+    followup,
     reception,
     session,
     settings,
@@ -364,9 +372,29 @@ class SettingsPage(QScrollArea):
         form.addRow(_("Mothers' group link (QR code)"), self.group_link_field)
         form.addRow("", save_pack)
         form.addRow(self.pack_message)
+        form.addRow(QLabel("<b>{}</b>".format(_("Procedures the follow-ups apply"))))
+        form.addRow(self._procedures_table())
         self.admin_only += [self.closing_time, self.horizon, self.convention, self.tariffs,
                             add_row, self.group_link, save_pack]
         return box
+
+    def _procedures_table(self) -> QTableWidget:
+        """Which version of each procedure the rules implement, for an audit."""
+        applied = followup.procedures_applied()
+        self.procedures = read_only_table([_("Procedure"), _("Code"), _("Revision (I.E.)"),
+                                           _("Pilot"), _("Calls and surveys")])
+        fill(self.procedures, [(
+            item.title, item.code or _("no code on the document"),
+            (item.revision + (" — " + format_date(item.date) if item.date else ""))
+            if item.revision else _("none on the document"), item.pilot,
+            ", ".join(item.rules)) for item in applied])
+        self.procedures.resizeColumnsToContents()
+        self.procedures.horizontalHeader().setSectionResizeMode(
+            4, QHeaderView.ResizeMode.Stretch)
+        self.procedures.setWordWrap(True)
+        self.procedures.resizeRowsToContents()
+        self.procedures.setMinimumHeight(140)
+        return self.procedures
 
     def _add_tariff_row(self, label: str, amount: str) -> None:
         row = self.tariffs.rowCount()
