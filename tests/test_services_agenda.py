@@ -244,3 +244,26 @@ def test_the_72_hours_run_from_the_visits_real_moment_and_every_deadline_is_in_h
     agenda.add_closed_day(site.id, "28/11/2026", "Grand Magal", today=MONDAY.date())
     assert followup.due_at("satisfaction_72h", dt.datetime(2026, 11, 26, 10, 0), site.id,
                            dt.time(18, 0)) == dt.datetime(2026, 11, 27, 18, 0)
+
+
+def test_a_call_about_a_baby_asks_for_her_parent(desk):
+    """The outbound script speaks to the right person: 'Suis-je bien avec la maman
+    d’Omar ?', on the mother's number first."""
+    from nest_desktop.services import patients as patient_service
+
+    site, _user = desk
+    doctor = entry(site.id, "Dr Sow", kind="person")
+    mother = patient(site.id, "Diop", "Awa", "77 123 45 67")
+    omar = patient_service.create_patient(patient_service.PatientForm(
+        last_name="Fall", first_names="Omar Sy", sex="M", birth_date="01/10/2026",
+        phones=["70 999 99 99"], site_id=site.id, pathway="paediatrics"),
+        today=MONDAY.date())
+    patient_service.link_family(mother.id, omar.id, "mother")
+    booked = service.book(form(omar.id, site.id, doctor.id, "24/11/2026", "10:00"),
+                          when=MONDAY)
+    service.mark(booked.id, booked.version, "missed", when=dt.datetime(2026, 11, 24, 17))
+    task = FollowUpTask.get(FollowUpTask.rule == "rebook_missed")
+    sheet = followup.call_sheet(task.id, "Clémence", "Clinique Nest Mermoz")
+    assert sheet.script[0] == ("Bonjour, je suis Clémence de Clinique Nest Mermoz. Suis-je "
+                               "bien avec la maman d’Omar\u202f?")
+    assert sheet.phones[0] == "77 123 45 67"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from nest_desktop.domain import clock
 from nest_desktop.domain.dates import age_in_years
 from nest_desktop.domain.messages import N_, _
-from nest_desktop.domain.text import similar_names, words
+from nest_desktop.domain.text import fold, similar_names, words
 
 MAX_AGE_YEARS = 120
 NAME_MAX_LENGTH = 100
@@ -54,6 +54,19 @@ FAMILY_RELATIONS = {
     "father": N_("Father"),
     "guardian": N_("Guardian"),
 }
+
+# Whom a call about a child asks for: "Am I speaking with Omar's mother?" ({of_child} is
+# French's "de Fatou" / "d'Omar").
+ASKED_FOR = {
+    "mother": N_("the mother of {child}"),
+    "father": N_("the father of {child}"),
+    "guardian": N_("the guardian of {child}"),
+}
+
+
+def french_of(name: str) -> str:
+    """'de Fatou', 'd’Omar', 'd’Hawa': the French 'of' before a first name."""
+    return ("d’" if fold(name)[:1] in "aeiouyh" else "de ") + name
 
 # The timeline of a file: every contact, whatever its channel.
 INTERACTION_CHANNELS = {

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from peewee import JOIN, Case, fn
 
 from nest_desktop.db.models import (
+    FamilyLink,
     FollowUpTask,
     Interaction,
     Patient,
@@ -28,6 +29,7 @@ from nest_desktop.db.models import (
 )
 from nest_desktop.domain import clock, surveys
 from nest_desktop.domain import followup as rules
+from nest_desktop.domain import patients as patient_rules
 from nest_desktop.domain.messages import N_, _
 from nest_desktop.domain.permissions import ROLE_LABELS
 from nest_desktop.domain.phones import display
@@ -649,12 +651,25 @@ def call_sheet(task_id: int, caller_first_name: str, site_name: str) -> CallShee
     task = FollowUpTask.get_by_id(task_id)
     rule = rules.rules()[task.rule]
     person, numbers, contacts = "", [], []
+    asked_for = ""  # a child's call asks for her parent
     if task.patient_id:
         patient = task.patient
         person = f"{patient.first_names} {patient.last_name}"
         numbers = [display(p.e164) for p in PatientPhone.select()
                    .where(PatientPhone.patient == task.patient_id)
                    .order_by(PatientPhone.position)]
+        link = (FamilyLink.select().where(FamilyLink.child == task.patient_id)
+                .order_by(FamilyLink.id).first()
+                if patient_rules.is_child(patient.birth_date, clock.today()) else None)
+        if link is not None:
+            asked_for = _(patient_rules.ASKED_FOR.get(link.relation,
+                                                      patient_rules.ASKED_FOR["guardian"])
+                          ).format(child=(first := patient.first_names.split(" ")[0]),
+                                   of_child=patient_rules.french_of(first))
+            parent_numbers = [display(p.e164) for p in PatientPhone.select()
+                              .where(PatientPhone.patient == link.parent_id)
+                              .order_by(PatientPhone.position)]
+            numbers = list(dict.fromkeys(parent_numbers + numbers))
         contacts = list(Interaction.select().where(Interaction.patient == task.patient_id)
                         .order_by(Interaction.occurred_at.desc()).limit(5))
     elif task.prospect_id:
@@ -678,7 +693,8 @@ def call_sheet(task_id: int, caller_first_name: str, site_name: str) -> CallShee
                 person = call.caller_name or display(call.phone)
                 numbers = [display(call.phone)] if call.phone else []
     site = task.site.name if task.site_id else site_name
-    fill = {"{patient}": person or "…", "{caller}": caller_first_name, "{site}": site}
+    fill = {"{patient}": asked_for or person or "…", "{caller}": caller_first_name,
+            "{site}": site}
     placeholders_of = hooks.call_sheet_placeholders.get(task.source_table)
     if placeholders_of is not None:
         fill.update(placeholders_of(task.source_id))
