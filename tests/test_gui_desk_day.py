@@ -256,3 +256,58 @@ def test_settings_show_which_revision_of_each_procedure_is_applied(qtbot, desk):
     assert followup.rule_label("prospect_callback") in rows["Procédure de suivi des prospects"][4]
     assert rows["Procédure de suivi des patients"][1] == "pas de code sur le document"
     assert "Appel de satisfaction (72\u00a0h)" in rows["Procédure de suivi des patients"][4]
+
+
+@pytest.mark.clock("2026-11-24 08:30")
+def test_what_was_left_open_yesterday_is_first_on_today_flagged(qtbot, desk):
+    from nest_desktop.db.models import FollowUpTask
+    from nest_desktop.services import followup, reception
+    from tests.test_gui import make_main_window
+
+    site, _user = desk
+    old_visit = patient_service.create_patient(patient_service.PatientForm(
+        last_name="Sarr", first_names="Rama", sex="F", phones=["77 555 55 55"],
+        site_id=site.id, first_visit_date="18/11/2026"), today=dt.date(2026, 11, 18))
+    assert FollowUpTask.get(FollowUpTask.patient == old_visit.id).due_at < dt.datetime(
+        2026, 11, 23)  # a 72-hour call late since last week
+    evening = dt.datetime(2026, 11, 23, 17, 0)
+    reception.record_call(reception.CallForm(
+        started_at=evening, ended_at=evening + dt.timedelta(minutes=2), reason="information",
+        summary="Résultats d'analyse", outcome="unresolved", site_id=site.id,
+        phone="77 444 44 44", caller_name="Mme Ba"), when=evening)
+    ids = followup.task_ids(followup.TaskFilter())
+    assert followup.get_task(ids[0]).rule == "same_day"  # before the older late call
+    window = make_main_window(qtbot, desk)
+    model = window.today_page.model
+    qtbot.waitUntil(lambda: model.rowCount() == 2)
+    first = model.index(0, 1)
+    qtbot.waitUntil(lambda: model.data(first) is not None)
+    assert model.data(first) == "↩ D’hier — Demande à traiter dans la journée"
+
+
+@pytest.mark.clock("2026-11-28 12:45")
+def test_the_quality_pilot_sees_each_sites_open_lines_at_its_closing(qtbot, desk):
+    from nest_desktop.services import desk as desk_service
+    from nest_desktop.services import reception
+    from nest_desktop.ui.common.desk_context import DeskContext
+    from nest_desktop.ui.reception.desk_notices import ClosingNotice
+
+    site, _user = desk
+    other = desk_service.create_site(desk_service.SiteForm("Clinique Nest Ouakam", "", ""))
+    for where in (site, other):
+        start = dt.datetime(2026, 11, 28, 9, 0)
+        reception.record_call(reception.CallForm(
+            started_at=start, ended_at=start + dt.timedelta(minutes=1), reason="information",
+            summary="Tarifs", outcome="unresolved", site_id=where.id, phone="77 444 44 44",
+            caller_name="Mme Ba"), when=start)
+    pilot = desk_service.create_user(desk_service.UserForm(
+        "Mariama Ndiaye", "Mariama", "quality_pilot", None, "mariama", "Dakar-2026!x",
+        "Dakar-2026!x"))
+    notice = ClosingNotice(DeskContext(pilot, None))
+    qtbot.addWidget(notice)
+    notice.check()
+    qtbot.waitUntil(lambda: notice.text.text() != "")
+    # a Saturday: both sites close at 13:00 (the usual hours)
+    assert notice.text.text() == (
+        "Clinique Nest Mermoz ferme à 13:00\u00a0: 1 ligne encore ouverte; Clinique Nest "
+        "Ouakam ferme à 13:00\u00a0: 1 ligne encore ouverte.")

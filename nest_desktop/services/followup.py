@@ -46,6 +46,7 @@ from nest_desktop.services import (
 )
 
 OPEN, DONE, CANCELLED = "open", "done", "cancelled"
+SAME_DAY_RULE = "same_day"  # a request or a message of the phone, to deal with the same day
 
 # What a call attempt can end with (PAT-13).
 REACHED = "reached"
@@ -385,13 +386,19 @@ def _condition(task_filter: TaskFilter, when: dt.datetime):
 
 
 def task_ids(task_filter: TaskFilter, when: dt.datetime | None = None) -> list[int]:
-    """The open tasks to show, what needs doing first: urgent messages, then by deadline
-    (overdue, today, then the next days), those waiting for a later attempt after."""
+    """The open tasks to show, what needs doing first: urgent messages, then the requests
+    left open at a previous day's closing (TEL-08: first the next morning), then by
+    deadline (overdue, today, then the next days), those waiting for a later attempt
+    after."""
     when = when or clock.now()
     waiting = Case(None, [(FollowUpTask.next_attempt_at > when, 1)], 0)
+    from_before = Case(None, [((FollowUpTask.rule == SAME_DAY_RULE)
+                               & (FollowUpTask.due_at < dt.datetime.combine(when.date(),
+                                                                            dt.time.min)), 0)],
+                       1)
     query = (FollowUpTask.select(FollowUpTask.id)
              .where(_condition(task_filter, when))
-             .order_by(FollowUpTask.urgent.desc(), waiting, FollowUpTask.due_at,
+             .order_by(FollowUpTask.urgent.desc(), from_before, waiting, FollowUpTask.due_at,
                        FollowUpTask.id))
     return [row[0] for row in query.tuples()]
 

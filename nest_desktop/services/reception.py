@@ -52,7 +52,7 @@ from nest_desktop.services.people import PATIENT, PROSPECT, parent_names, prefix
 from nest_desktop.services.session import PermissionDenied
 
 TEXT_MAX = 2000
-SAME_DAY = "same_day"
+SAME_DAY = followup.SAME_DAY_RULE
 REBOOK = "rebook_missed"
 CALL_SOURCE, MESSAGE_SOURCE, APPOINTMENT_SOURCE = "call_record", "phone_message", "appointment"
 RECOGNITION_MIN_DIGITS = 3

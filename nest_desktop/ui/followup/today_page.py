@@ -93,7 +93,14 @@ class TaskTableModel(LazyRowsModel):
         if column == "type":
             label = service.rule_label(record.rule)
             # marked in words and a sign, not by colour alone
-            return "⚠ " + _("URGENT") + " — " + label if record.urgent else label
+            if record.urgent:
+                label = "⚠ " + _("URGENT") + " — " + label
+            if record.rule == service.SAME_DAY_RULE and record.due_at.date() < self.when.date():
+                label = "↩ " + (_("From yesterday") if (self.when.date() - record.due_at.date())
+                                .days == 1 else _("From {day}").format(
+                                    day=format_date(record.due_at.date(), "EEE d MMM"))
+                                ) + " — " + label
+            return label
         if column == "person":
             return record.person
         if column == "phone":

@@ -8,8 +8,9 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton
 
 from nest_desktop.domain import clock
+from nest_desktop.domain.permissions import QUALITY_PILOT
 from nest_desktop.i18n import _, ngettext, pgettext
-from nest_desktop.services import agenda, reception
+from nest_desktop.services import agenda, desk, reception
 from nest_desktop.ui.common.desk_context import DeskContext
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
@@ -80,17 +81,22 @@ class UrgentNotice(QFrame):
         self.hide()
 
 
-def lines_open_today(site_id: int | None) -> tuple[int, dt.time | None]:
-    """(requests and messages still open at the site today, its closing time today)."""
+def lines_open_today(site_ids: list[int]) -> list[tuple[str, int, dt.time | None]]:
+    """Each site's (name, requests and messages still open today, closing time today)."""
     today = clock.today()
-    left = reception.end_of_day(site_id, today)
-    closing = agenda.closing_time(site_id, today) if site_id else None
-    return len(left.open_calls) + len(left.open_messages), closing
+    found = []
+    for site in desk.sites():
+        if site.id in site_ids:
+            left = reception.end_of_day(site.id, today)
+            found.append((site.name, len(left.open_calls) + len(left.open_messages),
+                          agenda.closing_time(site.id, today)))
+    return found
 
 
 class ClosingNotice(QFrame):
     """Before the site closes (its own hours, not one time for the clinic): the lines still
-    open, so that nothing is left unresolved at the end of the day (TEL-08)."""
+    open, so that nothing is left unresolved at the end of the day (TEL-08). The quality
+    pilot sees every site's, each at its own closing time."""
 
     openEndOfDay = Signal()
 
@@ -117,26 +123,36 @@ class ClosingNotice(QFrame):
         changes().calls.connect(self.check)
 
     def check(self) -> None:
-        site_id = self.context.site.id if self.context.site else None
-        if site_id is None:
+        if self.context.user.role == QUALITY_PILOT:
+            site_ids = [site.id for site in desk.sites()]
+        else:
+            site_ids = [self.context.site.id] if self.context.site else []
+        if not site_ids:
             self.hide()
             return
-        run_in_background(lambda: lines_open_today(site_id), self.show_lines, owner=self)
+        run_in_background(lambda: lines_open_today(site_ids), self.show_lines, owner=self)
 
-    def show_lines(self, result: tuple[int, dt.time | None]) -> None:
-        count, closing = result
+    def show_lines(self, sites: list[tuple[str, int, dt.time | None]]) -> None:
         now = clock.now()
-        if closing is None or count == 0 or self.dismissed_on == now.date():
+        due = [(name, count, closing) for name, count, closing in sites
+               if count and closing is not None and now >= dt.datetime.combine(
+                   now.date(), closing) - dt.timedelta(minutes=CLOSING_NOTICE_MINUTES)]
+        if not due or self.dismissed_on == now.date():
             self.hide()
             return
-        closes_at = dt.datetime.combine(now.date(), closing)
-        if now < closes_at - dt.timedelta(minutes=CLOSING_NOTICE_MINUTES):
-            self.hide()
-            return
-        self.text.setText(ngettext(
-            "The site closes at {time}: {count} line is still open today.",
-            "The site closes at {time}: {count} lines are still open today.", count).format(
-            time=closing.strftime("%H:%M"), count=count))
+        if len(sites) == 1:
+            _name, count, closing = due[0]
+            text = ngettext(
+                "The site closes at {time}: {count} line is still open today.",
+                "The site closes at {time}: {count} lines are still open today.",
+                count).format(time=closing.strftime("%H:%M"), count=count)
+        else:
+            text = "; ".join(ngettext(
+                "{site} closes at {time}: {count} line still open",
+                "{site} closes at {time}: {count} lines still open", count).format(
+                site=name, time=closing.strftime("%H:%M"), count=count)
+                for name, count, closing in due) + "."
+        self.text.setText(text)
         self.show()
 
     def _dismiss(self) -> None:
