@@ -534,9 +534,10 @@ def test_today_opens_first_and_a_call_is_worked_through_to_its_survey(qtbot, des
     from nest_desktop.ui.followup.outbound_call import OutboundCallDialog
 
     site, _user = desk
-    patient = patients.create_patient(patients.PatientForm(
+    today = clock.today().strftime("%d/%m/%Y")
+    patient = patients.create_patient(patients.PatientForm(  # her intake interview held
         last_name="Sarr", first_names="Fatou", phones=["77 555 12 34"], site_id=site.id,
-        first_visit_date=clock.today().strftime("%d/%m/%Y")))
+        first_visit_date=today, intake_date=today))
     window = make_main_window(qtbot, desk)
     page = window.today_page
     settle(qtbot, lambda: page.model.rowCount() == 1)

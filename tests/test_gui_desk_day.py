@@ -267,7 +267,8 @@ def test_what_was_left_open_yesterday_is_first_on_today_flagged(qtbot, desk):
     site, _user = desk
     old_visit = patient_service.create_patient(patient_service.PatientForm(
         last_name="Sarr", first_names="Rama", sex="F", phones=["77 555 55 55"],
-        site_id=site.id, first_visit_date="18/11/2026"), today=dt.date(2026, 11, 18))
+        site_id=site.id, first_visit_date="18/11/2026", intake_date="18/11/2026"),
+        today=dt.date(2026, 11, 18))
     assert FollowUpTask.get(FollowUpTask.patient == old_visit.id).due_at < dt.datetime(
         2026, 11, 23)  # a 72-hour call late since last week
     evening = dt.datetime(2026, 11, 23, 17, 0)

@@ -21,9 +21,12 @@ from tests.conftest import PASSWORD
 
 
 def new_patient(site_id, first_visit: dt.date | None, last_name="Sarr", phone="77 555 12 34"):
+    """Her first visit with its intake interview held (the interview's own task has its own
+    test)."""
+    visit = first_visit.strftime("%d/%m/%Y") if first_visit else ""
     return patient_service.create_patient(patient_service.PatientForm(
         last_name=last_name, first_names="Fatou", phones=[phone], site_id=site_id,
-        first_visit_date=first_visit.strftime("%d/%m/%Y") if first_visit else ""))
+        first_visit_date=visit, intake_date=visit))
 
 
 def change_first_visit(patient_id: int, first_visit: dt.date | None):
@@ -54,9 +57,40 @@ def test_a_first_visit_makes_the_72_hour_call_once(desk):
     # A visit written without the engine (an import, an older version) is caught up.
     other = new_patient(site.id, None, "Ndour", "77 555 98 76")
     Patient.update(first_visit_date=visit).where(Patient.id == other.id).execute()
-    assert followup.run() == 1
+    assert followup.run() == 2  # her 72-hour call, and her intake interview to hold
     assert followup.run() == 0
-    assert len(tasks_of(other.id)) == 1
+    assert {t.rule for t in tasks_of(other.id)} == {"satisfaction_72h", "intake_interview"}
+
+
+@pytest.mark.clock("2026-11-24 10:00")
+def test_a_first_visit_without_its_intake_interview_asks_a_medical_secretary_for_it(desk):
+    """PAT-02: "un entretien d'entrée doit être tenu avec une secrétaire médicale"."""
+    from nest_desktop.services import desk as desk_service
+
+    site, admin = desk
+    visit = dt.date(2026, 11, 24)
+    patient = patient_service.create_patient(patient_service.PatientForm(
+        last_name="Sarr", first_names="Fatou", phones=["77 555 12 34"], site_id=site.id,
+        first_visit_date="24/11/2026"))
+    intake = FollowUpTask.get((FollowUpTask.patient == patient.id)
+                              & (FollowUpTask.rule == "intake_interview"))
+    assert (intake.assignee_role, intake.due_at, intake.status) == (
+        "secretary", dt.datetime.combine(visit, dt.time(18, 0)), "open")
+    form = patient_service.form_of(patient)
+    form.intake_date, form.intake_by_id = "24/11/2026", admin.id
+    with pytest.raises(ValidationFailed) as refused:  # an administrator is no secretary
+        patient_service.update_patient(patient.id, patient.version, form)
+    assert refused.value.errors == {
+        "intake_by": "L’entretien d’entrée est tenu par une secrétaire médicale."}
+    secretary = desk_service.create_user(desk_service.UserForm(
+        "Khady Sow", "Khady", "secretary", site.id, "khady", PASSWORD, PASSWORD))
+    form.intake_by_id = secretary.id
+    patient_service.update_patient(patient.id, patient.version, form)
+    intake = FollowUpTask.get_by_id(intake.id)
+    assert (intake.status, intake.outcome) == ("done", "intake_recorded")
+    # the 72-hour call is not touched by it
+    assert FollowUpTask.get((FollowUpTask.patient == patient.id)
+                            & (FollowUpTask.rule == "satisfaction_72h")).status == "open"
     assert AuditEntry.select().where((AuditEntry.table == "follow_up_task")
                                      & (AuditEntry.action == "create")).count() == 2
 

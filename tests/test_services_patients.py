@@ -18,7 +18,12 @@ def aissatou(**changes) -> PatientForm:
 
 
 def test_create_stores_e164_phone_and_folded_tokens(db, desk):
-    site, user = desk
+    from nest_desktop.services import desk as desk_service
+    from tests.conftest import PASSWORD
+
+    site, _admin = desk
+    user = desk_service.create_user(desk_service.UserForm(  # a medical secretary holds it
+        "Khady Sow", "Khady", "secretary", site.id, "khady", PASSWORD, PASSWORD))
     patient = service.create_patient(aissatou(site_id=site.id, intake_by_id=user.id,
                                               intake_date="20/11/2026",
                                               intake_tariffs_given=True))

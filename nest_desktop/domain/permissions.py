@@ -43,6 +43,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "followup.work": _DESK,  # calls, surveys, assigning tasks
     "campaign.create": frozenset({CUSTOMER_RELATIONS, ADMINISTRATOR}),
     "calls.write": _DESK,  # answering the phone: register, messages, appointments
+    "intake.hold": frozenset({SECRETARY}),  # the intake interview (PAT-02)
     "directory.manage": frozenset({ADMINISTRATOR}),
     "sms.send": _DESK,  # the outbox by hand: cancel, send again, a newsletter, an SMS to her
 }

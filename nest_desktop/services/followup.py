@@ -47,6 +47,7 @@ from nest_desktop.services import (
 
 OPEN, DONE, CANCELLED = "open", "done", "cancelled"
 SAME_DAY_RULE = "same_day"  # a request or a message of the phone, to deal with the same day
+INTAKE = "intake_interview"  # a first visit without its intake interview (PAT-02)
 
 # What a call attempt can end with (PAT-13).
 REACHED = "reached"
@@ -251,13 +252,16 @@ def cancel_source(source_table: str, source_id: int,
 
 
 def settle_source(source_table: str, source_id: int, outcome: str,
-                  when: dt.datetime | None = None) -> int:
+                  when: dt.datetime | None = None,
+                  only_rules: Iterable[str] | None = None) -> int:
     """What the event asked for was done another way (a message confirmed, a request dealt
     with by email): its open tasks are done, by the person at the desk."""
     when = when or clock.now()
     user = session.current()
     condition = ((FollowUpTask.source_table == source_table)
                  & (FollowUpTask.source_id == source_id) & (FollowUpTask.status == OPEN))
+    if only_rules is not None:
+        condition &= FollowUpTask.rule.in_(list(only_rules))
     with database.atomic():
         tasks = list(FollowUpTask.select().where(condition))
         for task in tasks:
@@ -280,8 +284,17 @@ def first_visit_event(visit_date: dt.date, closing: dt.time | None = None,
 
 
 def sync_patient(patient: Patient, when: dt.datetime | None = None) -> bool:
-    """The tasks a patient's file makes by itself: the 72-hour call after her first visit.
-    True when a task exists for it or was cancelled."""
+    """The tasks a patient's file makes by itself: the 72-hour call after her first visit
+    (PAT-03), and the intake interview while it is not recorded (PAT-02). True when a task
+    exists for the call or was cancelled."""
+    if patient.first_visit_date and not patient.intake_date:
+        schedule(INTAKE, "patient", patient.id,
+                 first_visit_event(patient.first_visit_date, visit_at=patient.first_visit_at),
+                 patient.id, patient.site_id, when)
+    elif patient.intake_date:
+        settle_source("patient", patient.id, "intake_recorded", when, only_rules=[INTAKE])
+    else:
+        cancel_source("patient", patient.id, [INTAKE])
     if patient.first_visit_date:
         return schedule("satisfaction_72h", "patient", patient.id,
                         first_visit_event(patient.first_visit_date,

@@ -16,7 +16,7 @@ from nest_desktop.db.models import (
     User,
     database,
 )
-from nest_desktop.domain import clock, phones
+from nest_desktop.domain import clock, permissions, phones
 from nest_desktop.domain import patients as rules
 from nest_desktop.domain import sms as sms_rules
 from nest_desktop.domain.dates import entry_text, parse_date
@@ -171,9 +171,22 @@ def _audited(values: dict, e164_numbers: list[str]) -> dict:
     return shown
 
 
+def _check_intake_by(values: dict, old_user_id: int | None = None) -> None:
+    """The intake interview is held by a medical secretary (PAT-02): checked when it is
+    recorded, not on every later save of the file."""
+    user_id = values.get("intake_by")
+    if not user_id or user_id == old_user_id:
+        return
+    user = User.get_or_none(User.id == user_id)
+    if user is None or not permissions.allowed(user.role, "intake.hold"):
+        raise ValidationFailed({"intake_by": _(
+            "The intake interview is held by a medical secretary.")})
+
+
 def create_patient(form: PatientForm, today: dt.date | None = None) -> Patient:
     session.require("patient.write")
     values, e164_numbers = clean(form, today)
+    _check_intake_by(values)
     with database.atomic():
         patient = Patient.create(**values)
         _write_phones_and_tokens(patient.id, e164_numbers, values["last_name"],
@@ -191,6 +204,7 @@ def update_patient(patient_id: int, expected_version: int, form: PatientForm,
     session.require("patient.write")
     values, e164_numbers = clean(form, today)
     old = Patient.get_by_id(patient_id)
+    _check_intake_by(values, old.intake_by_id)
     old_values = _audited({key: getattr(old, key if key not in ("site", "intake_by")
                                         else f"{key}_id") for key in values},
                           phones_of(patient_id))
@@ -435,10 +449,15 @@ def family_of(patient_id: int) -> list[FamilyMember]:
 def first_visit_events(when: dt.datetime, window: dt.timedelta) -> list[followup.Event]:
     """Each first visit recent enough: the 72-hour satisfaction call (PAT-03)."""
     closing = followup.closing_time()
-    return [followup.Event("satisfaction_72h", "patient", patient_id,
-                           followup.first_visit_event(visit, closing, visit_at), patient_id,
-                           site_id)
-            for patient_id, visit, visit_at, site_id in
+    events = []
+    for patient_id, visit, visit_at, site_id, intake in (
             Patient.select(Patient.id, Patient.first_visit_date, Patient.first_visit_at,
-                           Patient.site)
-            .where(Patient.first_visit_date >= (when - window).date()).tuples()]
+                           Patient.site, Patient.intake_date)
+            .where(Patient.first_visit_date >= (when - window).date()).tuples()):
+        moment = followup.first_visit_event(visit, closing, visit_at)
+        events.append(followup.Event("satisfaction_72h", "patient", patient_id, moment,
+                                     patient_id, site_id))
+        if intake is None:  # the intake interview is still to hold (PAT-02)
+            events.append(followup.Event(followup.INTAKE, "patient", patient_id, moment,
+                                         patient_id, site_id))
+    return events
