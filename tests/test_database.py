@@ -124,6 +124,7 @@ def make_version_1(db):
                          direction="incoming", subject="Tarifs", created_at="2026-01-02 09:00:00")
     migrate(migrator.drop_column("patient", "language"))  # came with the SMS (version 10)
     migrate(migrator.drop_column("patient", "first_visit_at"))  # with the agenda (11)
+    migrate(migrator.drop_column("patient_phone", "wrong_since"))  # 11 too
     db.execute_sql("INSERT INTO site (name, phone, address, active) "
                    "VALUES ('Clinique Nest Mermoz', '', '', TRUE)")
     for name, first_name in (("Clémence Diatta", "Clémence"), ("Clémence Sow", "Clémence")):

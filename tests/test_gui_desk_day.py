@@ -312,3 +312,39 @@ def test_the_quality_pilot_sees_each_sites_open_lines_at_its_closing(qtbot, desk
     assert notice.text.text() == (
         "Clinique Nest Mermoz ferme à 13:00\u00a0: 1 ligne encore ouverte; Clinique Nest "
         "Ouakam ferme à 13:00\u00a0: 1 ligne encore ouverte.")
+
+
+@pytest.mark.clock("2026-11-24 10:00")
+def test_a_wrong_number_found_on_a_call_is_struck_and_replaced_at_the_next_contact(qtbot,
+                                                                                   desk):
+    from nest_desktop.db.models import FollowUpTask, PatientPhone
+    from nest_desktop.services import followup, reception
+    from nest_desktop.services import sms as sms_service
+    from tests.test_gui import make_main_window
+
+    site, _user = desk
+    awa = patient_service.create_patient(patient_service.PatientForm(
+        last_name="Diop", first_names="Awa", sex="F", phones=["77 123 45 67", "76 111 22 33"],
+        sms_consent=True, site_id=site.id, first_visit_date="23/11/2026",
+        intake_date="23/11/2026"))
+    task = FollowUpTask.get(FollowUpTask.rule == "satisfaction_72h")
+    followup.record_attempt(task.id, "wrong_number", "Un monsieur, ne la connaît pas")
+    main = PatientPhone.get((PatientPhone.patient == awa.id) & (PatientPhone.position == 0))
+    assert main.wrong_since == dt.datetime(2026, 11, 24, 10, 0)
+    assert patient_service.wrong_numbers(awa.id) == ["+221771234567"]
+    # no SMS to it: her other number is used
+    assert sms_service._contacts([awa.id])[awa.id][0] == "+221761112233"
+    # the next call shows it struck and asks for a new one
+    card = reception.caller_card("patient", awa.id)
+    assert card.wrong_phones == ("77 123 45 67",)
+    window = make_main_window(qtbot, desk)
+    file_window = window.open_patient(awa.id)
+    assert file_window.phone_edits[0].font().strikeOut()
+    assert file_window.fields["phone_0"].error.text() == (
+        "Trouvé erroné lors d’un appel\u00a0: demandez-lui un nouveau numéro.")
+    assert file_window.save() is True  # kept on the file: still marked
+    assert patient_service.wrong_numbers(awa.id) == ["+221771234567"]
+    file_window = window.open_patient(awa.id)
+    file_window.phone_edits[0].setText("78 999 88 77")  # her new number
+    assert file_window.save() is True
+    assert patient_service.wrong_numbers(awa.id) == []

@@ -539,6 +539,7 @@ def _add_agenda(db: Database) -> None:
     migrate(migrator.add_column("appointment", "arrived_at", DateTimeField(null=True)),
             migrator.add_column("appointment", "seen_at", DateTimeField(null=True)),
             migrator.add_column("patient", "first_visit_at", DateTimeField(null=True)),
+            migrator.add_column("patient_phone", "wrong_since", DateTimeField(null=True)),
             migrator.add_column("directory_entry", "service_id",
                                 ForeignKeyField(DirectoryEntry, null=True,
                                                 field=DirectoryEntry.id,

@@ -95,6 +95,8 @@ class PatientPhone(BaseModel):
     e164 = CharField(max_length=20, index=True)
     national_digits = CharField(max_length=20, index=True)  # searched by prefix as typed
     position = IntegerField(default=0)  # 0 is the main number
+    # found wrong on a call: no SMS to it, shown struck, a new number asked for
+    wrong_since = DateTimeField(null=True)
 
 
 class PatientSearchToken(BaseModel):

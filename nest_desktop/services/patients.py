@@ -150,12 +150,16 @@ def clean(form: PatientForm, today: dt.date | None = None) -> tuple[dict, list[s
 
 def _write_phones_and_tokens(patient_id: int, e164_numbers: list[str], last_name: str,
                              first_names: str) -> None:
+    # a number found wrong stays marked while it is kept on the file
+    wrong = dict(PatientPhone.select(PatientPhone.e164, PatientPhone.wrong_since).where(
+        (PatientPhone.patient == patient_id) & PatientPhone.wrong_since.is_null(False)).tuples())
     PatientPhone.delete().where(PatientPhone.patient == patient_id).execute()
     PatientSearchToken.delete().where(PatientSearchToken.patient == patient_id).execute()
     if e164_numbers:
         PatientPhone.insert_many(
             [{"patient": patient_id, "e164": number,
-              "national_digits": phones.national_digits(number), "position": position}
+              "national_digits": phones.national_digits(number), "position": position,
+              "wrong_since": wrong.get(number)}
              for position, number in enumerate(e164_numbers)]
         ).execute()
     tokens = words(f"{last_name} {first_names}")
@@ -233,6 +237,31 @@ def update_patient(patient_id: int, expected_version: int, form: PatientForm,
 
 def get_patient(patient_id: int) -> Patient:
     return Patient.get_by_id(patient_id)
+
+
+def wrong_numbers(patient_id: int) -> list[str]:
+    """Her numbers found wrong on a call (E.164): to replace at her next contact."""
+    return [row[0] for row in PatientPhone.select(PatientPhone.e164).where(
+        (PatientPhone.patient == patient_id) & PatientPhone.wrong_since.is_null(False))
+        .order_by(PatientPhone.position).tuples()]
+
+
+@hooks.task_attempted.register
+def mark_wrong_number(task, user, attempt_outcome: str, notes: str, when) -> None:
+    """A follow-up call found her number wrong: the number called (her main one, the
+    first the call window shows) is marked; inside the call's transaction."""
+    if attempt_outcome != "wrong_number" or not task.patient_id:
+        return
+    main = (PatientPhone.select().where((PatientPhone.patient == task.patient_id)
+                                        & PatientPhone.wrong_since.is_null())
+            .order_by(PatientPhone.position).first())
+    if main is None:
+        return
+    PatientPhone.update(wrong_since=when).where(PatientPhone.id == main.id).execute()
+    session.log("update", "patient_phone", main.id,
+                {"wrong_since": [None, when.isoformat(timespec="minutes")]},
+                details=phones.display(main.e164), patient_id=task.patient_id)
+    hooks.patient_contact_changed.call(task.patient_id)  # no SMS to it any more
 
 
 def phones_of(patient_id: int) -> list[str]:

@@ -289,6 +289,7 @@ class CallerCard:
     last_contacts: list  # Interaction or ProspectInteraction, newest first
     also_prospect: bool  # a patient who is a prospect too: the patient's file wins
     status: str  # a prospect's status
+    wrong_phones: tuple[str, ...] = ()  # found wrong on a call: ask her for a new number
 
 
 def caller_card(kind: str, record_id: int, today: dt.date | None = None) -> CallerCard:
@@ -314,8 +315,10 @@ def caller_card(kind: str, record_id: int, today: dt.date | None = None) -> Call
             Prospect.select().join(ProspectPhone).where(ProspectPhone.e164.in_(
                 [row.e164 for row in PatientPhone.select(PatientPhone.e164)
                  .where(PatientPhone.patient == record_id)])).exists())
+        wrong = tuple(phones.display(row.e164) for row in PatientPhone.select().where(
+            (PatientPhone.patient == record_id) & PatientPhone.wrong_since.is_null(False)))
         return CallerCard(PATIENT, record_id, patient.full_name, patient.birth_date, numbers, sa,
-                          upcoming, contacts, also, "")
+                          upcoming, contacts, also, "", wrong)
     prospect = Prospect.get_by_id(record_id)
     numbers = tuple(phones.display(row.e164) for row in ProspectPhone.select()
                     .where(ProspectPhone.prospect == record_id).order_by(ProspectPhone.position))

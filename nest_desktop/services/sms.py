@@ -287,9 +287,18 @@ def _contacts(patient_ids: Iterable[int]) -> dict[int, tuple[str, str, bool]]:
                 PatientPhone.select(PatientPhone.patient, PatientPhone.e164, Patient.language,
                                     Patient.sms_consent)
                 .join(Patient).where(PatientPhone.patient.in_(ids[start:start + CHUNK])
-                                     & (PatientPhone.position == 0)).tuples()):
+                                     & PatientPhone.wrong_since.is_null())
+                .order_by(PatientPhone.position.desc()).tuples()):
+            # the first number not found wrong (positions descending: the lowest wins)
             found[patient_id] = (e164, language or rules.DEFAULT_LANGUAGE, bool(consent))
     return found
+
+
+def _number_to_text(patient_id: int) -> str | None:
+    """Her first number not found wrong on a call."""
+    return (PatientPhone.select(PatientPhone.e164)
+            .where((PatientPhone.patient == patient_id) & PatientPhone.wrong_since.is_null())
+            .order_by(PatientPhone.position).scalar())
 
 
 def _prospect_contacts(prospect_ids: Iterable[int]) -> dict[int, tuple[str, str, bool]]:
@@ -576,7 +585,8 @@ def compose(message: SmsMessage) -> Composed:
             raise NoLongerDue(_("She no longer accepts the newsletter."))
     elif not person.sms_consent:
         raise NoLongerDue(_("She no longer accepts SMS."))
-    main = (phone_model.select(phone_model.e164)
+    main = (_number_to_text(person.id) if phone_model is PatientPhone else
+            phone_model.select(phone_model.e164)
             .where((owner == person.id) & (phone_model.position == 0)).scalar())
     if not main:
         raise NoLongerDue(_("Her file no longer has a phone number."))
@@ -1052,6 +1062,7 @@ def _newsletter_recipients(patient_ids: list[int]) -> tuple[list[tuple[int, str,
                      .join(Patient)
                      .where(PatientPhone.patient.in_(patient_ids[start:start + CHUNK])
                             & (PatientPhone.position == 0)
+                            & PatientPhone.wrong_since.is_null()
                             & (Patient.newsletter_consent == True))  # noqa: E712 (SQL)
                      .tuples())
     return found, len(patient_ids) - len(found)
@@ -1148,9 +1159,7 @@ def send_one(patient_id: int, body: str, send_at: dt.datetime | None = None) -> 
         errors["body"] = _("At most {count} characters.").format(count=1000)
     check_characters(errors, body=body)
     patient = Patient.get_by_id(patient_id)
-    main = (PatientPhone.select(PatientPhone.e164)
-            .where((PatientPhone.patient == patient_id) & (PatientPhone.position == 0))
-            .scalar())
+    main = _number_to_text(patient_id)
     if not main:
         errors["phone"] = _("Her file has no phone number.")
     elif not patient.sms_consent:

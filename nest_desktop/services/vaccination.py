@@ -285,7 +285,8 @@ def _due_rows(ids: list[int], today: dt.date, horizon: dt.date) -> list[DueRow]:
     contact_ids = list(set(ids) | set(parent_of.values()))
     phones = dict(PatientPhone.select(PatientPhone.patient, PatientPhone.e164)
                   .where(PatientPhone.patient.in_(contact_ids)
-                         & (PatientPhone.position == 0)).tuples())
+                         & (PatientPhone.position == 0)
+                         & PatientPhone.wrong_since.is_null()).tuples())
     consent = dict(Patient.select(Patient.id, Patient.sms_consent)
                    .where(Patient.id.in_(contact_ids)).tuples())
     rows = []

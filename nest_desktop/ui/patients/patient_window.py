@@ -157,6 +157,7 @@ class PatientWindow(QMainWindow):
         for edit in self.phone_edits:
             edit.setPlaceholderText(_("77 123 45 67"))
             edit.setMaximumWidth(220)
+            edit.textEdited.connect(lambda _text, e=edit: self._unstrike(e))
         self.email = QLineEdit()
         self.address = QLineEdit()
         self.site = site_box(empty_label=_("(no site)"))
@@ -349,6 +350,7 @@ class PatientWindow(QMainWindow):
                 form = service.form_of(patient)
                 self.version = patient.version
             self._show_form(form)
+            self._show_wrong_numbers()
             self._refresh_family()
             self._refresh_timeline()
             self._refresh_requests()
@@ -367,6 +369,25 @@ class PatientWindow(QMainWindow):
         self.print_button.setEnabled(self.patient_id is not None)
         self._update_title()
         self.refresh_permissions()
+
+    @staticmethod
+    def _unstrike(edit: QLineEdit) -> None:
+        """A number typed over a wrong one is a new number."""
+        font = edit.font()
+        font.setStrikeOut(False)
+        edit.setFont(font)
+
+    def _show_wrong_numbers(self) -> None:
+        """A number found wrong on a call: struck, and a new one asked for."""
+        wrong = ({phones.display(n) for n in service.wrong_numbers(self.patient_id)}
+                 if self.patient_id is not None else set())
+        for index, edit in enumerate(self.phone_edits):
+            font = edit.font()
+            font.setStrikeOut(edit.text() in wrong)
+            edit.setFont(font)
+            if edit.text() in wrong:
+                self.fields[f"phone_{index}"].set_error(_(
+                    "Found wrong on a call: ask her for a new number."))
 
     def load_form(self, form: service.PatientForm) -> None:
         """A new file pre-filled (a prospect becoming a patient): to check, then save."""

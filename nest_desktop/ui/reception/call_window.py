@@ -3,6 +3,7 @@ recognised as her number is typed, what she wants, an appointment, a transfer, t
 with its prompts, a message, and how the call ended — all from the keyboard (F2)."""
 
 import datetime as dt
+from html import escape
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -377,7 +378,12 @@ class IncomingCallWindow(QWidget):
         if card.birth_date:
             lines.append(_("born on {date}").format(date=format_date(card.birth_date)))
         if card.phones:
-            lines.append(", ".join(card.phones))
+            lines.append(", ".join(f"<s>{number}</s>" if number in card.wrong_phones
+                                   else number for number in card.phones))
+        if card.wrong_phones:
+            lines.append("<b style='color:#b00020'>" + escape(_(
+                "Number found wrong ({numbers}): ask her for a new one.").format(
+                numbers=", ".join(card.wrong_phones))) + "</b>")
         if card.pregnancy:
             lines.append(_("Pregnancy: {sa}").format(sa=card.pregnancy))
         if card.next_appointment is not None:
