@@ -82,3 +82,14 @@ def test_each_rule_names_the_procedure_and_the_revision_it_applies():
     assert {rule.procedure for rule in followup.rules().values()} == set(procedures)
     assert followup.rules()["prospect_callback"].procedure == "prospects"
     assert followup.rules()["same_day"].procedure == "phone"
+
+
+def test_the_36_week_call_says_what_the_procedure_lists():
+    """Seeds/000, 'A la 36ème semaine': what to give her and what to ask her."""
+    script = " ".join(followup.rules()["call_36_weeks"].script_in("fr"))
+    for item in ("tarifs", "prise en charge", "conditions financières",
+                 "cours de préparation à l’accouchement", "groupe des mamans NEST",
+                 "valise maternité", "lieu prévu de l’accouchement", "newsletters",
+                 "faire suivre son enfant chez NEST"):
+        assert item in script, item
+    assert "anesthésiste" not in script  # not the procedure's
