@@ -68,3 +68,13 @@ def test_find_duplicates_by_phone_or_birth_date_with_similar_name():
     # A junk number (shared by many records) is not a reason.
     assert rules.find_duplicates("Khady Fall", None, ["+221770000000"], existing,
                                  junk_phones=frozenset({"+221770000000"})) == []
+
+
+def test_the_reason_for_the_visit_proposes_the_standard_pathway():
+    from nest_desktop.domain.patients import proposed_pathway
+
+    assert proposed_pathway("Suivi de grossesse") == "pregnancy"
+    assert proposed_pathway("ECHOGRAPHIE de datation") == "pregnancy"
+    assert proposed_pathway("Vaccination du bébé") == "paediatrics"
+    assert proposed_pathway("Pose de stérilet") == "gynaecology"
+    assert proposed_pathway("Renseignements") is None

@@ -348,3 +348,25 @@ def test_a_wrong_number_found_on_a_call_is_struck_and_replaced_at_the_next_conta
     file_window.phone_edits[0].setText("78 999 88 77")  # her new number
     assert file_window.save() is True
     assert patient_service.wrong_numbers(awa.id) == []
+
+
+def test_the_reason_for_the_visit_proposes_the_pathway_in_the_file(qtbot, desk, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.test_gui import make_main_window
+
+    # the file typed in is left unsaved at the end, without the question
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *args, **kwargs: QMessageBox.StandardButton.Discard)
+    window = make_main_window(qtbot, desk)
+    new = window.new_patient()
+    assert new.pathway.currentData() == "none"
+    new.visit_reason.setText("Première consultation de grossesse")
+    new.visit_reason.editingFinished.emit()
+    assert new.pathway.currentData() == "pregnancy"
+    assert new.message.text() == (
+        "Parcours proposé d’après le motif de la visite\u00a0: Grossesse.")
+    new.pathway.setCurrentIndex(new.pathway.findData("gynaecology"))  # her choice stays
+    new.visit_reason.setText("Échographie")
+    new.visit_reason.editingFinished.emit()
+    assert new.pathway.currentData() == "gynaecology"

@@ -34,6 +34,26 @@ PATHWAYS = {
     "paediatrics": N_("Paediatrics"),
 }
 
+# Words of a reason for the visit and the standard pathway they propose (PAT-02, PAT-04).
+_PATHWAY_WORDS = {
+    "pregnancy": ("grossesse", "enceinte", "prenatal", "prénatal", "echographie", "échographie",
+                  "terme", "accouchement", "ddr", "aménorrhée", "amenorrhee"),
+    "paediatrics": ("pediatr", "pédiatr", "bebe", "bébé", "enfant", "nourrisson", "vaccin"),
+    "gynaecology": ("gyneco", "gynéco", "contracept", "frottis", "sterilet", "stérilet",
+                    "regles", "règles", "menopause", "ménopause"),
+}
+
+
+def proposed_pathway(visit_reason: str) -> str | None:
+    """The standard pathway a reason for the visit points to ('Suivi de grossesse' ->
+    pregnancy); None when it points to none."""
+    folded = fold(visit_reason)
+    for pathway, stems in _PATHWAY_WORDS.items():
+        if any(fold(stem) in folded for stem in stems):
+            return pathway
+    return None
+
+
 CONTACT_CHANNELS = {
     "sms": N_("SMS"),
     "whatsapp": N_("WhatsApp"),

@@ -166,6 +166,7 @@ class PatientWindow(QMainWindow):
         self.provenance_detail.setPlaceholderText(_("Doctor's name, event, who recommended…"))
         self.visit_reason = QLineEdit()
         self.pathway = choice_box(rules.PATHWAYS)
+        self.visit_reason.editingFinished.connect(self._propose_pathway)
         self.first_visit_date = DateEdit()
 
         form = QFormLayout()
@@ -369,6 +370,14 @@ class PatientWindow(QMainWindow):
         self.print_button.setEnabled(self.patient_id is not None)
         self._update_title()
         self.refresh_permissions()
+
+    def _propose_pathway(self) -> None:
+        """The reason for the visit proposes the standard pathway, while none is chosen."""
+        proposed = rules.proposed_pathway(self.visit_reason.text())
+        if proposed and self.pathway.currentData() in (None, "", "none"):
+            select_data(self.pathway, proposed)
+            self.message.say(_("Pathway proposed from the reason for the visit: {pathway}.")
+                             .format(pathway=_(rules.PATHWAYS[proposed])))
 
     @staticmethod
     def _unstrike(edit: QLineEdit) -> None:
