@@ -732,10 +732,12 @@ def _filtered(select, prospect_filter: ProspectFilter, with_status: bool = True)
     return select
 
 
-def search_ids(prospect_filter: ProspectFilter) -> list[int]:
-    """The prospects shown by the list, the newest first."""
+def search_ids(prospect_filter: ProspectFilter, limit: int | None = None) -> list[int]:
+    """The prospects shown by the list, the newest first (the first `limit` of them)."""
     query = _filtered(Prospect.select(Prospect.id), prospect_filter).order_by(
         Prospect.created_at.desc(), Prospect.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
     return [row[0] for row in query.tuples()]
 
 

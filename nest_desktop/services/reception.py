@@ -255,7 +255,8 @@ def find_people(text: str, limit: int = FIND_LIMIT) -> list[CallerMatch]:
     if len(text) < 2:
         return []
     patient_ids = [row[0] for row in patient_service.search_query(text).limit(limit).tuples()]
-    prospect_ids = prospect_service.search_ids(prospect_service.ProspectFilter(query=text))
+    prospect_ids = prospect_service.search_ids(prospect_service.ProspectFilter(query=text),
+                                               limit=limit)
     found = []
     for model, phone_model, owner, kind, ids in (
             (Patient, PatientPhone, PatientPhone.patient, PATIENT, patient_ids),
