@@ -20,33 +20,54 @@ CLOSING_CHECK_MS = 60_000
 CLOSING_NOTICE_MINUTES = 30  # the notice comes this long before the site closes
 
 
-class UrgentNotice(QFrame):
-    openMessages = Signal()
+class _DeskNotice(QFrame):
+    """A coloured band with its text, a button to go and see, and "Seen"; checked again
+    every `check_ms` and at every change of the register, off the GUI thread."""
 
-    def __init__(self, context: DeskContext, parent=None):
+    def __init__(self, context: DeskContext, colour: str, see_label: str, check_ms: int,
+                 parent=None):
         super().__init__(parent)
         self.context = context  # whoever is at the desk now (the user may change)
-        self.alerted: set[int] = set()  # sounded once each
-        self.dismissed: set[int] = set()  # "seen": hidden until another one comes
-        self.setStyleSheet("QFrame { background: #b00020; border-radius: 4px; } "
+        self.setStyleSheet(f"QFrame {{ background: {colour}; border-radius: 4px; }} "
                            "QLabel { color: white; font-weight: bold; font-size: 11pt; }")
         self.text = QLabel()
         self.text.setWordWrap(True)
-        show = QPushButton(_("See the messages"))
-        show.clicked.connect(self.openMessages.emit)
+        see = QPushButton(see_label)
+        see.clicked.connect(self._see)
         seen = QPushButton(pgettext("notice", "Seen"))
         seen.clicked.connect(self._dismiss)
         layout = QHBoxLayout(self)
         layout.addWidget(self.text, 1)
-        layout.addWidget(show)
+        layout.addWidget(see)
         layout.addWidget(seen)
         self.hide()
-        self.messages: list[reception.UrgentMessage] = []
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.check)
-        self.timer.start(CHECK_MS)
+        self.timer.start(check_ms)
         changes().calls.connect(self.check)
+
+    def check(self) -> None:
+        raise NotImplementedError
+
+    def _see(self) -> None:
+        raise NotImplementedError
+
+    def _dismiss(self) -> None:
+        raise NotImplementedError
+
+
+class UrgentNotice(_DeskNotice):
+    openMessages = Signal()
+
+    def __init__(self, context: DeskContext, parent=None):
+        self.alerted: set[int] = set()  # sounded once each
+        self.dismissed: set[int] = set()  # "seen": hidden until another one comes
+        self.messages: list[reception.UrgentMessage] = []
+        super().__init__(context, "#b00020", _("See the messages"), CHECK_MS, parent)
         changes().desk.connect(self._someone_else)
+
+    def _see(self) -> None:
+        self.openMessages.emit()
 
     def _someone_else(self) -> None:
         self.alerted.clear()
@@ -81,19 +102,20 @@ class UrgentNotice(QFrame):
         self.hide()
 
 
-def lines_open_today(site_ids: list[int]) -> list[tuple[str, int, dt.time | None]]:
-    """Each site's (name, requests and messages still open today, closing time today)."""
+def lines_open_today(site_ids: list[int] | None) -> list[tuple[str, int, dt.time | None]]:
+    """Each site's (name, requests and messages still open today, closing time today);
+    every site's when `site_ids` is None."""
     today = clock.today()
     found = []
     for site in desk.sites():
-        if site.id in site_ids:
+        if site_ids is None or site.id in site_ids:
             left = reception.end_of_day(site.id, today)
             found.append((site.name, len(left.open_calls) + len(left.open_messages),
                           agenda.closing_time(site.id, today)))
     return found
 
 
-class ClosingNotice(QFrame):
+class ClosingNotice(_DeskNotice):
     """Before the site closes (its own hours, not one time for the clinic): the lines still
     open, so that nothing is left unresolved at the end of the day (TEL-08). The quality
     pilot sees every site's, each at its own closing time."""
@@ -101,33 +123,19 @@ class ClosingNotice(QFrame):
     openEndOfDay = Signal()
 
     def __init__(self, context: DeskContext, parent=None):
-        super().__init__(parent)
-        self.context = context
         self.dismissed_on: dt.date | None = None
-        self.setStyleSheet("QFrame { background: #8a4b00; border-radius: 4px; } "
-                           "QLabel { color: white; font-weight: bold; font-size: 11pt; }")
-        self.text = QLabel()
-        self.text.setWordWrap(True)
-        show = QPushButton(_("See the end of the day"))
-        show.clicked.connect(self.openEndOfDay.emit)
-        later = QPushButton(pgettext("notice", "Seen"))
-        later.clicked.connect(self._dismiss)
-        layout = QHBoxLayout(self)
-        layout.addWidget(self.text, 1)
-        layout.addWidget(show)
-        layout.addWidget(later)
-        self.hide()
-        self.timer = QTimer(self)
-        self.timer.timeout.connect(self.check)
-        self.timer.start(CLOSING_CHECK_MS)
-        changes().calls.connect(self.check)
+        super().__init__(context, "#8a4b00", _("See the end of the day"), CLOSING_CHECK_MS,
+                         parent)
+
+    def _see(self) -> None:
+        self.openEndOfDay.emit()
 
     def check(self) -> None:
         if self.context.user.role == QUALITY_PILOT:
-            site_ids = [site.id for site in desk.sites()]
+            site_ids = None  # every site
+        elif self.context.site:
+            site_ids = [self.context.site.id]
         else:
-            site_ids = [self.context.site.id] if self.context.site else []
-        if not site_ids:
             self.hide()
             return
         run_in_background(lambda: lines_open_today(site_ids), self.show_lines, owner=self)
