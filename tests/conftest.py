@@ -183,3 +183,17 @@ def family(desk):
         pathway="paediatrics", site_id=site.id))
     patients.link_family(mother.id, child.id, "mother")
     return mother, child
+
+
+@pytest.fixture
+def reminders_only(request, monkeypatch):
+    """The SMS tests follow the reminders; the confirmation sent at booking has its own test
+    (`@pytest.mark.confirmations` keeps it on)."""
+    import dataclasses
+
+    from nest_desktop.services import sms
+
+    if request.node.get_closest_marker("confirmations") is None:
+        original = sms.timing
+        monkeypatch.setattr(sms, "timing", lambda: dataclasses.replace(
+            original(), appointment_confirmation=False))

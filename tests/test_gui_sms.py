@@ -2,7 +2,6 @@
 reminder cancelled, the due messages sent from the button through a real local HTTP server;
 the transport's secret never left on screen; the file's SMS tab and a hand-written SMS."""
 
-import dataclasses
 import datetime as dt
 
 import pytest
@@ -16,15 +15,7 @@ from nest_desktop.services import sms as service
 from tests.sms_peers import FakeProvider
 from tests.test_gui import make_main_window
 
-
-@pytest.fixture(autouse=True)
-def reminders_only(request, monkeypatch):
-    """These tests follow the reminders; the confirmation sent at booking has its own test
-    (`@pytest.mark.confirmations` keeps it on)."""
-    if request.node.get_closest_marker("confirmations") is None:
-        original = service.timing
-        monkeypatch.setattr(service, "timing", lambda: dataclasses.replace(
-            original(), appointment_confirmation=False))
+pytestmark = pytest.mark.usefixtures("reminders_only")
 
 
 def booked_woman(site_id: int, first: str, phone: str, days: int = 3):

@@ -3,7 +3,6 @@ appointments and the children's calendars, and the outbox sent through a real lo
 server playing the provider and a fake modem on a pseudo-terminal."""
 
 import csv
-import dataclasses
 import datetime as dt
 import json
 
@@ -17,19 +16,10 @@ from nest_desktop.services import sms as service
 from nest_desktop.sms import transports
 from tests.sms_peers import FakeModem, FakeProvider
 
-
-@pytest.fixture(autouse=True)
-def reminders_only(request, monkeypatch):
-    """These tests follow the reminders; the confirmation sent at booking has its own test
-    (`@pytest.mark.confirmations` keeps it on)."""
-    if request.node.get_closest_marker("confirmations") is None:
-        original = service.timing
-        monkeypatch.setattr(service, "timing", lambda: dataclasses.replace(
-            original(), appointment_confirmation=False))
-
 MONDAY = dt.datetime(2026, 11, 23, 10, 0)
 # The reminders are scheduled ahead of the clock: every test here starts on that Monday.
-pytestmark = pytest.mark.clock("2026-11-23 10:00")
+pytestmark = [pytest.mark.clock("2026-11-23 10:00"),
+              pytest.mark.usefixtures("reminders_only")]
 
 
 # --- the domain ---------------------------------------------------------------------------------
