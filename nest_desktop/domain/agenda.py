@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from itertools import pairwise
 
 from nest_desktop.domain.messages import N_, _
+from nest_desktop.domain.reception import overlaps
 
 Interval = tuple[dt.time, dt.time]
 
@@ -83,16 +84,14 @@ def free_slots(day: dt.date, intervals: Iterable[Interval],
                step: int = SLOT_MINUTES, after: dt.datetime | None = None) -> list[dt.datetime]:
     """The times of the day, every `step` minutes inside the opening hours, where an
     appointment of `minutes` fits without meeting a busy one; none before `after`."""
-    taken = [(start, start + dt.timedelta(minutes=length)) for start, length in busy]
+    busy = list(busy)
     slots = []
     for opens, closes in intervals:
         start = dt.datetime.combine(day, opens)
         end = dt.datetime.combine(day, closes)
-        length = dt.timedelta(minutes=minutes)
-        while start + length <= end:
+        while start + dt.timedelta(minutes=minutes) <= end:
             if (after is None or start >= after) and not any(
-                    start < other_end and other_start < start + length
-                    for other_start, other_end in taken):
+                    overlaps(start, minutes, other, length) for other, length in busy):
                 slots.append(start)
             start += dt.timedelta(minutes=step)
     return slots

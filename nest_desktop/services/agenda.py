@@ -9,6 +9,7 @@ from nest_desktop.db.models import Appointment, ClosedDay, DirectoryEntry, Openi
 from nest_desktop.domain import agenda as rules
 from nest_desktop.domain.dates import parse_date
 from nest_desktop.domain.messages import _
+from nest_desktop.domain.reception import overlaps
 from nest_desktop.services import ValidationFailed, audit, check_characters, session
 
 
@@ -164,8 +165,7 @@ def booking_warnings(site_id: int, entry_id: int, starts_at: dt.datetime, minute
                 "No appointment is given on that day of the week."))
     for other in _busy(entry_id, starts_at - dt.timedelta(hours=12),
                        starts_at + dt.timedelta(hours=12), exclude_id):
-        if other.starts_at < starts_at + dt.timedelta(minutes=minutes) and starts_at < (
-                other.starts_at + dt.timedelta(minutes=other.duration_minutes)):
+        if overlaps(starts_at, minutes, other.starts_at, other.duration_minutes):
             warnings.append(_("{name} already has an appointment at {time}.").format(
                 name=other.service.name, time=other.starts_at.strftime("%H:%M")))
             break

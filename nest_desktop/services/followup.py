@@ -145,12 +145,14 @@ def schedule(rule: str, source_table: str, source_id: int, event: dt.datetime,
              patient_id: int | None = None, site_id: int | None = None,
              when: dt.datetime | None = None,
              not_before: dt.datetime | None = None,
-             prospect_id: int | None = None, urgent: bool = False) -> FollowUpTask | None:
+             prospect_id: int | None = None, urgent: bool = False,
+             hours: "agenda.HoursBook | None" = None) -> FollowUpTask | None:
     """The task of `rule` for this event: made, moved, or left alone when already done.
 
     Call it inside the event's transaction. None when the event is too old to call about.
     An impossible event (a discharge before the delivery given as `not_before`) is refused
     with ValidationFailed({"event": message}), so the caller's transaction writes nothing.
+    `hours`: the sites' opening hours when the caller read them already (the engine's pass).
     """
     if rule not in rules.rules():
         raise ValueError(f"unknown follow-up rule: {rule}")
@@ -160,7 +162,7 @@ def schedule(rule: str, source_table: str, source_id: int, event: dt.datetime,
         raise ValidationFailed({"event": problem})
     closing = closing_time()
     key = _key(rule, source_table, source_id)
-    values = {"event_at": event, "due_at": due_at(rule, event, site_id, closing),
+    values = {"event_at": event, "due_at": due_at(rule, event, site_id, closing, hours),
               "opens_at": rules.opens_at(rule, event, closing), "patient": patient_id,
               "prospect": prospect_id, "site": site_id, "urgent": urgent}
     with database.atomic():
@@ -360,7 +362,7 @@ def run(when: dt.datetime | None = None) -> int:
         for event in to_sync:
             if schedule(event.rule, event.source_table, event.source_id, event.at,
                         event.patient_id, event.site_id, when, event.not_before,
-                        event.prospect_id, event.urgent):
+                        event.prospect_id, event.urgent, book):
                 touched += 1
     return touched
 

@@ -676,14 +676,13 @@ class AgendaGrid(QTableWidget):
         self.times: list[dt.time] = []
         self.booked: dict[tuple[int, int], reception.AppointmentRow] = {}
 
-    def show_days(self, site_id: int, columns: list[tuple[int, dt.date, str]],
+    def show_days(self, columns: list[tuple[int, dt.date, str, list[agenda_rules.Interval]]],
                   rows: list[reception.AppointmentRow]) -> None:
-        """`columns`: (entry id, day, title) side by side."""
+        """`columns`: (entry id, day, title, opening periods) side by side."""
         self.clear()
         self.booked = {}
-        self.columns = [(entry_id, day) for entry_id, day, _title in columns]
-        periods = {(entry_id, day): agenda.hours_on(site_id, entry_id, day)
-                   for entry_id, day in self.columns}
+        self.columns = [(entry_id, day) for entry_id, day, _title, _periods in columns]
+        periods = {(entry_id, day): intervals for entry_id, day, _title, intervals in columns}
         times = set()
         for intervals in periods.values():
             times.update(agenda_rules.grid_times(intervals))
@@ -694,7 +693,7 @@ class AgendaGrid(QTableWidget):
         self.times = sorted(times)
         self.setColumnCount(len(columns))
         self.setRowCount(len(self.times))
-        self.setHorizontalHeaderLabels([title for _entry, _day, title in columns])
+        self.setHorizontalHeaderLabels([title for _entry, _day, title, _periods in columns])
         self.setVerticalHeaderLabels([moment.strftime("%H:%M") for moment in self.times])
         for column, key in enumerate(self.columns):
             for index, moment in enumerate(self.times):
@@ -906,14 +905,14 @@ class AppointmentsPage(QWidget):
         site_id = self._grid_site()
         if site_id is None:
             self.grid_note.setText(_("Choose a site to see its practitioners' agenda."))
-            self.grid.show_days(0, [], [])
+            self.grid.show_days([], [])
             return
         entry_id = self.service_filter.currentData()
         if first != last and entry_id is not None:
             name = self.service_filter.currentText()
-            columns = [(entry_id, first + dt.timedelta(days=offset),
-                        format_date(first + dt.timedelta(days=offset), "EEE d MMM"))
-                       for offset in range(7)]
+            days = [first + dt.timedelta(days=offset) for offset in range(7)]
+            columns = [(entry_id, day, format_date(day, "EEE d MMM"),
+                        agenda.hours_on(site_id, entry_id, day)) for day in days]
             self.grid_note.setText(_("{name}: the week. Double-click a free time to book it.")
                                    .format(name=name))
         else:
@@ -924,12 +923,11 @@ class AppointmentsPage(QWidget):
             else:
                 self.grid_note.setText(_("Double-click a free time to book it; grey: closed."))
             shown = reception.with_practitioners(entry_id) if entry_id is not None else None
-            entries = [entry for entry in reception.directory(site_id, appointments_only=True)
-                       if shown is None or entry.id in shown]
-            columns = [(entry.id, self.day, entry.name) for entry in entries]
+            columns = [(column.entry_id, self.day, column.name, column.periods)
+                       for column in agenda.day_columns(site_id, self.day, shown)]
             first = last = self.day
         rows = reception.appointments_between(first, last, site_id, entry_id)
-        self.grid.show_days(site_id, columns, rows)
+        self.grid.show_days(columns, rows)
         closed = agenda.closed_reason(site_id, self.day) if first == last else None
         if closed is not None:
             self.grid_note.setText(_("The site is closed that day ({reason}).").format(
