@@ -1122,7 +1122,7 @@ def _rebooked(patient_id: int | None, prospect_id: int | None, when: dt.datetime
         person & (Appointment.status == "missed")).tuples()]
     open_ids = [row[0] for row in FollowUpTask.select(FollowUpTask.source_id).where(
         (FollowUpTask.rule == REBOOK) & (FollowUpTask.source_table == APPOINTMENT_SOURCE)
-        & FollowUpTask.source_id.in_(missed) & (FollowUpTask.status == "open")).tuples()]
+        & FollowUpTask.source_id.in_(missed) & (FollowUpTask.status == followup.OPEN)).tuples()]
     for appointment_id in open_ids:
         followup.settle_source(APPOINTMENT_SOURCE, appointment_id, "rebooked", when)
 
