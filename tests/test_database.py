@@ -125,6 +125,8 @@ def make_version_1(db):
     migrate(migrator.drop_column("patient", "language"))  # came with the SMS (version 10)
     migrate(migrator.drop_column("patient", "first_visit_at"))  # with the agenda (11)
     migrate(migrator.drop_column("patient_phone", "wrong_since"))  # 11 too
+    migrate(migrator.drop_index("patient", "patient_pathway_ends_on"),  # the pathways (12)
+            migrator.drop_column("patient", "pathway_ends_on"))
     db.execute_sql("INSERT INTO site (name, phone, address, active) "
                    "VALUES ('Clinique Nest Mermoz', '', '', TRUE)")
     for name, first_name in (("Clémence Diatta", "Clémence"), ("Clémence Sow", "Clémence")):

@@ -56,7 +56,8 @@ def test_every_rule_names_a_role_of_the_clinic():
     assert set(followup.rules()) == {"satisfaction_72h", "call_36_weeks", "discharge_survey",
                                      "post_discharge_call", "prospect_callback",
                                      "conversion_review", "same_day", "campaign_call",
-                                     "rebook_missed", "intake_interview"}
+                                     "rebook_missed", "intake_interview",
+                                     "mothers_group_offer"}
     for rule in followup.rules().values():
         assert rule.script_in("fr") and rule.script_in("en") and rule.max_attempts >= 1
 

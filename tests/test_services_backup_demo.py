@@ -62,7 +62,8 @@ def test_demo_generates_a_believable_clinic_reproducibly(db):
     assert FamilyLink.select().count() > 50 and Interaction.select().count() > 100
     assert VaccineDose.select().count() > 500
     pathways = {p.pathway for p in Patient.select(Patient.pathway)}
-    assert pathways == {"pregnancy", "gynaecology", "paediatrics", "none"}
+    # the recent births made their mothers post-natal (PAT-04)
+    assert pathways == {"pregnancy", "gynaecology", "paediatrics", "none", "postnatal"}
     someone = Patient.get_by_id(1)
     assert patient_service.search_ids(someone.first_names.split()[0]) != []
     assert patient_service.phones_of(someone.id)[0].startswith("+221")

@@ -93,3 +93,102 @@ def test_a_campaign_puts_a_call_for_each_patient_in_today(clinic, as_role):
     as_role("secretary")
     with pytest.raises(PermissionDenied, match="relation client"):
         segments.create_campaign("Offre", "offer", SegmentFilter(), today=TODAY)
+
+
+# --- qualified prospects (procedure 001: "NEST concentre ces actions de communication sur
+# les prospects qualifiés") ----------------------------------------------------------------------
+
+@pytest.fixture
+def leads(desk):
+    """Three qualified prospects: Mariama (quote by phone on 3 November, accepts the
+    newsletter), Coumba (appointment on Facebook on 20 November, SMS only) and Astou (lost,
+    programme at a visit on 29 September, accepts the newsletter)."""
+    from nest_desktop.services import prospects
+
+    site, _user = desk
+    made = []
+    for last, first, phone, channel, request, day, news, sms in (
+            ("Sarr", "Mariama", "77 301 11 11", "phone", "quote", 3, True, False),
+            ("Ba", "Coumba", "77 302 22 22", "facebook", "appointment", 20, False, True),
+            ("Gueye", "Astou", "77 303 33 33", "visit", "programme", -33, True, False)):
+        when = dt.datetime(2026, 11, 1, 10, 0) + dt.timedelta(days=day - 1)
+        made.append(prospects.create_prospect(
+            prospects.ProspectForm(last_name=last, first_names=first, phones=[phone],
+                                   site_id=site.id, channel=channel, newsletter_consent=news,
+                                   sms_consent=sms),
+            prospects.RequestForm(request, "Bonjour"), when, confirmed_new=True))
+    from nest_desktop.db.models import Prospect
+
+    Prospect.update(status="lost", lost_reason="price").where(
+        Prospect.id == made[2].id).execute()
+    return made
+
+
+def prospects_of(**criteria) -> list[int]:
+    return segments.prospect_ids(SegmentFilter(audience=segments.PROSPECTS, **criteria), TODAY)
+
+
+def test_segments_of_qualified_prospects_by_request_channel_age_and_consent(leads, clinic):
+    mariama, coumba, astou = leads
+    assert prospects_of() == [coumba.id, mariama.id]  # in list order; the lost one left out
+    assert prospects_of(include_lost=True) == [coumba.id, astou.id, mariama.id]
+    assert prospects_of(request="quote") == [mariama.id]
+    assert prospects_of(source="facebook") == [coumba.id]
+    assert prospects_of(consent="newsletter") == [mariama.id]
+    assert prospects_of(consent="sms") == [coumba.id]
+    # her latest request: 20 days old (3 November) and 3 days old (20 November)
+    assert prospects_of(request_min_days=10) == [mariama.id]
+    assert prospects_of(request_max_days=10) == [coumba.id]
+    assert prospects_of(request_min_days=3, request_max_days=3) == [coumba.id]
+    assert prospects_of(include_lost=True, request_min_days=40) == [astou.id]
+    # a patients' segment holds no prospect, and the other way round
+    assert segments.patient_ids(SegmentFilter(audience=segments.PROSPECTS), TODAY) == []
+    assert segments.prospect_ids(SegmentFilter(), TODAY) == []
+    with pytest.raises(ValidationFailed) as refused:
+        prospects_of(request="gift", request_min_days=30, request_max_days=10)
+    assert set(refused.value.errors) == {"request", "request_max_days"}
+    described = SegmentFilter(audience=segments.PROSPECTS, request="quote",
+                              request_min_days=10).describe()
+    assert described == "prospects qualifiés, Devis ou tarifs, demande d’il y a 10\u00a0jours " \
+                        "ou plus"
+
+
+@pytest.mark.clock("2026-11-23 10:00")
+def test_a_call_campaign_to_prospects_puts_their_calls_in_today(leads):
+    mariama, coumba, _astou = leads
+    campaign = segments.create_campaign(
+        "Journée portes ouvertes", "event", SegmentFilter(audience=segments.PROSPECTS),
+        today=TODAY)
+    members = list(CampaignMember.select().where(CampaignMember.campaign == campaign.id))
+    assert {(m.patient_id, m.prospect_id) for m in members} == {(None, mariama.id),
+                                                                (None, coumba.id)}
+    tasks = list(FollowUpTask.select().where(FollowUpTask.rule == "campaign_call"))
+    assert {(t.prospect_id, t.patient_id) for t in tasks} == {(mariama.id, None),
+                                                              (coumba.id, None)}
+    sheet = followup.call_sheet(tasks[0].id, "Clémence", "Clinique Nest Mermoz")
+    assert any("Journée portes ouvertes" in line for line in sheet.script)
+    assert segments.campaigns()[0].members == 2 and segments.campaigns()[0].open_tasks == 2
+
+
+@pytest.mark.clock("2026-11-23 10:00")
+def test_a_prospects_segment_is_exported_and_sent_the_newsletter_with_her_consent(leads,
+                                                                                  tmp_path):
+    from nest_desktop.db.models import SmsMessage
+    from nest_desktop.services import sms
+
+    mariama, _coumba, _astou = leads
+    segment = SegmentFilter(audience=segments.PROSPECTS)
+    path = tmp_path / "prospects.csv"
+    assert segments.export_csv(path, segment, ";", TODAY) == 2
+    with path.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle, delimiter=";"))
+    assert rows[0][4:6] == ["Demande", "Premier contact"]
+    assert rows[1][:2] == ["BA", "Coumba"] and rows[2][4] == "Devis ou tarifs"
+    preview = sms.preview_newsletter(segment, "Bonjour {prenom}, NEST vous invite.", TODAY)
+    assert (preview.recipients, preview.left_out) == (1, 1)  # Coumba did not accept it
+    campaign = sms.schedule_newsletter("Portes ouvertes", segment,
+                                       "Bonjour {prenom}, NEST vous invite.",
+                                       dt.datetime(2026, 11, 24, 10, 0), TODAY)
+    [message] = SmsMessage.select().where(SmsMessage.campaign == campaign.id)
+    assert (message.prospect_id, message.patient_id) == (mariama.id, None)
+    assert sms.compose(message).text.startswith("Bonjour Mariama")

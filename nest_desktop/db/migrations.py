@@ -32,7 +32,7 @@ from nest_desktop.domain import clock
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import fold
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 
 def _add_vaccination(db: Database) -> None:
@@ -569,6 +569,127 @@ def _add_agenda(db: Database) -> None:
     db.create_tables([OpeningHours, ClosedDay])
 
 
+def _add_pathways_and_newsletters(db: Database) -> None:
+    """12: the pathway's history and end (post-natal), the mothers' group membership, the
+    monthly newsletters, and campaigns that reach qualified prospects. Frozen as at
+    version 12."""
+    import datetime as dt
+
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    db.execute_sql("ALTER TABLE prospect ADD COLUMN newsletter_consent BOOLEAN NOT NULL "
+                   "DEFAULT FALSE")
+    migrator = SchemaMigrator.from_database(db)
+    migrate(migrator.add_column("patient", "pathway_ends_on", DateField(null=True)),
+            migrator.add_index("patient", ("pathway_ends_on",)),
+            migrator.drop_not_null("campaign_member", "patient_id"),
+            migrator.add_column("campaign_member", "prospect_id",
+                                ForeignKeyField(Prospect, null=True, field=Prospect.id,
+                                                on_delete="CASCADE")))
+    migrate(migrator.add_index("campaign_member", ("campaign_id", "prospect_id"), True))
+
+    class Frozen(Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class PathwayChange(Frozen):
+        patient = ForeignKeyField(Patient, on_delete="CASCADE", backref="frozen_changes")
+        from_pathway = CharField(max_length=20)
+        to_pathway = CharField(max_length=20, index=True)
+        changed_at = DateTimeField(default=clock.now)
+        reason = CharField(max_length=20)
+        pregnancy_id = IntegerField(null=True)
+        changed_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                     backref="frozen_pathway_changes")
+
+    class MothersGroup(Frozen):
+        patient = ForeignKeyField(Patient, unique=True, on_delete="CASCADE",
+                                  backref="frozen_group")
+        status = CharField(max_length=12)
+        channel = CharField(max_length=12, default="")
+        invited_on = DateField(null=True)
+        joined_on = DateField(null=True)
+        declined_on = DateField(null=True)
+        left_on = DateField(null=True)
+        updated_at = DateTimeField(default=clock.now)
+        updated_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                     backref="frozen_group_updates")
+
+    class NewsletterSeries(Frozen):
+        name = CharField(max_length=100)
+        segment = TextField(default="{}")
+        day_of_month = IntegerField(default=1)
+        send_time = CharField(max_length=5, default="10:00")
+        channel = CharField(max_length=10, default="sms")
+        active = BooleanField(default=True)
+        last_month = CharField(max_length=7, default="")
+        site = ForeignKeyField(Site, null=True, on_delete="SET NULL", backref="frozen_series")
+        created_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                     backref="frozen_series")
+        created_at = DateTimeField(default=clock.now)
+
+    class NewsletterTopic(Frozen):
+        series = ForeignKeyField(NewsletterSeries, on_delete="CASCADE", backref="topics")
+        position = IntegerField()
+        title = CharField(max_length=100)
+        body = TextField()
+        created_at = DateTimeField(default=clock.now)
+
+    class NewsletterSending(Frozen):
+        topic = ForeignKeyField(NewsletterTopic, on_delete="CASCADE", backref="sendings")
+        patient = ForeignKeyField(Patient, null=True, on_delete="CASCADE",
+                                  backref="frozen_sendings")
+        prospect = ForeignKeyField(Prospect, null=True, on_delete="CASCADE",
+                                   backref="frozen_sendings")
+        month = CharField(max_length=7)
+        channel = CharField(max_length=10)
+        sent_at = DateTimeField(default=clock.now)
+
+        class Meta:
+            indexes = ((("topic", "patient"), True), (("topic", "prospect"), True))
+
+    db.create_tables([PathwayChange, MothersGroup, NewsletterSeries, NewsletterTopic,
+                      NewsletterSending])
+    # A mother kept "pregnancy" after her birth (before this version): post-natal for the
+    # eight weeks after it, then without a pathway, as the procedure says.
+    today = clock.today()
+    births = db.execute_sql(
+        "SELECT p.id, MAX(d.delivered_at), MAX(g.id) FROM patient p "
+        "JOIN pregnancy g ON g.patient_id = p.id JOIN delivery d ON d.pregnancy_id = g.id "
+        "WHERE p.pathway = 'pregnancy' AND NOT EXISTS (SELECT 1 FROM pregnancy o "
+        "WHERE o.patient_id = p.id AND o.status = 'ongoing') GROUP BY p.id").fetchall()
+    for patient_id, delivered_at, pregnancy_id in births:
+        if isinstance(delivered_at, str):
+            delivered_at = dt.datetime.fromisoformat(delivered_at)
+        ends_on = delivered_at.date() + dt.timedelta(weeks=8)
+        PathwayChange.create(patient=patient_id, from_pathway="pregnancy",
+                             to_pathway="postnatal", changed_at=delivered_at, reason="birth",
+                             pregnancy_id=pregnancy_id)
+        if ends_on > today:
+            Patient.update(pathway="postnatal", pathway_ends_on=ends_on).where(
+                Patient.id == patient_id).execute()
+        else:
+            PathwayChange.create(patient=patient_id, from_pathway="postnatal",
+                                 to_pathway="none",
+                                 changed_at=dt.datetime.combine(ends_on, dt.time()),
+                                 reason="postnatal_over")
+            Patient.update(pathway="none").where(Patient.id == patient_id).execute()
+    # What the 36-week calls heard about the mothers' group is her membership.
+    answers = db.execute_sql(
+        "SELECT g.patient_id, c.mothers_group, c.recorded_at FROM call36_weeks c "
+        "JOIN pregnancy g ON g.id = c.pregnancy_id WHERE c.mothers_group <> '' "
+        "ORDER BY c.recorded_at").fetchall()
+    latest = {patient_id: (answer, at) for patient_id, answer, at in answers}
+    for patient_id, (answer, at) in latest.items():
+        day = (dt.datetime.fromisoformat(at) if isinstance(at, str) else at).date()
+        if answer == "declined":
+            MothersGroup.create(patient=patient_id, status="declined", declined_on=day)
+        else:
+            MothersGroup.create(patient=patient_id, status="joined", joined_on=day,
+                                channel=answer if answer in ("whatsapp", "facebook") else "")
+
+
 # version -> function upgrading a database from version - 1 to version.
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     2: _add_vaccination,
@@ -581,6 +702,7 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     9: _add_reception,
     10: _add_sms,
     11: _add_agenda,
+    12: _add_pathways_and_newsletters,
 }
 
 

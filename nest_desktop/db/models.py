@@ -67,6 +67,8 @@ class Patient(BaseModel):
     provenance_detail = CharField(max_length=200, default="")  # the doctor, the event…
     visit_reason = TextField(default="")
     pathway = CharField(max_length=20, default="none")
+    # the day a pathway with an end (post-natal) gives way to "none" (services.pathways)
+    pathway_ends_on = DateField(null=True, index=True)
     intake_date = DateField(null=True)
     intake_by = ForeignKeyField(User, null=True, backref="intakes", on_delete="SET NULL")
     intake_tariffs_given = BooleanField(default=False)
@@ -195,6 +197,7 @@ class Prospect(BaseModel):
                               on_delete="SET NULL")  # the patient she became
     converted_at = DateTimeField(null=True)
     sms_consent = BooleanField(default=False)  # her appointments' reminders (PAT-01)
+    newsletter_consent = BooleanField(default=False)  # NEST's news and offers (procedure 001)
     notes = TextField(default="")
     created_at = DateTimeField(default=clock.now, index=True)
     created_by = ForeignKeyField(User, null=True, backref="prospects_created",
@@ -325,11 +328,79 @@ class Campaign(BaseModel):
 
 
 class CampaignMember(BaseModel):
+    """A patient or a qualified prospect a campaign reaches."""
+
     campaign = ForeignKeyField(Campaign, backref="members", on_delete="CASCADE")
-    patient = ForeignKeyField(Patient, backref="campaigns", on_delete="CASCADE")
+    patient = ForeignKeyField(Patient, null=True, backref="campaigns", on_delete="CASCADE")
+    prospect = ForeignKeyField(Prospect, null=True, backref="campaigns", on_delete="CASCADE")
 
     class Meta:
-        indexes = ((("campaign", "patient"), True),)
+        indexes = ((("campaign", "patient"), True), (("campaign", "prospect"), True))
+
+
+class PathwayChange(BaseModel):
+    """Her pathway's history ("historique parcours", PAT-04): each change, when and why."""
+
+    patient = ForeignKeyField(Patient, backref="pathway_changes", on_delete="CASCADE")
+    from_pathway = CharField(max_length=20)
+    to_pathway = CharField(max_length=20, index=True)
+    changed_at = DateTimeField(default=clock.now)
+    reason = CharField(max_length=20)  # domain.patients.PATHWAY_CHANGE_REASONS
+    pregnancy_id = IntegerField(null=True)  # the pregnancy that made it, when one did
+    changed_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+
+
+class MothersGroup(BaseModel):
+    """Her membership of the NEST mothers' group (PAT-06), with the day of each answer."""
+
+    patient = ForeignKeyField(Patient, unique=True, backref="mothers_group",
+                              on_delete="CASCADE")
+    status = CharField(max_length=12)  # domain.patients.MOTHERS_GROUP_STATUSES
+    channel = CharField(max_length=12, default="")  # whatsapp, facebook
+    invited_on = DateField(null=True)
+    joined_on = DateField(null=True)
+    declined_on = DateField(null=True)
+    left_on = DateField(null=True)
+    updated_at = DateTimeField(default=clock.now)
+    updated_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+
+
+class NewsletterSeries(BaseModel):
+    """A newsletter that repeats each month for a segment (PAT-06, PAT-12): each month every
+    member gets the first of its topics she has not had yet."""
+
+    name = CharField(max_length=100)
+    segment = TextField(default="{}")  # JSON of services.segments.SegmentFilter
+    day_of_month = IntegerField(default=1)  # 1 to 28
+    send_time = CharField(max_length=5, default="10:00")
+    channel = CharField(max_length=10, default="sms")  # sms, or export (email, WhatsApp)
+    active = BooleanField(default=True)
+    last_month = CharField(max_length=7, default="")  # "2026-12": the last month sent
+    site = ForeignKeyField(Site, null=True, on_delete="SET NULL")
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=clock.now)
+
+
+class NewsletterTopic(BaseModel):
+    series = ForeignKeyField(NewsletterSeries, backref="topics", on_delete="CASCADE")
+    position = IntegerField()
+    title = CharField(max_length=100)
+    body = TextField()
+    created_at = DateTimeField(default=clock.now)
+
+
+class NewsletterSending(BaseModel):
+    """One topic given to one person: never twice."""
+
+    topic = ForeignKeyField(NewsletterTopic, backref="sendings", on_delete="CASCADE")
+    patient = ForeignKeyField(Patient, null=True, on_delete="CASCADE")
+    prospect = ForeignKeyField(Prospect, null=True, on_delete="CASCADE")
+    month = CharField(max_length=7)
+    channel = CharField(max_length=10)
+    sent_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("topic", "patient"), True), (("topic", "prospect"), True))
 
 
 class Pregnancy(BaseModel):
@@ -588,4 +659,5 @@ ALL_MODELS = [SchemaVersion, Site, User, Patient, PatientPhone, PatientSearchTok
               CampaignMember,
               Pregnancy, MilestoneRecord, Delivery, DeliveryBaby, Call36Weeks,
               DirectoryEntry, CallRecord, PhoneMessage, Appointment, SmsMessage, SmsEvent,
-              OpeningHours, ClosedDay]
+              OpeningHours, ClosedDay, PathwayChange, MothersGroup, NewsletterSeries,
+              NewsletterTopic, NewsletterSending]

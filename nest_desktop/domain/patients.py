@@ -32,7 +32,28 @@ PATHWAYS = {
     "pregnancy": N_("Pregnancy"),
     "gynaecology": N_("Gynaecology"),
     "paediatrics": N_("Paediatrics"),
+    "postnatal": N_("Post-natal"),
 }
+# After a birth the mother is in the post-natal pathway until the post-natal consultation
+# (6 to 8 weeks, REFERENCE.md), then without a pathway (PAT-04).
+POSTNATAL_WEEKS = 8
+PATHWAY_CHANGE_REASONS = {
+    "file": N_("Changed on her file"),
+    "pregnancy": N_("Pregnancy followed"),
+    "birth": N_("Birth"),
+    "pregnancy_ended": N_("Pregnancy ended"),
+    "postnatal_over": N_("End of the post-natal period"),
+}
+
+# The NEST mothers' group (PAT-06): WhatsApp or Facebook, offered when the pathway starts and
+# at 36 weeks "si ce n'est déjà fait".
+MOTHERS_GROUP_STATUSES = {
+    "invited": N_("Invited (link sent)"),
+    "joined": N_("Member"),
+    "declined": N_("Declined"),
+    "left": N_("Left the group"),
+}
+MOTHERS_GROUP_CHANNELS = {"whatsapp": N_("WhatsApp"), "facebook": N_("Facebook")}
 
 # Words of a reason for the visit and the standard pathway they propose (PAT-02, PAT-04).
 _PATHWAY_WORDS = {

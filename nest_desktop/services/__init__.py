@@ -28,6 +28,8 @@ def check_characters(errors: dict[str, str], **texts: str) -> None:
 # (`hooks`) when imported: all of them are, whichever service a caller imports first, so that
 # none is missing from the start-up catch-up or a transaction.
 from nest_desktop.services import (  # noqa: E402, F401
+    mothers_group,
+    newsletters,
     patients,
     pregnancy,
     prospects,

@@ -35,7 +35,7 @@ from nest_desktop.db.models import (
 from nest_desktop.domain import clock, phones, surveys, vaccination
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import fold, words
-from nest_desktop.services import followup, session
+from nest_desktop.services import followup, pathways, session
 
 FEMALE_FIRST_NAMES = [
     "Aïssatou", "Awa", "Fatou", "Mariama", "Ndèye", "Khady", "Aminata", "Coumba", "Astou",
@@ -267,6 +267,8 @@ def _recent_births(rng: random.Random, today: dt.date, user_ids: list[int]) -> N
         DeliveryBaby.create(delivery=delivery.id, child=baby.id,
                             weight_grams=rng.randint(2600, 4100))
         Pregnancy.update(status="delivered").where(Pregnancy.id == pregnancy.id).execute()
+        pathways.after_birth(mother.id, delivered_at, pregnancy.id,
+                             dt.datetime.combine(today, clock.now().time()))
 
 
 def _follow_ups(rng: random.Random, today: dt.date) -> None:

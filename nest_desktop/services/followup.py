@@ -364,6 +364,7 @@ def run(when: dt.datetime | None = None) -> int:
                         event.patient_id, event.site_id, when, event.not_before,
                         event.prospect_id, event.urgent, book):
                 touched += 1
+    hooks.time_passes.call(when)  # a post-natal pathway over…: their own transactions
     return touched
 
 

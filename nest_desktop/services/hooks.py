@@ -80,6 +80,11 @@ call_sheet_placeholders = Registry(
     "call_sheet_placeholders",
     "source table -> (source id) -> {placeholder: value} for the guided call's script.")
 
+time_passes = Hook(
+    "time_passes",
+    "(when) -> int: records that change with time alone (a post-natal pathway that ends), "
+    "brought up to date with the engine's pass; each writes in its own transactions.")
+
 # --- records that change -----------------------------------------------------------------------
 
 patient_created = Hook(
@@ -95,3 +100,11 @@ patient_contact_changed = Hook(
 child_doses_changed = Hook(
     "child_doses_changed",
     "(child_id, when=None): a child's vaccine doses or calendar changed.")
+pathway_changed = Hook(
+    "pathway_changed",
+    "(patient_id, old, new, reason, when, change_id): her pathway changed (kept in her pathway's "
+    "history); inside the transaction.")
+outbox_sources = Hook(
+    "outbox_sources",
+    "(when) -> int: messages a source puts in the outbox at each SMS pass (the monthly "
+    "newsletters whose day has come); each writes in its own transactions.")

@@ -29,6 +29,7 @@ from nest_desktop.services import (
     check_characters,
     followup,
     hooks,
+    pathways,
     people,
     session,
 )
@@ -192,11 +193,13 @@ def create_patient(form: PatientForm, today: dt.date | None = None) -> Patient:
     values, e164_numbers = clean(form, today)
     _check_intake_by(values)
     with database.atomic():
-        patient = Patient.create(**values)
+        patient = Patient.create(**values, pathway_ends_on=pathways.end_of_file_pathway(
+            values["pathway"], clock.today()))
         _write_phones_and_tokens(patient.id, e164_numbers, values["last_name"],
                                  values["first_names"])
         session.log("create", "patient", patient.id,
                     audit.diff({}, _audited(values, e164_numbers)))
+        pathways.recorded(patient.id, "none", values["pathway"], "file", clock.now())
         followup.sync_patient(patient)
         hooks.patient_created.call(patient, e164_numbers)  # a prospect converts (PRO-07)
     return patient
@@ -212,6 +215,9 @@ def update_patient(patient_id: int, expected_version: int, form: PatientForm,
     old_values = _audited({key: getattr(old, key if key not in ("site", "intake_by")
                                         else f"{key}_id") for key in values},
                           phones_of(patient_id))
+    if values["pathway"] != old.pathway:  # a pathway with an end chosen by hand
+        values["pathway_ends_on"] = pathways.end_of_file_pathway(values["pathway"],
+                                                                 clock.today())
     with database.atomic():
         changed = (Patient.update(**values, updated_at=clock.now(), version=Patient.version + 1)
                    .where((Patient.id == patient_id) & (Patient.version == expected_version))
@@ -225,6 +231,7 @@ def update_patient(patient_id: int, expected_version: int, form: PatientForm,
                                  values["first_names"])
         session.log("update", "patient", patient_id,
                     audit.diff(old_values, _audited(values, e164_numbers)))
+        pathways.recorded(patient_id, old.pathway, values["pathway"], "file", clock.now())
         patient = Patient.get_by_id(patient_id)
         followup.sync_patient(patient)
         if (old.sms_consent, old.language, old_values.get("phones")) != (

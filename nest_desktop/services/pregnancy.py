@@ -30,6 +30,8 @@ from nest_desktop.services import (
     check_characters,
     followup,
     hooks,
+    mothers_group,
+    pathways,
     session,
     settings,
 )
@@ -40,12 +42,7 @@ END_REASONS = {
     "transfer": N_("Followed elsewhere"),
     "lost": N_("Lost to follow-up"),
 }
-MOTHERS_GROUP = {
-    "whatsapp": N_("Joins the WhatsApp group"),
-    "facebook": N_("Joins the Facebook group"),
-    "member": N_("Already a member"),
-    "declined": N_("Declined"),
-}
+MOTHERS_GROUP = mothers_group.ANSWER_LABELS  # what the 36-week call hears
 STATUS_LABELS = {"ongoing": N_("Ongoing"), "delivered": N_("Delivered"), "ended": N_("Ended")}
 
 
@@ -206,11 +203,7 @@ def save_pregnancy(patient_id: int, form: PregnancyForm, expected_version: int |
             session.log("update", "pregnancy", current.id, audit.diff(old, values),
                         patient_id=patient_id)
             pregnancy = Pregnancy.get_by_id(current.id)
-        if patient.pathway != "pregnancy":
-            Patient.update(pathway="pregnancy", version=Patient.version + 1).where(
-                Patient.id == patient_id).execute()
-            session.log("update", "patient", patient_id, {"pathway": [patient.pathway,
-                                                                      "pregnancy"]})
+        pathways.move(patient_id, "pregnancy", "pregnancy", clock.now(), pregnancy.id)
         _schedule_36_weeks(pregnancy)
     return pregnancy, notes
 
@@ -326,6 +319,8 @@ def record_call_36_weeks(task_id: int, form: Call36Form,
         followup.close_reached(task_id, values["notes"], when)
         Pregnancy.update(planned_place=values["planned_place"]).where(
             Pregnancy.id == task.source_id).execute()
+        mothers_group.record(task.patient_id, *mothers_group.ANSWERS[values["mothers_group"]],
+                             when=when)
         if values["newsletter_wanted"]:
             Patient.update(newsletter_consent=True,
                            preferred_channel=values["newsletter_channel"]).where(
@@ -441,6 +436,7 @@ def record_delivery(pregnancy_id: int, form: DeliveryForm,
                      "at_nest": [None, form.at_nest], "babies": [None, len(form.babies)]},
                     patient_id=mother.id)
         followup.cancel_source("pregnancy", pregnancy_id, ["call_36_weeks"])
+        pathways.after_birth(mother.id, delivered_at, pregnancy_id, clock.now())
     return delivery
 
 
@@ -488,8 +484,8 @@ def end_pregnancy(pregnancy_id: int, reason: str, ended_on: dt.date | None = Non
         Pregnancy.update(status="ended", end_reason=reason, ended_on=ended_on,
                          updated_at=clock.now(), version=Pregnancy.version + 1).where(
             Pregnancy.id == pregnancy_id).execute()
-        Patient.update(pathway="none", version=Patient.version + 1).where(
-            Patient.id == pregnancy.patient_id).execute()
+        pathways.move(pregnancy.patient_id, "none", "pregnancy_ended", clock.now(),
+                      pregnancy_id)
         session.log("update", "pregnancy", pregnancy_id,
                     {"status": ["ongoing", "ended"], "end_reason": [None, reason]},
                     patient_id=pregnancy.patient_id)

@@ -67,6 +67,7 @@ class ProspectForm:
     owner_id: int | None = None
     notes: str = ""
     sms_consent: bool = False  # her appointments are reminded by SMS
+    newsletter_consent: bool = False  # NEST's news, offers and monthly newsletters
 
     @property
     def full_name(self) -> str:
@@ -129,7 +130,8 @@ def clean(form: ProspectForm, today: dt.date | None = None) -> tuple[dict, list[
             "sort_key": f"{fold(last_name)} {fold(first_names)}".strip(),
             "birth_date": birth_date, "email": form.email.strip(), "site": form.site_id,
             "channel": form.channel, "owner": form.owner_id,
-            "notes": form.notes.strip(), "sms_consent": bool(form.sms_consent)}, numbers
+            "notes": form.notes.strip(), "sms_consent": bool(form.sms_consent),
+            "newsletter_consent": bool(form.newsletter_consent)}, numbers
 
 
 def clean_request(request: RequestForm) -> None:
@@ -658,7 +660,8 @@ def form_of(prospect: Prospect) -> ProspectForm:
         birth_date=entry_text(prospect.birth_date) if prospect.birth_date else "",
         phones=[phones.display(number) for number in phones_of(prospect.id)],
         email=prospect.email, site_id=prospect.site_id, channel=prospect.channel,
-        owner_id=prospect.owner_id, notes=prospect.notes, sms_consent=prospect.sms_consent)
+        owner_id=prospect.owner_id, notes=prospect.notes, sms_consent=prospect.sms_consent,
+        newsletter_consent=prospect.newsletter_consent)
 
 
 def requests_of(prospect_id: int | None = None, patient_id: int | None = None

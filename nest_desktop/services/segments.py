@@ -1,9 +1,11 @@
-"""Patients without a pathway (PAT-04): segments for newsletters, their CSV export, and call
-campaigns that put a call task in Today for each patient of a segment."""
+"""Segments (PAT-04): patients without a pathway, or qualified prospects (procedure 001: "NEST
+concentre ces actions de communication sur les prospects qualifiés"), chosen by criteria; their
+CSV export for a newsletter, and call campaigns that put a call task in Today for each member.
+The same consent rules hold for both: a newsletter only to those who accept it."""
 
 import datetime as dt
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from peewee import JOIN, fn
@@ -15,13 +17,18 @@ from nest_desktop.db.models import (
     FamilyLink,
     FollowUpTask,
     Interaction,
+    PathwayChange,
     Patient,
     PatientPhone,
+    Prospect,
+    ProspectPhone,
+    ProspectRequest,
     Site,
     database,
 )
 from nest_desktop.domain import clock
 from nest_desktop.domain import followup as rules
+from nest_desktop.domain import prospects as prospect_rules
 from nest_desktop.domain.dates import add_months
 from nest_desktop.domain.messages import N_, _
 from nest_desktop.domain.patients import CONTACT_CHANNELS, PATHWAYS
@@ -29,6 +36,8 @@ from nest_desktop.domain.phones import display
 from nest_desktop.services import ValidationFailed, check_characters, hooks, session
 from nest_desktop.services.exports import write_csv
 
+PATIENTS, PROSPECTS = "patients", "prospects"
+AUDIENCES = {PATIENTS: N_("Patients"), PROSPECTS: N_("Qualified prospects")}
 CHILD_AGE_BANDS = {  # months: from, to (excluded)
     "0-2": (0, 24),
     "2-6": (24, 72),
@@ -55,6 +64,7 @@ CAMPAIGN_KINDS = {**CAMPAIGN_REASONS, "sms_newsletter": N_("Newsletter by SMS")}
 @dataclass(frozen=True)
 class SegmentFilter:
     pathway: str = ""  # "" any, else a code of PATHWAYS
+    past_pathway: str = ""  # "" any, else a pathway she was in once (her pathway's history)
     adults_only: bool = True
     min_visits: int = 0  # visits written on the file
     min_years: int = 0  # years since the first visit
@@ -62,12 +72,23 @@ class SegmentFilter:
     consent: str = ""  # "" any, "sms" or "newsletter"
     channel: str = ""  # "" any, else the preferred channel
     site_id: int | None = None
+    audience: str = PATIENTS  # or PROSPECTS: the criteria below are theirs
+    request: str = ""  # "" any, else a qualification of her requests (PRO-02)
+    source: str = ""  # "" any, else the channel of her first contact
+    request_min_days: int = 0  # her latest request at least this many days old
+    request_max_days: int = 0  # … and at most (0: no limit)
+    include_lost: bool = False  # the lost ones too (an offer may bring them back)
 
     def describe(self) -> str:
         """The filter in words, for a campaign's record and the export's audit entry."""
+        if self.audience == PROSPECTS:
+            return self._describe_prospects()
         parts = []
         if self.pathway:
             parts.append(_(PATHWAYS[self.pathway]))
+        if self.past_pathway:
+            parts.append(_("once in the pathway {pathway}").format(
+                pathway=_(PATHWAYS[self.past_pathway])))
         if self.adults_only:
             parts.append(_("adults"))
         if self.min_visits:
@@ -85,6 +106,26 @@ class SegmentFilter:
             parts.append(site.name if site else "")
         return ", ".join(parts) or _("every patient")
 
+    def _describe_prospects(self) -> str:
+        parts = [_("qualified prospects")]
+        if self.request:
+            parts.append(_(prospect_rules.QUALIFICATIONS[self.request]))
+        if self.source:
+            parts.append(_(prospect_rules.CHANNELS[self.source]))
+        if self.request_min_days:
+            parts.append(_("request {count}+ days old").format(count=self.request_min_days))
+        if self.request_max_days:
+            parts.append(_("request at most {count} days old").format(
+                count=self.request_max_days))
+        if self.include_lost:
+            parts.append(_("lost ones included"))
+        if self.consent:
+            parts.append(_(CONSENTS[self.consent]))
+        if self.site_id is not None:
+            site = Site.get_or_none(Site.id == self.site_id)
+            parts.append(site.name if site else "")
+        return ", ".join(parts)
+
 
 def _query(segment: SegmentFilter, today: dt.date):
     query = Patient.select(Patient.id)
@@ -92,6 +133,9 @@ def _query(segment: SegmentFilter, today: dt.date):
         query = query.where(Patient.site == segment.site_id)
     if segment.pathway:
         query = query.where(Patient.pathway == segment.pathway)
+    if segment.past_pathway:
+        query = query.where(Patient.id.in_(PathwayChange.select(PathwayChange.patient).where(
+            PathwayChange.to_pathway == segment.past_pathway)))
     if segment.adults_only:
         query = query.where(Patient.birth_date.is_null()
                             | (Patient.birth_date <= add_months(today, -12 * 18)))
@@ -120,10 +164,55 @@ def _query(segment: SegmentFilter, today: dt.date):
     return query
 
 
+def _prospect_query(segment: SegmentFilter, today: dt.date):
+    """Qualified prospects still to win (not converted, not "no longer interested")."""
+    closed = set(prospect_rules.CLOSED_STATUSES) - ({prospect_rules.LOST}
+                                                    if segment.include_lost else set())
+    query = Prospect.select(Prospect.id).where(Prospect.status.not_in(sorted(closed)))
+    if segment.site_id is not None:
+        query = query.where(Prospect.site == segment.site_id)
+    if segment.source:
+        query = query.where(Prospect.channel == segment.source)
+    if segment.consent == "sms":
+        query = query.where(Prospect.sms_consent == True)  # noqa: E712 (SQL)
+    elif segment.consent == "newsletter":
+        query = query.where(Prospect.newsletter_consent == True)  # noqa: E712
+    if segment.request or segment.request_min_days or segment.request_max_days:
+        latest = (ProspectRequest.select(ProspectRequest.prospect,
+                                         fn.MAX(ProspectRequest.received_at).alias("latest"))
+                  .where(ProspectRequest.prospect.is_null(False)))
+        if segment.request:
+            latest = latest.where(ProspectRequest.qualification == segment.request)
+        latest = latest.group_by(ProspectRequest.prospect)
+        midnight = dt.datetime.combine(today, dt.time.min)
+        if segment.request_min_days:
+            latest = latest.having(fn.MAX(ProspectRequest.received_at)
+                                   < midnight - dt.timedelta(days=segment.request_min_days - 1))
+        if segment.request_max_days:
+            latest = latest.having(fn.MAX(ProspectRequest.received_at)
+                                   >= midnight - dt.timedelta(days=segment.request_max_days))
+        query = query.where(Prospect.id.in_(latest.select(ProspectRequest.prospect)))
+    return query
+
+
 def check(segment: SegmentFilter) -> None:
     errors = {}
+    if segment.audience not in AUDIENCES:
+        errors["audience"] = _("Choose patients or prospects.")
+    if segment.request and segment.request not in prospect_rules.QUALIFICATIONS:
+        errors["request"] = _("Choose a request from the list.")
+    if segment.source and segment.source not in prospect_rules.CHANNELS:
+        errors["source"] = _("Choose a channel from the list.")
+    for name in ("request_min_days", "request_max_days"):
+        if not 0 <= getattr(segment, name) <= 3650:
+            errors[name] = _("Between 0 and 3 650 days.")
+    if segment.request_min_days and segment.request_max_days and \
+            segment.request_max_days < segment.request_min_days:
+        errors["request_max_days"] = _("At least the number of days before it.")
     if segment.pathway and segment.pathway not in PATHWAYS:
         errors["pathway"] = _("Choose a pathway from the list.")
+    if segment.past_pathway and segment.past_pathway not in PATHWAYS:
+        errors["past_pathway"] = _("Choose a pathway from the list.")
     if segment.child_age_band and segment.child_age_band not in CHILD_AGE_BANDS:
         errors["child_age_band"] = _("Choose an age band from the list.")
     if not 0 <= segment.min_visits <= 500:
@@ -135,16 +224,43 @@ def check(segment: SegmentFilter) -> None:
 
 
 def patient_ids(segment: SegmentFilter, today: dt.date | None = None) -> list[int]:
-    """The patients of a segment, in the patient list's order."""
+    """The patients of a segment, in the patient list's order (none for prospects')."""
     check(segment)
+    if segment.audience != PATIENTS:
+        return []
     query = _query(segment, today or clock.today()).order_by(Patient.sort_key, Patient.id)
     return [row[0] for row in query.tuples()]
+
+
+def prospect_ids(segment: SegmentFilter, today: dt.date | None = None) -> list[int]:
+    """The qualified prospects of a segment, in the prospect list's order (none for
+    patients')."""
+    check(segment)
+    if segment.audience != PROSPECTS:
+        return []
+    query = _prospect_query(segment, today or clock.today()).order_by(Prospect.sort_key,
+                                                                      Prospect.id)
+    return [row[0] for row in query.tuples()]
+
+
+def member_ids(segment: SegmentFilter, today: dt.date | None = None) -> list[int]:
+    """Its members: patients' or prospects' ids, as the segment's audience says."""
+    return (prospect_ids if segment.audience == PROSPECTS else patient_ids)(segment, today)
+
+
+def from_json(text: str) -> SegmentFilter:
+    """A segment as a campaign or a monthly newsletter stored it (older ones lack fields)."""
+    known = {item.name for item in fields(SegmentFilter)}
+    return SegmentFilter(**{key: value for key, value in json.loads(text or "{}").items()
+                            if key in known})
 
 
 def export_csv(path: Path, segment: SegmentFilter, separator: str | None = None,
                today: dt.date | None = None) -> int:
     """The segment's patients with their contact details and consents, for a newsletter."""
     session.require("patients.export")
+    if segment.audience == PROSPECTS:
+        return _export_prospects(path, segment, separator, today)
     ids = patient_ids(segment, today)
     phones: dict[int, str] = {}
     for start in range(0, len(ids), 500):
@@ -176,6 +292,47 @@ def export_csv(path: Path, segment: SegmentFilter, separator: str | None = None,
     return count
 
 
+def _export_prospects(path: Path, segment: SegmentFilter, separator: str | None,
+                      today: dt.date | None) -> int:
+    ids = prospect_ids(segment, today)
+    phones: dict[int, str] = {}
+    requests: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk_ids = ids[start:start + 500]
+        for phone in (ProspectPhone.select().where(ProspectPhone.prospect.in_(chunk_ids))
+                      .order_by(ProspectPhone.position.desc())):
+            phones[phone.prospect_id] = display(phone.e164)
+        for prospect_id, qualification in (
+                ProspectRequest.select(ProspectRequest.prospect, ProspectRequest.qualification)
+                .where(ProspectRequest.prospect.in_(chunk_ids))
+                .order_by(ProspectRequest.received_at).tuples()):
+            requests[prospect_id] = qualification  # the latest
+
+    def rows():
+        for start in range(0, len(ids), 500):
+            chunk = {p.id: p for p in Prospect.select(Prospect, Site)
+                     .join(Site, JOIN.LEFT_OUTER, on=Prospect.site == Site.id)
+                     .where(Prospect.id.in_(ids[start:start + 500]))}
+            for prospect_id in ids[start:start + 500]:
+                prospect = chunk[prospect_id]
+                request = requests.get(prospect_id, prospect.qualification)
+                yield [prospect.last_name.upper(), prospect.first_names,
+                       phones.get(prospect_id, ""), prospect.email,
+                       _(prospect_rules.QUALIFICATIONS.get(request, "")),
+                       _(prospect_rules.CHANNELS.get(prospect.channel, "")),
+                       _("yes") if prospect.sms_consent else _("no"),
+                       _("yes") if prospect.newsletter_consent else _("no"),
+                       prospect.site.name if prospect.site_id else ""]
+
+    count = write_csv(path, [_("Last name"), _("First names"), _("Phone"), _("Email"),
+                             _("Request"), _("First contact"), _("SMS"), _("Newsletter"),
+                             _("Site")], rows(), separator)
+    with database.atomic():
+        session.log("export", "prospect", None,
+                    details=f"segment ({segment.describe()}): {count} prospects")
+    return count
+
+
 def create_campaign(name: str, reason: str, segment: SegmentFilter,
                     site_id: int | None = None, today: dt.date | None = None) -> Campaign:
     """The campaign, its members, and a call task in Today for each, in one transaction."""
@@ -190,9 +347,11 @@ def create_campaign(name: str, reason: str, segment: SegmentFilter,
     check_characters(errors, name=name)
     if errors:
         raise ValidationFailed(errors)
-    ids = patient_ids(segment, today)
+    ids = member_ids(segment, today)
     if not ids:
-        raise ValidationFailed({"segment": _("This segment has no patient: nothing to call.")})
+        raise ValidationFailed({"segment": _("This segment has nobody: nothing to call.")})
+    person = "prospect" if segment.audience == PROSPECTS else "patient"
+    owner_model = Prospect if person == "prospect" else Patient
     when = clock.now()
     rule = rules.rules()["campaign_call"]
     due = rules.deadline("campaign_call", when)
@@ -202,17 +361,18 @@ def create_campaign(name: str, reason: str, segment: SegmentFilter,
                                    segment=json.dumps(asdict(segment)), created_by=user.id,
                                    created_at=when)
         for start in range(0, len(ids), 500):
-            CampaignMember.insert_many([{"campaign": campaign.id, "patient": patient_id}
-                                        for patient_id in ids[start:start + 500]]).execute()
-        members = list(CampaignMember.select(CampaignMember.id, CampaignMember.patient,
-                                             Patient.site)
-                       .join(Patient).where(CampaignMember.campaign == campaign.id).tuples())
+            CampaignMember.insert_many([{"campaign": campaign.id, person: member_id}
+                                        for member_id in ids[start:start + 500]]).execute()
+        member_field = getattr(CampaignMember, person)
+        members = list(CampaignMember.select(CampaignMember.id, member_field, owner_model.site)
+                       .join(owner_model, on=member_field == owner_model.id)
+                       .where(CampaignMember.campaign == campaign.id).tuples())
         tasks = [{"key": f"campaign_call:campaign_member:{member_id}", "rule": "campaign_call",
-                  "patient": patient_id, "source_table": "campaign_member",
+                  person: person_id, "source_table": "campaign_member",
                   "source_id": member_id, "event_at": when, "opens_at": opens, "due_at": due,
-                  "site": patient_site, "assignee_role": rule.assignee_role,
+                  "site": person_site, "assignee_role": rule.assignee_role,
                   "created_at": when, "updated_at": when}
-                 for member_id, patient_id, patient_site in members]
+                 for member_id, person_id, person_site in members]
         for start in range(0, len(tasks), 500):
             FollowUpTask.insert_many(tasks[start:start + 500]).on_conflict_ignore().execute()
         session.log("create", "campaign", campaign.id,
@@ -221,7 +381,8 @@ def create_campaign(name: str, reason: str, segment: SegmentFilter,
         # Each task is in the trail as well, written at once rather than one by one.
         created = FollowUpTask.select(FollowUpTask.id, FollowUpTask.patient).where(
             (FollowUpTask.source_table == "campaign_member")
-            & (FollowUpTask.source_id.in_([m[0] for m in members]))).tuples()
+            & FollowUpTask.source_id.in_(CampaignMember.select(CampaignMember.id).where(
+                CampaignMember.campaign == campaign.id))).tuples()
         entries = [{"at": when, "user": user.id, "user_name": user.full_name,
                     "action": "create", "table": "follow_up_task", "record_id": task_id,
                     "changes": json.dumps({"due_at": [None, due.isoformat()]}),

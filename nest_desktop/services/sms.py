@@ -562,7 +562,8 @@ class Composed:
     text: str
 
 
-def _site_values(site_id: int | None) -> dict[str, str]:
+def site_values(site_id: int | None) -> dict[str, str]:
+    """{site} and {tel_site} of a message."""
     site = Site.get_or_none(Site.id == site_id) if site_id else None
     if site is None:
         return {"site": "NEST", "tel_site": ""}
@@ -594,7 +595,7 @@ def compose(message: SmsMessage) -> Composed:
     if language not in rules.LANGUAGES:
         language = rules.DEFAULT_LANGUAGE
     values = {"prenom": person.first_names.split(" ")[0] if person.first_names else "",
-              **_site_values(message.site_id or person.site_id)}
+              **site_values(message.site_id or person.site_id)}
     if message.kind in rules.APPOINTMENT_KINDS:
         appointment = Appointment.get_or_none(Appointment.id == message.source_id)
         if (appointment is None or appointment.status != "booked"
@@ -613,7 +614,7 @@ def compose(message: SmsMessage) -> Composed:
 def appointment_values(appointment: Appointment, language: str) -> dict[str, str]:
     """What an appointment's template says of it."""
     service = DirectoryEntry.get_or_none(DirectoryEntry.id == appointment.service_id)
-    return {**_site_values(appointment.site_id),
+    return {**site_values(appointment.site_id),
             "date_heure": rules.when_in_words(appointment.starts_at, language),
             "date": rules.date_in_words(appointment.starts_at.date(), language),
             "heure": rules.time_in_words(appointment.starts_at.time(), language),
@@ -842,6 +843,8 @@ def run(when: dt.datetime | None = None, should_stop: Callable[[], bool] = lambd
     the delivery reports."""
     when = when or clock.now()
     scheduled = schedule_reminders(when) if schedule else ScheduleReport()
+    if schedule:
+        hooks.outbox_sources.call(when)  # the monthly newsletters whose day has come
     transport = make_transport()
     try:
         sent = send_due(transport, when, should_stop=should_stop)
@@ -1053,19 +1056,28 @@ class NewsletterPreview:
     length: rules.Length
 
 
-def _newsletter_recipients(patient_ids: list[int]) -> tuple[list[tuple[int, str, str]], int]:
-    """(patient, phone, first name) of those who accept the newsletter and have a number."""
+def newsletter_recipients(segment, today: dt.date | None = None
+                          ) -> tuple[list[tuple[int, str, str, int | None]], int]:
+    """(person, phone, first names, site) of the segment's members — patients or prospects —
+    who accept the newsletter and have a number (a patient's not found wrong), and how many
+    of the segment are left out."""
+    ids = segments.member_ids(segment, today)
+    if segment.audience == segments.PROSPECTS:
+        owner, phone_model, owner_field = Prospect, ProspectPhone, ProspectPhone.prospect
+        usable = True
+    else:
+        owner, phone_model, owner_field = Patient, PatientPhone, PatientPhone.patient
+        usable = PatientPhone.wrong_since.is_null()
     found = []
-    for start in range(0, len(patient_ids), CHUNK):
-        found.extend(PatientPhone.select(PatientPhone.patient, PatientPhone.e164,
-                                         Patient.first_names, Patient.site)
-                     .join(Patient)
-                     .where(PatientPhone.patient.in_(patient_ids[start:start + CHUNK])
-                            & (PatientPhone.position == 0)
-                            & PatientPhone.wrong_since.is_null()
-                            & (Patient.newsletter_consent == True))  # noqa: E712 (SQL)
+    for start in range(0, len(ids), CHUNK):
+        found.extend(phone_model.select(owner_field, phone_model.e164, owner.first_names,
+                                        owner.site)
+                     .join(owner, on=owner_field == owner.id)
+                     .where(owner_field.in_(ids[start:start + CHUNK])
+                            & (phone_model.position == 0) & usable
+                            & (owner.newsletter_consent == True))  # noqa: E712 (SQL)
                      .tuples())
-    return found, len(patient_ids) - len(found)
+    return found, len(ids) - len(found)
 
 
 def preview_newsletter(segment, body: str, today: dt.date | None = None) -> NewsletterPreview:
@@ -1073,22 +1085,20 @@ def preview_newsletter(segment, body: str, today: dt.date | None = None) -> News
     problem = rules.template_problem(body, rules.NEWSLETTER)
     if problem:
         raise ValidationFailed({"body": problem})
-    ids = segments.patient_ids(segment, today)
-    recipients, left_out = _newsletter_recipients(ids)
+    recipients, left_out = newsletter_recipients(segment, today)
     longest, sample = 0, ""
     total = 0
-    site_values: dict = {}
-    for _patient_id, _phone, first_names, site_id in recipients:
-        if site_id not in site_values:
-            site_values[site_id] = _site_values(site_id)
-        text = rules.render(body, {"prenom": first_names.split(" ")[0],
-                                   **site_values[site_id]})
+    by_site: dict = {}
+    for _person_id, _phone, first_names, site_id in recipients:
+        if site_id not in by_site:
+            by_site[site_id] = site_values(site_id)
+        text = rules.render(body, {"prenom": first_names.split(" ")[0], **by_site[site_id]})
         parts = rules.length(text).parts
         total += parts
         if parts > longest or not sample:
             longest, sample = max(longest, parts), sample or text
     if not sample:
-        sample = rules.render(body, {"prenom": "Awa", **_site_values(None)})
+        sample = rules.render(body, {"prenom": "Awa", **site_values(None)})
     length = rules.length(sample)
     price = int(settings.get("sms.part_price") or 0)
     return NewsletterPreview(len(recipients), left_out, longest or length.parts, total,
@@ -1117,7 +1127,8 @@ def schedule_newsletter(name: str, segment, body: str, send_at: dt.datetime,
     check_characters(errors, name=name, body=body)
     if errors:
         raise ValidationFailed(errors)
-    recipients, _left_out = _newsletter_recipients(segments.patient_ids(segment, today))
+    recipients, _left_out = newsletter_recipients(segment, today)
+    person = "prospect" if segment.audience == segments.PROSPECTS else "patient"
     if not recipients:
         raise ValidationFailed({"segment": _(
             "Nobody in this segment accepts the newsletter and has a phone number.")})
@@ -1128,15 +1139,15 @@ def schedule_newsletter(name: str, segment, body: str, send_at: dt.datetime,
                                    site=segment.site_id, created_by=user.id, created_at=when)
         for start in range(0, len(recipients), CHUNK):
             chunk = recipients[start:start + CHUNK]
-            CampaignMember.insert_many([{"campaign": campaign.id, "patient": patient_id}
-                                        for patient_id, *_rest in chunk]).execute()
+            CampaignMember.insert_many([{"campaign": campaign.id, person: person_id}
+                                        for person_id, *_rest in chunk]).execute()
             SmsMessage.insert_many([{
-                "key": f"{rules.NEWSLETTER}:{campaign.id}:{patient_id}",
-                "kind": rules.NEWSLETTER, "patient": patient_id, "source_table": "campaign",
+                "key": f"{rules.NEWSLETTER}:{campaign.id}:{person[:2]}{person_id}",
+                "kind": rules.NEWSLETTER, person: person_id, "source_table": "campaign",
                 "source_id": campaign.id, "phone": phone, "site": site_id,
                 "campaign": campaign.id, "body": body, "scheduled_at": send_at,
                 "next_attempt_at": send_at, "created_by": user.id, "created_at": when,
-                "updated_at": when} for patient_id, phone, _first, site_id in chunk]).execute()
+                "updated_at": when} for person_id, phone, _first, site_id in chunk]).execute()
         session.log("create", "campaign", campaign.id,
                     {"name": [None, campaign.name], "reason": [None, NEWSLETTER_REASON],
                      "segment": [None, segment.describe()],

@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         self.vaccines_page.openChild.connect(self.open_child_vaccines)
         self.segments_page = SegmentsPage(context.site.id if context.site else None)
         self.segments_page.openPatient.connect(self.open_patient)
+        self.segments_page.openProspect.connect(self.open_prospect)
         self.sms_sender = SmsSender(self)
         self.sms_page = OutboxView()
         self.sms_page.sms_sender = self.sms_sender

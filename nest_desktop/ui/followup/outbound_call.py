@@ -39,6 +39,7 @@ from nest_desktop.ui.common.widgets import (
     ObjectSignal,
     choice_box,
     radio_choices,
+    select_data,
 )
 from nest_desktop.ui.followup.today_page import due_text
 
@@ -112,9 +113,10 @@ class SurveyForm(QWidget):
 class Call36Panel(QWidget):
     """Every field of the 36-week call (PAT-07)."""
 
-    def __init__(self, planned_place: str, parent=None):
+    def __init__(self, planned_place: str, patient_id: int | None = None, parent=None):
         super().__init__(parent)
         from nest_desktop.domain.patients import CONTACT_CHANNELS
+        from nest_desktop.services import mothers_group
         from nest_desktop.services import pregnancy as pregnancy_service
 
         self.planned_place = QLineEdit(planned_place)
@@ -128,6 +130,9 @@ class Call36Panel(QWidget):
             ("newsletter_wanted", _("She wants the newsletters")),
             ("child_followed_at_nest", _("She wants her child followed at NEST")))}
         self.mothers_group = choice_box(pregnancy_service.MOTHERS_GROUP, empty_label="")
+        member = mothers_group.membership(patient_id) if patient_id else None
+        if member is not None and member.status == "joined":  # "si ce n'est déjà fait"
+            select_data(self.mothers_group, "member")
         self.newsletter_channel = choice_box(CONTACT_CHANNELS, empty_label="")
         self.fields = {"planned_place": FieldWithError(self.planned_place),
                        "mothers_group": FieldWithError(self.mothers_group),
@@ -156,6 +161,22 @@ class Call36Panel(QWidget):
     def show_errors(self, errors: dict[str, str]) -> None:
         for name, field in self.fields.items():
             field.set_error(errors.get(name))
+
+
+class MothersGroupPanel(QWidget):
+    """Her answer to the offer of the mothers' group (PAT-06), kept on her file."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        from nest_desktop.services import mothers_group
+
+        self.answer = choice_box(mothers_group.ANSWER_LABELS, empty_label="")
+        self.field = FieldWithError(self.answer)
+        form = QFormLayout(self)
+        form.addRow(_("Mothers' group"), self.field)
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        self.field.set_error(errors.get("mothers_group"))
 
 
 class ProspectCallPanel(QWidget):
@@ -286,12 +307,18 @@ class OutboundCallDialog(QDialog):
 
             pregnancy = Pregnancy.get_or_none(Pregnancy.id == task.source_id)
             self.survey_box.setTitle(_("The 36-week call"))
-            self.call_36 = Call36Panel(pregnancy.planned_place if pregnancy else "")
+            self.call_36 = Call36Panel(pregnancy.planned_place if pregnancy else "",
+                                       task.patient_id)
             pack = QPushButton(_("Print the information pack…"))
             pack.clicked.connect(lambda: self.documentRequested.emit(
                 lambda: documents.pack_36_weeks_pdf(task.source_id)))
             survey_layout.addWidget(self.call_36)
             survey_layout.addWidget(pack)
+        self.group_panel = None
+        if task.rule == "mothers_group_offer":
+            self.survey_box.setTitle(_("The NEST mothers' group"))
+            self.group_panel = MothersGroupPanel()
+            survey_layout.addWidget(self.group_panel)
         self.prospect_panel = None
         if task.prospect_id and not task.patient_id:
             self.survey_box.setTitle(_("What she said"))
@@ -393,7 +420,7 @@ class OutboundCallDialog(QDialog):
         self.retry_note.setVisible(outcome == service.NO_ANSWER)
         self.survey_box.setVisible(outcome == service.REACHED and (
             self.survey_form is not None or self.call_36 is not None
-            or self.prospect_panel is not None))
+            or self.prospect_panel is not None or self.group_panel is not None))
 
     def _call_back_time(self) -> dt.datetime:
         return self.call_back_at.dateTime().toPython().replace(second=0, microsecond=0)
@@ -409,6 +436,8 @@ class OutboundCallDialog(QDialog):
             self.call_36.show_errors({})
         if self.prospect_panel is not None:
             self.prospect_panel.show_errors({})
+        if self.group_panel is not None:
+            self.group_panel.show_errors({})
         if outcome is None:
             self.outcome_error.setText(_("Choose how the call ended."))
             self.outcome_error.show()
@@ -424,6 +453,11 @@ class OutboundCallDialog(QDialog):
                 from nest_desktop.services import pregnancy as pregnancy_service
 
                 pregnancy_service.record_call_36_weeks(self.task_id, self.call_36.form(notes))
+            elif outcome == service.REACHED and self.group_panel is not None:
+                from nest_desktop.services import mothers_group
+
+                mothers_group.answer_offer(self.task_id,
+                                           self.group_panel.answer.currentData() or "", notes)
             elif outcome == service.REACHED and self.prospect_panel is not None:
                 from nest_desktop.services import prospects
 
@@ -465,4 +499,6 @@ class OutboundCallDialog(QDialog):
             self.call_36.show_errors(errors)
         if self.prospect_panel is not None:
             self.prospect_panel.show_errors(errors)
+        if self.group_panel is not None:
+            self.group_panel.show_errors(errors)
         self.message.say(_("Check the fields marked."), error=True)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from nest_desktop.domain import clock, phones
 from nest_desktop.domain import patients as rules
 from nest_desktop.domain import sms as sms_rules
-from nest_desktop.i18n import _, format_date, format_datetime, pgettext
+from nest_desktop.i18n import N_, _, format_date, format_datetime, pgettext
 from nest_desktop.services import (
     StaleRecordError,
     ValidationFailed,
@@ -39,6 +39,8 @@ from nest_desktop.services import (
     desk,
     documents,
     history,
+    mothers_group,
+    pathways,
     session,
 )
 from nest_desktop.services import patients as service
@@ -68,6 +70,46 @@ from nest_desktop.ui.sms.sms_page import OutboxView
 from nest_desktop.ui.vaccination.vaccination_tab import VaccinationTab
 
 PHONE_FIELDS = ("phone_0", "phone_1", "phone_2")
+MOTHERS_GROUP_DAYS = (("invited_on", N_("invited on {date}")),
+                      ("joined_on", N_("member since {date}")),
+                      ("declined_on", N_("declined on {date}")),
+                      ("left_on", N_("left on {date}")))
+
+
+class MothersGroupDialog(QDialog):
+    """Her answer about the mothers' group, written at once (not with the file's save)."""
+
+    def __init__(self, patient_id: int, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(_("The NEST mothers' group"))
+        self.patient_id = patient_id
+        member = mothers_group.membership(patient_id)
+        self.status = choice_box(rules.MOTHERS_GROUP_STATUSES)
+        self.channel = choice_box(rules.MOTHERS_GROUP_CHANNELS, empty_label=_("(not said)"))
+        if member is not None:
+            select_data(self.status, member.status)
+            select_data(self.channel, member.channel or None)
+        self.fields = {"status": FieldWithError(self.status),
+                       "channel": FieldWithError(self.channel)}
+        self.message = MessageLabel()
+        form = QFormLayout(self)
+        form.addRow(_("Her answer"), self.fields["status"])
+        form.addRow(_("Group"), self.fields["channel"])
+        form.addRow(self.message)
+        form.addRow(dialog_buttons(self, self._save))
+
+    def _save(self) -> None:
+        try:
+            mothers_group.record(self.patient_id, self.status.currentData(),
+                                 self.channel.currentData() or "")
+        except ValidationFailed as failed:
+            for name, field in self.fields.items():
+                field.set_error(failed.errors.get(name))
+            return
+        except session.PermissionDenied as refused:
+            self.message.say(str(refused), error=True)
+            return
+        self.accept()
 
 
 class PatientWindow(QMainWindow):
@@ -184,10 +226,40 @@ class PatientWindow(QMainWindow):
         form.addRow(_("Provenance details"), self.provenance_detail)
         form.addRow(_("Reason for the visit"), self._field("visit_reason", self.visit_reason))
         form.addRow(_("Standard pathway"), self._field("pathway", self.pathway))
+        self.pathway_end = QLabel()
+        form.addRow("", self.pathway_end)
         form.addRow(_("First visit"), self._field("first_visit_date", self.first_visit_date))
+        # "historique parcours" (PAT-04): what the segments read as her loyalty
+        self.pathway_history = read_only_table([_("When"), _("From"), _("To"), _("Why"),
+                                                _("By")])
+        self.pathway_history.horizontalHeader().setSectionResizeMode(
+            3, QHeaderView.ResizeMode.Stretch)
+        self.pathway_history.setMaximumHeight(120)
+        self.pathway_history_box = QWidget()
+        history_layout = QVBoxLayout(self.pathway_history_box)
+        history_layout.setContentsMargins(0, 0, 0, 0)
+        history_layout.addWidget(QLabel("<b>{}</b>".format(_("Pathway history"))))
+        history_layout.addWidget(self.pathway_history)
         page = QWidget()
-        page.setLayout(form)
+        layout = QVBoxLayout(page)
+        layout.addLayout(form)
+        layout.addWidget(self.pathway_history_box)
+        layout.addStretch(1)
         return page
+
+    def _refresh_pathway_history(self) -> None:
+        rows = pathways.history_of(self.patient_id) if self.patient_id else []
+        fill(self.pathway_history, [
+            (format_datetime(row.changed_at), _(rules.PATHWAYS.get(row.from_pathway, "")),
+             _(rules.PATHWAYS.get(row.to_pathway, "")),
+             _(rules.PATHWAY_CHANGE_REASONS.get(row.reason, row.reason)), row.by)
+            for row in rows])
+        self.pathway_history_box.setVisible(bool(rows))
+        ends_on = service.get_patient(self.patient_id).pathway_ends_on if self.patient_id \
+            else None
+        self.pathway_end.setText(_("Until {date}, then without a pathway.").format(
+            date=format_date(ends_on)) if ends_on else "")
+        self.pathway_end.setVisible(ends_on is not None)
 
     def _intake_tab(self) -> QWidget:
         self.intake_date = DateEdit()
@@ -223,9 +295,44 @@ class PatientWindow(QMainWindow):
         form.addRow(_("Preferred channel"),
                     self._field("preferred_channel", self.preferred_channel))
         form.addRow(_("Language of her SMS"), self._field("language", self.language))
+        # the mothers' group (PAT-06): her answer is kept at once, with its day
+        self.group_state = QLabel()
+        self.group_state.setWordWrap(True)
+        self.group_button = QPushButton(_("Record her answer…"))
+        self.group_button.clicked.connect(self._record_group_answer)
+        group_row = QHBoxLayout()
+        group_row.addWidget(self.group_state, 1)
+        group_row.addWidget(self.group_button)
+        self.group_title = QLabel("<b>{}</b>".format(_("The NEST mothers' group")))
+        form.addRow(self.group_title)
+        form.addRow(group_row)
         page = QWidget()
         page.setLayout(form)
         return page
+
+    def _refresh_mothers_group(self) -> None:
+        member = mothers_group.membership(self.patient_id) if self.patient_id else None
+        if member is None:
+            self.group_state.setText(_("Not offered yet."))
+        else:
+            days = [_(label).format(date=format_date(getattr(member, name)))
+                    for name, label in MOTHERS_GROUP_DAYS if getattr(member, name)]
+            status = _(rules.MOTHERS_GROUP_STATUSES[member.status])
+            if member.channel:
+                status += f" ({_(rules.MOTHERS_GROUP_CHANNELS[member.channel])})"
+            self.group_state.setText("{} — {}".format(status, ", ".join(days)))
+        patient = service.get_patient(self.patient_id) if self.patient_id else None
+        shown = patient is not None and patient.sex == "F"
+        for widget in (self.group_title, self.group_state, self.group_button):
+            widget.setVisible(shown)
+        self.group_button.setEnabled(session.may("patient.write"))
+
+    def _record_group_answer(self) -> None:
+        dialog = MothersGroupDialog(self.patient_id, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self._refresh_mothers_group()
+            self._refresh_history()
+            changes().tasks.emit()  # an offer still in Today is settled
 
     def _family_tab(self) -> QWidget:
         self.family_list = QListWidget()
@@ -355,6 +462,8 @@ class PatientWindow(QMainWindow):
             self._refresh_family()
             self._refresh_timeline()
             self._refresh_requests()
+            self._refresh_pathway_history()
+            self._refresh_mothers_group()
         finally:
             self._loading = False
         self._dirty = False

@@ -1,5 +1,7 @@
 """Segments (PAT-04): patients without a pathway chosen by pathway, loyalty, children's age and
-consent; counted, listed, exported for a newsletter, or called through a campaign."""
+consent, or qualified prospects by request, channel and age of the request (procedure 001);
+counted, listed, exported for a newsletter, sent a newsletter (once or monthly), or called
+through a campaign."""
 
 from pathlib import Path
 
@@ -18,12 +20,14 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSpinBox,
+    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from nest_desktop.domain import clock
+from nest_desktop.domain import prospects as prospect_rules
 from nest_desktop.domain.patients import CONTACT_CHANNELS, PATHWAYS
 from nest_desktop.i18n import _, counted, format_datetime, format_number, ngettext
 from nest_desktop.services import ValidationFailed, segments, session
@@ -41,7 +45,9 @@ from nest_desktop.ui.common.widgets import (
     read_only_table,
     site_box,
 )
+from nest_desktop.ui.patients.newsletters_dialog import NewslettersDialog
 from nest_desktop.ui.patients.patient_list import PatientTableModel
+from nest_desktop.ui.prospects.prospects_page import ProspectTableModel
 
 
 class CampaignDialog(QDialog):
@@ -59,8 +65,8 @@ class CampaignDialog(QDialog):
         self.reason = choice_box(segments.CAMPAIGN_REASONS)
         self.message = MessageLabel()
         intro = QLabel(ngettext(
-            "A call to {count} patient will be added to Today ({segment}).",
-            "A call to each of {count} patients will be added to Today ({segment}).",
+            "A call to {count} person will be added to Today ({segment}).",
+            "A call to each of {count} people will be added to Today ({segment}).",
             count).format(count=format_number(count), segment=segment.describe()))
         intro.setWordWrap(True)
         form = QFormLayout(self)
@@ -89,13 +95,86 @@ class CampaignDialog(QDialog):
 
 class SegmentsPage(QWidget):
     openPatient = Signal(int)
+    openProspect = Signal(int)
 
     def __init__(self, workstation_site_id: int | None, parent=None):
         super().__init__(parent)
         self._generation = 0
         self.workstation_site_id = workstation_site_id
+        self.audience = choice_box(segments.AUDIENCES)
+        self.site_filter = site_box(workstation_site_id, empty_label=_("All sites"))
+        self.consent = choice_box(segments.CONSENTS, empty_label=_("Any"))
+        top = QHBoxLayout()
+        for label, editor in ((_("Reach"), self.audience), (_("Site"), self.site_filter),
+                              (_("Consent"), self.consent)):
+            top.addWidget(QLabel(label))
+            top.addWidget(editor)
+        top.addStretch(1)
+        self.criteria = QStackedWidget()
+        self.criteria.addWidget(self._patient_criteria())
+        self.criteria.addWidget(self._prospect_criteria())
+
+        self.count_label = QLabel()
+        self.count_label.setStyleSheet("font-size: 11pt;")
+        self.patient_model = PatientTableModel(self)
+        self.prospect_model = ProspectTableModel(self)
+        self.model = self.patient_model
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.verticalHeader().hide()
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self._set_widths()
+        self.view.activated.connect(self._open)
+        self.export_button = QPushButton(_("Export for a newsletter (CSV)…"))
+        self.export_button.clicked.connect(self.export)
+        self.campaign_button = QPushButton(_("Call campaign…"))
+        self.campaign_button.clicked.connect(self.new_campaign)
+        self.newsletter_button = QPushButton(_("Newsletter by SMS…"))
+        self.newsletter_button.clicked.connect(self.new_newsletter)
+        self.monthly_button = QPushButton(_("Monthly newsletters…"))
+        self.monthly_button.clicked.connect(self.monthly_newsletters)
+        self.message = MessageLabel()
+        self.campaigns = read_only_table([_("Campaign"), _("Reason"), _("Created"),
+                                          _("People"), _("Calls still to make")])
+        self.campaigns.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.campaigns.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.campaigns.setMaximumHeight(140)
+
+        actions = QHBoxLayout()
+        actions.addWidget(self.count_label, 1)
+        actions.addWidget(self.export_button)
+        actions.addWidget(self.campaign_button)
+        actions.addWidget(self.newsletter_button)
+        actions.addWidget(self.monthly_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.criteria)
+        layout.addLayout(actions)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.message)
+        layout.addWidget(QLabel(_("Campaigns")))
+        layout.addWidget(self.campaigns)
+
+        for box in (self.audience, self.site_filter, self.consent, self.pathway,
+                    self.past_pathway, self.child_age, self.channel, self.request,
+                    self.source):
+            box.currentIndexChanged.connect(self.refresh)
+        for spin in (self.min_visits, self.min_years, self.request_min_days,
+                     self.request_max_days):
+            spin.valueChanged.connect(self.refresh)
+        for check in (self.adults_only, self.include_lost):
+            check.toggled.connect(self.refresh)
+        self.refresh_permissions()
+        changes().desk.connect(self.refresh_permissions)
+
+    def _patient_criteria(self) -> QWidget:
         self.pathway = choice_box(PATHWAYS, empty_label=_("Any pathway"))
         self.pathway.setCurrentIndex(max(self.pathway.findData("none"), 0))
+        self.past_pathway = choice_box(PATHWAYS, empty_label=_("Any"))
         self.adults_only = QCheckBox(_("Adults only"))
         self.adults_only.setChecked(True)
         self.min_visits = QSpinBox()
@@ -105,70 +184,56 @@ class SegmentsPage(QWidget):
         self.min_years.setRange(0, 50)
         self.min_years.setSuffix(" " + _("years or more"))
         self.child_age = choice_box(segments.CHILD_AGE_BAND_LABELS, empty_label=_("Any"))
-        self.consent = choice_box(segments.CONSENTS, empty_label=_("Any"))
         self.channel = choice_box(CONTACT_CHANNELS, empty_label=_("Any"))
-        self.site_filter = site_box(workstation_site_id, empty_label=_("All sites"))
-
-        criteria = QGroupBox(_("Patients to reach"))
-        grid = QGridLayout(criteria)
+        box = QGroupBox(_("Patients to reach"))
+        grid = QGridLayout(box)
         for row, column, label, editor in (
                 (0, 0, _("Pathway"), self.pathway), (0, 2, _("Children"), self.child_age),
                 (1, 0, _("Loyalty"), self.min_visits), (1, 2, _("Patient for"), self.min_years),
-                (2, 0, _("Consent"), self.consent), (2, 2, _("Preferred channel"), self.channel),
-                (3, 0, _("Site"), self.site_filter)):
+                (2, 0, _("Once in the pathway"), self.past_pathway),
+                (2, 2, _("Preferred channel"), self.channel)):
             grid.addWidget(QLabel(label), row, column)
             grid.addWidget(editor, row, column + 1)
-        grid.addWidget(self.adults_only, 3, 3)
+        grid.addWidget(self.adults_only, 3, 1)
+        return box
 
-        self.count_label = QLabel()
-        self.count_label.setStyleSheet("font-size: 11pt;")
-        self.model = PatientTableModel(self)
-        self.view = QTableView()
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setAlternatingRowColors(True)
-        self.view.verticalHeader().hide()
-        self.view.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate((150, 160, 75, 165, 115, 175)):
+    def _prospect_criteria(self) -> QWidget:
+        self.request = choice_box(prospect_rules.QUALIFICATIONS, empty_label=_("Any"))
+        self.source = choice_box(prospect_rules.CHANNELS, empty_label=_("Any"))
+        self.request_min_days = QSpinBox()
+        self.request_min_days.setRange(0, 3650)
+        self.request_min_days.setSpecialValueText(_("any"))
+        self.request_min_days.setSuffix(" " + _("days or more"))
+        self.request_max_days = QSpinBox()
+        self.request_max_days.setRange(0, 3650)
+        self.request_max_days.setSpecialValueText(_("any"))
+        self.request_max_days.setSuffix(" " + _("days at most"))
+        self.include_lost = QCheckBox(_("Include the prospects marked lost"))
+        box = QGroupBox(_("Qualified prospects to reach (procedure 001)"))
+        grid = QGridLayout(box)
+        for row, column, label, editor in (
+                (0, 0, _("Request"), self.request), (0, 2, _("First contact"), self.source),
+                (1, 0, _("Her latest request"), self.request_min_days),
+                (1, 2, _("and"), self.request_max_days)):
+            grid.addWidget(QLabel(label), row, column)
+            grid.addWidget(editor, row, column + 1)
+        grid.addWidget(self.include_lost, 2, 1)
+        return box
+
+    def _prospects(self) -> bool:
+        return self.audience.currentData() == segments.PROSPECTS
+
+    def _set_widths(self) -> None:
+        widths = ((190, 120, 150, 150, 130) if self._prospects()
+                  else (150, 160, 75, 165, 115, 175))
+        for column, width in enumerate(widths):
             self.view.setColumnWidth(column, width)
         headers_in_full(self.view)
-        self.view.activated.connect(
-            lambda index: self.openPatient.emit(self.model.patient_id(index.row())))
-        self.export_button = QPushButton(_("Export for a newsletter (CSV)…"))
-        self.export_button.clicked.connect(self.export)
-        self.campaign_button = QPushButton(_("Call campaign…"))
-        self.campaign_button.clicked.connect(self.new_campaign)
-        self.newsletter_button = QPushButton(_("Newsletter by SMS…"))
-        self.newsletter_button.clicked.connect(self.new_newsletter)
-        self.message = MessageLabel()
-        self.campaigns = read_only_table([_("Campaign"), _("Reason"), _("Created"),
-                                          _("Patients"), _("Calls still to make")])
-        self.campaigns.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
-        self.campaigns.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.campaigns.setMaximumHeight(160)
 
-        actions = QHBoxLayout()
-        actions.addWidget(self.count_label, 1)
-        actions.addWidget(self.export_button)
-        actions.addWidget(self.campaign_button)
-        actions.addWidget(self.newsletter_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(criteria)
-        layout.addLayout(actions)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.message)
-        layout.addWidget(QLabel(_("Campaigns")))
-        layout.addWidget(self.campaigns)
-
-        for box in (self.pathway, self.child_age, self.consent, self.channel, self.site_filter):
-            box.currentIndexChanged.connect(self.refresh)
-        for spin in (self.min_visits, self.min_years):
-            spin.valueChanged.connect(self.refresh)
-        self.adults_only.toggled.connect(self.refresh)
-        self.refresh_permissions()
-        changes().desk.connect(self.refresh_permissions)
+    def _open(self, index) -> None:
+        row_id = self.model.id_at(index.row())
+        if row_id is not None:
+            (self.openProspect if self._prospects() else self.openPatient).emit(row_id)
 
     def refresh_permissions(self) -> None:
         self.export_button.setEnabled(session.may("patients.export"))
@@ -184,31 +249,59 @@ class SegmentsPage(QWidget):
             self.refresh()
             changes().sms.emit()
 
+    def monthly_newsletters(self) -> None:
+        NewslettersDialog(self.segment(), self).exec()
+        self.refresh()
+        changes().sms.emit()
+
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
         self.refresh()  # counted when looked at, not at start-up
 
     def segment(self) -> segments.SegmentFilter:
+        common = {"consent": self.consent.currentData() or "",
+                  "site_id": self.site_filter.currentData()}
+        if self._prospects():
+            return segments.SegmentFilter(
+                audience=segments.PROSPECTS, request=self.request.currentData() or "",
+                source=self.source.currentData() or "",
+                request_min_days=self.request_min_days.value(),
+                request_max_days=self.request_max_days.value(),
+                include_lost=self.include_lost.isChecked(), adults_only=False, **common)
         return segments.SegmentFilter(
-            pathway=self.pathway.currentData() or "", adults_only=self.adults_only.isChecked(),
+            pathway=self.pathway.currentData() or "",
+            past_pathway=self.past_pathway.currentData() or "",
+            adults_only=self.adults_only.isChecked(),
             min_visits=self.min_visits.value(), min_years=self.min_years.value(),
             child_age_band=self.child_age.currentData() or "",
-            consent=self.consent.currentData() or "", channel=self.channel.currentData() or "",
-            site_id=self.site_filter.currentData())
+            channel=self.channel.currentData() or "", **common)
 
     def refresh(self) -> None:
+        prospects = self._prospects()
+        self.criteria.setCurrentIndex(1 if prospects else 0)
+        model = self.prospect_model if prospects else self.patient_model
+        if model is not self.model:
+            self.model = model
+            self.view.setModel(model)
+            self._set_widths()
         self._generation += 1
         generation, segment = self._generation, self.segment()
-        run_in_background(lambda: (segments.patient_ids(segment), segments.campaigns()),
-                          lambda result: self._show(generation, *result), owner=self.model)
+        run_in_background(lambda: (segments.member_ids(segment), segments.campaigns()),
+                          lambda result: self._show(generation, prospects, *result),
+                          owner=self)
 
-    def _show(self, generation: int, ids: list[int], campaigns) -> None:
+    def _show(self, generation: int, prospects: bool, ids: list[int], campaigns) -> None:
         if generation != self._generation:
             return
         self.model.set_ids(ids)
-        self.count_label.setText(counted("{count} patient in this segment",
-                                         "{count} patients in this segment", len(ids),
-                                         _("No patient in this segment")))
+        if prospects:
+            text = counted("{count} prospect in this segment",
+                           "{count} prospects in this segment", len(ids),
+                           _("No prospect in this segment"))
+        else:
+            text = counted("{count} patient in this segment", "{count} patients in this segment",
+                           len(ids), _("No patient in this segment"))
+        self.count_label.setText(text)
         fill(self.campaigns, [(c.name, _(segments.CAMPAIGN_KINDS.get(c.reason, c.reason)),
                                format_datetime(c.created_at), format_number(c.members),
                                format_number(c.open_tasks)) for c in campaigns])
@@ -225,8 +318,8 @@ class SegmentsPage(QWidget):
         except (ExportError, session.PermissionDenied) as error:
             QMessageBox.warning(self, _("Export failed"), str(error))
             return
-        self.message.say(ngettext("{count} patient exported to {path}",
-                                  "{count} patients exported to {path}", count)
+        self.message.say(ngettext("{count} person exported to {path}",
+                                  "{count} people exported to {path}", count)
                          .format(count=format_number(count), path=path))
 
     def new_campaign(self) -> None:

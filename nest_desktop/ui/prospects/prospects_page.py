@@ -264,6 +264,7 @@ class ProspectWindow(QMainWindow):
         self.notes = QPlainTextEdit()
         self.notes.setMaximumHeight(60)
         self.sms_consent = QCheckBox(_("Agrees to SMS reminders of her appointments"))
+        self.newsletter_consent = QCheckBox(_("Agrees to receive newsletters"))
         identity = QFormLayout()
         for name, label, editor in (
                 ("last_name", _("Last name *"), self.last_name),
@@ -280,6 +281,7 @@ class ProspectWindow(QMainWindow):
             self.fields[name] = FieldWithError(editor)
             identity.addRow(label, self.fields[name])
         identity.addRow("", self.sms_consent)
+        identity.addRow("", self.newsletter_consent)
 
         # The first request, asked when the prospect is created (PRO-02).
         self.request_box = QGroupBox(_("Her request"))
@@ -401,6 +403,7 @@ class ProspectWindow(QMainWindow):
         select_data(self.owner, form.owner_id)
         self.notes.setPlainText(form.notes)
         self.sms_consent.setChecked(form.sms_consent)
+        self.newsletter_consent.setChecked(form.newsletter_consent)
         self.setWindowTitle(_("Prospect — {name}").format(name=prospect.full_name))
         status = _(rules.STATUSES[prospect.status])
         if prospect.status == rules.LOST and prospect.lost_reason:
@@ -461,7 +464,8 @@ class ProspectWindow(QMainWindow):
             birth_date=self.birth_date.text(), phones=[e.text() for e in self.phone_edits],
             email=self.email.text(), site_id=self.site.currentData(),
             channel=self.channel.currentData(), owner_id=self.owner.currentData(),
-            notes=self.notes.toPlainText(), sms_consent=self.sms_consent.isChecked())
+            notes=self.notes.toPlainText(), sms_consent=self.sms_consent.isChecked(),
+            newsletter_consent=self.newsletter_consent.isChecked())
 
     def collect_request(self) -> service.RequestForm:
         return service.RequestForm(self.qualification.currentData() or "",
