@@ -175,6 +175,7 @@ def main() -> None:
     window.segments_page.child_age.setCurrentIndex(1)
     settle()
     window.grab().save(str(folder / "segments.png"))
+    _pathway_shots(window, folder, settle)
     _sms_shots(window, folder, settle)
     window.show_section(window.satisfaction_page)
     window.satisfaction_page.site_filter.setCurrentIndex(0)
@@ -340,6 +341,50 @@ def _agenda_shots(window, folder: Path, settle) -> None:
     settle()
     hours.grab().save(str(folder / "opening-hours.png"))
     hours.reject()
+
+
+def _pathway_shots(window, folder: Path, settle) -> None:
+    """Qualified prospects in the segments, the monthly newsletters, a post-natal mother's
+    file with her pathway's history and the mothers' group."""
+    from nest_desktop.db.models import Patient
+    from nest_desktop.services import newsletters, segments
+    from nest_desktop.ui.patients.newsletters_dialog import NewslettersDialog, SeriesDialog
+
+    page = window.segments_page
+    page.audience.setCurrentIndex(page.audience.findData(segments.PROSPECTS))
+    settle()
+    window.grab().save(str(folder / "segments-prospects.png"))
+    page.audience.setCurrentIndex(page.audience.findData(segments.PATIENTS))
+    page.child_age.setCurrentIndex(0)
+    page.pathway.setCurrentIndex(page.pathway.findData("pregnancy"))
+    settle()
+    series = newsletters.save_series(None, newsletters.SeriesForm(
+        "Lettre des futures mamans", page.segment(), 5, "10:00", "sms", True, [
+            newsletters.TopicForm("Bien manger enceinte", "Bonjour {prenom}, ce mois-ci : "
+                                  "bien manger pendant la grossesse. Questions au {tel_site}."),
+            newsletters.TopicForm("Préparer la valise de maternité", "Bonjour {prenom}, la "
+                                  "valise de maternité : la liste est à la {site}."),
+            newsletters.TopicForm("L’allaitement", "Bonjour {prenom}, l’atelier allaitement "
+                                  "vous attend à la {site}.")]))
+    listing = NewslettersDialog(page.segment(), window)
+    listing.show()
+    settle()
+    listing.grab().save(str(folder / "newsletters.png"))
+    editor = SeriesDialog(None, series.id, listing)
+    editor.show()
+    settle()
+    editor.grab().save(str(folder / "newsletter-series.png"))
+    editor.reject()
+    listing.reject()
+    mother = Patient.select().where(Patient.pathway == "postnatal").first()
+    if mother is not None:
+        file_window = window.open_patient(mother.id)
+        settle()
+        file_window.grab().save(str(folder / "pathway-history.png"))
+        file_window.tabs.setCurrentIndex(1)
+        settle()
+        file_window.grab().save(str(folder / "mothers-group.png"))
+        file_window.close()
 
 
 def _sms_shots(window, folder: Path, settle) -> None:

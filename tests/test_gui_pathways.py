@@ -135,3 +135,16 @@ def test_a_monthly_newsletter_is_prepared_from_the_segments_page(qtbot, desk, fa
     assert dialog.message.text().startswith("1\u00a0lettre exportée")
     assert NewsletterSending.get().patient_id == mother.id
     assert dialog.table.item(0, 4).text() == "1"
+
+
+def test_a_workstation_left_on_overnight_runs_the_new_days_pass(qtbot, desk, monkeypatch):
+    from tests.test_gui import make_main_window
+
+    window = make_main_window(qtbot, desk)
+    runs = []
+    monkeypatch.setattr(window, "run_follow_up_engine", lambda: runs.append(clock.today()))
+    window._new_day_pass()
+    assert runs == []  # the same day: nothing
+    window.engine_day = clock.today() - dt.timedelta(days=1)
+    window._new_day_pass()
+    assert runs == [clock.today()]

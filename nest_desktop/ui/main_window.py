@@ -166,6 +166,8 @@ class MainWindow(QMainWindow):
         # Timers owned by the window: they stop with it, never acting for a closed one.
         self.backup_timer = QTimer(self)
         self.backup_timer.timeout.connect(self.daily_backup)
+        # a workstation left on overnight: the new day's pass (a post-natal pathway over…)
+        self.backup_timer.timeout.connect(self._new_day_pass)
         self.backup_timer.start(BACKUP_CHECK_MS)
         self.first_backup_timer = QTimer(self, singleShot=True)
         self.first_backup_timer.timeout.connect(self.daily_backup)
@@ -314,8 +316,13 @@ class MainWindow(QMainWindow):
         dialog.documentRequested.connect(self.show_document)
         dialog.exec()  # it tells the pages and her file what changed
 
+    def _new_day_pass(self) -> None:
+        if clock.today() != self.engine_day:
+            self.run_follow_up_engine()
+
     def run_follow_up_engine(self) -> None:
         """Brings the tasks in line with the stored events, off the GUI thread."""
+        self.engine_day = clock.today()
         def failed(error: Exception) -> None:
             self.statusBar().showMessage(_("The follow-ups could not be brought up to date: "
                                            "{error}").format(error=error))

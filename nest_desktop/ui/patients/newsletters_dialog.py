@@ -34,6 +34,7 @@ from nest_desktop.ui.common.widgets import (
     choice_box,
     dialog_buttons,
     fill,
+    headers_in_full,
     read_only_table,
     select_data,
 )
@@ -185,6 +186,8 @@ class NewslettersDialog(QDialog):
                                       pgettext("newsletter", "Sending"), _("Topics"),
                                       _("Topics given"), _("Next")])
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(0, 220)
+        headers_in_full(self.table)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.doubleClicked.connect(lambda _index: self.edit())
         self.rows: list[newsletters.SeriesRow] = []

@@ -144,15 +144,16 @@ class SegmentsPage(QWidget):
         self.campaigns.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.campaigns.setMaximumHeight(140)
 
+        # the count on its own line: the four actions need the page's width at 1366×768
         actions = QHBoxLayout()
-        actions.addWidget(self.count_label, 1)
-        actions.addWidget(self.export_button)
-        actions.addWidget(self.campaign_button)
-        actions.addWidget(self.newsletter_button)
-        actions.addWidget(self.monthly_button)
+        for button in (self.export_button, self.campaign_button, self.newsletter_button,
+                       self.monthly_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.criteria)
+        layout.addWidget(self.count_label)
         layout.addLayout(actions)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.message)
