@@ -266,6 +266,31 @@ def send_sms_command(argv: list[str]) -> int:
     return 2 if report.errors and not report.sent else 0
 
 
+def recovered_if_damaged(url: str) -> bool:
+    """A damaged embedded database at start opens the recovery window instead of being
+    taken for a new clinic; False when nothing usable could be put back."""
+    if not url.startswith("sqlite:///"):
+        return True
+    from nest_desktop.services import backup
+
+    path = Path(url[len("sqlite:///"):])
+    problem = backup.startup_problem(path)
+    if problem is None:
+        return True
+    log.error("damaged database %s: %s", path, problem)
+    from nest_desktop.ui.recovery import RecoveryDialog
+
+    dialog = RecoveryDialog(path, problem)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return False
+    try:
+        open_database(url)
+        backup.record_recovery(dialog.chosen.path, dialog.aside, dialog.login.text())
+    finally:
+        close_database()
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     argv = sys.argv[1:] if argv is None else argv
@@ -304,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
 
         url = (args.database or os.environ.get("NEST_DATABASE_URL")
                or workstation.database_url() or default_database_url())
+    if not args.demo and not recovered_if_damaged(url):
+        return 1
     try:
         db = open_database(url)
         if args.demo:

@@ -60,3 +60,9 @@ def test_sms_benchmark_runs(tmp_path):
     output = run_bench("bench_sms.py", "--appointments", "200", "--doses", "2000",
                        "--messages", "5000", "--runs", "2", tmp_path=tmp_path)
     assert "scheduling the reminders, cold" in output and "outbox view opens" in output
+
+
+def test_durability_benchmark_runs(tmp_path):
+    output = run_bench("bench_durability.py", "--saves", "5", tmp_path=tmp_path)
+    assert "opens SQLite with synchronous=full" in output
+    assert "synchronous=normal: median" in output and "synchronous=full: median" in output

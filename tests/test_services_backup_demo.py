@@ -32,11 +32,12 @@ def test_restore_brings_back_the_copy_after_saving_the_current_data(db, tmp_path
     Site.create(name="Clinique Nest Ouakam")
     copy = backup.back_up_now(dt.datetime(2026, 11, 22, 8, 0, 0))
     Site.create(name="Clinique Nest Almadies")
-    safety = backup.restore(copy.path)
+    report = backup.restore(copy.path)
     backup.reopen_after_restore()
     assert [s.name for s in Site.select().order_by(Site.id)] == [
         "Clinique Nest Mermoz", "Clinique Nest Ouakam"]
-    assert safety.path.exists() and safety.path != copy.path
+    assert report.safety_copy.exists() and report.safety_copy != copy.path
+    assert report.before["user"] == report.after["user"] == 1
 
 
 @pytest.mark.sqlite_only

@@ -1,5 +1,7 @@
 """Opening the database: the embedded SQLite file by default, any server by URL."""
 
+import os
+import sys
 from pathlib import Path
 
 from peewee import Database, SqliteDatabase
@@ -7,13 +9,61 @@ from playhouse import db_url
 
 from nest_desktop.db import migrations
 from nest_desktop.db.models import database
+from nest_desktop.domain.messages import _
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
-    "synchronous": "normal",
+    # FULL: the write-ahead log is synced at each commit, so a save shown as done survives a
+    # power cut (frequent in Dakar); measured by bench/bench_durability.py
+    "synchronous": "full",
     "busy_timeout": 5000,  # ms: wait for another writer rather than fail at once
 }
+
+
+# File systems reached over the network: SQLite's locks are not safe there (its own FAQ).
+NETWORK_FILE_SYSTEMS = frozenset({"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "afs",
+                                  "ceph", "glusterfs", "davfs", "fuse.sshfs", "fuse.davfs2"})
+DRIVE_REMOTE = 4  # GetDriveTypeW's answer for a network drive
+
+
+class NetworkShareRefused(OSError):
+    """The embedded database was asked for on a network share."""
+
+
+def mount_type(path: Path, mounts: str) -> str:
+    """The file system type of the mount holding `path`, from /proc/mounts's text."""
+    best, kind = "", ""
+    target = str(path)
+    for line in mounts.splitlines():
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = parts[1].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, parts[2]
+    return kind
+
+
+def on_network_share(path: Path) -> bool:
+    """Whether the database file would sit on a network share (a UNC path or a mapped
+    network drive on Windows; NFS, SMB… elsewhere)."""
+    text = str(path)
+    if sys.platform == "win32":
+        if text.startswith(("\\\\", "//")):
+            return True
+        drive = os.path.splitdrive(os.path.abspath(text))[0]
+        if drive:
+            import ctypes
+
+            return ctypes.windll.kernel32.GetDriveTypeW(drive + "\\") == DRIVE_REMOTE
+        return False
+    try:
+        mounts = Path("/proc/mounts").read_text()
+    except OSError:
+        return False
+    return mount_type(Path(os.path.abspath(text)), mounts) in NETWORK_FILE_SYSTEMS
 
 
 def sqlite_url(path: Path) -> str:
@@ -22,6 +72,12 @@ def sqlite_url(path: Path) -> str:
 
 def open_database(url: str) -> Database:
     """Connects the models to `url`, creating or upgrading the schema as needed."""
+    if url.startswith("sqlite:///") and on_network_share(Path(url[len("sqlite:///"):])):
+        raise NetworkShareRefused(_(
+            "The database file is on a network share ({path}). The embedded database "
+            "must stay on this computer's own disk: for several workstations, set up the "
+            "shared server (Settings › Database of this workstation, PostgreSQL; see the "
+            "README).").format(path=url[len("sqlite:///"):]))
     if url.startswith("sqlite"):
         # BEGIN IMMEDIATE: a transaction takes the write lock at once, so two workstations
         # wait for each other (busy timeout) instead of failing when both read then write.

@@ -1,4 +1,6 @@
 """Copies of the embedded SQLite database: daily, on demand, and restore (with a copy first).
+Each copy is checked whole before it is listed; a restore can never put an empty or damaged
+database in place of the clinic's.
 
 SQLite's online backup API copies a consistent database while the application writes to it
 (Peewee 4 has no `backup()` on a plain SqliteDatabase).
@@ -6,22 +8,28 @@ SQLite's online backup API copies a consistent database while the application wr
 
 import datetime as dt
 import re
+import shutil
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nest_desktop.db import migrations
+from nest_desktop.db import integrity, migrations
 from nest_desktop.db.connection import sqlite_path
 from nest_desktop.db.models import User, database
 from nest_desktop.domain import clock
 from nest_desktop.domain.messages import _
-from nest_desktop.services import audit, session, settings
+from nest_desktop.services import ValidationFailed, audit, session, settings
 
 _NAME = re.compile(r"^nest-(\d{4}-\d{2}-\d{2})_(\d{6})\.sqlite3$")
 
 
 class BackupError(RuntimeError):
     pass
+
+
+class DatabaseDamaged(BackupError):
+    """The live database failed the check of its copy."""
 
 
 @dataclass(frozen=True)
@@ -44,20 +52,14 @@ def backup_folder() -> Path:
     return Path(chosen) if chosen else database_file().parent / "backups"
 
 
-def _copy(source: Path, target: Path) -> None:
-    source_connection = sqlite3.connect(str(source))
-    target_connection = sqlite3.connect(str(target))
-    try:
-        with target_connection:
-            source_connection.backup(target_connection)
-    finally:
-        target_connection.close()
-        source_connection.close()
-
-
 def backups() -> list[Backup]:
     """The copies in the backup folder, newest first."""
-    folder = backup_folder()
+    return copies_in(backup_folder())
+
+
+def copies_in(folder: Path) -> list[Backup]:
+    """The copies found in a folder, newest first (the recovery window reads them without
+    the database)."""
     found = []
     if folder.is_dir():
         for path in folder.iterdir():
@@ -68,33 +70,93 @@ def backups() -> list[Backup]:
     return sorted(found, key=lambda b: b.taken_at, reverse=True)
 
 
-def back_up_now(when: dt.datetime | None = None) -> Backup:
+def _remove_unfinished(folder: Path) -> None:
+    """Copies a crash or a power cut left half-written (`.partial`): only this application
+    writes copies of its database, one at a time."""
+    for path in folder.glob("nest-*.partial*"):  # with a journal left beside it
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
+def back_up_now(when: dt.datetime | None = None, protect: Iterable[Path] = ()) -> Backup:
+    """A copy, checked whole before it is listed; a damaged database is reported, never
+    copied over the good copies. `protect`: copies the pruning must keep (a restore's)."""
     session.require("backup.create")
     when = (when or clock.now()).replace(microsecond=0)
     folder = backup_folder()
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        _remove_unfinished(folder)
         target = folder / f"nest-{when:%Y-%m-%d_%H%M%S}.sqlite3"
         partial = target.with_suffix(".partial")
-        _copy(database_file(), partial)
+        integrity.copy(database_file(), partial)
+        try:
+            integrity.check(partial)
+        except integrity.Damaged as damage:
+            partial.unlink(missing_ok=True)
+            _raise_damage_alert(when, str(damage))
+            raise DatabaseDamaged(_(
+                "{detail}. No copy was made, and the earlier copies are kept: an "
+                "administrator must restore the last good one (Settings › Backups).").format(
+                detail=str(damage).rstrip("."))) from damage
         partial.replace(target)
-    except (OSError, sqlite3.Error) as error:
+    except (OSError, sqlite3.Error, integrity.Damaged) as error:
+        if isinstance(error, DatabaseDamaged):
+            raise
         raise BackupError(_("The backup could not be written to {folder}: {error}").format(
             folder=folder, error=error)) from error
-    prune(when)
+    if settings.get(DAMAGE_ALERT):
+        settings.record_state(DAMAGE_ALERT, None)
+    prune(when, protect)
     return Backup(target, when, target.stat().st_size)
 
 
-def prune(today: dt.datetime | None = None) -> list[Path]:
-    """Deletes the copies older than the days to keep, never the newest one."""
+DAMAGE_ALERT = "backup.damage_alert"
+
+
+def _raise_damage_alert(when: dt.datetime, detail: str) -> None:
+    """Kept in the settings (if the database still takes a write) and in the trail, for the
+    administrators' notice."""
+    try:
+        with database.atomic():
+            settings.record_state(DAMAGE_ALERT, {"at": when.isoformat(), "detail": detail})
+            session.log("damage", "database", None, details=detail)
+    except Exception:  # noqa: BLE001 (a damaged database may refuse the write too)
+        pass
+
+
+def damage_alert() -> dict | None:
+    """The last damage found by a backup, until a good copy is made again."""
+    return settings.get(DAMAGE_ALERT) or None
+
+
+def prune(today: dt.datetime | None = None, protect: Iterable[Path] = ()) -> list[Path]:
+    """Deletes the copies older than the days to keep, never the newest one nor a protected
+    one, and none at all unless a newer copy is found whole: the last good copies are never
+    pruned while the newer ones are bad."""
     keep_days = int(settings.get("backup.keep_days"))
     limit = (today or clock.now()) - dt.timedelta(days=keep_days)
-    removed = []
-    for backup in backups()[1:]:
-        if backup.taken_at < limit:
-            backup.path.unlink(missing_ok=True)
-            removed.append(backup.path)
-    return removed
+    protected = {Path(path).resolve() for path in protect}
+    listed = backups()
+    old = [b for b in listed[1:] if b.taken_at < limit and b.path.resolve() not in protected]
+    if not old:
+        return []
+    kept = [b for b in listed if b not in old]  # the newest first
+    if not any(_whole(b.path) for b in kept[:3]):
+        return []
+    for backup in old:
+        backup.path.unlink(missing_ok=True)
+    return [b.path for b in old]
+
+
+def _whole(path: Path) -> bool:
+    try:
+        integrity.check(path)  # the full check: a damaged leaf escapes the quick one
+    except integrity.Damaged:
+        return False
+    return True
 
 
 def back_up_if_due(today: dt.date | None = None) -> Backup | None:
@@ -105,40 +167,168 @@ def back_up_if_due(today: dt.date | None = None) -> Backup | None:
     return back_up_now()
 
 
-def restore(source: Path) -> Backup:
-    """Replaces the database's content by a copy, after backing up the current content."""
+@dataclass(frozen=True)
+class RestoreReport:
+    safety_copy: Path  # the data as it was just before
+    before: dict[str, int]  # rows of the main tables before the restore
+    after: dict[str, int]  # and after: the copy's
+
+
+def restore(source: Path) -> RestoreReport:
+    """Replaces the database's content by a copy: the copy is checked (whole, a NEST
+    database of a known version) and staged first, the current data copied aside (the copy
+    chosen protected from pruning), and the result checked against the copy before the
+    restore says it succeeded."""
     who = session.require("backup.restore")
     source = Path(source)
     try:
-        connection = sqlite3.connect(f"file:{source.as_posix()}?mode=ro", uri=True)
-        try:
-            ok = connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            tables = {row[0] for row in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
-            version = (connection.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
-                       if "schema_version" in tables else None)
-        finally:
-            connection.close()
-    except sqlite3.Error as error:
-        raise BackupError(_("This file is not a readable database copy.")) from error
-    if not ok or version is None:
-        raise BackupError(_("This file is not a readable database copy."))
-    if version > migrations.SCHEMA_VERSION:
+        state = integrity.check(source)
+    except integrity.Damaged as damage:
+        raise BackupError(_("This file is not a readable database copy: {detail}").format(
+            detail=damage)) from damage
+    if state.version is None:
+        raise BackupError(_("This file is not a NEST Desktop database copy."))
+    if state.version > migrations.SCHEMA_VERSION:
         raise BackupError(_("This copy was written by a newer NEST Desktop: install it first."))
-    safety_copy = back_up_now()
     target = database_file()
-    database.close()
-    _copy(source, target)
-    database.connect(reuse_if_open=True)
-    migrations.upgrade(database.obj)
+    staging = target.with_name(target.name + ".restoring")
+    try:
+        integrity.copy(source, staging)  # the copy may sit on a USB drive pulled out meanwhile
+        if integrity.check(staging, quick=True).counts != state.counts:
+            raise BackupError(_("The copy changed while it was read: nothing was restored."))
+        try:
+            before = integrity.check(target, quick=True, seconds=30).counts
+        except integrity.Damaged:
+            before = {}  # what is restored over cannot be counted
+        try:
+            safety = back_up_now(protect=[source]).path
+        except DatabaseDamaged:  # the cure for a damaged database: kept aside as it is
+            safety = backup_folder() / f"nest-damaged-{clock.now():%Y-%m-%d_%H%M%S}.sqlite3"
+            shutil.copy2(target, safety)
+        database.close()
+        try:
+            integrity.copy(staging, target)
+        finally:
+            database.connect(reuse_if_open=True)
+        migrations.upgrade(database.obj)
+        after = integrity.check(target, quick=True).counts
+    except integrity.Damaged as damage:
+        raise BackupError(_("The restore failed: {detail}").format(detail=damage)) from damage
+    except OSError as error:
+        raise BackupError(_("The restore failed: {detail}").format(detail=error)) from error
+    finally:
+        staging.unlink(missing_ok=True)
+    if any(after.get(table, 0) < count for table, count in state.counts.items()):
+        raise BackupError(_("The restored database does not hold what the copy holds; the "
+                            "data as it was just before is in {path}.").format(path=safety))
     # The copy holds the trail as it was then; the restore itself is added to it.
     audit.record("restore", "database", None, User.get_or_none(User.id == who.id),
                  details=_("{file}; safety copy {copy}").format(
-                     file=source.name, copy=safety_copy.path.name))
-    return safety_copy
+                     file=source.name, copy=safety.name))
+    return RestoreReport(safety, before, after)
 
 
 def reopen_after_restore() -> None:
     """Reopens this thread's connection so that it reads the restored file afresh."""
     database.close()
     database.connect(reuse_if_open=True)
+
+
+# --- at start: a damaged database, and its recovery without it ------------------------------
+
+def startup_problem(path: Path, seconds: float = 5.0) -> str | None:
+    """What is wrong with the database file at start, or None: a zero-length or unreadable
+    file is damage, not a new clinic (a missing one is a new clinic). The quick check is
+    bounded in time."""
+    if not Path(path).exists():
+        return None
+    try:
+        integrity.check(path, quick=True, seconds=seconds)
+    except integrity.Damaged as damage:
+        return str(damage)
+    return None  # a database of another program is refused by the schema's check
+
+
+@dataclass(frozen=True)
+class CopyFound:
+    path: Path
+    taken_at: dt.datetime | None
+    size: int
+    counts: dict[str, int]  # empty when it cannot be read
+    problem: str  # "" when it can be restored
+
+
+def recovery_copies(database_path: Path, folders: Iterable[Path] = ()) -> list[CopyFound]:
+    """The copies the recovery window offers, newest first: in the folder beside the
+    database and in the folders this workstation remembers, each read for its contents."""
+    seen: set[Path] = set()
+    found = []
+    for folder in [Path(database_path).parent / "backups", *map(Path, folders)]:
+        for copy_ in copies_in(folder):
+            if copy_.path.resolve() in seen:
+                continue
+            seen.add(copy_.path.resolve())
+            found.append(describe_copy(copy_.path, copy_.taken_at))
+    return sorted(found, key=lambda c: c.taken_at or dt.datetime.min, reverse=True)
+
+
+def describe_copy(path: Path, taken_at: dt.datetime | None = None) -> CopyFound:
+    try:
+        state = integrity.check(path, quick=True, seconds=2)
+        problem = ("" if state.version is not None and state.version <= migrations.SCHEMA_VERSION
+                   else _("not a copy this version can restore"))
+        counts = state.counts
+    except integrity.Damaged as damage:
+        problem, counts = str(damage), {}
+    return CopyFound(Path(path), taken_at, Path(path).stat().st_size if Path(path).exists()
+                     else 0, counts, problem)
+
+
+def recover(database_path: Path, copy_path: Path, login: str, password: str) -> Path:
+    """Puts a copy in place of a damaged database, once an administrator *of that copy* has
+    given her password; the damaged file is kept aside (its name returned), never deleted.
+    Needs nothing from the damaged database."""
+    database_path, copy_path = Path(database_path), Path(copy_path)
+    try:
+        state = integrity.check(copy_path)
+    except integrity.Damaged as damage:
+        raise ValidationFailed({"copy": str(damage)}) from damage
+    if state.version is None or state.version > migrations.SCHEMA_VERSION:
+        raise ValidationFailed({"copy": _("This file is not a NEST Desktop database copy.")})
+    connection = integrity.open_read_only(copy_path)
+    try:
+        row = connection.execute(
+            'SELECT password_hash, role, active FROM "user" WHERE login = ?',
+            (login.strip().lower(),)).fetchone()
+    finally:
+        connection.close()
+    if row is None or not row[2] or not session.password_matches(row[0], password):
+        raise ValidationFailed({"password": _("Wrong login or password for this copy.")})
+    if row[1] != "administrator":
+        raise ValidationFailed({"login": _("Only an administrator can restore a copy.")})
+    aside = database_path
+    if database_path.exists():
+        stamp = clock.now().strftime("%Y-%m-%d_%H%M%S")
+        aside = database_path.with_name(f"{database_path.stem}.damaged-{stamp}"
+                                        f"{database_path.suffix}")
+        for suffix in ("", "-wal", "-shm"):
+            part = Path(str(database_path) + suffix)
+            if part.exists():
+                part.replace(Path(str(aside) + suffix))
+    staging = database_path.with_name(database_path.name + ".restoring")
+    try:
+        integrity.copy(copy_path, staging)
+        staging.replace(database_path)
+    except (OSError, integrity.Damaged) as error:
+        staging.unlink(missing_ok=True)
+        raise ValidationFailed({"copy": _("The restore failed: {detail}").format(
+            detail=error)}) from error
+    return aside
+
+
+def record_recovery(copy_path: Path, aside: Path, login: str) -> None:
+    """Once the restored database is open: the recovery in its trail."""
+    user = User.get_or_none(User.login == login.strip().lower())
+    audit.record("restore", "database", None, user,
+                 details=_("recovery at start from {file}; damaged database kept as {aside}")
+                 .format(file=Path(copy_path).name, aside=Path(aside).name))

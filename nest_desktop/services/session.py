@@ -51,6 +51,15 @@ def may(action: str) -> bool:
     return _current is not None and permissions.allowed(_current.role, action)
 
 
+def password_matches(password_hash: str, password: str) -> bool:
+    """Whether `password` is the one of this hash (the recovery window checks an
+    administrator of a copy this way, without the damaged database)."""
+    try:
+        return bool(password_hash) and _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

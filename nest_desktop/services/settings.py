@@ -9,6 +9,7 @@ from nest_desktop.services import audit, session
 DEFAULTS: dict[str, Any] = {
     "backup.folder": "",  # empty: the "backups" folder beside the database
     "backup.keep_days": 30,
+    "backup.damage_alert": None,  # {"at", "detail"}: the last copy found the database damaged
     "export.csv_separator": ";",  # French Excel; "," for other spreadsheets
     "security.lock_minutes": 5,  # the screen locks after this long without use; 0: never
     "followup.closing_time": "18:00",  # same-day requests are dealt with by then (TEL-07)
@@ -42,6 +43,14 @@ def put(key: str, value: Any, secret_fields: tuple[str, ...] = ()) -> None:
         if Setting.update(value=encoded).where(Setting.key == key).execute() == 0:
             Setting.create(key=key, value=encoded)
         session.log("update", "setting", None, audit.diff({key: old}, {key: value}))
+
+
+def record_state(key: str, value: Any) -> None:
+    """A value the application itself keeps (not a choice of the clinic: no right needed, no
+    trail), such as the last damage a backup found; inside the caller's transaction."""
+    encoded = json.dumps(value)
+    if Setting.update(value=encoded).where(Setting.key == key).execute() == 0:
+        Setting.create(key=key, value=encoded)
 
 
 def _masked(value: Any, secret_fields: tuple[str, ...], before: Any) -> Any:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from nest_desktop.domain import clock
-from nest_desktop.i18n import _, format_number, ngettext
+from nest_desktop.i18n import N_, _, format_number, ngettext
 from nest_desktop.services import backup, desk, followup, reception
 from nest_desktop.ui.common.desk_context import DeskContext
 from nest_desktop.ui.common.notifier import changes
@@ -40,6 +40,7 @@ from nest_desktop.ui.reception.appointments import AppointmentsPage
 from nest_desktop.ui.reception.call_window import IncomingCallWindow
 from nest_desktop.ui.reception.calls_page import CallsPage, ConfirmMessageDialog
 from nest_desktop.ui.reception.desk_notices import ClosingNotice, UrgentNotice
+from nest_desktop.ui.settings import workstation
 from nest_desktop.ui.settings.desk_dialogs import PasswordDialog
 from nest_desktop.ui.settings.settings_page import SettingsPage
 from nest_desktop.ui.sms.sms_page import OutboxView, SmsSender
@@ -463,12 +464,17 @@ class MainWindow(QMainWindow):
     def daily_backup(self) -> None:
         def done(copy) -> None:
             if copy is not None:
+                workstation.remember_backup_folder(copy.path.parent)
                 self.statusBar().showMessage(_("Daily backup written: {path}").format(
                     path=copy.path), 10_000)
                 changes().backups.emit()
 
         def failed(error: Exception) -> None:
-            if not isinstance(error, backup.BackupError) or "server" not in str(error):
+            if isinstance(error, backup.DatabaseDamaged):
+                # said at once to whoever is at the desk: an administrator must restore
+                QMessageBox.critical(self, _("The database is damaged"), str(error))
+                self.statusBar().showMessage(str(error))
+            elif not isinstance(error, backup.BackupError) or "server" not in str(error):
                 self.statusBar().showMessage(_("The daily backup failed: {error}").format(
                     error=error))
 
@@ -484,14 +490,14 @@ class MainWindow(QMainWindow):
         self.setEnabled(False)
         self.statusBar().showMessage(_("Restoring…"))
 
-        def done(safety_copy: backup.Backup) -> None:
+        def done(report: backup.RestoreReport) -> None:
             self.setEnabled(True)
             backup.reopen_after_restore()
             changes().restored.emit()
             changes().backups.emit()
             QMessageBox.information(self, _("Copy restored"), _(
                 "The copy was restored. The data as it was just before is kept in {path}."
-            ).format(path=safety_copy.path))
+            ).format(path=report.safety_copy) + "\n\n" + restored_counts(report))
             self.statusBar().clearMessage()
 
         def failed(error: Exception) -> None:
@@ -499,6 +505,23 @@ class MainWindow(QMainWindow):
             self._report_error(error)
 
         run_in_background(lambda: backup.restore(path), done, failed, owner=self)
+
+
+TABLE_LABELS = {"patient": N_("Patients"), "user": N_("Users"), "prospect": N_("Prospects"),
+                "pregnancy": N_("Pregnancies"), "appointment": N_("Appointments"),
+                "follow_up_task": N_("Follow-up tasks"), "call_record": N_("Calls"),
+                "sms_message": N_("SMS"), "audit_entry": N_("Audit entries")}
+
+
+def restored_counts(report: backup.RestoreReport) -> str:
+    """What the main tables held before the restore and hold now."""
+    lines = [_("Before → after:")]
+    for table, label in TABLE_LABELS.items():
+        if table in report.after or table in report.before:
+            lines.append(_("{label}: {before} → {after}").format(
+                label=_(label), before=format_number(report.before.get(table, 0)),
+                after=format_number(report.after.get(table, 0))))
+    return "\n".join(lines)
 
 
 def remember_desk(user_id: int, site_id: int | None) -> None:

@@ -770,6 +770,12 @@ class SettingsPage(QScrollArea):
                 when=format_datetime(copy.taken_at), size=size))
             item.setData(Qt.ItemDataRole.UserRole, str(copy.path))
             self.backups_list.addItem(item)
+        alert = backup.damage_alert()
+        if alert:  # until a good copy is made again (a restore, or the damage repaired)
+            self.backup_status.say(_("On {when} the backup found the database damaged: "
+                                     "{detail}").format(
+                when=format_datetime(dt.datetime.fromisoformat(alert["at"])),
+                detail=alert["detail"]), error=True)
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, _("Backup folder"), self.folder.text())
@@ -785,6 +791,7 @@ class SettingsPage(QScrollArea):
         def done(copy: backup.Backup) -> None:
             self.back_up_button.setEnabled(True)
             self.backup_status.say(_("Copy written: {path}").format(path=copy.path))
+            workstation.remember_backup_folder(copy.path.parent)
             self.refresh_backups()
 
         def failed(error: Exception) -> None:

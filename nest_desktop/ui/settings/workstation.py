@@ -1,4 +1,6 @@
-"""This workstation's own choices, kept in Qt's settings for the user: which database it uses.
+"""This workstation's own choices, kept in Qt's settings for the user: which database it uses,
+and where it has written copies of it (the recovery window looks there without the
+database).
 
 The server's password goes to the OS keyring; only a computer without one keeps it in the
 settings (and the Settings page says so).
@@ -47,3 +49,19 @@ def use_embedded_database() -> None:
     store = QSettings()
     for key in ("host", "port", "name", "user", "password"):
         store.remove(f"database/{key}")
+
+
+BACKUP_FOLDERS_KEY = "backup/folders"
+
+
+def remember_backup_folder(folder) -> None:
+    """Called when a copy is written."""
+    store = QSettings()
+    folders = [str(f) for f in (store.value(BACKUP_FOLDERS_KEY, []) or []) if f]
+    if str(folder) not in folders:
+        store.setValue(BACKUP_FOLDERS_KEY, [str(folder), *folders][:5])
+
+
+def backup_folders() -> list[str]:
+    value = QSettings().value(BACKUP_FOLDERS_KEY, []) or []
+    return [str(f) for f in ([value] if isinstance(value, str) else value) if f]

@@ -1,0 +1,98 @@
+"""The embedded database's file as a file: is it a NEST database, whole, of which version,
+holding what — read without ever creating it (a missing or empty file is damage, not a new
+clinic) and without writing to it."""
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from nest_desktop.domain.messages import _
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+# What a restore shows before and after, and checks it brought back.
+MAIN_TABLES = ("patient", "user", "prospect", "pregnancy", "appointment", "follow_up_task",
+               "call_record", "sms_message", "audit_entry")
+
+
+class Damaged(Exception):
+    """The file cannot be used as a NEST database; the message says why, in French."""
+
+
+@dataclass(frozen=True)
+class FileState:
+    version: int | None  # the schema version, None when it is not a NEST database
+    counts: dict[str, int]  # rows of the main tables
+    checked: bool = True  # False: the check ran out of time before its end
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an existing SQLite file: `sqlite3.connect` alone would
+    create an empty database where the file is missing."""
+    path = Path(path)
+    if not path.is_file():
+        raise Damaged(_("The file {name} does not exist.").format(name=path.name))
+    if path.stat().st_size == 0:
+        raise Damaged(_("The file {name} is empty (0 bytes).").format(name=path.name))
+    with path.open("rb") as handle:
+        if handle.read(16) != SQLITE_HEADER:
+            raise Damaged(_("The file {name} is not a database.").format(name=path.name))
+    try:
+        return sqlite3.connect(f"file:{quote(path.resolve().as_posix())}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        raise Damaged(_("The file {name} cannot be read: {error}").format(
+            name=path.name, error=error)) from error
+
+
+def check(path: Path, quick: bool = False, seconds: float | None = None) -> FileState:
+    """Reads the file through SQLite's own check (`integrity_check`, or the faster
+    `quick_check`), within `seconds` if given; raises Damaged."""
+    connection = open_read_only(path)
+    try:
+        checked = True
+        if seconds is not None:
+            deadline = time.monotonic() + seconds
+            connection.set_progress_handler(lambda: int(time.monotonic() > deadline), 20_000)
+        try:
+            result = connection.execute("PRAGMA quick_check" if quick
+                                        else "PRAGMA integrity_check").fetchall()
+        except sqlite3.OperationalError as error:
+            if "interrupt" not in str(error):
+                raise
+            checked, result = False, [("ok",)]  # not finished in time: not found damaged
+        connection.set_progress_handler(None, 0)
+        if result != [("ok",)]:
+            raise Damaged(_("The database is damaged: {detail}").format(
+                detail="; ".join(str(row[0]) for row in result[:3])))
+        tables = {row[0] for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        version = (connection.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+                   if "schema_version" in tables else None)
+        counts = {table: connection.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+                  for table in MAIN_TABLES if table in tables}
+    except sqlite3.DatabaseError as error:
+        raise Damaged(_("The database is damaged: {detail}").format(detail=error)) from error
+    finally:
+        connection.close()
+    return FileState(version, counts, checked)
+
+
+def copy(source: Path, target: Path) -> None:
+    """A consistent copy of `source` into `target` through SQLite's backup API, the source
+    opened read-only (a missing source is an error, never an empty copy)."""
+    source_connection = open_read_only(source)
+    try:
+        target_connection = sqlite3.connect(str(target))
+        try:
+            with target_connection:
+                source_connection.backup(target_connection)
+            # A copy is one self-contained file: no write-ahead log beside it to lose
+            # when it is renamed, moved to a USB drive or opened read-only.
+            target_connection.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            target_connection.close()
+    except sqlite3.Error as error:
+        raise Damaged(_("The copy could not be made: {error}").format(error=error)) from error
+    finally:
+        source_connection.close()
