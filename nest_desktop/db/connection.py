@@ -7,7 +7,7 @@ from pathlib import Path
 from peewee import Database, SqliteDatabase
 from playhouse import db_url
 
-from nest_desktop.db import migrations
+from nest_desktop.db import integrity, migrations
 from nest_desktop.db.models import database
 from nest_desktop.domain.messages import _
 
@@ -86,6 +86,9 @@ def open_database(url: str) -> Database:
         db = db_url.connect(url)
     database.initialize(db)
     db.connect(reuse_if_open=True)
+    path = sqlite_path(db)
+    if path is not None:
+        integrity.owner_only(path)  # the clinic's records: the user's alone
     try:
         migrations.upgrade(db)
     except Exception:

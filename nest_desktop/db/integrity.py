@@ -2,6 +2,7 @@
 holding what — read without ever creating it (a missing or empty file is damage, not a new
 clinic) and without writing to it."""
 
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -78,6 +79,12 @@ def check(path: Path, quick: bool = False, seconds: float | None = None) -> File
     return FileState(version, counts, checked)
 
 
+def owner_only(path: Path) -> None:
+    """Readable by the user alone (0600) where the system has such modes."""
+    if os.name == "posix" and Path(path).exists():
+        os.chmod(path, 0o600)
+
+
 def copy(source: Path, target: Path) -> None:
     """A consistent copy of `source` into `target` through SQLite's backup API, the source
     opened read-only (a missing source is an error, never an empty copy)."""
@@ -91,6 +98,7 @@ def copy(source: Path, target: Path) -> None:
             # when it is renamed, moved to a USB drive or opened read-only.
             target_connection.execute("PRAGMA journal_mode=DELETE")
         finally:
+            owner_only(target)
             target_connection.close()
     except sqlite3.Error as error:
         raise Damaged(_("The copy could not be made: {error}").format(error=error)) from error

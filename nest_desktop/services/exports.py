@@ -1,9 +1,11 @@
 """Files handed to other programs: names Windows accepts, CSV that Excel opens in French."""
 
 import csv
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from nest_desktop.db.integrity import owner_only
 from nest_desktop.domain.messages import _
 from nest_desktop.services import settings
 
@@ -14,6 +16,20 @@ ENCODING = "utf-8-sig"
 
 class ExportError(RuntimeError):
     pass
+
+
+# A cell a spreadsheet would run as a formula (OWASP, "CSV injection"): = + - @ tab, CR.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d[\d .,]*$")  # "+221771234567", "-5": harmless
+
+
+def spreadsheet_safe(value) -> object:
+    """The cell as typed, except that text a spreadsheet would run as a formula is given a
+    leading apostrophe (shown as text, never run); numbers and phone numbers are left."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and \
+            not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
 
 
 def safe_file_name(text: str) -> str:
@@ -36,10 +52,12 @@ def write_csv(path: Path, headers: list[str], rows: Iterable[Iterable],
     try:
         with partial.open("w", encoding=ENCODING, newline="") as handle:
             writer = csv.writer(handle, delimiter=separator, quoting=csv.QUOTE_MINIMAL)
-            writer.writerow(headers)
+            writer.writerow([spreadsheet_safe(header) for header in headers])
             for row in rows:
-                writer.writerow(["" if value is None else value for value in row])
+                writer.writerow(["" if value is None else spreadsheet_safe(value)
+                                 for value in row])
                 count += 1
+        owner_only(partial)
         partial.replace(path)
     except OSError as error:
         partial.unlink(missing_ok=True)

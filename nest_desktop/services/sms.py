@@ -48,6 +48,7 @@ from nest_desktop.services import (
     settings,
     vaccination,
 )
+from nest_desktop.services.exports import spreadsheet_safe
 from nest_desktop.sms import transports
 from nest_desktop.sms.transports import Refused, Retry, Unreachable
 
@@ -873,7 +874,8 @@ def export_due_csv(path: Path, when: dt.datetime | None = None) -> int:
             writer = csv.writer(handle, delimiter=settings.get("export.csv_separator") or ";")
             writer.writerow(["numero", "message"])
             for _message, composed in lines:
-                writer.writerow([composed.phone, composed.text])
+                writer.writerow([spreadsheet_safe(composed.phone),
+                                 spreadsheet_safe(composed.text)])
     except OSError:
         with database.atomic():  # nothing was exported: they wait again
             SmsMessage.update(state=rules.SCHEDULED, attempts=SmsMessage.attempts - 1).where(

@@ -39,6 +39,7 @@ class RecoveryDialog(QDialog):
         self.table = read_only_table([_("Copy of"), _("Patients"), _("Users"), _("Size"),
                                       _("State")])
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(0, 150)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.copies: list[backup.CopyFound] = []
         other = QPushButton(_("Another copy (USB drive…)…"))
