@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from peewee import JOIN, fn
+from peewee import JOIN, SqliteDatabase, fn
 
 from nest_desktop.db.models import (
     Appointment,
@@ -949,6 +949,16 @@ def _clean_appointment(form: AppointmentForm, when: dt.datetime,
             "override_reason": override}
 
 
+def _hold_person(patient_id: int | None, prospect_id: int | None) -> None:
+    """Inside the booking's transaction: SQLite's BEGIN IMMEDIATE holds the whole database
+    already; a server locks the person's row until the commit."""
+    if isinstance(database.obj, SqliteDatabase):
+        return
+    model, person_id = (Patient, patient_id) if patient_id else (Prospect, prospect_id)
+    if person_id:
+        list(model.select(model.id).where(model.id == person_id).for_update())
+
+
 def _log_appointment(action: str, appointment_id: int, changes: dict,
                      patient_id: int | None) -> None:
     session.log(action, "appointment", appointment_id, changes, patient_id=patient_id)
@@ -958,8 +968,11 @@ def book(form: AppointmentForm, call_id: int | None = None,
          when: dt.datetime | None = None) -> Appointment:
     user = session.require("calls.write")
     when = when or clock.now()
-    values = _clean_appointment(form, when)
     with database.atomic():
+        # checked inside the transaction, the person held: two desks booking her at the
+        # same moment cannot both pass the check
+        _hold_person(form.patient_id, form.prospect_id)
+        values = _clean_appointment(form, when)
         appointment = Appointment.create(**values, call=call_id, booked_by=user.id,
                                          booked_at=when, updated_at=when)
         _log_appointment("create", appointment.id, audit.diff({}, values), values["patient"])
@@ -1011,6 +1024,7 @@ def move(appointment_id: int, expected_version: int, form: AppointmentForm,
     with database.atomic():
         current = Appointment.get_by_id(appointment_id)
         form = replace(form, patient_id=current.patient_id, prospect_id=current.prospect_id)
+        _hold_person(form.patient_id, form.prospect_id)
         values = _clean_appointment(form, when, exclude_id=appointment_id)
         appointment = _booked_for_update(appointment_id, expected_version)
         old = {"starts_at": appointment.starts_at, "service": appointment.service_id,

@@ -5,7 +5,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from peewee import JOIN
+from peewee import JOIN, IntegrityError
 
 from nest_desktop.db.models import (
     FamilyLink,
@@ -176,18 +176,30 @@ def record_visit(patient_id: int, doses: list[GivenDose], given_on: str,
     if errors:
         raise ValidationFailed(errors)
     records = []
-    with database.atomic():
-        for given in doses:
-            values = {"patient": patient_id, "vaccine": given.vaccine, "dose": given.dose,
-                      "given_on": date, "product": given.product.strip(),
-                      "lot": given.lot.strip(), "place": place,
-                      "site": site_id if place == "nest" else None, "recorded_by": user_id}
-            record = VaccineDose.create(**values)
-            session.log("create", "vaccine_dose", record.id, audit.diff({}, values),
-                        patient_id=patient_id)
-            records.append(record)
-        # the reminders of this day go if the day's doses are all given; later ones move
-        hooks.child_doses_changed.call(patient_id, dt.datetime.combine(today, clock.now().time()))
+    try:
+        with database.atomic():
+            records = _write_doses(patient_id, doses, date, place, site_id, user_id, today)
+    except IntegrityError:  # the same dose recorded meanwhile on another desk
+        raise ValidationFailed({"0:dose" if len(doses) == 1 else "doses": _(
+            "This dose was recorded on another workstation at the same moment: the file "
+            "shows it now.")}) from None
+    return records
+
+
+def _write_doses(patient_id: int, doses: list[GivenDose], date: dt.date, place: str,
+                 site_id: int | None, user_id: int | None, today: dt.date) -> list[VaccineDose]:
+    records = []
+    for given in doses:
+        values = {"patient": patient_id, "vaccine": given.vaccine, "dose": given.dose,
+                  "given_on": date, "product": given.product.strip(),
+                  "lot": given.lot.strip(), "place": place,
+                  "site": site_id if place == "nest" else None, "recorded_by": user_id}
+        record = VaccineDose.create(**values)
+        session.log("create", "vaccine_dose", record.id, audit.diff({}, values),
+                    patient_id=patient_id)
+        records.append(record)
+    # the reminders of this day go if the day's doses are all given; later ones move
+    hooks.child_doses_changed.call(patient_id, dt.datetime.combine(today, clock.now().time()))
     return records
 
 
