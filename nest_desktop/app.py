@@ -342,6 +342,14 @@ def main(argv: list[str] | None = None) -> int:
         QMessageBox.critical(None, APP_NAME, _("The database cannot be opened:\n{error}").format(
             error=error))
         return 1
+    if args.quit_after_start and not args.demo:
+        from nest_desktop.services import demo
+
+        if not demo.is_demo_database():
+            # it opens as the demo's Clémence: never on a clinic's records
+            log.error("--quit-after-start is for the demo's and the benchmarks' databases")
+            close_database()
+            return 2
     path = sqlite_path(db)
     label = (_("demo (throw-away)") if args.demo else str(path) if path
              else without_password(url))

@@ -87,13 +87,13 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: about the embedded SQLite file itself")
     config.addinivalue_line("markers", "clock(moment): the test starts with the application's "
                                        "clock stopped at this moment ('2026-11-23 09:00')")
-    config.addinivalue_line("markers", "gui: opens windows (pytest-qt's qtbot)")
+    config.addinivalue_line("markers", "gui: opens windows (pytest-qt's qtbot or qapp)")
     config.addinivalue_line("markers", "confirmations: the SMS confirming a booking stays on")
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if "qtbot" in getattr(item, "fixturenames", ()):
+        if {"qtbot", "qapp"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.gui)
     if ON_SERVER:
         skip = pytest.mark.skip(reason="about the embedded SQLite file")

@@ -204,7 +204,7 @@ def test_the_recovery_window_lists_the_copies_and_restores_one(qtbot, damaged_cl
     assert dialog.result() == 1 and backup.startup_problem(live) is None
 
 
-def test_the_start_opens_the_recovery_window_on_a_damaged_database(damaged_clinic,
+def test_the_start_opens_the_recovery_window_on_a_damaged_database(qtbot, damaged_clinic,
                                                                     monkeypatch):
     from nest_desktop import app
     from nest_desktop.db.connection import sqlite_url

@@ -174,7 +174,7 @@ def test_first_run_creates_the_site_and_the_administrator(qtbot, empty_db):
     errors = {name: field.error.text() for name, field in
               {**dialog.site_fields.fields, **dialog.user_fields.fields}.items()}
     assert errors["site_phone"] and errors["phone_first_name"] and errors["login"]
-    assert errors["password"] == "Un mot de passe compte au moins 8\u00a0caractères."
+    assert errors["password"] == "Un mot de passe compte au moins 10\u00a0caractères."
     assert Site.select().count() == 0
     dialog.site_fields.site_phone.setText("33 867 30 30")
     dialog.user_fields.phone_first_name.setText("Clémence")

@@ -16,6 +16,7 @@ from nest_desktop.services import (
     settings,
     vaccination,
 )
+from nest_desktop.services import desk as desk_service
 from nest_desktop.services import patients as patient_service
 from tests.conftest import PASSWORD
 
@@ -36,23 +37,79 @@ def test_passwords_are_hashed_and_never_stored_or_audited_in_clear(db):
     assert PASSWORD not in everything and "$argon2" not in everything
 
 
-def test_failed_logins_lock_the_account_for_a_while(db):
+def test_wrong_passwords_slow_the_next_attempts_and_never_lock_out_the_right_one(db):
     when = dt.datetime(2026, 11, 23, 9, 0)
-    for _attempt in range(4):
+    for _attempt in range(3):
         with pytest.raises(session.LoginFailed, match="incorrect"):
             session.login("clemence", "not her password", when)
-    with pytest.raises(session.LoginFailed, match="bloqué jusqu’à 09:15"):
-        session.login("clemence", "not her password", when)
-    # Even the right password is refused while the account is locked…
-    with pytest.raises(session.LoginFailed, match="bloqué"):
-        session.login("clemence", PASSWORD, when + dt.timedelta(minutes=10))
-    # …and accepted after.
-    assert session.login("clemence", PASSWORD, when + dt.timedelta(minutes=16)).login == "clemence"
+    # after three in a row, the next attempt waits 5 s, then 10 s, 20 s… at most a minute
+    with pytest.raises(session.LoginFailed, match="réessayez dans 3\u00a0s"):
+        session.login("clemence", PASSWORD, when + dt.timedelta(seconds=2))
+    with pytest.raises(session.LoginFailed, match="incorrect"):
+        session.login("clemence", "not her password", when + dt.timedelta(seconds=5))
+    with pytest.raises(session.LoginFailed, match="réessayez dans 10\u00a0s"):
+        session.login("clemence", PASSWORD, when + dt.timedelta(seconds=5))
+    # the right password once the wait is over: accepted, the count back to nothing
+    assert session.login("clemence", PASSWORD, when + dt.timedelta(seconds=15)).login == \
+        "clemence"
     assert User.get(User.login == "clemence").failed_logins == 0
     assert [e.details for e in entries("login_failed")][-2:] == [
-        "trop de tentatives\u00a0: compte verrouillé", "compte verrouillé"]
+        "tentative 3\u202f; prochaine tentative dans 5\u00a0s",
+        "tentative 4\u202f; prochaine tentative dans 10\u00a0s"]
     with pytest.raises(session.LoginFailed, match="incorrect"):
-        session.login("nobody", PASSWORD)
+        session.login("nobody", PASSWORD, when + dt.timedelta(minutes=1))
+
+
+def test_forty_five_wrong_passwords_on_every_account_keep_nobody_out_for_long(db, desk):
+    """The defect: 45 wrong passwords locked all nine accounts, administrators included,
+    and the right password was refused for 15 minutes."""
+    for index, role in enumerate(("secretary", "secretary", "customer_relations",
+                                  "prospect_manager", "quality_pilot", "administrator",
+                                  "secretary", "secretary")):
+        desk_service.create_user(desk_service.UserForm(
+            f"Test {chr(65 + index)}", "Awa", role, desk[0].id, f"poste{index}", PASSWORD,
+            PASSWORD))
+    session.logout()
+    logins = [user.login for user in User.select()]
+    assert len(logins) == 9
+    when = dt.datetime(2026, 11, 23, 9, 0)
+    for attempt in range(45):
+        moment = when + dt.timedelta(seconds=attempt)
+        try:
+            session.login(logins[attempt % 9], "wrong password !", moment)
+        except session.LoginFailed:
+            pass
+    # a minute after the storm the administrator gets in with her password
+    later = when + dt.timedelta(seconds=45 + 61)
+    assert session.login("clemence", PASSWORD, later).role == "administrator"
+    assert User.get(User.login == "clemence").failed_logins == 0
+
+
+def test_an_unknown_login_costs_a_password_check_too(db, monkeypatch):
+    checked = []
+    original = session._matches
+    monkeypatch.setattr(session, "_matches",
+                        lambda stored, password: checked.append(stored) or original(stored,
+                                                                                   password))
+    with pytest.raises(session.LoginFailed, match="incorrect"):
+        session.login("personne", "whatever password")
+    assert checked == [session._DUMMY_HASH]  # as long as for a known login
+
+
+def test_a_new_password_is_long_personal_free_and_hard_to_guess(db):
+    for password, words in (("court-1", "au moins 10"), ("clemence", "au moins 10"),
+                            ("Clemence Diatta", "ni l’identifiant ni le nom"),
+                            ("nest-demo-x", None), ("azerty12345", "trop facile"),
+                            ("motdepasse123", "trop facile")):
+        problem = session.password_problem(password, None,
+                                           ("clemence", "Clémence Diatta", "Clémence"))
+        if words is None:
+            assert problem is None or "démo" not in problem
+        else:
+            assert problem and words in problem, (password, problem)
+    assert "démo" in session.password_problem("nest-demo", None) or \
+        "10" in session.password_problem("nest-demo", None)
+    assert session.password_problem("Baobab-Ngor-77", None, ("clemence",)) is None
 
 
 def test_owner_changes_her_password_and_the_administrator_resets_one(db, as_role):
@@ -130,3 +187,36 @@ def test_every_change_is_in_the_audit_trail_with_old_and_new_values(db, family):
 def test_the_audit_trail_offers_no_way_to_change_it():
     public = [name for name in dir(audit) if not name.startswith("_")]
     assert not any(word in name for name in public for word in ("delete", "update", "edit"))
+
+
+def test_quit_after_start_never_logs_in_on_a_clinics_database(qapp, tmp_path, monkeypatch):
+    """It opens as the demo's Clémence, for the benchmarks: refused on real records."""
+    from nest_desktop import app
+    from nest_desktop.db.connection import close_database, open_database, sqlite_url
+
+    url = sqlite_url(tmp_path / "clinic.sqlite3")
+    open_database(url)
+    desk.create_first_site_and_user(
+        desk.SiteForm("Clinique Nest Mermoz", "33 860 10 10", "Mermoz"),
+        desk.UserForm("Clémence Diatta", "Clémence", "administrator", None, "clemence",
+                      PASSWORD, PASSWORD))
+    close_database()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert app.main(["--database", url, "--quit-after-start"]) == 2
+    assert session.current() is None
+
+
+def test_the_call_register_and_sms_exports_need_the_export_right(db, as_role, tmp_path,
+                                                                 family):
+    from nest_desktop.services import history, reception, sms
+
+    mother, _child = family
+    as_role("secretary")
+    with pytest.raises(session.PermissionDenied, match="Administrateur"):
+        reception.register_csv(tmp_path / "register.csv", reception.RegisterFilter())
+    with pytest.raises(session.PermissionDenied, match="Administrateur"):
+        sms.export_due_csv(tmp_path / "sms.csv")
+    assert history.patient_entries(mother.id)  # she may read the file: its trail too
+    session.logout()
+    with pytest.raises(session.PermissionDenied):
+        history.patient_entries(mother.id)

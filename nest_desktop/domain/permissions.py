@@ -59,7 +59,19 @@ def roles_for(action: str) -> list[str]:
 
 
 # Accounts
-PASSWORD_MIN_LENGTH = 8
-MAX_FAILED_LOGINS = 5
-LOCKOUT_MINUTES = 15
+PASSWORD_MIN_LENGTH = 10
+# Wrong passwords slow the next attempts down (per account and per workstation) rather than
+# lock the account: someone trying the nine accounts cannot keep the clinic out.
+FREE_ATTEMPTS = 3
+MAX_DELAY_SECONDS = 60
 IDLE_LOCK_MINUTES = 5
+# Every demo account's password: refused for a real account.
+DEMO_PASSWORD = "nest-demo"
+
+
+def throttle_seconds(failures: int) -> int:
+    """How long after `failures` wrong passwords in a row the next attempt waits: none for
+    the first few, then 5 s, 10 s, 20 s… up to a minute."""
+    if failures < FREE_ATTEMPTS:
+        return 0
+    return min(MAX_DELAY_SECONDS, 5 * 2 ** (failures - FREE_ATTEMPTS))

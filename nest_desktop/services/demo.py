@@ -32,10 +32,10 @@ from nest_desktop.db.models import (
     VaccineDose,
     database,
 )
-from nest_desktop.domain import clock, phones, surveys, vaccination
+from nest_desktop.domain import clock, permissions, phones, surveys, vaccination
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import fold, words
-from nest_desktop.services import followup, pathways, session
+from nest_desktop.services import followup, pathways, session, settings
 
 FEMALE_FIRST_NAMES = [
     "Aïssatou", "Awa", "Fatou", "Mariama", "Ndèye", "Khady", "Aminata", "Coumba", "Astou",
@@ -63,7 +63,13 @@ SITES = [
     ("Clinique Nest Sacré-Cœur", "+221338673030", "VDN, Sacré-Cœur 3, Dakar"),
 ]
 # Every demo account has the password DEMO_PASSWORD; the demo opens as Clémence.
-DEMO_PASSWORD = "nest-demo"
+DEMO_PASSWORD = permissions.DEMO_PASSWORD
+DEMO_MARK = "demo.generated"
+
+
+def is_demo_database() -> bool:
+    """Whether the open database was made by the demo (or a benchmark from it)."""
+    return bool(settings.get(DEMO_MARK))
 USERS = [
     ("Clémence Diatta", "Clémence", "administrator"),
     ("Awa Ndiaye", "Awa", "customer_relations"),
@@ -143,6 +149,7 @@ def generate(patients: int = 400, seed: int = 2026, today: dt.date | None = None
     latest = dt.datetime.combine(today, clock.now().time())  # nothing after "now"
     with database.atomic():
         site_ids, user_ids = _ensure_sites_and_users(rng)
+        settings.record_state(DEMO_MARK, True)  # its accounts share the demo's password
     next_id = (Patient.select(Patient.id).order_by(Patient.id.desc()).scalar() or 0) + 1
     written = 0
     while written < patients:

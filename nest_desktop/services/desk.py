@@ -69,7 +69,8 @@ def _clean_user(form: UserForm) -> dict:
         errors["login"] = _("A login has 2 to 50 lower-case letters, digits, '.', '-' or '_'.")
     elif User.select().where(User.login == login).exists():
         errors["login"] = _("This login is taken.")
-    problem = session.password_problem(form.password, form.confirmation)
+    problem = session.password_problem(form.password, form.confirmation,
+                                       (login, form.full_name, form.phone_first_name))
     if problem:
         errors["password"] = problem
     check_characters(errors, full_name=form.full_name, phone_first_name=form.phone_first_name)

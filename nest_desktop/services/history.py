@@ -16,7 +16,7 @@ from nest_desktop.domain import reception as reception_rules
 from nest_desktop.domain import sms as sms_rules
 from nest_desktop.domain import vaccination as vaccine_rules
 from nest_desktop.i18n import N_, _, current_language, format_date, format_datetime
-from nest_desktop.services import followup, pregnancy, vaccination
+from nest_desktop.services import audit, followup, pregnancy, session, vaccination
 
 # Every field a patient's entries may name; those left out say nothing to a reader (the
 # record's own numbers, sort keys, versions) and are not shown.
@@ -182,6 +182,12 @@ class HistoryLine:
     who: str
     what: str
     details: str
+
+
+def patient_entries(patient_id: int) -> list[AuditEntry]:
+    """Her file's trail, for whoever may read her file (the trail says what it held)."""
+    session.require("patient.read")
+    return audit.patient_history(patient_id)
 
 
 def describe(entry: AuditEntry) -> HistoryLine:

@@ -692,7 +692,7 @@ def duration_text(seconds: int) -> str:
 def register_csv(path, register_filter: RegisterFilter, separator: str | None = None) -> int:
     from nest_desktop.services.exports import write_csv
 
-    session.require("calls.write")
+    session.require("patients.export")  # names and numbers of callers leave the application
     rows = register(register_filter)
     headers = [_("Date and time"), _("Direction"), _("Site"), _("Secretary"), _("Caller"),
                _("Phone"), _("Reason"), _("Summary"), _("Outcome"), _("Duration (s)"),

@@ -12,10 +12,15 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from nest_desktop.db.models import User, database
 from nest_desktop.domain import clock, permissions
 from nest_desktop.domain.messages import _
+from nest_desktop.domain.text import fold
 from nest_desktop.services import ValidationFailed, audit
 
 _hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not anybody's password")
 _current: User | None = None
+# wrong passwords typed on this workstation, whatever the account
+_workstation_failures = 0
+_workstation_not_before: dt.datetime | None = None
 
 
 class PermissionDenied(RuntimeError):
@@ -54,59 +59,78 @@ def may(action: str) -> bool:
 def password_matches(password_hash: str, password: str) -> bool:
     """Whether `password` is the one of this hash (the recovery window checks an
     administrator of a copy this way, without the damaged database)."""
-    try:
-        return bool(password_hash) and _hasher.verify(password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    return bool(password_hash) and _matches(password_hash, password)
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def password_problem(password: str, confirmation: str | None = None) -> str | None:
+def password_problem(password: str, confirmation: str | None = None,
+                     personal: tuple[str, ...] = ()) -> str | None:
+    """Why a new password is refused, or None: too short, the login or the name, the demo's,
+    or easy to guess (zxcvbn, the strength estimator, scores it below 3 of 4)."""
     if len(password) < permissions.PASSWORD_MIN_LENGTH:
-        return _("A password has at least 8 characters.")
+        return _("A password has at least {count} characters.").format(
+            count=permissions.PASSWORD_MIN_LENGTH)
     if password.strip() != password:
         return _("A password neither starts nor ends with a space.")
     if confirmation is not None and confirmation != password:
         return _("The two passwords differ.")
+    squeezed = fold("".join(password.split()))
+    words_of_her = [fold("".join(text.split())) for text in personal if text and text.strip()]
+    words_of_her += [fold(word) for text in personal if text for word in text.split()]
+    if squeezed in words_of_her:
+        return _("A password is not the login or the name.")
+    if password == permissions.DEMO_PASSWORD:
+        return _("This is the demo's password: choose another one.")
+    from zxcvbn import zxcvbn  # its word lists load on the first password checked
+
+    if zxcvbn(password, user_inputs=[w for w in words_of_her if w][:10])["score"] < 3:
+        return _("This password is too easy to guess: make it longer, with several words, "
+                 "digits or signs.")
     return None
 
 
 def login(login_name: str, password: str, when: dt.datetime | None = None) -> User:
-    """Opens the session; five failures in a row lock the account for a while."""
-    global _current
+    """Opens the session. Wrong passwords in a row slow down the next attempts, on the
+    account and on this workstation (5 s, 10 s… up to a minute), instead of locking the
+    account: the right password is accepted as soon as the wait is over."""
+    global _current, _workstation_failures, _workstation_not_before
     when = when or clock.now()
     refused = LoginFailed(_("Wrong login or password."))
     user = User.get_or_none((User.login == login_name.strip().lower()) & (User.active == True))  # noqa: E712
-    if user is None:
+    not_before = max(filter(None, (_workstation_not_before,
+                                   user.locked_until if user is not None else None)),
+                     default=None)
+    if not_before is not None and when < not_before:
+        seconds = max(1, int((not_before - when).total_seconds() + 0.999))
+        raise LoginFailed(_("Too many wrong passwords: try again in {seconds} s.").format(
+            seconds=seconds))
+    if user is None or not user.password_hash:
+        # as long as for a known login: the time taken does not tell which logins exist
+        _matches(_DUMMY_HASH, password)
+        _workstation_failures += 1
+        _workstation_not_before = _after(when, _workstation_failures)
         audit.record("login_failed", "user", None, None, details=_("unknown login"))
+        if user is not None:
+            raise LoginFailed(_("This account has no password yet: an administrator must "
+                                "set one."))
         raise refused
-    if user.locked_until and user.locked_until > when:
-        audit.record("login_failed", "user", user.id, user, details=_("account locked"))
-        raise LoginFailed(_("Too many failed attempts: this account is locked until {time}.")
-                          .format(time=user.locked_until.strftime("%H:%M")))
-    if not user.password_hash:
-        raise LoginFailed(_("This account has no password yet: an administrator must set one."))
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
+    if not _matches(user.password_hash, password):
         failures = user.failed_logins + 1
-        locked_until = None
-        if failures >= permissions.MAX_FAILED_LOGINS:
-            locked_until = when + dt.timedelta(minutes=permissions.LOCKOUT_MINUTES)
-            failures = 0
+        _workstation_failures += 1
+        _workstation_not_before = _after(when, _workstation_failures)
+        delay = permissions.throttle_seconds(failures)
         with database.atomic():
-            User.update(failed_logins=failures, locked_until=locked_until).where(
+            User.update(failed_logins=failures, locked_until=_after(when, failures)).where(
                 User.id == user.id).execute()
-            audit.record("login_failed", "user", user.id, user,
-                         details=_("too many attempts: account locked") if locked_until
-                         else _("attempt {number}").format(number=failures))
-        if locked_until:
-            raise LoginFailed(_("Too many failed attempts: this account is locked until "
-                                "{time}.").format(time=locked_until.strftime("%H:%M"))) from None
-        raise refused from None
+            audit.record("login_failed", "user", user.id, user, details=(
+                _("attempt {number}; next attempt in {seconds} s").format(
+                    number=failures, seconds=delay) if delay
+                else _("attempt {number}").format(number=failures)))
+        raise refused
+    _workstation_failures, _workstation_not_before = 0, None
     updates = {"failed_logins": 0, "locked_until": None}
     if _hasher.check_needs_rehash(user.password_hash):
         updates["password_hash"] = _hasher.hash(password)
@@ -115,6 +139,18 @@ def login(login_name: str, password: str, when: dt.datetime | None = None) -> Us
         audit.record("login", "user", user.id, user)
     _current = User.get_by_id(user.id)
     return _current
+
+
+def _matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _after(when: dt.datetime, failures: int) -> dt.datetime | None:
+    seconds = permissions.throttle_seconds(failures)
+    return when + dt.timedelta(seconds=seconds) if seconds else None
 
 
 def logout() -> None:
@@ -132,7 +168,9 @@ def change_own_password(current_password: str, new_password: str, confirmation: 
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         raise ValidationFailed({"current_password": _("The current password is wrong.")}
                                ) from None
-    problem = password_problem(new_password, confirmation)
+    me = User.get_by_id(user.id)
+    problem = password_problem(new_password, confirmation,
+                               (me.login, me.full_name, me.phone_first_name))
     if problem:
         raise ValidationFailed({"new_password": problem})
     if new_password == current_password:
@@ -147,7 +185,9 @@ def change_own_password(current_password: str, new_password: str, confirmation: 
 def reset_password(user_id: int, temporary: str, confirmation: str) -> None:
     """An administrator gives a temporary password, to be changed at the next login."""
     require("accounts.manage")
-    problem = password_problem(temporary, confirmation)
+    target = User.get_by_id(user_id)
+    problem = password_problem(temporary, confirmation,
+                               (target.login, target.full_name, target.phone_first_name))
     if problem:
         raise ValidationFailed({"new_password": problem})
     with database.atomic():
@@ -166,5 +206,6 @@ def set_active(user_id: int, active: bool) -> None:
 
 
 def _reset_for_tests() -> None:
-    global _current
+    global _current, _workstation_failures, _workstation_not_before
     _current = None
+    _workstation_failures, _workstation_not_before = 0, None

@@ -861,6 +861,7 @@ def export_due_csv(path: Path, when: dt.datetime | None = None) -> int:
     """The messages due now written to a CSV file (number;text) for a bulk-SMS website; they
     are marked sent by file, so that they are not exported twice."""
     user = session.require("sms.send")
+    session.require("patients.export")  # her number and her text leave the application
     when = when or clock.now()
     expire_late(when)
     ids = [row[0] for row in SmsMessage.select(SmsMessage.id).where(

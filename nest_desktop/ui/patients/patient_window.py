@@ -35,7 +35,6 @@ from nest_desktop.i18n import N_, _, format_date, format_datetime, pgettext
 from nest_desktop.services import (
     StaleRecordError,
     ValidationFailed,
-    audit,
     desk,
     documents,
     history,
@@ -526,7 +525,7 @@ class PatientWindow(QMainWindow):
         self.pregnancy.refresh_permissions()
 
     def _refresh_history(self) -> None:
-        entries = audit.patient_history(self.patient_id)
+        entries = history.patient_entries(self.patient_id)
         self.history.setRowCount(len(entries))
         for row, entry in enumerate(entries):
             line = history.describe(entry)
