@@ -48,7 +48,11 @@ class FakeProvider:
                     provider._sms(self, payload)
                 elif self.path == "/form":
                     fields = dict(urllib.parse.parse_qsl(payload.decode()))
-                    provider.form_posts.append(fields)
+                    provider.form_posts.append(fields)  # taken: it will be delivered
+                    with provider._lock:
+                        slow = provider.script[:1] == ["slow"] and provider.script.pop(0)
+                    if slow:
+                        time.sleep(provider.slow_seconds)
                     self._answer(200, "OK: queued")
                 else:
                     self._answer(404, {"error": "no such resource"})

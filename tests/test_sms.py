@@ -363,6 +363,25 @@ def test_a_time_out_is_retried_without_sending_twice(desk, provider):
     assert len(provider.delivered) == 4
 
 
+def test_a_form_gateway_that_answers_late_is_not_sent_twice(desk, provider):
+    """The defect: the provider took the message and answered after the time-out; the form
+    transport retried and the patient got it twice. A form carries no key the gateway
+    deduplicates on: the message is failed as interrupted, for a person to check."""
+    site, _user = desk
+    [message, *_others] = three_reminders(site.id)
+    provider.script, provider.slow_seconds = ["slow"], 1.5
+    form = transports.HttpForm(f"{provider.url}/form", "numero", "message", timeout=0.5)
+    report = service.send_due(form, EVE)
+    assert (report.sent, report.failed) == (0, 1)
+    message = SmsMessage.get_by_id(message.id)
+    assert message.state == "failed" and message.last_error == "Interrompu pendant l’envoi"
+    assert "a peut-être été envoyé" in service.history(message.id)[-1].detail
+    report = service.send_due(form, EVE + dt.timedelta(minutes=2))
+    assert report.sent == 2  # the two others; the first is not sent again
+    numbers = [post["numero"] for post in provider.form_posts]
+    assert len(numbers) == 3 == len(set(numbers))
+
+
 def test_no_network_the_messages_wait_and_go_when_it_returns(desk, provider):
     site, _user = desk
     three_reminders(site.id)

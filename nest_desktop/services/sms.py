@@ -50,7 +50,7 @@ from nest_desktop.services import (
 )
 from nest_desktop.services.exports import spreadsheet_safe
 from nest_desktop.sms import transports
-from nest_desktop.sms.transports import Refused, Retry, Unreachable
+from nest_desktop.sms.transports import MayHaveGone, Refused, Retry, Unreachable
 
 APPOINTMENT_SOURCE = "appointment"
 CHILD_SOURCE = "patient"  # a vaccine reminder is about a child
@@ -780,6 +780,14 @@ def _send_one(message_id: int, transport: transports.Transport, when: dt.datetim
         report.note = str(error)
         report.errors.append(str(error))
         return "stop"
+    except MayHaveGone as error:
+        # as for an interrupted send: failed with the reason, for a person to check
+        with database.atomic():
+            _set_state([message.id], rules.FAILED, str(error), when, (rules.SENDING,),
+                       last_error=_("Interrupted while sending"))
+        report.failed += 1
+        report.errors.append(str(error))
+        return "stop"  # the provider is slow: the others wait for the next round
     except (Retry, Refused) as error:
         retry = rules.retry_at(message.attempts, when) if isinstance(error, Retry) else None
         report.errors.append(str(error))

@@ -34,6 +34,12 @@ class Unreachable(Retry):
     did not leave; it waits without counting a failed try."""
 
 
+class MayHaveGone(Retry):
+    """The request went and no answer came in time: the provider may have taken the message.
+    Sent again blindly it could arrive twice, so a person checks (unless the provider takes
+    an idempotency key, as Orange's `clientCorrelator`)."""
+
+
 class Refused(Exception):
     """The message will not go as it is; the reason is for the user."""
 
@@ -48,21 +54,29 @@ class Transport(Protocol):
 
 # --- HTTP ----------------------------------------------------------------------------------------
 
-def _http(request: urllib.request.Request, timeout: float) -> tuple[int, bytes]:
-    """(status, body); a network failure or a time-out raises Retry."""
+def _http(request: urllib.request.Request, timeout: float,
+          idempotent: bool = False) -> tuple[int, bytes]:
+    """(status, body); a network failure raises Retry, or Unreachable when nothing could
+    leave; a time-out waiting for the answer to a request that went raises MayHaveGone,
+    unless the request is `idempotent` (it carries a key the provider deduplicates on)."""
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
+    except TimeoutError as error:  # connected and sent, no answer read in time
+        if idempotent:
+            raise Retry(_("No answer from the SMS provider ({reason}).").format(
+                reason=error)) from error
+        raise MayHaveGone(_("The SMS provider did not answer in time: the message may have "
+                            "gone. Check with her before sending it again.")) from error
+    except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         if isinstance(reason, ConnectionRefusedError | socket.gaierror) or (
                 isinstance(reason, OSError) and reason.errno in _NO_ROUTE):
             raise Unreachable(_("The SMS provider cannot be reached: no network? ({reason})")
                               .format(reason=reason)) from error
-        # a time-out may come after the provider took the message: the retry says so (the
-        # reference goes with it)
+        # a time-out connecting: the request did not leave
         raise Retry(_("No answer from the SMS provider ({reason}).").format(
             reason=reason)) from error
 
@@ -104,7 +118,7 @@ class OrangeSms:
             headers={"Authorization": f"Basic {credentials}",
                      "Content-Type": "application/x-www-form-urlencoded",
                      "Accept": "application/json"})
-        status, body = _http(request, self.timeout)
+        status, body = _http(request, self.timeout, idempotent=True)
         if status == 401 or status == 400:
             raise Refused(_("The SMS provider refused the client ID or secret: check them in "
                             "Settings."))
@@ -129,7 +143,7 @@ class OrangeSms:
             url, data=json.dumps(payload).encode("utf-8"), method="POST",
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
                      "Accept": "application/json"})
-        return _http(request, self.timeout)
+        return _http(request, self.timeout, idempotent=True)  # the clientCorrelator
 
     def send(self, phone: str, text: str, reference: str) -> str:
         token = self._token if time.monotonic() < self._token_expires else self._fetch_token()
@@ -153,7 +167,7 @@ class OrangeSms:
         token = self._token if time.monotonic() < self._token_expires else self._fetch_token()
         status, body = _http(urllib.request.Request(
             url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}),
-            self.timeout)
+            self.timeout, idempotent=True)
         if status != 200:
             return None
         try:
