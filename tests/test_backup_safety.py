@@ -288,3 +288,68 @@ def test_the_database_its_copies_and_exports_are_readable_by_the_user_alone(db, 
     write_csv(export, ["Nom"], [["Diop"]], ";")
     for path in (backup.database_file(), copy.path, export):
         assert path.stat().st_mode & 0o777 == 0o600, path
+
+
+# --- a tamper-evident trail that survives a restore ---------------------------------------------
+
+def test_the_audit_trail_is_chained_and_a_direct_edit_or_removal_is_found(db):
+    from nest_desktop.db.models import AuditEntry
+    from nest_desktop.services import audit
+
+    add_patients(4)
+    report = audit.verify()
+    assert report.broken_at is None and report.checked == AuditEntry.select().count()
+    entries = list(AuditEntry.select().order_by(AuditEntry.id))
+    assert all(e.chain and len(e.chain) == 64 for e in entries)
+    assert entries[3].previous_chain == entries[2].chain
+    # someone edits an entry in the database file directly
+    victim = entries[4]
+    database.execute_sql("UPDATE audit_entry SET details = 'rien' WHERE id = ?"
+                         if database.param == "?" else
+                         "UPDATE audit_entry SET details = 'rien' WHERE id = %s", (victim.id,))
+    report = audit.verify(batch=3)
+    assert (report.broken_at.id, report.problem) == (victim.id, "changed")
+    database.execute_sql("UPDATE audit_entry SET details = %s WHERE id = %s".replace(
+        "%s", database.param), (victim.details, victim.id))
+    assert audit.verify().broken_at is None
+    # or removes one: the next entry no longer follows an entry that is there
+    AuditEntry.delete().where(AuditEntry.id == entries[2].id).execute()
+    report = audit.verify()
+    assert (report.broken_at.id, report.problem) == (entries[3].id, "missing_before")
+
+
+@pytest.mark.clock("2026-12-04 08:00")
+def test_a_restore_keeps_the_entries_written_since_the_copy_marked(db, tmp_path):
+    from nest_desktop.db.models import AuditEntry
+    from nest_desktop.services import audit
+
+    settings.put("backup.folder", str(tmp_path / "copies"))
+    add_patients(2)
+    copy = backup.back_up_now(dt.datetime(2026, 12, 4, 8, 0))
+    clock.set_now(dt.datetime(2026, 12, 4, 10, 0))
+    add_patients(1, "Fall")  # after the copy: its trail entry must survive the restore
+    clock.set_now(dt.datetime(2026, 12, 4, 18, 0))
+    backup.restore(copy.path)
+    backup.reopen_after_restore()
+    assert Patient.select().count() == 2
+    kept = [e for e in AuditEntry.select() if e.details.startswith("[écrit avant")]
+    assert any(e.table == "patient" and e.action == "create" for e in kept)
+    assert all(copy.path.name in e.details for e in kept)
+    assert audit.verify().broken_at is None
+
+
+def test_settings_verify_the_trail_and_say_where_it_breaks(qtbot, db):
+    from nest_desktop.db.models import AuditEntry
+    from nest_desktop.ui.settings.settings_page import SettingsPage
+    from tests.test_gui import settle
+
+    page = SettingsPage(None)
+    qtbot.addWidget(page)
+    page.verify_audit()
+    settle(qtbot, lambda: page.audit_message.text().startswith("Le journal est intact"))
+    first = AuditEntry.select().order_by(AuditEntry.id).first()
+    AuditEntry.update(user_name="Quelqu’un d’autre").where(AuditEntry.id == first.id).execute()
+    page.verify_audit()
+    settle(qtbot, lambda: page.audit_message.text().startswith("Le journal est rompu"))
+    assert f"l’entrée {first.id} du" in page.audit_message.text()
+    assert "modifiée après son écriture" in page.audit_message.text()

@@ -571,14 +571,18 @@ def _add_agenda(db: Database) -> None:
 
 def _add_pathways_and_newsletters(db: Database) -> None:
     """12: the pathway's history and end (post-natal), the mothers' group membership, the
-    monthly newsletters, and campaigns that reach qualified prospects. Frozen as at
-    version 12."""
+    monthly newsletters, campaigns that reach qualified prospects, and the audit trail's
+    chain. Frozen as at version 12."""
     import datetime as dt
 
     from playhouse.migrate import SchemaMigrator, migrate
 
     db.execute_sql("ALTER TABLE prospect ADD COLUMN newsletter_consent BOOLEAN NOT NULL "
                    "DEFAULT FALSE")
+    # the trail's chain starts here: earlier entries keep an empty one (services.audit)
+    db.execute_sql("ALTER TABLE audit_entry ADD COLUMN previous_chain VARCHAR(64) NOT NULL "
+                   "DEFAULT ''")
+    db.execute_sql("ALTER TABLE audit_entry ADD COLUMN chain VARCHAR(64) NOT NULL DEFAULT ''")
     migrator = SchemaMigrator.from_database(db)
     migrate(migrator.add_column("patient", "pathway_ends_on", DateField(null=True)),
             migrator.add_index("patient", ("pathway_ends_on",)),

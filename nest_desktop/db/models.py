@@ -174,6 +174,10 @@ class AuditEntry(BaseModel):
     # The patient whose file the entry is about (her doses, links, contacts…), kept as a
     # number so that the trail outlives a deleted file.
     patient_id = IntegerField(null=True, index=True)
+    # Tamper-evident: each entry's hash covers its fields and the hash of the entry before
+    # it (services.audit.verify); empty for the entries written before version 12.
+    previous_chain = CharField(max_length=64, default="")
+    chain = CharField(max_length=64, default="")
 
     class Meta:
         indexes = ((("table", "record_id"), False),)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from nest_desktop.db import integrity, migrations
 from nest_desktop.db.connection import sqlite_path
-from nest_desktop.db.models import User, database
+from nest_desktop.db.models import AuditEntry, User, database
 from nest_desktop.domain import clock
 from nest_desktop.domain.messages import _
 from nest_desktop.services import ValidationFailed, audit, session, settings
@@ -205,12 +205,20 @@ def restore(source: Path) -> RestoreReport:
         except DatabaseDamaged:  # the cure for a damaged database: kept aside as it is
             safety = backup_folder() / f"nest-damaged-{clock.now():%Y-%m-%d_%H%M%S}.sqlite3"
             shutil.copy2(target, safety)
+        later = _entries_after(staging)
         database.close()
         try:
             integrity.copy(staging, target)
         finally:
             database.connect(reuse_if_open=True)
         migrations.upgrade(database.obj)
+        # traceability survives the restore: what the trail said since the copy is added
+        # back, marked, after the copy's own entries
+        marker = _("[written before the restore of {file}]").format(file=source.name)
+        known = {row[0] for row in User.select(User.id).tuples()}  # the copy's accounts
+        audit.record_many([{**values, "details": f"{marker} {values['details']}".strip(),
+                            "user": values["user"] if values["user"] in known else None}
+                           for values in later])
         after = integrity.check(target, quick=True).counts
     except integrity.Damaged as damage:
         raise BackupError(_("The restore failed: {detail}").format(detail=damage)) from damage
@@ -226,6 +234,22 @@ def restore(source: Path) -> RestoreReport:
                  details=_("{file}; safety copy {copy}").format(
                      file=source.name, copy=safety.name))
     return RestoreReport(safety, before, after)
+
+
+def _entries_after(copy_path: Path) -> list[dict]:
+    """The live trail's entries later than the copy's last one, as `audit.entry` makes them."""
+    connection = integrity.open_read_only(copy_path)
+    try:
+        last = connection.execute("SELECT MAX(at) FROM audit_entry").fetchone()[0]
+    finally:
+        connection.close()
+    query = AuditEntry.select().order_by(AuditEntry.id)
+    if last is not None:
+        last_at = last if isinstance(last, dt.datetime) else dt.datetime.fromisoformat(last)
+        query = query.where(AuditEntry.at > last_at)
+    return [{"at": e.at, "user": e.user_id, "user_name": e.user_name, "action": e.action,
+             "table": e.table, "record_id": e.record_id, "changes": e.changes,
+             "details": e.details, "patient_id": e.patient_id} for e in query]
 
 
 def reopen_after_restore() -> None:

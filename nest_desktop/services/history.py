@@ -184,6 +184,12 @@ class HistoryLine:
     details: str
 
 
+def verify_trail() -> audit.ChainReport:
+    """The whole trail checked against its seals, for the quality pilot and administrators."""
+    session.require("audit.read")
+    return audit.verify()
+
+
 def patient_entries(patient_id: int) -> list[AuditEntry]:
     """Her file's trail, for whoever may read her file (the trail says what it held)."""
     session.require("patient.read")

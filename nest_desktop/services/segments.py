@@ -11,7 +11,6 @@ from pathlib import Path
 from peewee import JOIN, fn
 
 from nest_desktop.db.models import (
-    AuditEntry,
     Campaign,
     CampaignMember,
     FamilyLink,
@@ -33,7 +32,7 @@ from nest_desktop.domain.dates import add_months
 from nest_desktop.domain.messages import N_, _
 from nest_desktop.domain.patients import CONTACT_CHANNELS, PATHWAYS
 from nest_desktop.domain.phones import display
-from nest_desktop.services import ValidationFailed, check_characters, hooks, session
+from nest_desktop.services import ValidationFailed, audit, check_characters, hooks, session
 from nest_desktop.services.exports import write_csv
 
 PATIENTS, PROSPECTS = "patients", "prospects"
@@ -388,8 +387,7 @@ def create_campaign(name: str, reason: str, segment: SegmentFilter,
                     "changes": json.dumps({"due_at": [None, due.isoformat()]}),
                     "details": f"campaign_call: {campaign.name}", "patient_id": patient_id}
                    for task_id, patient_id in created]
-        for start in range(0, len(entries), 500):
-            AuditEntry.insert_many(entries[start:start + 500]).execute()
+        audit.record_many(entries)
     return campaign
 
 

@@ -39,6 +39,7 @@ from nest_desktop.i18n import (
     format_date,
     format_datetime,
     format_number,
+    ngettext,
 )
 from nest_desktop.services import (
     ValidationFailed,
@@ -47,6 +48,7 @@ from nest_desktop.services import (
     documents,
     exports,
     followup,
+    history,
     reception,
     session,
     settings,
@@ -54,6 +56,7 @@ from nest_desktop.services import (
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import (
+    ERROR_STYLE,
     FieldWithError,
     MessageLabel,
     ask_save_path,
@@ -248,6 +251,24 @@ class DirectoryEntryDialog(QDialog):
             QMessageBox.warning(self, _("Not allowed"), str(refused))
             return
         self.accept()
+
+
+def audit_report_text(report) -> str:
+    before = (" " + ngettext("({count} older entry, written before the trail was sealed.)",
+                             "({count} older entries, written before the trail was sealed.)",
+                             report.before_chain).format(count=format_number(
+                                 report.before_chain))) if report.before_chain else ""
+    if report.broken_at is None:
+        return ngettext("The trail is whole: {count} entry verified.",
+                        "The trail is whole: {count} entries verified.",
+                        report.checked).format(count=format_number(report.checked)) + before
+    entry = report.broken_at
+    what = (_("it was changed after it was written") if report.problem == "changed"
+            else _("an entry before it was removed"))
+    return _("The trail is broken at entry {id} of {when} ({action}, {user}): {what}. "
+             "The {count} entries before it verify.").format(
+        id=entry.id, when=format_datetime(entry.at), action=entry.action,
+        user=entry.user_name or "—", what=what, count=format_number(report.checked))
 
 
 class SettingsPage(QScrollArea):
@@ -741,11 +762,32 @@ class SettingsPage(QScrollArea):
         row.addWidget(QLabel(_("Entries of the last")))
         row.addWidget(self.audit_days)
         row.addWidget(export)
+        self.verify_button = QPushButton(_("Verify the trail"))
+        self.verify_button.clicked.connect(self.verify_audit)
+        row.addWidget(self.verify_button)
         row.addStretch(1)
+        self.audit_message.setWordWrap(True)
         layout = QVBoxLayout(self.audit_box)
         layout.addLayout(row)
         layout.addWidget(self.audit_message)
         return self.audit_box
+
+    def verify_audit(self) -> None:
+        """Every entry checked against its seal, off the GUI thread (a long trail)."""
+        self.verify_button.setEnabled(False)
+        self.audit_message.setStyleSheet("")
+        self.audit_message.setText(_("Verifying the trail…"))
+
+        def done(report) -> None:
+            self.verify_button.setEnabled(True)
+            self.audit_message.setText(audit_report_text(report))
+            self.audit_message.setStyleSheet(ERROR_STYLE if report.broken_at else "")
+
+        def failed(error: Exception) -> None:
+            self.verify_button.setEnabled(True)
+            self.audit_message.setText(str(error))
+
+        run_in_background(history.verify_trail, done, failed, owner=self)
 
     def _export_audit(self) -> None:
         name = exports.safe_file_name(_("Audit trail {date}").format(
