@@ -353,3 +353,38 @@ def test_settings_verify_the_trail_and_say_where_it_breaks(qtbot, db):
     settle(qtbot, lambda: page.audit_message.text().startswith("Le journal est rompu"))
     assert f"l’entrée {first.id} du" in page.audit_message.text()
     assert "modifiée après son écriture" in page.audit_message.text()
+
+
+def test_an_import_too_large_unreadable_or_broken_gets_a_message_never_a_raw_error(db,
+                                                                                   tmp_path,
+                                                                                   monkeypatch):
+    from nest_desktop.services import ValidationFailed, prospects
+
+    header = "full_name;phone_number;email\n"
+    cases = {
+        "field beyond the reader's limit": (header + "Fatou Sow;771234567;f@s.sn\n" * 3
+                                            + "Awa Diop;771234568;" + "x" * 200_000 + "\n")
+        .encode("utf-8"),
+        # a UTF-16 export (Meta's) holding an unpaired surrogate
+        "unpaired surrogate": b"\xff\xfe" + (header + "Awa ").encode("utf-16-le")
+        + b"\x00\xd8" + "Diop;771234567;a@b.sn\n".encode("utf-16-le"),
+    }
+    for name, data in cases.items():
+        path = tmp_path / f"{len(data)}.csv"
+        path.write_bytes(data)
+        with pytest.raises(ValidationFailed) as refused:
+            prospects.read_leads(path, "facebook", "appointment", None)
+        message = refused.value.errors["file"]
+        assert "Ligne" in message or "caractère" in message, (name, message)
+    # a NUL byte (Python's reader takes it): the row is refused with its message
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes((header + "Awa\x00 Diop;771234567;a@b.sn\n").encode("utf-8"))
+    [row] = prospects.preview_import(prospects.read_leads(nul, "facebook", "appointment",
+                                                          None))
+    assert "caractère de contrôle invisible" in row.message, row.message
+    monkeypatch.setattr(prospects, "IMPORT_MAX_BYTES", 1000)
+    big = tmp_path / "big.csv"
+    big.write_text(header + "Awa Diop;771234567;a@b.sn\n" * 100, encoding="utf-8")
+    with pytest.raises(ValidationFailed) as refused:
+        prospects.read_leads(big, "facebook", "appointment", None)
+    assert "trop volumineux" in refused.value.errors["file"]

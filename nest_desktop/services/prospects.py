@@ -2,6 +2,7 @@
 duplicate check before any creation, the callbacks and the one-month conversion review."""
 
 import datetime as dt
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from nest_desktop.domain import prospects as rules
 from nest_desktop.domain.dates import entry_text, parse_date
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import clean_name, fill_in, fold, list_name, words
-from nest_desktop.i18n import format_date
+from nest_desktop.i18n import format_date, format_number
 from nest_desktop.services import (
     StaleRecordError,
     ValidationFailed,
@@ -865,10 +866,27 @@ def _fold_header(text: str) -> str:
     return " ".join(fold(text).replace("_", " ").split()) if text else ""
 
 
+IMPORT_MAX_BYTES = 20_000_000  # far above 20 000 leads; a bigger file is not an export
+
+
 def _read_text(path) -> str:
-    data = open(path, "rb").read()
+    size = os.path.getsize(path)
+    if size > IMPORT_MAX_BYTES:
+        raise ValidationFailed({"file": _(
+            "This file is too large ({size} MB): an export of leads is at most {limit} MB. "
+            "Check that it is the right file, or split it.").format(
+            size=format_number(round(size / 1_000_000, 1)),
+            limit=IMPORT_MAX_BYTES // 1_000_000)})
+    with open(path, "rb") as handle:
+        data = handle.read()
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")  # Facebook's exports
+        try:
+            return data.decode("utf-16")  # Facebook's exports
+        except UnicodeDecodeError as error:  # a broken character (an unpaired surrogate)
+            raise ValidationFailed({"file": _(
+                "This file holds a broken character near byte {position}: save it again "
+                "from the spreadsheet or export it again.").format(position=error.start)}
+            ) from error
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
@@ -901,6 +919,22 @@ def _parse_received(text: str) -> dt.datetime | None:
         return None
 
 
+def _checked_lines(reader):
+    """The CSV reader's rows; a line it cannot read (a field beyond its limit, a NUL byte) is
+    a message naming the line, never the reader's own error."""
+    import csv
+
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise ValidationFailed({"file": _(
+                "Line {line} of the file cannot be read ({error}): check the file.").format(
+                line=reader.line_num, error=error)}) from error
+
+
 def read_leads(path, channel: str, qualification: str, site_id: int | None
                ) -> list[LeadRow]:
     """The rows of a CSV export (any separator, UTF-8, UTF-16 or Windows encoding)."""
@@ -923,7 +957,7 @@ def read_leads(path, channel: str, qualification: str, site_id: int | None
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(content.splitlines(), dialect)
+    reader = _checked_lines(csv.reader(content.splitlines(), dialect))
     header = next(reader, None)
     if not header:
         raise ValidationFailed({"file": _("The file is empty.")})
