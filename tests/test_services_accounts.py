@@ -220,3 +220,20 @@ def test_the_call_register_and_sms_exports_need_the_export_right(db, as_role, tm
     session.logout()
     with pytest.raises(session.PermissionDenied):
         history.patient_entries(mother.id)
+
+
+def test_the_administrators_see_an_account_someone_is_trying(qtbot, db, desk):
+    from nest_desktop.ui.settings.settings_page import SettingsPage
+
+    desk_service.create_user(desk_service.UserForm(
+        "Awa Ndiaye", "Awa", "secretary", desk[0].id, "awa", PASSWORD, PASSWORD))
+    when = dt.datetime(2026, 11, 23, 9, 0)
+    for attempt in range(3):
+        with pytest.raises(session.LoginFailed):
+            session.login("awa", "not her password", when + dt.timedelta(minutes=attempt))
+    session.login("clemence", PASSWORD, when + dt.timedelta(minutes=5))
+    page = SettingsPage(None)
+    qtbot.addWidget(page)
+    texts = [page.users_list.item(row).text() for row in range(page.users_list.count())]
+    assert any(text.startswith("Awa Ndiaye") and "3\u00a0mots de passe erronés de suite" in text
+               for text in texts), texts

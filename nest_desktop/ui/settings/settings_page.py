@@ -4,6 +4,7 @@ import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from nest_desktop.db.server import ServerAddress, check_address, test_connection
-from nest_desktop.domain import clock, phones
+from nest_desktop.domain import clock, permissions, phones
 from nest_desktop.domain import reception as reception_rules
 from nest_desktop.domain.permissions import ROLE_LABELS
 from nest_desktop.i18n import (
@@ -566,8 +567,14 @@ class SettingsPage(QScrollArea):
         for user in desk.all_users():
             site = f" — {user.site.name}" if user.site else ""
             state = "" if user.active else " — " + _("disabled")
+            if user.failed_logins:  # someone is trying her password: the administrators see
+                state += " — " + ngettext("{count} wrong password in a row",
+                                          "{count} wrong passwords in a row",
+                                          user.failed_logins).format(count=user.failed_logins)
             item = QListWidgetItem(f"{user.full_name} ({user.login}) — "
                                    f"{_(ROLE_LABELS[user.role])}{site}{state}")
+            if user.failed_logins >= permissions.FREE_ATTEMPTS:
+                item.setForeground(QColor("#b00020"))
             item.setData(Qt.ItemDataRole.UserRole, (user.id, user.active))
             self.users_list.addItem(item)
 
