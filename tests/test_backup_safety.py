@@ -190,6 +190,7 @@ def test_the_recovery_window_lists_the_copies_and_restores_one(qtbot, damaged_cl
     monkeypatch.setattr(QMessageBox, "information", lambda *args, **kwargs: None)
     dialog = RecoveryDialog(live, backup.startup_problem(live))
     qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.copies != [])  # read off the GUI thread
     assert dialog.table.rowCount() == 1 and dialog.table.currentRow() == 0
     assert [dialog.table.item(0, column).text() for column in (0, 1, 2, 4)] == [
         "03/12/2026 19:00", "3", "2", "bonne"]
@@ -214,6 +215,7 @@ def test_the_start_opens_the_recovery_window_on_a_damaged_database(qtbot, damage
     shown = []
 
     def refuse(dialog):
+        qtbot.waitUntil(lambda: dialog.copies != [])  # read off the GUI thread
         shown.append(dialog.copies[0].path)
         return 0
 

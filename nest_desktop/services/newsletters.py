@@ -19,9 +19,7 @@ from nest_desktop.db.models import (
     NewsletterSeries,
     NewsletterTopic,
     Patient,
-    PatientPhone,
     Prospect,
-    ProspectPhone,
     SmsMessage,
     database,
 )
@@ -37,6 +35,7 @@ from nest_desktop.services.exports import write_csv
 
 CHANNELS = {"sms": N_("By SMS (the outbox)"),
             "export": N_("Exported for email or WhatsApp")}
+NEWSLETTER_REASON = sms_service.NEWSLETTER_REASON  # each month's campaign is a newsletter
 SENT_BY = {"sms": N_("by SMS"), "export": N_("exported for email or WhatsApp")}
 CHUNK = 500
 
@@ -274,27 +273,13 @@ def _record(series: NewsletterSeries, gives: list[Give], month: str, channel: st
     return campaign
 
 
-NEWSLETTER_REASON = sms_service.NEWSLETTER_REASON
-
-
-def _phones(prospects: bool, ids: list[int]) -> dict[int, str]:
-    model, owner = ((ProspectPhone, ProspectPhone.prospect) if prospects
-                    else (PatientPhone, PatientPhone.patient))
-    usable = True if prospects else PatientPhone.wrong_since.is_null()
-    found: dict[int, str] = {}
-    for start in range(0, len(ids), CHUNK):
-        found.update(model.select(owner, model.e164).where(
-            owner.in_(ids[start:start + CHUNK]) & (model.position == 0) & usable).tuples())
-    return found
-
-
 def send_month(series_id: int, when: dt.datetime) -> int:
     """This month's SMS of a series, in the outbox at its moment; the number of messages."""
     series = NewsletterSeries.get_by_id(series_id)
     month = month_key(when.date())
     prospects = segments.from_json(series.segment).audience == segments.PROSPECTS
     gives = _month_gives(series, when.date())
-    phones = _phones(prospects, [give.person_id for give in gives])
+    phones = sms_service.main_numbers([give.person_id for give in gives], prospects)
     gives = [give for give in gives if give.person_id in phones]
     bodies = dict(NewsletterTopic.select(NewsletterTopic.id, NewsletterTopic.body).where(
         NewsletterTopic.series == series.id).tuples())
@@ -343,7 +328,7 @@ def export_month(series_id: int, path: Path, when: dt.datetime | None = None,
     for start in range(0, len(gives), CHUNK):
         people.update({p.id: p for p in owner.select().where(
             owner.id.in_([g.person_id for g in gives[start:start + CHUNK]]))})
-    phones = _phones(prospects, [give.person_id for give in gives])
+    phones = sms_service.main_numbers([give.person_id for give in gives], prospects)
     topics = {t.id: t for t in NewsletterTopic.select().where(
         NewsletterTopic.series == series.id)}
 
@@ -387,9 +372,12 @@ def send_due_series(when: dt.datetime) -> int:
 def export_due(when: dt.datetime | None = None) -> list[SeriesRow]:
     """The email/WhatsApp series whose letter of the month is due and not yet exported."""
     when = when or clock.now()
-    return [row for row in series_list(when)
-            if row.channel == "export" and row.active and row.next_send is not None
-            and row.next_send <= when]
+    return [row for row in series_list(when) if is_export_due(row, when)]
+
+
+def is_export_due(row: SeriesRow, when: dt.datetime) -> bool:
+    return (row.channel == "export" and row.active and row.next_send is not None
+            and row.next_send <= when)
 
 
 @hooks.prospect_records_moved.register

@@ -254,6 +254,27 @@ def from_json(text: str) -> SegmentFilter:
                             if key in known})
 
 
+def _shown_phones(phone_model, owner_field, ids: list[int]) -> dict[int, str]:
+    """person -> her main number as written, for an export."""
+    phones: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        for person_id, e164 in (phone_model.select(owner_field, phone_model.e164)
+                                .where(owner_field.in_(ids[start:start + 500]))
+                                .order_by(phone_model.position.desc()).tuples()):
+            phones[person_id] = display(e164)  # positions descending: the main one wins
+    return phones
+
+
+def _in_order(owner, ids: list[int]):
+    """(id, record with its site) in the order of `ids`, read a block at a time."""
+    for start in range(0, len(ids), 500):
+        chunk = {p.id: p for p in owner.select(owner, Site)
+                 .join(Site, JOIN.LEFT_OUTER, on=owner.site == Site.id)
+                 .where(owner.id.in_(ids[start:start + 500]))}
+        for person_id in ids[start:start + 500]:
+            yield person_id, chunk[person_id]
+
+
 def export_csv(path: Path, segment: SegmentFilter, separator: str | None = None,
                today: dt.date | None = None) -> int:
     """The segment's patients with their contact details and consents, for a newsletter."""
@@ -261,26 +282,16 @@ def export_csv(path: Path, segment: SegmentFilter, separator: str | None = None,
     if segment.audience == PROSPECTS:
         return _export_prospects(path, segment, separator, today)
     ids = patient_ids(segment, today)
-    phones: dict[int, str] = {}
-    for start in range(0, len(ids), 500):
-        chunk_ids = ids[start:start + 500]
-        for phone in (PatientPhone.select().where(PatientPhone.patient.in_(chunk_ids))
-                      .order_by(PatientPhone.position.desc())):
-            phones[phone.patient_id] = display(phone.e164)
+    phones = _shown_phones(PatientPhone, PatientPhone.patient, ids)
 
     def rows():
-        for start in range(0, len(ids), 500):
-            chunk = {p.id: p for p in Patient.select(Patient, Site)
-                     .join(Site, JOIN.LEFT_OUTER, on=Patient.site == Site.id)
-                     .where(Patient.id.in_(ids[start:start + 500]))}
-            for patient_id in ids[start:start + 500]:
-                patient = chunk[patient_id]
-                yield [patient.last_name.upper(), patient.first_names, phones.get(patient_id, ""),
-                       patient.email, _(PATHWAYS.get(patient.pathway, "")),
-                       _(CONTACT_CHANNELS.get(patient.preferred_channel, "")),
-                       _("yes") if patient.sms_consent else _("no"),
-                       _("yes") if patient.newsletter_consent else _("no"),
-                       patient.site.name if patient.site_id else ""]
+        for patient_id, patient in _in_order(Patient, ids):
+            yield [patient.last_name.upper(), patient.first_names, phones.get(patient_id, ""),
+                   patient.email, _(PATHWAYS.get(patient.pathway, "")),
+                   _(CONTACT_CHANNELS.get(patient.preferred_channel, "")),
+                   _("yes") if patient.sms_consent else _("no"),
+                   _("yes") if patient.newsletter_consent else _("no"),
+                   patient.site.name if patient.site_id else ""]
 
     count = write_csv(path, [_("Last name"), _("First names"), _("Phone"), _("Email"),
                              _("Pathway"), _("Preferred channel"), _("SMS"), _("Newsletter"),
@@ -294,34 +305,25 @@ def export_csv(path: Path, segment: SegmentFilter, separator: str | None = None,
 def _export_prospects(path: Path, segment: SegmentFilter, separator: str | None,
                       today: dt.date | None) -> int:
     ids = prospect_ids(segment, today)
-    phones: dict[int, str] = {}
+    phones = _shown_phones(ProspectPhone, ProspectPhone.prospect, ids)
     requests: dict[int, str] = {}
     for start in range(0, len(ids), 500):
-        chunk_ids = ids[start:start + 500]
-        for phone in (ProspectPhone.select().where(ProspectPhone.prospect.in_(chunk_ids))
-                      .order_by(ProspectPhone.position.desc())):
-            phones[phone.prospect_id] = display(phone.e164)
         for prospect_id, qualification in (
                 ProspectRequest.select(ProspectRequest.prospect, ProspectRequest.qualification)
-                .where(ProspectRequest.prospect.in_(chunk_ids))
+                .where(ProspectRequest.prospect.in_(ids[start:start + 500]))
                 .order_by(ProspectRequest.received_at).tuples()):
             requests[prospect_id] = qualification  # the latest
 
     def rows():
-        for start in range(0, len(ids), 500):
-            chunk = {p.id: p for p in Prospect.select(Prospect, Site)
-                     .join(Site, JOIN.LEFT_OUTER, on=Prospect.site == Site.id)
-                     .where(Prospect.id.in_(ids[start:start + 500]))}
-            for prospect_id in ids[start:start + 500]:
-                prospect = chunk[prospect_id]
-                request = requests.get(prospect_id, prospect.qualification)
-                yield [prospect.last_name.upper(), prospect.first_names,
-                       phones.get(prospect_id, ""), prospect.email,
-                       _(prospect_rules.QUALIFICATIONS.get(request, "")),
-                       _(prospect_rules.CHANNELS.get(prospect.channel, "")),
-                       _("yes") if prospect.sms_consent else _("no"),
-                       _("yes") if prospect.newsletter_consent else _("no"),
-                       prospect.site.name if prospect.site_id else ""]
+        for prospect_id, prospect in _in_order(Prospect, ids):
+            request = requests.get(prospect_id, prospect.qualification)
+            yield [prospect.last_name.upper(), prospect.first_names,
+                   phones.get(prospect_id, ""), prospect.email,
+                   _(prospect_rules.QUALIFICATIONS.get(request, "")),
+                   _(prospect_rules.CHANNELS.get(prospect.channel, "")),
+                   _("yes") if prospect.sms_consent else _("no"),
+                   _("yes") if prospect.newsletter_consent else _("no"),
+                   prospect.site.name if prospect.site_id else ""]
 
     count = write_csv(path, [_("Last name"), _("First names"), _("Phone"), _("Email"),
                              _("Request"), _("First contact"), _("SMS"), _("Newsletter"),

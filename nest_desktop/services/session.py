@@ -16,7 +16,7 @@ from nest_desktop.domain.text import fold
 from nest_desktop.services import ValidationFailed, audit
 
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("not anybody's password")
+_dummy_hash = ""  # made at the first unknown login, not at import (the start stays quick)
 _current: User | None = None
 # wrong passwords typed on this workstation, whatever the account
 _workstation_failures = 0
@@ -109,7 +109,7 @@ def login(login_name: str, password: str, when: dt.datetime | None = None) -> Us
             seconds=seconds))
     if user is None or not user.password_hash:
         # as long as for a known login: the time taken does not tell which logins exist
-        _matches(_DUMMY_HASH, password)
+        _matches(dummy_hash(), password)
         _workstation_failures += 1
         _workstation_not_before = _after(when, _workstation_failures)
         audit.record("login_failed", "user", None, None, details=_("unknown login"))
@@ -139,6 +139,15 @@ def login(login_name: str, password: str, when: dt.datetime | None = None) -> Us
         audit.record("login", "user", user.id, user)
     _current = User.get_by_id(user.id)
     return _current
+
+
+def dummy_hash() -> str:
+    """A hash no password matches: checked for an unknown login, so that it takes as long
+    as a known one."""
+    global _dummy_hash
+    if not _dummy_hash:
+        _dummy_hash = _hasher.hash("not anybody's password")
+    return _dummy_hash
 
 
 def _matches(password_hash: str, password: str) -> bool:

@@ -1067,27 +1067,38 @@ class NewsletterPreview:
     length: rules.Length
 
 
+def main_numbers(person_ids: list[int], prospects: bool = False) -> dict[int, str]:
+    """person -> the main number a newsletter goes to (a patient's not found wrong)."""
+    if prospects:
+        phone_model, owner_field, usable = ProspectPhone, ProspectPhone.prospect, True
+    else:
+        phone_model, owner_field = PatientPhone, PatientPhone.patient
+        usable = PatientPhone.wrong_since.is_null()
+    found: dict[int, str] = {}
+    for start in range(0, len(person_ids), CHUNK):
+        found.update(phone_model.select(owner_field, phone_model.e164).where(
+            owner_field.in_(person_ids[start:start + CHUNK]) & (phone_model.position == 0)
+            & usable).tuples())
+    return found
+
+
 def newsletter_recipients(segment, today: dt.date | None = None
                           ) -> tuple[list[tuple[int, str, str, int | None]], int]:
     """(person, phone, first names, site) of the segment's members — patients or prospects —
     who accept the newsletter and have a number (a patient's not found wrong), and how many
     of the segment are left out."""
     ids = segments.member_ids(segment, today)
-    if segment.audience == segments.PROSPECTS:
-        owner, phone_model, owner_field = Prospect, ProspectPhone, ProspectPhone.prospect
-        usable = True
-    else:
-        owner, phone_model, owner_field = Patient, PatientPhone, PatientPhone.patient
-        usable = PatientPhone.wrong_since.is_null()
+    prospects = segment.audience == segments.PROSPECTS
+    owner = Prospect if prospects else Patient
+    numbers = main_numbers(ids, prospects)
     found = []
     for start in range(0, len(ids), CHUNK):
-        found.extend(phone_model.select(owner_field, phone_model.e164, owner.first_names,
-                                        owner.site)
-                     .join(owner, on=owner_field == owner.id)
-                     .where(owner_field.in_(ids[start:start + CHUNK])
-                            & (phone_model.position == 0) & usable
+        found.extend((person_id, numbers[person_id], first_names, site_id)
+                     for person_id, first_names, site_id in
+                     owner.select(owner.id, owner.first_names, owner.site)
+                     .where(owner.id.in_(ids[start:start + CHUNK])
                             & (owner.newsletter_consent == True))  # noqa: E712 (SQL)
-                     .tuples())
+                     .tuples() if person_id in numbers)
     return found, len(ids) - len(found)
 
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.i18n import _, format_datetime, format_number
 from nest_desktop.services import ValidationFailed, backup
+from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import ERROR_STYLE, FieldWithError, fill, read_only_table
 from nest_desktop.ui.settings import workstation
 from nest_desktop.ui.settings.desk_dialogs import password_edit
@@ -75,8 +76,18 @@ class RecoveryDialog(QDialog):
         buttons.addWidget(restore)
         layout.addLayout(buttons)
         self.resize(760, 480)
-        self.show_copies(backup.recovery_copies(self.database_path,
-                                                [Path(f) for f in workstation.backup_folders()]))
+        # each copy is read for its contents: off the GUI thread (a USB drive, big copies)
+        self.copy_error.setText(_("Reading the copies…"))
+        self.copy_error.setStyleSheet("")
+        self.copy_error.show()
+        folders = [Path(f) for f in workstation.backup_folders()]
+        run_in_background(lambda: backup.recovery_copies(self.database_path, folders),
+                          self._copies_read, owner=self)
+
+    def _copies_read(self, copies: list[backup.CopyFound]) -> None:
+        self.copy_error.hide()
+        self.copy_error.setStyleSheet(ERROR_STYLE)
+        self.show_copies(copies)
 
     def show_copies(self, copies: list[backup.CopyFound]) -> None:
         self.copies = copies

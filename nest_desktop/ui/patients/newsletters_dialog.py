@@ -219,8 +219,9 @@ class NewslettersDialog(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
-        self.rows = newsletters.series_list()
-        due = {row.id for row in newsletters.export_due()}
+        now = clock.now()
+        self.rows = newsletters.series_list(now)
+        due = {row.id for row in self.rows if newsletters.is_export_due(row, now)}
         fill(self.table, [(
             row.name, row.segment,
             _("the {day} at {time}, {how}").format(

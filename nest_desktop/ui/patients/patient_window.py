@@ -246,7 +246,7 @@ class PatientWindow(QMainWindow):
         layout.addStretch(1)
         return page
 
-    def _refresh_pathway_history(self) -> None:
+    def _refresh_pathway_history(self, patient) -> None:
         rows = pathways.history_of(self.patient_id) if self.patient_id else []
         fill(self.pathway_history, [
             (format_datetime(row.changed_at), _(rules.PATHWAYS.get(row.from_pathway, "")),
@@ -254,8 +254,7 @@ class PatientWindow(QMainWindow):
              _(rules.PATHWAY_CHANGE_REASONS.get(row.reason, row.reason)), row.by)
             for row in rows])
         self.pathway_history_box.setVisible(bool(rows))
-        ends_on = service.get_patient(self.patient_id).pathway_ends_on if self.patient_id \
-            else None
+        ends_on = patient.pathway_ends_on if patient is not None else None
         self.pathway_end.setText(_("Until {date}, then without a pathway.").format(
             date=format_date(ends_on)) if ends_on else "")
         self.pathway_end.setVisible(ends_on is not None)
@@ -309,7 +308,7 @@ class PatientWindow(QMainWindow):
         page.setLayout(form)
         return page
 
-    def _refresh_mothers_group(self) -> None:
+    def _refresh_mothers_group(self, patient) -> None:
         member = mothers_group.membership(self.patient_id) if self.patient_id else None
         if member is None:
             self.group_state.setText(_("Not offered yet."))
@@ -320,7 +319,6 @@ class PatientWindow(QMainWindow):
             if member.channel:
                 status += f" ({_(rules.MOTHERS_GROUP_CHANNELS[member.channel])})"
             self.group_state.setText("{} — {}".format(status, ", ".join(days)))
-        patient = service.get_patient(self.patient_id) if self.patient_id else None
         shown = patient is not None and patient.sex == "F"
         for widget in (self.group_title, self.group_state, self.group_button):
             widget.setVisible(shown)
@@ -329,7 +327,7 @@ class PatientWindow(QMainWindow):
     def _record_group_answer(self) -> None:
         dialog = MothersGroupDialog(self.patient_id, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            self._refresh_mothers_group()
+            self._refresh_mothers_group(service.get_patient(self.patient_id))
             self._refresh_history()
             changes().tasks.emit()  # an offer still in Today is settled
 
@@ -448,6 +446,7 @@ class PatientWindow(QMainWindow):
     def load(self) -> None:
         self._loading = True
         try:
+            patient = None
             if self.patient_id is None:
                 form = service.PatientForm(site_id=self.context.site.id if self.context.site
                                            else None, sms_consent=None)
@@ -461,16 +460,15 @@ class PatientWindow(QMainWindow):
             self._refresh_family()
             self._refresh_timeline()
             self._refresh_requests()
-            self._refresh_pathway_history()
-            self._refresh_mothers_group()
+            self._refresh_pathway_history(patient)
+            self._refresh_mothers_group(patient)
         finally:
             self._loading = False
         self._dirty = False
         for index in (self.family_tab_index, self.timeline_tab_index,
                       self.appointments_tab_index, self.sms_tab_index):
             self.tabs.setTabEnabled(index, self.patient_id is not None)
-        if self.patient_id is not None:
-            patient = service.get_patient(self.patient_id)
+        if patient is not None:
             self.appointments.set_person(self.patient_id, patient.full_name, patient.site_id)
             self.sms.patient_id = self.patient_id
         self._show_vaccination()
