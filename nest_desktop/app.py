@@ -310,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
         install_language(app, i18n.DEFAULT_LANGUAGE)
         return 0 if self_test.run(app) else 1
     install_language(app, QSettings().value("language", i18n.DEFAULT_LANGUAGE))
+    from nest_desktop.ui.common import errors
+
+    errors.install()  # what no window caught: a French message, logged, the window kept
 
     # One instance per user on the clinic's data: a second launch brings the open window
     # forward. The demo and benchmarks run beside it.

@@ -75,6 +75,40 @@ def no_window_outlives_its_test():
 
 
 PASSWORD = "Dakar-2026!"
+PASSPHRASE = "Le baobab de Mermoz garde nos copies"
+
+
+@pytest.fixture(autouse=True)
+def no_keyring_of_the_developer():
+    """The clinic's passphrase never reaches the keyring of the machine running the tests:
+    the application's own fallback (a file of the isolated data folder) keeps it."""
+    import keyring
+    from keyring.backends import fail
+
+    kept = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(kept)
+
+
+@pytest.fixture(autouse=True)
+def recovery_codes_shown(monkeypatch):
+    """The recovery code's window, modal, answered "printed": the codes it showed."""
+    from nest_desktop.ui.settings import desk_dialogs
+
+    shown: list[str] = []
+    monkeypatch.setattr(desk_dialogs.RecoveryCodeDialog, "exec",
+                        lambda dialog: shown.append(dialog.code) or 1)
+    return shown
+
+
+@pytest.fixture
+def clinic_passphrase(desk):
+    """The clinic's passphrase set by Clémence on this workstation."""
+    from nest_desktop.services import passphrase
+
+    passphrase.set_passphrase(PASSPHRASE, PASSPHRASE)
+    return PASSPHRASE
 
 
 # NEST_TEST_DATABASE_URL=postgresql://… runs the suite on that server (an empty database

@@ -158,7 +158,8 @@ def test_closing_with_unsaved_changes_asks(qtbot, desk, monkeypatch):
     assert file_window.close() is True
 
 
-def test_first_run_creates_the_site_and_the_administrator(qtbot, empty_db):
+def test_first_run_creates_the_site_and_the_administrator(qtbot, empty_db,
+                                                          recovery_codes_shown):
     from nest_desktop.services import session
 
     assert desk_service.needs_first_run()
@@ -188,6 +189,9 @@ def test_first_run_creates_the_site_and_the_administrator(qtbot, empty_db):
     assert PASSWORD not in user.password_hash and user.password_hash.startswith("$argon2")
     assert session.current().id == user.id  # she is logged in
     assert not desk_service.needs_first_run()
+    # the administrators' recovery code, shown once to print (issue 24 §3)
+    assert len(recovery_codes_shown) == 1 and desk_service.recovery_code_made()["made_by"] == (
+        "Clémence Diatta")
 
 
 def test_patient_sheet_preview_saves_and_prints_at_300_dpi(qtbot, desk, tmp_path):

@@ -9,8 +9,8 @@ import pytest
 from nest_desktop.db.models import SmsMessage
 from nest_desktop.domain import clock
 from nest_desktop.domain import sms as rules
+from nest_desktop.services import passphrase, reception, settings
 from nest_desktop.services import patients as patient_service
-from nest_desktop.services import reception, settings
 from nest_desktop.services import sms as service
 from tests.sms_peers import FakeProvider
 from tests.test_gui import make_main_window
@@ -34,8 +34,8 @@ def booked_woman(site_id: int, first: str, phone: str, days: int = 3):
     return person
 
 
-def test_the_outbox_cancels_a_reminder_and_sends_the_due_ones_through_the_website(qtbot,
-                                                                                   desk):
+def test_the_outbox_cancels_a_reminder_and_sends_the_due_ones_through_the_website(
+        qtbot, desk, clinic_passphrase):
     site, _user = desk
     booked_woman(site.id, "Aminata", "77 100 00 01")
     booked_woman(site.id, "Binta", "77 100 00 02")
@@ -80,8 +80,8 @@ def test_the_outbox_cancels_a_reminder_and_sends_the_due_ones_through_the_websit
         provider.close()
 
 
-def test_the_transport_secret_is_not_left_on_screen_and_errors_show_by_the_field(qtbot,
-                                                                                 desk):
+def test_the_transport_secret_is_not_left_on_screen_and_errors_show_by_the_field(
+        qtbot, desk, clinic_passphrase):
     window = make_main_window(qtbot, desk)
     box = window.settings_page.sms_box
     box.transport.setCurrentIndex(box.transport.findData("orange"))
@@ -97,7 +97,7 @@ def test_the_transport_secret_is_not_left_on_screen_and_errors_show_by_the_field
     assert service.chosen_transport() == "orange"
     assert fields["client_secret"].text() == ""
     assert "Enregistré" in fields["client_secret"].placeholderText()
-    assert settings.get("sms.orange")["client_secret"] == "s3cret"
+    assert passphrase.open_secret(settings.get("sms.orange")["client_secret"]) == "s3cret"
     # a template with an unknown placeholder is refused beside it
     editor = box.templates[0]
     editor.editor.setPlainText("Bonjour {nom}")

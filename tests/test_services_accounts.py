@@ -237,3 +237,80 @@ def test_the_administrators_see_an_account_someone_is_trying(qtbot, db, desk):
     texts = [page.users_list.item(row).text() for row in range(page.users_list.count())]
     assert any(text.startswith("Awa Ndiaye") and "3\u00a0mots de passe erronés de suite" in text
                for text in texts), texts
+
+
+def test_the_recovery_code_lets_an_administrator_in_once_whatever_the_waits(db, desk,
+                                                                           tmp_path):
+    """Issue 24 §3: when every administrator's password is lost (or a storm of wrong
+    passwords holds the accounts), the printed recovery code opens one, once."""
+    from tests.test_paper import pages_of
+
+    code = desk_service.new_recovery_code(dt.datetime(2026, 12, 6, 10, 0))
+    assert len(code) == 24 and code.count("-") == 4 and not set("0O1IL") & set(code)
+    stored = settings.get(desk_service.RECOVERY_CODE)
+    assert code.replace("-", "") not in json.dumps(stored) and stored["hash"].startswith(
+        "$argon2id$")
+    assert desk_service.recovery_code_made() == {"made_at": "2026-12-06T10:00:00",
+                                                 "made_by": "Clémence Diatta"}
+    [page] = pages_of(documents.recovery_code_pdf(code)[1], tmp_path)
+    assert code in page["text"] and "Clémence Diatta" in page["text"]
+    assert "Paramètres › Utilisateurs" in page["text"]
+    desk_service.create_user(desk_service.UserForm(
+        "Awa Ndiaye", "Awa", "secretary", desk[0].id, "awa", PASSWORD, PASSWORD))
+    session.logout()
+    for attempt in range(12):  # her password forgotten, tried and tried
+        try:
+            session.login("clemence", f"mot de passe {attempt}")
+        except session.LoginFailed:
+            pass
+    with pytest.raises(session.LoginFailed, match="réessayez dans"):
+        session.login("clemence", PASSWORD)
+    new = "Filaos-de-Ngor-2027"
+    with pytest.raises(ValidationFailed) as refused:
+        desk_service.recover_with_code("clemence", "ABCD-EFGH-JKMN-PQRS-TUVW", new, new)
+    assert set(refused.value.errors) == {"code"}
+    with pytest.raises(ValidationFailed) as refused:
+        desk_service.recover_with_code("awa", code, new, new)  # a secretary's account
+    assert set(refused.value.errors) == {"login"}
+    with pytest.raises(ValidationFailed) as refused:
+        desk_service.recover_with_code("clemence", code, "clemence123", "clemence123")
+    assert set(refused.value.errors) == {"new_password"}
+    typed = code.lower().replace("-", " ")  # as read out from the sheet
+    user = desk_service.recover_with_code(" Clemence ", typed, new, new)
+    assert session.current().id == user.id and user.role == "administrator"
+    assert desk_service.recovery_code_made() is None  # used up
+    with pytest.raises(ValidationFailed):
+        desk_service.recover_with_code("clemence", code, new + "!", new + "!")
+    session.logout()
+    assert session.login("clemence", new).failed_logins == 0
+    assert [e.action for e in entries(table="user") if e.action.startswith("recovery")] == [
+        "recovery_code", "recovery_code_refused", "recovery_code_used",
+        "recovery_code_refused"]
+
+
+def test_the_login_window_takes_the_recovery_code(qtbot, db, monkeypatch):
+    from nest_desktop.ui.settings import desk_dialogs
+
+    code = desk_service.new_recovery_code()
+    session.logout()
+    login = desk_dialogs.LoginDialog(None, None)
+    qtbot.addWidget(login)
+    new = "Filaos-de-Ngor-2027"
+
+    def recover(dialog):
+        dialog.login.setText("clemence")
+        dialog.code.setText("AAAA-BBBB-CCCC-DDDD-EEEE")
+        dialog.new.setText(new)
+        dialog.confirmation.setText(new)
+        dialog._recover()
+        assert dialog.fields["code"].error.text().startswith("Ce n’est pas le code de secours")
+        assert dialog.new.text() == ""  # a password is never left on screen after a refusal
+        dialog.code.setText(code)
+        dialog.new.setText(new)
+        dialog.confirmation.setText(new)
+        dialog._recover()
+        return dialog.result()
+
+    monkeypatch.setattr(desk_dialogs.RecoveryLoginDialog, "exec", recover)
+    login._recovery_code()
+    assert login.result() == 1 and session.current().login == "clemence"

@@ -314,3 +314,60 @@ def test_the_conversion_report_counts_by_channel_qualification_and_month(desk):
     assert (report.callbacks_due, report.callbacks_on_time) == (0, 0)
     with pytest.raises(ValidationFailed):
         service.conversion_report(now.date(), start.date())
+
+
+@pytest.mark.clock("2026-11-23 09:00")
+def test_an_import_goes_in_short_transactions_and_resumes_where_it_was_cut(
+        desk, as_role, tmp_path, monkeypatch):
+    """Issue 24 §2: 20 000 rows in one transaction held the write lock 32 s. Each batch is
+    its own transaction with the import's progress: cut in the middle (a power cut, here the
+    third batch failing), the batches before it stay whole, the one cut leaves nothing, the
+    dialog says where it stopped, and importing the same file again goes on from there
+    without making anyone twice."""
+    site, _user = desk
+    export = tmp_path / "leads.csv"
+    export.write_text(
+        "full_name;phone_number;message\n"
+        "Coumba Sarr;70 555 66 77;Tarifs accouchement ?\n"
+        "Awa Diallo;77 100 00 01;Le programme NEST\n"
+        "Fatou Ba;77 100 00 02;RDV pédiatre\n"
+        "Ndeye Gaye;77 100 00 03;Devis\n"
+        "Coumba Sarr;70 555 66 77;Et le devis ?\n"  # her second request, in another batch
+        "Aminata Faye;77 100 00 05;RDV\n"
+        "Khady Ndour;77 100 00 06;Le programme\n", encoding="utf-8")
+    as_role("prospect_manager")
+
+    def read():
+        return service.preview_import(service.read_leads(export, "website", "programme",
+                                                         site.id))
+
+    rows = read()
+    assert service.unfinished_import(rows) is None
+    monkeypatch.setattr(service, "IMPORT_BATCH", 2)
+    real_create_many, calls = service._create_many, []
+
+    def power_cut_at_the_third_batch(batch, when):
+        calls.append(len(batch))
+        if len(calls) == 3:
+            raise OSError("power cut")
+        return real_create_many(batch, when)
+
+    monkeypatch.setattr(service, "_create_many", power_cut_at_the_third_batch)
+    progress = []
+    with pytest.raises(OSError):
+        service.import_leads(rows, on_progress=lambda done, total: progress.append(done))
+    assert progress == [2, 4]
+    assert sorted(p.first_names for p in Prospect.select()) == [
+        "Awa", "Coumba", "Fatou", "Ndeye"]  # two whole batches, nothing of the third
+    rows = read()  # the same file, read again the next morning
+    assert service.unfinished_import(rows) == {**service.unfinished_import(rows),
+                                               "done": 4, "total": 7}
+    monkeypatch.setattr(service, "_create_many", real_create_many)
+    result = service.import_leads(rows)
+    assert result == service.ImportResult(created=6, on_prospects=1, on_patients=0, skipped=0)
+    assert Prospect.select().count() == 6
+    coumba = Prospect.get(Prospect.last_name == "Sarr")
+    assert len(service.requests_of(coumba.id)) == 2
+    assert service.unfinished_import(rows) is None
+    assert AuditEntry.select().where((AuditEntry.table == "prospect")
+                                     & (AuditEntry.action == "import")).count() == 1

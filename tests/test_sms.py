@@ -10,7 +10,14 @@ import pytest
 
 from nest_desktop.db.models import AuditEntry, SmsEvent, SmsMessage
 from nest_desktop.domain import sms as rules
-from nest_desktop.services import ValidationFailed, reception, segments, settings, vaccination
+from nest_desktop.services import (
+    ValidationFailed,
+    passphrase,
+    reception,
+    segments,
+    settings,
+    vaccination,
+)
 from nest_desktop.services import patients as patient_service
 from nest_desktop.services import sms as service
 from nest_desktop.sms import transports
@@ -506,14 +513,16 @@ def test_the_http_form_and_the_csv_export(desk, provider, tmp_path):
     assert service.export_due_csv(path, dt.datetime(2026, 11, 25, 18, 5)) == 0
 
 
-def test_transport_settings_keep_the_secret_out_of_sight(desk):
+def test_transport_settings_keep_the_secret_out_of_sight(desk, clinic_passphrase):
     service.save_transport("orange", {"client_id": "id", "client_secret": "s3cret",
                                       "sender": "33 860 10 10"})
     shown = service.transport_settings("orange")
     assert shown["client_secret"] is True and shown["sender"] == "+221338601010"
     service.save_transport("orange", {"client_id": "id2", "client_secret": ""})  # kept
-    assert settings.get("sms.orange")["client_secret"] == "s3cret"
-    assert isinstance(service.make_transport(), transports.OrangeSms)
+    stored = settings.get("sms.orange")["client_secret"]
+    assert stored.startswith("sealed:") and passphrase.open_secret(stored) == "s3cret"
+    transport = service.make_transport()
+    assert isinstance(transport, transports.OrangeSms) and transport.client_secret == "s3cret"
     trail = " ".join(e.changes for e in AuditEntry.select().where(AuditEntry.table == "setting"))
     assert "s3cret" not in trail and "***" in trail
     with pytest.raises(ValidationFailed) as refused:

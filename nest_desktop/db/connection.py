@@ -18,6 +18,9 @@ SQLITE_PRAGMAS = {
     # power cut (frequent in Dakar); measured by bench/bench_durability.py
     "synchronous": "full",
     "busy_timeout": 5000,  # ms: wait for another writer rather than fail at once
+    # what is deleted or replaced is overwritten, not left in free pages: a secret sealed
+    # later leaves no copy in clear in the file
+    "secure_delete": 1,
 }
 
 

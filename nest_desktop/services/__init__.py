@@ -16,6 +16,26 @@ class StaleRecordError(RuntimeError):
     """The record was changed by someone else since it was read."""
 
 
+class DatabaseBusy(RuntimeError):
+    """Another desk held the database's write lock longer than the wait: nothing of the
+    action was written, and it can be done again."""
+
+
+def as_busy(error: BaseException) -> DatabaseBusy | None:
+    """SQLite's "database is locked" (or a server's lock time-out) as a French message that
+    says nothing was lost, None for any other error."""
+    from peewee import OperationalError
+
+    text = str(error).lower()
+    if isinstance(error, OperationalError) and any(
+            words in text for words in ("database is locked", "database is busy",
+                                        "lock timeout", "could not obtain lock")):
+        return DatabaseBusy(_(
+            "The database is busy: another desk is writing a long change (an import, a "
+            "backup). Nothing was saved and what you typed is kept: try again in a moment."))
+    return None
+
+
 def check_characters(errors: dict[str, str], **texts: str) -> None:
     """Adds a message for each text holding an invisible control character."""
     for field, text in texts.items():

@@ -6,22 +6,27 @@ SQLite's online backup API copies a consistent database while the application wr
 (Peewee 4 has no `backup()` on a plain SqliteDatabase).
 """
 
+import contextlib
 import datetime as dt
+import os
 import re
 import shutil
 import sqlite3
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from nest_desktop.db import integrity, migrations
+from nest_desktop.db import integrity, migrations, vault
 from nest_desktop.db.connection import sqlite_path
 from nest_desktop.db.models import AuditEntry, User, database
 from nest_desktop.domain import clock
 from nest_desktop.domain.messages import _
-from nest_desktop.services import ValidationFailed, audit, session, settings
+from nest_desktop.services import ValidationFailed, audit, passphrase, session, settings
 
-_NAME = re.compile(r"^nest-(\d{4}-\d{2}-\d{2})_(\d{6})\.sqlite3$")
+# a copy in clear (.sqlite3), or sealed with the clinic's passphrase (.nestcopy)
+_NAME = re.compile(r"^nest-(\d{4}-\d{2}-\d{2})_(\d{6})\.(sqlite3|nestcopy)$")
+SEALED_SUFFIX = ".nestcopy"
 
 
 class BackupError(RuntimeError):
@@ -30,6 +35,38 @@ class BackupError(RuntimeError):
 
 class DatabaseDamaged(BackupError):
     """The live database failed the check of its copy."""
+
+
+class PassphraseNeeded(BackupError):
+    """The copy is sealed with a passphrase this workstation does not keep (or the one typed
+    does not open it): the window asks for it and tries again."""
+
+
+@contextlib.contextmanager
+def readable(copy_path: Path, typed_passphrase: str = "") -> Iterator[Path]:
+    """A copy as an SQLite file: itself when in clear; a sealed one opened into a temporary
+    file readable by the user alone, removed afterwards. Needs no database (the recovery
+    window): the passphrase is the one typed, else the one this PC keeps for the copy's
+    clinic."""
+    copy_path = Path(copy_path)
+    if not vault.is_sealed_file(copy_path):
+        yield copy_path
+        return
+    secret = typed_passphrase or vault.remembered(vault.sealed_file_vault_id(copy_path) or "")
+    if not secret:
+        raise PassphraseNeeded(_("This copy is sealed with the clinic's passphrase: type it "
+                                 "to open the copy."))
+    descriptor, name = tempfile.mkstemp(prefix="nest-opened-", suffix=".sqlite3")
+    os.close(descriptor)
+    plain = Path(name)
+    try:
+        try:
+            vault.open_file(copy_path, plain, secret)
+        except vault.WrongPassphrase as wrong:
+            raise PassphraseNeeded(str(wrong)) from wrong
+        yield plain
+    finally:
+        plain.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -86,27 +123,44 @@ def back_up_now(when: dt.datetime | None = None, protect: Iterable[Path] = ()) -
     session.require("backup.create")
     when = (when or clock.now()).replace(microsecond=0)
     folder = backup_folder()
+    clinic_vault = passphrase.clinic_vault()
+    secret = passphrase.on_this_workstation() if clinic_vault else None
+    if clinic_vault and not secret:
+        raise BackupError(passphrase.locked_message())
+    live = database_file()
+    # a sealed copy is checked in clear beside the database, never on the USB drive
+    plain = (live.with_name(f"{live.name}.{when:%Y%m%d%H%M%S}.copy.partial") if secret
+             else None)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         _remove_unfinished(folder)
-        target = folder / f"nest-{when:%Y-%m-%d_%H%M%S}.sqlite3"
+        target = folder / f"nest-{when:%Y-%m-%d_%H%M%S}" \
+                          f"{SEALED_SUFFIX if secret else '.sqlite3'}"
         partial = target.with_suffix(".partial")
-        integrity.copy(database_file(), partial)
+        checked = plain or partial
+        integrity.copy(live, checked)
         try:
-            integrity.check(partial)
+            integrity.check(checked)
         except integrity.Damaged as damage:
-            partial.unlink(missing_ok=True)
+            checked.unlink(missing_ok=True)
             _raise_damage_alert(when, str(damage))
             raise DatabaseDamaged(_(
                 "{detail}. No copy was made, and the earlier copies are kept: an "
                 "administrator must restore the last good one (Settings › Backups).").format(
                 detail=str(damage).rstrip("."))) from damage
+        if plain is not None:
+            vault.seal_file(plain, partial, clinic_vault, secret)
+            integrity.owner_only(partial)
         partial.replace(target)
     except (OSError, sqlite3.Error, integrity.Damaged) as error:
         if isinstance(error, DatabaseDamaged):
             raise
         raise BackupError(_("The backup could not be written to {folder}: {error}").format(
             folder=folder, error=error)) from error
+    finally:
+        if plain is not None:
+            for leftover in live.parent.glob(f"{live.name}.*.copy.partial*"):
+                leftover.unlink(missing_ok=True)
     if settings.get(DAMAGE_ALERT):
         settings.record_state(DAMAGE_ALERT, None)
     prune(when, protect)
@@ -152,6 +206,14 @@ def prune(today: dt.datetime | None = None, protect: Iterable[Path] = ()) -> lis
 
 
 def _whole(path: Path) -> bool:
+    if vault.is_sealed_file(path):
+        # sealed only once checked whole: every chunk authentic means the same file
+        secret = vault.remembered(vault.sealed_file_vault_id(path) or "")
+        try:
+            vault.open_file(path, None, secret or "")
+        except (vault.WrongPassphrase, OSError):
+            return False
+        return True
     try:
         integrity.check(path)  # the full check: a damaged leaf escapes the quick one
     except integrity.Damaged:
@@ -174,15 +236,30 @@ class RestoreReport:
     after: dict[str, int]  # and after: the copy's
 
 
-def restore(source: Path) -> RestoreReport:
+def restore(source: Path, typed_passphrase: str = "") -> RestoreReport:
     """Replaces the database's content by a copy: the copy is checked (whole, a NEST
     database of a known version) and staged first, the current data copied aside (the copy
     chosen protected from pruning), and the result checked against the copy before the
-    restore says it succeeded."""
-    who = session.require("backup.restore")
+    restore says it succeeded. A sealed copy needs the clinic's passphrase: the one this
+    workstation keeps, else `typed_passphrase` (PassphraseNeeded asks for it)."""
+    session.require("backup.restore")
     source = Path(source)
+    with readable(source, typed_passphrase) as opened:
+        live_vault = passphrase.clinic_vault()
+        if typed_passphrase and live_vault and vault.matches(live_vault, typed_passphrase):
+            # the same clinic's passphrase: the safety copy is sealed with it too
+            vault.remember(live_vault["id"], typed_passphrase)
+        report = _restore_from(source, opened)
+    if typed_passphrase and vault.is_sealed_file(source):
+        # the restored clinic's passphrase, kept here for its next copies
+        vault.remember(vault.sealed_file_vault_id(source), typed_passphrase)
+    return report
+
+
+def _restore_from(source: Path, opened: Path) -> RestoreReport:
+    who = session.require("backup.restore")
     try:
-        state = integrity.check(source)
+        state = integrity.check(opened)
     except integrity.Damaged as damage:
         raise BackupError(_("This file is not a readable database copy: {detail}").format(
             detail=damage)) from damage
@@ -193,7 +270,7 @@ def restore(source: Path) -> RestoreReport:
     target = database_file()
     staging = target.with_name(target.name + ".restoring")
     try:
-        integrity.copy(source, staging)  # the copy may sit on a USB drive pulled out meanwhile
+        integrity.copy(opened, staging)  # the copy may sit on a USB drive pulled out meanwhile
         if integrity.check(staging, quick=True).counts != state.counts:
             raise BackupError(_("The copy changed while it was read: nothing was restored."))
         try:
@@ -280,6 +357,8 @@ class CopyFound:
     size: int
     counts: dict[str, int]  # empty when it cannot be read
     problem: str  # "" when it can be restored
+    sealed: bool = False  # sealed with the clinic's passphrase
+    needs_passphrase: bool = False  # sealed, and this PC does not keep its passphrase
 
 
 def recovery_copies(database_path: Path, folders: Iterable[Path] = ()) -> list[CopyFound]:
@@ -296,23 +375,41 @@ def recovery_copies(database_path: Path, folders: Iterable[Path] = ()) -> list[C
     return sorted(found, key=lambda c: c.taken_at or dt.datetime.min, reverse=True)
 
 
-def describe_copy(path: Path, taken_at: dt.datetime | None = None) -> CopyFound:
+def describe_copy(path: Path, taken_at: dt.datetime | None = None,
+                  typed_passphrase: str = "") -> CopyFound:
+    path = Path(path)
+    size = path.stat().st_size if path.exists() else 0
+    sealed = vault.is_sealed_file(path)
     try:
-        state = integrity.check(path, quick=True, seconds=2)
+        with readable(path, typed_passphrase) as opened:
+            state = integrity.check(opened, quick=True, seconds=2)
         problem = ("" if state.version is not None and state.version <= migrations.SCHEMA_VERSION
                    else _("not a copy this version can restore"))
         counts = state.counts
+    except PassphraseNeeded:
+        return CopyFound(path, taken_at, size, {}, "", sealed, needs_passphrase=True)
     except integrity.Damaged as damage:
         problem, counts = str(damage), {}
-    return CopyFound(Path(path), taken_at, Path(path).stat().st_size if Path(path).exists()
-                     else 0, counts, problem)
+    return CopyFound(path, taken_at, size, counts, problem, sealed)
 
 
-def recover(database_path: Path, copy_path: Path, login: str, password: str) -> Path:
+def recover(database_path: Path, copy_path: Path, login: str, password: str,
+            typed_passphrase: str = "") -> Path:
     """Puts a copy in place of a damaged database, once an administrator *of that copy* has
     given her password; the damaged file is kept aside (its name returned), never deleted.
-    Needs nothing from the damaged database."""
+    Needs nothing from the damaged database; a sealed copy needs the clinic's passphrase."""
     database_path, copy_path = Path(database_path), Path(copy_path)
+    try:
+        with readable(copy_path, typed_passphrase) as opened:
+            aside = _recover_from(database_path, opened, login, password)
+    except PassphraseNeeded as needed:
+        raise ValidationFailed({"passphrase": str(needed)}) from needed
+    if typed_passphrase and vault.is_sealed_file(copy_path):
+        vault.remember(vault.sealed_file_vault_id(copy_path), typed_passphrase)
+    return aside
+
+
+def _recover_from(database_path: Path, copy_path: Path, login: str, password: str) -> Path:
     try:
         state = integrity.check(copy_path)
     except integrity.Damaged as damage:

@@ -1,14 +1,16 @@
 """Sites, users and who is at the desk (TEL-09); the first run creates the first of each."""
 
+import datetime as dt
 import re
+import secrets
 from dataclasses import dataclass
 
 from nest_desktop.db.models import Site, User, database
-from nest_desktop.domain import phones
+from nest_desktop.domain import clock, phones
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.patients import validate_name
-from nest_desktop.domain.permissions import ROLES
-from nest_desktop.services import ValidationFailed, audit, check_characters, session
+from nest_desktop.domain.permissions import ADMINISTRATOR, ROLES
+from nest_desktop.services import ValidationFailed, audit, check_characters, session, settings
 from nest_desktop.services.session import PermissionDenied
 
 _LOGIN = re.compile(r"\A[a-z0-9][a-z0-9._-]{1,49}\Z")
@@ -173,3 +175,67 @@ def greeting(site: Site | None, user: User, service: str | None = None) -> str:
     structure = site.name if site else "Clinique Nest"
     return _("{structure}, {first_name}, hello").format(structure=structure,
                                                                first_name=first_name)
+
+
+# --- the administrators' recovery code ---------------------------------------------------------
+
+RECOVERY_CODE = "security.recovery_code"  # {"hash", "made_at", "made_by"}; None once used
+# no 0/O nor 1/I/L to misread on paper: 31 signs; 20 of them, about 99 bits
+_CODE_SIGNS = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def _normalized_code(code: str) -> str:
+    return "".join(code.upper().split()).replace("-", "")
+
+
+def new_recovery_code(when: dt.datetime | None = None) -> str:
+    """A new code, printed at once: it lets an administrator in when every administrator's
+    password is lost, once. The database keeps its hash only; the earlier code no longer
+    works."""
+    user = session.require("accounts.manage")
+    signs = "".join(secrets.choice(_CODE_SIGNS) for _ in range(20))
+    with database.atomic():
+        settings.record_state(RECOVERY_CODE, {
+            "hash": session.hash_password(signs),
+            "made_at": (when or clock.now()).replace(microsecond=0).isoformat(),
+            "made_by": user.full_name})
+        session.log("recovery_code", "user", user.id, details=_("new recovery code"))
+    return "-".join(signs[i:i + 4] for i in range(0, 20, 4))
+
+
+def recovery_code_made() -> dict | None:
+    """When the code in force was made and by whom, None when there is none (used)."""
+    record = settings.get(RECOVERY_CODE)
+    return {k: v for k, v in record.items() if k != "hash"} if record else None
+
+
+def recover_with_code(login_name: str, code: str, new_password: str,
+                      confirmation: str) -> User:
+    """An administrator gets in with the printed recovery code and chooses a new password;
+    the code is then used up. Wrong passwords' waits do not apply: the code is the way in
+    when they hold every account."""
+    record = settings.get(RECOVERY_CODE)
+    user = User.get_or_none((User.login == login_name.strip().lower())
+                            & (User.active == True))  # noqa: E712
+    matches = session.password_matches(record["hash"] if record else session.dummy_hash(),
+                                       _normalized_code(code))
+    if not (record and matches):
+        with database.atomic():
+            audit.record("recovery_code_refused", "user", user.id if user else None, user)
+        raise ValidationFailed({"code": _("This is not the recovery code in force (a code "
+                                          "works once; a new one replaces the old).")})
+    if user is None or user.role != ADMINISTRATOR:
+        raise ValidationFailed({"login": _("The recovery code opens an administrator's "
+                                           "account only.")})
+    problem = session.password_problem(new_password, confirmation,
+                                       (user.login, user.full_name, user.phone_first_name))
+    if problem:
+        raise ValidationFailed({"new_password": problem})
+    with database.atomic():
+        User.update(password_hash=session.hash_password(new_password), failed_logins=0,
+                    locked_until=None, must_change_password=False).where(
+            User.id == user.id).execute()
+        settings.record_state(RECOVERY_CODE, None)
+        audit.record("recovery_code_used", "user", user.id, user,
+                     details=_("password replaced with the recovery code; the code is used up"))
+    return session.recovered(user.id)

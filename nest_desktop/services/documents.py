@@ -153,6 +153,33 @@ def appointment_card_pdf(appointment_id: int, today: dt.date | None = None
     return name + ".pdf", pdf
 
 
+def recovery_code_pdf(code: str, today: dt.date | None = None) -> tuple[str, bytes]:
+    """The sheet of the administrators' recovery code, just made (`desk.new_recovery_code`);
+    the code is in no file but this PDF, which is not saved unless she chooses to."""
+    from nest_desktop.printing import recovery_sheet
+    from nest_desktop.services import desk
+
+    user = session.require("accounts.manage")
+    today = today or clock.today()
+    made = desk.recovery_code_made() or {}
+    sheet = recovery_sheet.RecoverySheet(
+        title=_("Administrators' recovery code"), code=code,
+        made=_("Made on {date} by {name}. It replaces any earlier code.").format(
+            date=format_date(today, "long"), name=text(made.get("made_by", user.full_name))),
+        steps=[_("When no administrator knows her password any more: on the login window, "
+                 "click “Recovery code…”."),
+               _("Type an administrator's login, this code, and her new password twice."),
+               _("The code works once. Then an administrator prints a new one in Settings "
+                 "› Users › “New recovery code…”.")],
+        keep=_("Keep this sheet under lock, away from the workstations. Whoever holds it "
+               "can open an administrator's account."))
+    pdf = recovery_sheet.render(sheet, letterhead(Site.select().order_by(Site.id).first(),
+                                                  today))
+    with database.atomic():
+        session.log("print", "user", user.id, details=N_("administrators' recovery code"))
+    return safe_file_name(_("Recovery code {date}").format(date=today.isoformat())) + ".pdf", pdf
+
+
 def signature_label(patient: Patient, today: dt.date) -> str:
     """Who signs the printed file: a minor's parent or legal guardian, else the patient,
     named by her or his sex."""

@@ -108,3 +108,11 @@ outbox_sources = Hook(
     "outbox_sources",
     "(when) -> int: messages a source puts in the outbox at each SMS pass (the monthly "
     "newsletters whose day has come); each writes in its own transactions.")
+
+# --- the clinic's passphrase ------------------------------------------------------------------
+
+secrets_resealed = Hook(
+    "secrets_resealed",
+    "(open_old, seal_new): the clinic's passphrase was set or changed; each holder of secrets "
+    "in the database opens its own with `open_old` (a value in clear passes) and seals them "
+    "again with `seal_new`, inside the caller's transaction.")

@@ -2,10 +2,11 @@
 duplicate check before any creation, the callbacks and the one-month conversion review."""
 
 import datetime as dt
+import hashlib
 import os
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
 
 from peewee import JOIN, fn
 
@@ -40,6 +41,7 @@ from nest_desktop.services import (
     hooks,
     people,
     session,
+    settings,
 )
 
 TEXT_MAX = 2000
@@ -1049,61 +1051,112 @@ class ImportResult:
     skipped: int
 
 
-def import_leads(rows: list[LeadRow], when: dt.datetime | None = None) -> ImportResult:
-    """Writes what the preview showed, in one transaction: new prospects, and the requests of
-    people already known on their file. The check runs again as each row is written."""
+# Rows written per transaction: the write lock is held well under a second, so another desk
+# saving meanwhile waits a moment instead of meeting "database is locked".
+IMPORT_BATCH = 200
+_IMPORT_PROGRESS = "prospects.import_progress."
+
+
+def import_key(rows: list[LeadRow]) -> str:
+    """The same file read with the same choices gives the same key: an import interrupted
+    resumes where it stopped."""
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(repr((row.line, asdict(row.form), asdict(row.request),
+                            row.received_at)).encode())
+    return digest.hexdigest()[:32]
+
+
+def unfinished_import(rows: list[LeadRow]) -> dict | None:
+    """{"done", "total", …} when an import of these very rows was interrupted."""
+    progress = settings.get(_IMPORT_PROGRESS + import_key(rows))
+    return progress if progress and not progress.get("finished") else None
+
+
+def import_leads(rows: list[LeadRow], when: dt.datetime | None = None,
+                 on_progress: Callable[[int, int], None] | None = None) -> ImportResult:
+    """Writes what the preview showed: new prospects, and the requests of people already
+    known on their file; the check runs again as each row is written. In batches of short
+    transactions, each with the import's progress: an interrupted import (a power cut, the
+    application closed) resumes at its first row not written when the same file is
+    imported again, and is shown as interrupted until then."""
     session.require("prospects.import")
     when = when or clock.now()
+    key = _IMPORT_PROGRESS + import_key(rows)
+    progress = settings.get(key)
+    if not progress or progress.get("finished"):
+        progress = {"total": len(rows), "done": 0, "created": 0, "on_prospects": 0,
+                    "on_patients": 0, "skipped": 0, "started": when.isoformat()}
+    starts = list(range(progress["done"], len(rows), IMPORT_BATCH)) or [len(rows)]
+    for start in starts:
+        batch = rows[start:start + IMPORT_BATCH]
+        with database.atomic():
+            counts = _import_batch(batch, when)
+            progress = {**progress, "done": start + len(batch),
+                        **{name: progress[name] + counts[name] for name in counts}}
+            if progress["done"] >= len(rows):
+                progress["finished"] = when.isoformat()
+                session.log("import", "prospect", None, {
+                    "rows": [None, len(rows)], "created": [None, progress["created"]]})
+            settings.record_state(key, progress)
+        if on_progress is not None:
+            on_progress(progress["done"], len(rows))
+    return ImportResult(progress["created"], progress["on_prospects"],
+                        progress["on_patients"], progress["skipped"])
+
+
+def _import_batch(rows: list[LeadRow], when: dt.datetime) -> dict[str, int]:
+    """One batch, inside its transaction. A row repeating one of an earlier batch finds the
+    prospect that row made through the duplicate check, as rows stored meanwhile by another
+    desk are found."""
     created = on_prospects = on_patients = skipped = 0
     models = {people.PATIENT: Patient, people.PROSPECT: Prospect}
     to_create: list[tuple[LeadRow, dt.datetime]] = []
     repeats: list[tuple[LeadRow, dt.datetime]] = []
     new_lines: set[int] = set()
-    with database.atomic():
-        # Numbers stored since the preview (another workstation): those rows are checked
-        # again; the others keep the preview's verdict, which saves a search per row.
-        wanted = sorted({number for row in rows if row.verdict == "new"
-                         for number in people.typed_phones(row.form.phones)})
-        taken: set[str] = set()
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            for phone_model in (PatientPhone, ProspectPhone):
-                taken.update(number for (number,) in phone_model.select(phone_model.e164)
-                             .where(phone_model.e164.in_(chunk)).tuples())
-        for row in rows:
-            if row.verdict == "error":
-                skipped += 1
-                continue
-            received = row.received_at if row.received_at and row.received_at <= when else when
-            if row.verdict == "repeated" and row.existing_id in new_lines:
-                repeats.append((row, received))  # on the prospect its earlier row makes
-                continue
-            target = None
-            if row.verdict in models and models[row.verdict].select().where(
-                    models[row.verdict].id == row.existing_id).exists():
-                target = (row.verdict, row.existing_id)
-            elif row.verdict != "new" or taken & set(people.typed_phones(row.form.phones)):
-                candidates = duplicates_of(row.form)
-                if candidates:
-                    target = (candidates[0].record.kind, candidates[0].record.record_id)
-            if target is None:
-                to_create.append((row, received))
-                new_lines.add(row.line)
-                created += 1
-                continue
-            add_request(target[0], target[1], row.request, row.form.channel, received)
-            if target[0] == people.PATIENT:
-                on_patients += 1
-            else:
-                on_prospects += 1
-        made = _create_many(to_create, when)
-        for row, received in repeats:
-            add_request(people.PROSPECT, made[row.existing_id], row.request, row.form.channel,
-                        received)
+    # Numbers stored since the preview (another workstation, an earlier batch): those rows
+    # are checked again; the others keep the preview's verdict, which saves a search per row.
+    wanted = sorted({number for row in rows if row.verdict == "new"
+                     for number in people.typed_phones(row.form.phones)})
+    taken: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        for phone_model in (PatientPhone, ProspectPhone):
+            taken.update(number for (number,) in phone_model.select(phone_model.e164)
+                         .where(phone_model.e164.in_(chunk)).tuples())
+    for row in rows:
+        if row.verdict == "error":
+            skipped += 1
+            continue
+        received = row.received_at if row.received_at and row.received_at <= when else when
+        if row.verdict == "repeated" and row.existing_id in new_lines:
+            repeats.append((row, received))  # on the prospect its earlier row makes
+            continue
+        target = None
+        if row.verdict in models and models[row.verdict].select().where(
+                models[row.verdict].id == row.existing_id).exists():
+            target = (row.verdict, row.existing_id)
+        elif row.verdict != "new" or taken & set(people.typed_phones(row.form.phones)):
+            candidates = duplicates_of(row.form)
+            if candidates:
+                target = (candidates[0].record.kind, candidates[0].record.record_id)
+        if target is None:
+            to_create.append((row, received))
+            new_lines.add(row.line)
+            created += 1
+            continue
+        add_request(target[0], target[1], row.request, row.form.channel, received)
+        if target[0] == people.PATIENT:
+            on_patients += 1
+        else:
             on_prospects += 1
-        session.log("import", "prospect", None, {"rows": [None, len(rows)],
-                                                 "created": [None, created]})
-    return ImportResult(created, on_prospects, on_patients, skipped)
+    made = _create_many(to_create, when)
+    for row, received in repeats:
+        add_request(people.PROSPECT, made[row.existing_id], row.request, row.form.channel,
+                    received)
+        on_prospects += 1
+    return {"created": created, "on_prospects": on_prospects, "on_patients": on_patients,
+            "skipped": skipped}
 
 
 def _create_many(rows: list[tuple[LeadRow, dt.datetime]], when: dt.datetime

@@ -141,6 +141,15 @@ def login(login_name: str, password: str, when: dt.datetime | None = None) -> Us
     return _current
 
 
+def recovered(user_id: int) -> User:
+    """Opens the session of an administrator who proved herself with the recovery code
+    (`desk.recover_with_code`): the waits of wrong passwords are over for her and here."""
+    global _current, _workstation_failures, _workstation_not_before
+    _workstation_failures, _workstation_not_before = 0, None
+    _current = User.get_by_id(user_id)
+    return _current
+
+
 def dummy_hash() -> str:
     """A hash no password matches: checked for an unknown login, so that it takes as long
     as a known one."""

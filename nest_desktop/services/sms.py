@@ -18,6 +18,7 @@ from pathlib import Path
 
 from peewee import JOIN, Case, fn
 
+from nest_desktop.db import vault
 from nest_desktop.db.models import (
     Appointment,
     Campaign,
@@ -43,6 +44,7 @@ from nest_desktop.services import (
     ValidationFailed,
     check_characters,
     hooks,
+    passphrase,
     segments,
     session,
     settings,
@@ -156,19 +158,47 @@ def transport_settings(name: str) -> dict:
     return stored
 
 
+def secrets_in_clear() -> list[str]:
+    """The transports whose saved secrets are still in clear (saved before the clinic had a
+    passphrase): Settings says so until the passphrase is set."""
+    return [name for name, fields in SECRET_FIELDS.items()
+            if any(value and not vault.is_sealed_text(value)
+                   for value in (_stored_transport(name).get(f) for f in fields))]
+
+
+@hooks.secrets_resealed.register
+def _reseal_transport_secrets(open_old: Callable[[str], str],
+                              seal_new: Callable[[str], str]) -> None:
+    for name, fields in SECRET_FIELDS.items():
+        stored = settings.get(f"sms.{name}")
+        if not stored or not any(stored.get(f) for f in fields):
+            continue
+        settings.record_state(f"sms.{name}", {
+            **stored, **{f: seal_new(open_old(stored[f])) for f in fields if stored.get(f)}})
+
+
 def save_transport(name: str, values: dict) -> None:
     """Chooses the transport and saves its settings. A secret left empty keeps the one saved;
-    secrets never reach the audit trail."""
+    a secret typed is sealed with the clinic's passphrase, never kept in clear nor audited."""
     if name not in TRANSPORTS:
         raise ValidationFailed({"transport": _("Choose a way of sending from the list.")})
     errors = {}
     if name in TRANSPORT_DEFAULTS:
         saved = _stored_transport(name)
         merged = {**saved, **{k: v for k, v in values.items() if k in saved}}
+        typed = {secret: values[secret] for secret in SECRET_FIELDS.get(name, ())
+                 if values.get(secret)}
         for secret in SECRET_FIELDS.get(name, ()):
-            if not values.get(secret):
+            if secret not in typed:
                 merged[secret] = saved.get(secret, "")
         errors = _transport_problems(name, merged)
+        for secret, text in typed.items():
+            if secret in errors:
+                continue
+            try:
+                merged[secret] = passphrase.seal_secret(text)
+            except vault.Locked as locked:
+                errors[secret] = str(locked)
         if errors:
             raise ValidationFailed(errors)
         settings.put(f"sms.{name}", merged, secret_fields=SECRET_FIELDS.get(name, ()))
@@ -195,7 +225,8 @@ def _transport_problems(name: str, values: dict) -> dict[str, str]:
             if not str(values[key]).strip():
                 errors[key] = _("The name the website gives this field.")
         try:
-            _fixed_fields(values["fixed_fields"])
+            if not vault.is_sealed_text(values["fixed_fields"]):  # a kept one was checked
+                _fixed_fields(values["fixed_fields"])
         except ValueError as error:
             errors["fixed_fields"] = str(error)
     elif name == "modem":
@@ -227,11 +258,14 @@ def chosen_transport() -> str:
 
 def make_transport(name: str | None = None) -> transports.Transport | None:
     """The transport chosen in Settings, ready to send; None when messages only wait (none,
-    or a file export made by hand)."""
+    or a file export made by hand). vault.Locked when its secret is sealed with a
+    passphrase this workstation does not have."""
     name = name or chosen_transport()
     if name not in TRANSPORT_DEFAULTS:
         return None
     values = _stored_transport(name)
+    for secret in SECRET_FIELDS.get(name, ()):
+        values[secret] = passphrase.open_secret(values[secret]) if values[secret] else ""
     if name == "orange":
         return transports.OrangeSms(values["token_url"], values["api_url"], values["client_id"],
                                     values["client_secret"], values["sender"])
@@ -854,7 +888,12 @@ def run(when: dt.datetime | None = None, should_stop: Callable[[], bool] = lambd
     scheduled = schedule_reminders(when) if schedule else ScheduleReport()
     if schedule:
         hooks.outbox_sources.call(when)  # the monthly newsletters whose day has come
-    transport = make_transport()
+    try:
+        transport = make_transport()
+    except vault.Locked as locked:  # the messages wait for a workstation that can send
+        sent = send_due(None, when, should_stop=should_stop)
+        sent.note = str(locked)
+        return scheduled, sent
     try:
         sent = send_due(transport, when, should_stop=should_stop)
         if transport is not None and not should_stop():

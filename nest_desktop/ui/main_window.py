@@ -8,7 +8,9 @@ from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QInputDialog,
     QLabel,
+    QLineEdit,
     QListWidget,
     QMainWindow,
     QMessageBox,
@@ -484,7 +486,7 @@ class MainWindow(QMainWindow):
             return  # a database server has its own backups
         run_in_background(backup.back_up_if_due, done, failed, owner=self)
 
-    def restore(self, path: Path) -> None:
+    def restore(self, path: Path, typed_passphrase: str = "") -> None:
         if not self.close_patient_windows():
             return
         self.setEnabled(False)
@@ -502,9 +504,17 @@ class MainWindow(QMainWindow):
 
         def failed(error: Exception) -> None:
             self.setEnabled(True)
+            self.statusBar().clearMessage()
+            if isinstance(error, backup.PassphraseNeeded):
+                typed, given = QInputDialog.getText(
+                    self, _("Sealed copy"), str(error), QLineEdit.EchoMode.Password)
+                if given and typed:
+                    self.restore(path, typed)
+                return
             self._report_error(error)
 
-        run_in_background(lambda: backup.restore(path), done, failed, owner=self)
+        run_in_background(lambda: backup.restore(path, typed_passphrase), done, failed,
+                          owner=self)
 
 
 TABLE_LABELS = {"patient": N_("Patients"), "user": N_("Users"), "prospect": N_("Prospects"),

@@ -47,8 +47,11 @@ class RecoveryDialog(QDialog):
         other.clicked.connect(self._choose_file)
         self.login = QLineEdit()
         self.password = password_edit()
+        self.passphrase = password_edit()
+        self.passphrase.setPlaceholderText(_("only for a sealed copy this PC cannot open"))
         self.fields = {"login": FieldWithError(self.login),
-                       "password": FieldWithError(self.password)}
+                       "password": FieldWithError(self.password),
+                       "passphrase": FieldWithError(self.passphrase)}
         self.copy_error = QLabel()
         self.copy_error.setStyleSheet(ERROR_STYLE)
         self.copy_error.setWordWrap(True)
@@ -69,6 +72,7 @@ class RecoveryDialog(QDialog):
         form = QFormLayout()
         form.addRow(_("Administrator's login"), self.fields["login"])
         form.addRow(_("Password"), self.fields["password"])
+        form.addRow(_("Clinic's passphrase"), self.fields["passphrase"])
         layout.addLayout(form)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -96,14 +100,14 @@ class RecoveryDialog(QDialog):
             format_number(c.counts["patient"]) if "patient" in c.counts else "",
             format_number(c.counts["user"]) if "user" in c.counts else "",
             _("{size} MB").format(size=format_number(round(c.size / 1_000_000, 1))),
-            c.problem or _("good")) for c in copies])
+            copy_state(c)) for c in copies])
         good = next((index for index, c in enumerate(copies) if not c.problem), None)
         if good is not None:
             self.table.selectRow(good)
 
     def _choose_file(self) -> None:
         name, _filter = QFileDialog.getOpenFileName(self, _("A copy of the database"), "",
-                                                    _("NEST copies (*.sqlite3)"))
+                                                    _("NEST copies (*.nestcopy *.sqlite3)"))
         if name:
             found = backup.describe_copy(Path(name))
             self.show_copies([found, *[c for c in self.copies if c.path != found.path]])
@@ -121,7 +125,7 @@ class RecoveryDialog(QDialog):
         chosen = self.copies[row]
         try:
             self.aside = backup.recover(self.database_path, chosen.path, self.login.text(),
-                                        self.password.text())
+                                        self.password.text(), self.passphrase.text())
         except ValidationFailed as failed:
             for name, field in self.fields.items():
                 field.set_error(failed.errors.get(name))
@@ -129,9 +133,18 @@ class RecoveryDialog(QDialog):
                 self.copy_error.setText(failed.errors["copy"])
                 self.copy_error.show()
             self.password.clear()
+            self.passphrase.clear()
             return
         self.chosen = chosen
         QMessageBox.information(self, _("Copy restored"), _(
             "The copy was put back. The damaged database is kept as {path}.").format(
             path=self.aside))
         self.accept()
+
+
+def copy_state(found: backup.CopyFound) -> str:
+    if found.problem:
+        return found.problem
+    if found.needs_passphrase:
+        return _("sealed: type the clinic's passphrase")
+    return _("good, sealed") if found.sealed else _("good")

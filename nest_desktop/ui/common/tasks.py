@@ -21,6 +21,8 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QThreadPool, Signal, Slot
 
+from nest_desktop.services import as_busy
+
 log = logging.getLogger(__name__)
 
 
@@ -86,7 +88,7 @@ def _execute(dispatcher: _Dispatcher, job: _Job) -> None:
         job.result = job.work()
     except Exception as error:  # reported to the caller on the GUI thread
         log.error("background work failed:\n%s", traceback.format_exc())
-        job.error = error
+        job.error = as_busy(error) or error  # never a raw "database is locked"
     dispatcher.finished.put(job)
     dispatcher.ready.emit()
 

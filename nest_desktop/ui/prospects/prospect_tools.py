@@ -57,6 +57,7 @@ class ImportDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(_("Import leads (website form, Facebook)"))
         self.rows: list[service.LeadRow] = []
+        self.unfinished: dict | None = None  # an earlier import of this file, interrupted
         self.path: Path | None = None
         self.channel = choice_box({code: label for code, label in rules.CHANNELS.items()
                                    if code in ("website", "facebook", "email", "event")})
@@ -118,21 +119,24 @@ class ImportDialog(QDialog):
         path, channel = self.path, self.channel.currentData()
         qualification, site_id = self.qualification.currentData(), self.site.currentData()
 
-        def done(rows) -> None:
-            self.rows = rows
+        def done(read) -> None:
+            self.rows, self.unfinished = read
             self._show()
 
         def failed(error: Exception) -> None:
-            self.rows = []
+            self.rows, self.unfinished = [], None
             self._show()
             text = (" ".join(error.errors.values()) if isinstance(error, ValidationFailed)
                     else str(error))
             self.file_field.set_error(text)
             self.message.say("")
 
-        run_in_background(lambda: service.preview_import(
-            service.read_leads(path, channel, qualification, site_id)), done, failed,
-            owner=self)
+        def read():
+            rows = service.preview_import(service.read_leads(path, channel, qualification,
+                                                             site_id))
+            return rows, service.unfinished_import(rows)
+
+        run_in_background(read, done, failed, owner=self)
 
     def _show(self) -> None:
         fill(self.table, [(str(row.line), row.form.full_name,
@@ -151,12 +155,21 @@ class ImportDialog(QDialog):
             label=_(VERDICTS[v]), count=format_number(c)) for v, c in counts.items() if c))
         self.import_button.setEnabled(any(row.verdict != "error" for row in self.rows)
                                       and session.may("prospects.import"))
-        self.message.say(_("Nothing is written until you click Import.") if self.rows else "")
+        if self.rows and self.unfinished:
+            self.message.say(_("This file's import was interrupted after {done} rows of "
+                               "{total}: Import resumes at row {next}.").format(
+                done=format_number(self.unfinished["done"]),
+                total=format_number(self.unfinished["total"]),
+                next=format_number(self.unfinished["done"] + 1)), error=True)
+        else:
+            self.message.say(_("Nothing is written until you click Import.") if self.rows
+                             else "")
 
     def _import(self) -> None:
         """Writes off the GUI thread: thousands of rows take a while."""
         self.import_button.setEnabled(False)
-        self.message.say(_("Importing…"))
+        self.message.say(_("Importing, {count} rows at a time: the other desks keep "
+                           "working…").format(count=service.IMPORT_BATCH))
         rows = self.rows
 
         def done(result: service.ImportResult) -> None:

@@ -1,18 +1,22 @@
-"""The first run (the site and the first administrator), logging in at the desk, and
-changing one's password."""
+"""The first run (the site and the first administrator), logging in at the desk, the
+administrators' recovery code, and changing one's password."""
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
 )
 
+from nest_desktop.domain import permissions
 from nest_desktop.domain.permissions import ROLE_LABELS
 from nest_desktop.i18n import _
-from nest_desktop.services import ValidationFailed, desk, session
+from nest_desktop.services import ValidationFailed, desk, documents, session
 from nest_desktop.ui.common.widgets import (
     FieldWithError,
     choice_box,
@@ -116,6 +120,89 @@ class FirstRunDialog(QDialog):
             self.user_fields.show_errors(failed.errors)
             return
         session.login(self.user.login, form.password)
+        RecoveryCodeDialog(desk.new_recovery_code(), self).exec()
+        self.accept()
+
+
+class RecoveryCodeDialog(QDialog):
+    """The recovery code just made: shown once, to print (or copy by hand) and lock away."""
+
+    def __init__(self, code: str, parent=None):
+        super().__init__(parent)
+        self.code = code
+        self.setWindowTitle(_("Administrators' recovery code"))
+        layout = QVBoxLayout(self)
+        intro = QLabel(_("If every administrator forgets her password, this code opens an "
+                         "administrator's account, once. It is shown only now: print it and "
+                         "keep the sheet under lock, away from the workstations."))
+        intro.setWordWrap(True)
+        shown = QLabel(code)
+        shown.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        shown.setStyleSheet("font-size: 20pt; font-weight: bold; padding: 8px; "
+                            "border: 2px solid #333;")
+        print_button = QPushButton(_("Print…"))
+        print_button.clicked.connect(self.print_sheet)
+        done = QPushButton(_("I have printed or copied it"))
+        done.setDefault(True)
+        done.clicked.connect(self.accept)
+        buttons = QHBoxLayout()
+        buttons.addWidget(print_button)
+        buttons.addStretch(1)
+        buttons.addWidget(done)
+        layout.addWidget(intro)
+        layout.addWidget(shown)
+        layout.addLayout(buttons)
+        self.setMinimumWidth(520)
+
+    def print_sheet(self) -> None:
+        from nest_desktop.ui.common.pdf_preview import PdfPreviewDialog
+
+        name, pdf = documents.recovery_code_pdf(self.code)  # one page: instant
+        PdfPreviewDialog(pdf, name, self).exec()
+
+
+class RecoveryLoginDialog(QDialog):
+    """An administrator comes in with the printed recovery code and a new password."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(_("Recovery code"))
+        self.login = QLineEdit()
+        self.code = QLineEdit()
+        self.code.setPlaceholderText("XXXX-XXXX-XXXX-XXXX-XXXX")
+        self.new = password_edit()
+        self.confirmation = password_edit()
+        self.fields = {"login": FieldWithError(self.login), "code": FieldWithError(self.code),
+                       "new_password": FieldWithError(self.new)}
+        layout = QVBoxLayout(self)
+        note = QLabel(_("For an administrator whose password is lost, with the sheet printed "
+                        "when the clinic was created (or the last one made in Settings). The "
+                        "code then works no more."))
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        form = QFormLayout()
+        form.addRow(_("Administrator's login"), self.fields["login"])
+        form.addRow(_("Recovery code"), self.fields["code"])
+        form.addRow(_("New password ({count} characters or more)").format(
+            count=permissions.PASSWORD_MIN_LENGTH), self.fields["new_password"])
+        form.addRow(_("The new password again"), self.confirmation)
+        layout.addLayout(form)
+        layout.addWidget(dialog_buttons(self, self._recover))
+        self.setMinimumWidth(520)
+
+    def _recover(self) -> None:
+        for field in self.fields.values():
+            field.set_error(None)
+        try:
+            desk.recover_with_code(self.login.text(), self.code.text(), self.new.text(),
+                                   self.confirmation.text())
+        except ValidationFailed as failed:
+            for name, field in self.fields.items():
+                field.set_error(failed.errors.get(name))
+            self.new.clear()
+            self.confirmation.clear()
+            return
         self.accept()
 
 
@@ -148,9 +235,17 @@ class LoginDialog(QDialog):
             form.addRow(_("This workstation's site"), self.site)
         else:
             self.site.hide()
+        recovery = QPushButton(_("Recovery code…"))
+        recovery.setFlat(True)
+        recovery.clicked.connect(self._recovery_code)
+        form.addRow("", recovery)
         form.addRow(dialog_buttons(self, self._log_in))
         self.password.setFocus()
         self.resize(480, 0)
+
+    def _recovery_code(self) -> None:
+        if RecoveryLoginDialog(self).exec() == QDialog.DialogCode.Accepted:
+            self.accept()  # she is logged in
 
     def _log_in(self) -> None:
         try:
@@ -182,7 +277,8 @@ class PasswordDialog(QDialog):
             note.setWordWrap(True)
             form.addRow(note)
         form.addRow(_("Current password"), self.fields["current_password"])
-        form.addRow(_("New password (8 characters or more)"), self.fields["new_password"])
+        form.addRow(_("New password ({count} characters or more)").format(
+            count=permissions.PASSWORD_MIN_LENGTH), self.fields["new_password"])
         form.addRow(_("The new password again"), self.confirmation)
         form.addRow(dialog_buttons(self, self._change))
         self.resize(480, 0)

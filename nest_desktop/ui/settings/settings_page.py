@@ -69,7 +69,12 @@ from nest_desktop.ui.common.widgets import (
     site_box,
 )
 from nest_desktop.ui.settings import workstation
-from nest_desktop.ui.settings.desk_dialogs import SiteUserForm, password_edit
+from nest_desktop.ui.settings.desk_dialogs import (
+    RecoveryCodeDialog,
+    SiteUserForm,
+    password_edit,
+)
+from nest_desktop.ui.settings.passphrase_dialog import PassphraseDialog, passphrase_state
 from nest_desktop.ui.sms.sms_settings import SmsSettingsBox
 
 
@@ -549,20 +554,42 @@ class SettingsPage(QScrollArea):
         toggle.clicked.connect(self._toggle_user)
         reset = QPushButton(_("Temporary password…"))
         reset.clicked.connect(self._reset_password)
+        recovery = QPushButton(_("New recovery code…"))
+        recovery.clicked.connect(self.new_recovery_code)
+        self.recovery_state = QLabel()
+        self.recovery_state.setWordWrap(True)
         self.users_message = MessageLabel()
         layout = QVBoxLayout(box)
         layout.addWidget(self.users_list)
         row = QHBoxLayout()
-        for button in (add, toggle, reset):
+        for button in (add, toggle, reset, recovery):
             row.addWidget(button)
         row.addStretch(1)
         layout.addLayout(row)
+        layout.addWidget(self.recovery_state)
         layout.addWidget(self.users_message)
-        self.admin_only += [add, toggle, reset]
+        self.admin_only += [add, toggle, reset, recovery]
         self._refresh_users()
         return box
 
+    def new_recovery_code(self) -> None:
+        answer = QMessageBox.question(
+            self, _("New recovery code"),
+            _("Make a new administrators' recovery code? The printed one stops working."),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer == QMessageBox.StandardButton.Yes:
+            RecoveryCodeDialog(desk.new_recovery_code(), self).exec()
+            self._refresh_users()
+
     def _refresh_users(self) -> None:
+        made = desk.recovery_code_made()
+        self.recovery_state.setText(
+            _("Recovery code in force: made on {date} by {name}.").format(
+                date=format_datetime(dt.datetime.fromisoformat(made["made_at"])),
+                name=made["made_by"]) if made else
+            _("No recovery code in force (used, or never made): make one and lock it away."))
+        self.recovery_state.setStyleSheet("" if made else ERROR_STYLE)
         self.users_list.clear()
         for user in desk.all_users():
             site = f" — {user.site.name}" if user.site else ""
@@ -640,7 +667,10 @@ class SettingsPage(QScrollArea):
         self.restore_button.clicked.connect(self._restore_selected)
         restore_file = QPushButton(_("Restore from a file…"))
         restore_file.clicked.connect(self._restore_file)
-        self.admin_only += [self.restore_button, restore_file]
+        self.passphrase_state = MessageLabel()
+        self.passphrase_button = QPushButton(_("Clinic's passphrase…"))
+        self.passphrase_button.clicked.connect(self._passphrase)
+        self.admin_only += [self.restore_button, restore_file, self.passphrase_button]
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(choose)
@@ -650,6 +680,10 @@ class SettingsPage(QScrollArea):
         layout.addWidget(QLabel(_("A copy of the database is made every day while the "
                                   "application runs.")))
         layout.addLayout(form)
+        sealing = QHBoxLayout()
+        sealing.addWidget(self.passphrase_state, 1)
+        sealing.addWidget(self.passphrase_button)
+        layout.addLayout(sealing)
         layout.addWidget(self.backups_list)
         buttons = QHBoxLayout()
         buttons.addWidget(self.back_up_button)
@@ -813,10 +847,15 @@ class SettingsPage(QScrollArea):
 
     def refresh_backups(self) -> None:
         self.backups_list.clear()
+        # the keyring and the key's derivation take a while the first time: off the GUI thread
+        run_in_background(passphrase_state,
+                          lambda state: self.passphrase_state.say(state[0], error=state[1]),
+                          owner=self)
         for copy in backup.backups():
             size = format_number(round(copy.size / 1024 / 1024, 1))
             item = QListWidgetItem(_("{when} — {size} MB").format(
-                when=format_datetime(copy.taken_at), size=size))
+                when=format_datetime(copy.taken_at), size=size)
+                + (" — " + _("sealed") if copy.path.suffix == backup.SEALED_SUFFIX else ""))
             item.setData(Qt.ItemDataRole.UserRole, str(copy.path))
             self.backups_list.addItem(item)
         alert = backup.damage_alert()
@@ -825,6 +864,12 @@ class SettingsPage(QScrollArea):
                                      "{detail}").format(
                 when=format_datetime(dt.datetime.fromisoformat(alert["at"])),
                 detail=alert["detail"]), error=True)
+
+    def _passphrase(self) -> None:
+        dialog = PassphraseDialog(self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            changes().backups.emit()
+            self.backup_status.say(_("Passphrase saved. {where}").format(where=dialog.where))
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, _("Backup folder"), self.folder.text())
@@ -858,7 +903,8 @@ class SettingsPage(QScrollArea):
 
     def _restore_file(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(
-            self, _("Restore from a file"), self.folder.text(), _("Database copies (*.sqlite3)"))
+            self, _("Restore from a file"), self.folder.text(),
+            _("Database copies (*.nestcopy *.sqlite3)"))
         if path:
             self._confirm_restore(Path(path), path)
 

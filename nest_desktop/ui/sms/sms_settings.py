@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
 from nest_desktop.domain import clock, phones
 from nest_desktop.domain import sms as rules
 from nest_desktop.i18n import N_, _
-from nest_desktop.services import ValidationFailed, session, settings
+from nest_desktop.services import ValidationFailed, passphrase, session, settings
 from nest_desktop.services import sms as service
 from nest_desktop.sms.transports import Refused, Retry
+from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import ERROR_STYLE, FieldWithError, MessageLabel
 from nest_desktop.ui.sms.sms_page import SENDS_HERE_KEY, SmsSender
@@ -129,6 +130,9 @@ class SmsSettingsBox(QGroupBox):
         test_row.addWidget(self.test_number)
         test_row.addWidget(test)
         self.transport_message = MessageLabel()
+        self.secrets_state = MessageLabel()
+        self.refresh_secrets_state()
+        changes().backups.connect(self.refresh_secrets_state)  # the passphrase was set
 
         timing = service.timing()
         self.times: dict[str, QLineEdit] = {}
@@ -196,6 +200,7 @@ class SmsSettingsBox(QGroupBox):
         form.addRow(test_row)
         form.addRow(self.sends_here)
         form.addRow(self.transport_message)
+        form.addRow(self.secrets_state)
         form.addRow(QLabel("<b>{}</b>".format(_("When reminders go"))))
         form.addRow(_("Appointment: the day before at"),
                     row(self.timing_fields["appointment_eve_at"], self.morning,
@@ -217,6 +222,25 @@ class SmsSettingsBox(QGroupBox):
         self.admin_widgets = [self.transport, self.stack, self.sends_here, save_transport,
                               save_timing, save_templates, tabs, self.part_price, self.morning,
                               self.days_before, self.late_hours, *self.times.values()]
+
+    def refresh_secrets_state(self) -> None:
+        """Secrets saved in clear (before the passphrase), or this PC unable to open them;
+        read off the GUI thread (the keyring and the key's derivation take a while)."""
+        def state() -> str:
+            if service.secrets_in_clear():
+                return _("The provider's secrets are saved in clear in the database: set the "
+                         "clinic's passphrase (Settings › Backups) to seal them.")
+            if (service.SECRET_FIELDS.get(service.chosen_transport()) and passphrase.is_set()
+                    and passphrase.on_this_workstation() is None):
+                return passphrase.locked_message()
+            return ""
+
+        def show(text: str) -> None:
+            self.secrets_state.say(text, error=True)
+            self.secrets_state.setVisible(bool(text))
+
+        self.secrets_state.hide()
+        run_in_background(state, show, owner=self)
 
     def _show_transport(self, index: int) -> None:
         """Only the chosen transport's fields, without the room the longest form takes."""
@@ -298,7 +322,11 @@ class SmsSettingsBox(QGroupBox):
         except ValueError as error:
             self.transport_message.say(str(error), error=True)
             return
-        transport = service.make_transport()
+        try:
+            transport = service.make_transport()
+        except passphrase.Locked as locked:
+            self.transport_message.say(str(locked), error=True)
+            return
         if transport is None:
             self.transport_message.say(_("Save a provider, a website or a modem first."),
                                        error=True)
