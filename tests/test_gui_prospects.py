@@ -1,6 +1,7 @@
 """The prospect list and file from the GUI: create from a call, be stopped by the duplicate
 check, answer and see the callback, convert to a patient, see the report move."""
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
@@ -105,3 +106,28 @@ def test_the_list_filters_and_opens_with_enter(qtbot, desk):
     page.created_from.setText("31/02/2026")
     page.refresh()
     assert page.period_error.isVisibleTo(page)
+
+
+@pytest.mark.clock("2026-11-23 09:00")
+def test_the_import_dialog_previews_a_meta_export_and_imports_it(qtbot, desk, as_role,
+                                                                  tmp_path):
+    from nest_desktop.db.models import Prospect
+    from nest_desktop.ui.prospects.prospect_tools import ImportDialog
+    from tests.test_gui import settle
+    from tests.test_services_prospects import META_EXPORT
+
+    export = tmp_path / "leads_meta.csv"
+    export.write_text(META_EXPORT, encoding="utf-16")
+    as_role("prospect_manager")
+    dialog = ImportDialog(desk[0].id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.load(export)
+    settle(qtbot, lambda: dialog.table.rowCount() == 5)
+    assert dialog.table.item(1, 1).text() == "(nom à compléter)"
+    assert dialog.table.item(1, 4).text() == (
+        "Nouveau prospect — sans nom\u00a0: à demander au rappel")
+    assert dialog.message.text() == "Rien n’est écrit avant de cliquer sur Importer."
+    dialog._import()
+    settle(qtbot, lambda: "prospects créés" in dialog.message.text())
+    assert Prospect.select().count() == 4  # no patient known here: four new prospects

@@ -371,3 +371,112 @@ def test_an_import_goes_in_short_transactions_and_resumes_where_it_was_cut(
     assert service.unfinished_import(rows) is None
     assert AuditEntry.select().where((AuditEntry.table == "prospect")
                                      & (AuditEntry.action == "import")).count() == 1
+
+
+# Meta's lead export as its Ads Manager and the Graph API's leadgen_export_csv_url give it:
+# UTF-16 with its BOM, tab-separated, ids and numbers prefixed (l:, ag:, as:, c:, f:, p:),
+# the form's own questions as columns named after them; here two forms in one export.
+META_EXPORT = "\t".join([
+    "id", "created_time", "ad_id", "ad_name", "adset_id", "adset_name", "campaign_id",
+    "campaign_name", "form_id", "form_name", "is_organic", "platform",
+    "quelle_est_votre_demande_?", "quand_souhaitez-vous_être_rappelée_?", "full_name",
+    "phone_number", "city", "lead_status"]) + "\n" + "\n".join("\t".join(row) for row in [
+    ["l:1290011", "2026-11-20T10:15:42+00:00", "ag:2385001", "Accouchement Dakar",
+     "as:2385002", "Mamans 25-35", "c:2385003", "Maternité nov. 2026", "f:811001",
+     "Tarifs accouchement", "0", "fb", "Combien coûte un accouchement ?", "le_matin",
+     "Coumba Sarr", "p:+221705556677", "Dakar", "CREATED"],
+    ["l:1290012", "2026-11-20T18:02:10+00:00", "ag:2385004", "Pédiatre Mermoz",
+     "as:2385005", "Jeunes parents", "c:2385003", "Maternité nov. 2026", "f:811002",
+     "Rendez-vous pédiatre", "0", "ig", "Je veux un rendez-vous pour mon bébé",
+     "l'après-midi", "", "p:+221771112233", "", "CREATED"],
+    ["l:1290013", "2026-11-21T08:30:00+00:00", "ag:2385001", "Accouchement Dakar",
+     "as:2385002", "Mamans 25-35", "c:2385003", "Maternité nov. 2026", "f:811001",
+     "Tarifs accouchement", "0", "fb", "prix_du_suivi_de_grossesse", "le_soir",
+     "Mame Ndiaye", "p:+221762223344", "Pikine", "CREATED"],
+    ["l:1290014", "2026-11-21T09:45:00+00:00", "", "", "", "", "", "", "f:811003",
+     "Programme NEST", "1", "ig", "programme_nest", "le_matin", "Awa Diallo",
+     "p:+221778889900", "Rufisque", "CREATED"],
+    ["l:1290015", "2026-11-21T11:00:00+00:00", "ag:2385004", "Pédiatre Mermoz",
+     "as:2385005", "Jeunes parents", "c:2385003", "Maternité nov. 2026", "f:811002",
+     "Rendez-vous pédiatre", "0", "ig", "rdv", "le_matin", "", "p:", "", "CREATED"],
+]) + "\n"
+
+
+@pytest.mark.clock("2026-11-23 09:00")
+def test_a_meta_lead_export_is_read_as_meta_writes_it(desk, as_role, tmp_path):
+    """Issue 19 §2: every row of a real export was refused (its `p:` numbers), the form's
+    questions ignored, Instagram taken for Facebook."""
+    site, _user = desk
+    patient_service.create_patient(patient_service.PatientForm(
+        last_name="Ndiaye", first_names="Mame", phones=["76 222 33 44"]))
+    export = tmp_path / "leads_meta.csv"
+    export.write_text(META_EXPORT, encoding="utf-16")  # with its BOM
+    assert export.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff")
+    rows = service.preview_import(service.read_leads(export, "facebook", "programme",
+                                                     site.id))
+    assert [row.verdict for row in rows] == ["new", "new", "patient", "new", "error"]
+    assert [row.form.channel for row in rows] == ["facebook", "instagram", "facebook",
+                                                  "instagram", "instagram"]
+    assert [row.request.qualification for row in rows[:4]] == [
+        "quote", "appointment", "quote", "programme"]
+    assert rows[0].request.text == ("Quelle est votre demande ? Combien coûte un "
+                                    "accouchement ?\nQuand souhaitez-vous être rappelée ? "
+                                    "le matin")
+    assert rows[0].request.source == "formulaire «\u00a0Tarifs accouchement\u00a0» — " \
+                                     "publicité «\u00a0Accouchement Dakar\u00a0»"
+    assert rows[0].received_at == dt.datetime(2026, 11, 20, 10, 15, 42)
+    assert rows[1].form.name_to_complete and rows[1].message == (
+        "sans nom\u00a0: à demander au rappel")
+    assert "Dakar" not in rows[0].request.text  # a standard field, not a question
+    as_role("prospect_manager")
+    result = service.import_leads(rows)
+    assert result == service.ImportResult(created=3, on_prospects=0, on_patients=1, skipped=1)
+    nameless = Prospect.get(Prospect.channel == "instagram", Prospect.last_name == "")
+    assert nameless.name_to_complete
+    [row] = service.rows_for([nameless.id]).values()
+    assert row.name == "(nom à compléter)"
+    [request] = service.requests_of(nameless.id)
+    assert request.source == "formulaire «\u00a0Rendez-vous pédiatre\u00a0» — " \
+                             "publicité «\u00a0Pédiatre Mermoz\u00a0»"
+    # the desk sees her so wherever she shows: Today's calls, the caller recognised
+    from nest_desktop.db.models import FollowUpTask
+    from nest_desktop.services import followup
+
+    [review] = FollowUpTask.select().where(FollowUpTask.prospect == nameless.id)
+    assert followup.rows_for([review.id])[review.id].person == "(nom à compléter)"
+    assert [m.name for m in reception.recognise("77 111 22 33")] == ["(nom à compléter)"]
+    # the name asked at the callback and typed on her file: no longer to complete
+    form = service.form_of(nameless)
+    assert form.name_to_complete
+    service.update_prospect(nameless.id, nameless.version, form)  # saved still without
+    assert Prospect.get_by_id(nameless.id).name_to_complete
+    form = service.form_of(Prospect.get_by_id(nameless.id))
+    form.last_name, form.first_names = "Faye", "Aminata"
+    service.update_prospect(nameless.id, Prospect.get_by_id(nameless.id).version, form)
+    assert not Prospect.get_by_id(nameless.id).name_to_complete
+    awa = Prospect.get(Prospect.last_name == "Diallo")
+    assert awa.channel == "instagram"
+    assert service.requests_of(awa.id)[0].source == "formulaire «\u00a0Programme NEST\u00a0»"
+
+
+@pytest.mark.clock("2026-11-23 09:00")
+def test_a_website_form_export_saved_by_excel_is_read(desk, as_role, tmp_path):
+    """Excel's "CSV UTF-8" in French: a BOM, `;`, dates as dd/mm/yyyy hh:mm, a field with
+    a line break and a `;` quoted."""
+    site, _user = desk
+    export = tmp_path / "formulaire.csv"
+    export.write_bytes("\ufeffNom;Prénom;Téléphone;E-mail;Votre message;Date\r\n"
+                       "Sarr;Coumba;77 555 66 77;coumba@example.sn;\"Bonjour ;\r\nquel est "
+                       "le tarif d'une échographie ?\";20/11/2026 10:15\r\n"
+                       "Gaye;Ndeye;;ndeye@example.sn;Je voudrais un RDV;21/11/2026 08:05\r\n"
+                       .encode("utf-8"))
+    rows = service.preview_import(service.read_leads(export, "website", "programme",
+                                                     site.id))
+    assert [row.verdict for row in rows] == ["new", "new"]
+    assert [row.form.full_name for row in rows] == ["Coumba Sarr", "Ndeye Gaye"]
+    assert rows[0].request.text == "Bonjour ;\nquel est le tarif d'une échographie ?"
+    assert [row.request.qualification for row in rows] == ["quote", "appointment"]
+    assert [row.received_at for row in rows] == [dt.datetime(2026, 11, 20, 10, 15),
+                                                 dt.datetime(2026, 11, 21, 8, 5)]
+    assert [row.form.channel for row in rows] == ["website", "website"]
+    assert not any(row.form.name_to_complete or row.request.source for row in rows)

@@ -32,7 +32,7 @@ from nest_desktop.domain import clock
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import fold
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 
 def _add_vaccination(db: Database) -> None:
@@ -694,6 +694,15 @@ def _add_pathways_and_newsletters(db: Database) -> None:
                                 channel=answer if answer in ("whatsapp", "facebook") else "")
 
 
+def _add_lead_details(db: Database) -> None:
+    """13: a lead imported without a name (asked at the callback), and the form and ad a
+    request came from (Meta's lead exports)."""
+    db.execute_sql("ALTER TABLE prospect ADD COLUMN name_to_complete BOOLEAN NOT NULL "
+                   "DEFAULT FALSE")
+    db.execute_sql("ALTER TABLE prospect_request ADD COLUMN source VARCHAR(300) NOT NULL "
+                   "DEFAULT ''")
+
+
 # version -> function upgrading a database from version - 1 to version.
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     2: _add_vaccination,
@@ -707,6 +716,7 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     10: _add_sms,
     11: _add_agenda,
     12: _add_pathways_and_newsletters,
+    13: _add_lead_details,
 }
 
 

@@ -202,6 +202,8 @@ class Prospect(BaseModel):
     converted_at = DateTimeField(null=True)
     sms_consent = BooleanField(default=False)  # her appointments' reminders (PAT-01)
     newsletter_consent = BooleanField(default=False)  # NEST's news and offers (procedure 001)
+    # a lead imported with a phone and no name: the name is asked at the callback
+    name_to_complete = BooleanField(default=False)
     notes = TextField(default="")
     created_at = DateTimeField(default=clock.now, index=True)
     created_by = ForeignKeyField(User, null=True, backref="prospects_created",
@@ -235,6 +237,7 @@ class ProspectRequest(BaseModel):
     channel = CharField(max_length=20)
     received_at = DateTimeField(default=clock.now)
     text = TextField(default="")
+    source = CharField(max_length=300, default="")  # a lead export's form and ad
     answer = TextField(default="")
     answered_at = DateTimeField(null=True, index=True)
     answered_by = ForeignKeyField(User, null=True, on_delete="SET NULL")

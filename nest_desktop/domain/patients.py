@@ -17,6 +17,7 @@ SEXES = {"F": N_("Female"), "M": N_("Male")}
 # Where a new patient comes from, to reconcile with prospects (PAT-02).
 PROVENANCES = {
     "facebook": N_("Facebook"),
+    "instagram": N_("Instagram"),
     "website": N_("Website"),
     "word_of_mouth": N_("Word of mouth"),
     "event": N_("NEST event"),
@@ -117,6 +118,7 @@ INTERACTION_CHANNELS = {
     "whatsapp": N_("WhatsApp"),
     "email": N_("Email"),
     "facebook": N_("Facebook"),
+    "instagram": N_("Instagram"),
     "other": N_("Other"),
 }
 INTERACTION_DIRECTIONS = {

@@ -15,6 +15,7 @@ CHANNELS = {
     "email": N_("Email"),
     "website": N_("Website contact form"),
     "facebook": N_("Facebook"),
+    "instagram": N_("Instagram"),
     "event": N_("NEST event"),
     "free_care": N_("Free care offer"),
     "canvassing": N_("Canvassing by NEST"),
@@ -54,7 +55,8 @@ LOST_REASONS = {
 }
 
 # The patient file's provenance a prospect's channel gives when she becomes a patient.
-PROVENANCE_OF_CHANNEL = {"website": "website", "facebook": "facebook", "event": "event",
+PROVENANCE_OF_CHANNEL = {"website": "website", "facebook": "facebook",
+                         "instagram": "instagram", "event": "event",
                          "free_care": "free_care", "email": "website"}
 
 # What a secretary records after a callback or the one-month review reached her.

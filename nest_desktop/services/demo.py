@@ -534,8 +534,12 @@ def _prospects(rng: random.Random, today: dt.date, user_ids: list[int],
     patients = list(Patient.select(Patient.id, Patient.last_name, Patient.first_names,
                                    Patient.birth_date, Patient.site)
                     .where(Patient.sex == "F").order_by(Patient.id.desc()).limit(count))
-    channels = list(prospect_rules.CHANNELS)
-    weights = [30, 8, 6, 14, 22, 8, 6, 6]
+    # how often each first contact comes; a channel added to the rules without a weight
+    # here stays out of the demo rather than shifting the others
+    weighted = {"phone": 30, "visit": 8, "email": 6, "website": 14, "facebook": 22,
+                "instagram": 10, "event": 8, "free_care": 6, "canvassing": 6}
+    channels = [channel for channel in prospect_rules.CHANNELS if channel in weighted]
+    weights = [weighted[channel] for channel in channels]
     for index in range(count):
         created = dt.datetime.combine(today - dt.timedelta(days=rng.randint(0, 180)),
                                       dt.time(rng.randint(8, 18), rng.choice([0, 15, 30, 45])))

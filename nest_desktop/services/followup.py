@@ -478,6 +478,8 @@ def rows_for(ids: Iterable[int]) -> dict[int, TaskRow]:
         person = task.patient if task.patient_id else (
             task.prospect if task.prospect_id else None)
         name = list_name(person.last_name, person.first_names) if person else ""
+        if person is not None and not name:  # a lead imported without a name
+            name = _("(name to complete)")
         phone = (main_phone.get(task.patient_id, "") if task.patient_id
                  else prospect_phone.get(task.prospect_id, ""))
         if person is None:
@@ -697,7 +699,7 @@ def call_sheet(task_id: int, caller_first_name: str, site_name: str) -> CallShee
                         .order_by(Interaction.occurred_at.desc()).limit(5))
     elif task.prospect_id:
         prospect = task.prospect
-        person = prospect.full_name
+        person = prospect.full_name or _("(name to complete)")
         numbers = [display(p.e164) for p in ProspectPhone.select()
                    .where(ProspectPhone.prospect == task.prospect_id)
                    .order_by(ProspectPhone.position)]

@@ -3,6 +3,7 @@ duplicate check before any creation, the callbacks and the one-month conversion 
 
 import datetime as dt
 import hashlib
+import io
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -71,6 +72,8 @@ class ProspectForm:
     notes: str = ""
     sms_consent: bool = False  # her appointments are reminded by SMS
     newsletter_consent: bool = False  # NEST's news, offers and monthly newsletters
+    # a lead with a phone and no name: kept so until a name is typed on her file
+    name_to_complete: bool = False
 
     @property
     def full_name(self) -> str:
@@ -84,6 +87,7 @@ class RequestForm:
     qualification: str = ""
     text: str = ""
     answer: str = ""
+    source: str = ""  # a lead export's form and ad, as Meta names them
 
 
 def _long_text(errors: dict[str, str], **texts: str) -> None:
@@ -98,7 +102,9 @@ def clean(form: ProspectForm, today: dt.date | None = None) -> tuple[dict, list[
     field."""
     today = today or clock.today()
     errors: dict[str, str] = {}
-    message = patient_rules.validate_name(form.last_name)
+    nameless = form.name_to_complete and not (form.last_name.strip()
+                                              or form.first_names.strip())
+    message = None if nameless else patient_rules.validate_name(form.last_name)
     if message:
         errors["last_name"] = message
     message = patient_rules.validate_name(form.first_names, required=False)
@@ -134,7 +140,8 @@ def clean(form: ProspectForm, today: dt.date | None = None) -> tuple[dict, list[
             "birth_date": birth_date, "email": form.email.strip(), "site": form.site_id,
             "channel": form.channel, "owner": form.owner_id,
             "notes": form.notes.strip(), "sms_consent": bool(form.sms_consent),
-            "newsletter_consent": bool(form.newsletter_consent)}, numbers
+            "newsletter_consent": bool(form.newsletter_consent),
+            "name_to_complete": nameless}, numbers
 
 
 def clean_request(request: RequestForm) -> None:
@@ -239,11 +246,12 @@ def _create_request(request: RequestForm, channel: str, when: dt.datetime, user:
     """The request, its contact on the file, and its answer when given at once."""
     row = ProspectRequest.create(prospect=prospect_id, patient=patient_id,
                                  qualification=request.qualification, channel=channel,
-                                 received_at=when, text=request.text.strip(), site=site_id,
+                                 received_at=when, text=request.text.strip(),
+                                 source=request.source.strip(), site=site_id,
                                  created_by=user.id)
     session.log("create", "prospect_request", row.id, audit.diff({}, {
         "prospect": prospect_id, "patient": patient_id, "qualification": row.qualification,
-        "channel": channel, "text": row.text}), patient_id=patient_id)
+        "channel": channel, "text": row.text, "source": row.source}), patient_id=patient_id)
     subject = _request_subject(request.qualification, row.text)
     contact_channel = channel if channel in patient_rules.INTERACTION_CHANNELS else "other"
     if patient_id:
@@ -664,7 +672,8 @@ def form_of(prospect: Prospect) -> ProspectForm:
         phones=[phones.display(number) for number in phones_of(prospect.id)],
         email=prospect.email, site_id=prospect.site_id, channel=prospect.channel,
         owner_id=prospect.owner_id, notes=prospect.notes, sms_consent=prospect.sms_consent,
-        newsletter_consent=prospect.newsletter_consent)
+        newsletter_consent=prospect.newsletter_consent,
+        name_to_complete=prospect.name_to_complete)
 
 
 def requests_of(prospect_id: int | None = None, patient_id: int | None = None
@@ -789,7 +798,8 @@ def rows_for(ids: Iterable[int]) -> dict[int, ProspectRow]:
         due = next_call.get(record_id)
         if isinstance(due, str):  # SQLite hands MIN() back as text
             due = dt.datetime.fromisoformat(due)
-        rows[record_id] = ProspectRow(record_id, list_name(last, first),
+        rows[record_id] = ProspectRow(record_id, list_name(last, first) if last or first
+                                      else _("(name to complete)"),
                                       main_phone.get(record_id, ""), channel, qualification,
                                       status, owner or "", site or "", created, due)
     return rows
@@ -843,7 +853,23 @@ _COLUMNS = {
                 "commentaire", "comments", "question"),
     "qualification": ("qualification", "type de demande", "objet", "subject", "sujet"),
     "received_at": ("created_time", "date", "submitted", "date de la demande", "created"),
+    "platform": ("platform",),  # Meta: fb or ig
+    "form_name": ("form_name",),
+    "ad_name": ("ad_name",),
 }
+# Meta's lead exports: the columns of the lead and its ad, and the form's standard fields;
+# any other column is one of the form's own questions, named after it
+# ("quelle_est_votre_demande_?"), whose answers make the request's text.
+_META_MARKERS = frozenset({"form id", "is organic", "platform", "adset id"})
+_META_NOT_QUESTIONS = frozenset({
+    "id", "created time", "ad id", "ad name", "adset id", "adset name", "campaign id",
+    "campaign name", "form id", "form name", "is organic", "platform", "lead status",
+    "inbox url", "page id", "page name", "retailer item id", "vehicle", "home listing",
+    "city", "state", "province", "country", "zip code", "post code", "street address",
+    "gender", "marital status", "relationship status", "military status", "job title",
+    "company name", "work email", "work phone number", "custom disclaimer responses"})
+_PLATFORMS = {"fb": "facebook", "facebook": "facebook", "ig": "instagram",
+              "instagram": "instagram"}
 _QUALIFICATION_WORDS = {"appointment": ("rdv", "rendez", "appointment", "consultation"),
                         "quote": ("devis", "tarif", "prix", "quote", "price", "cout"),
                         "programme": ("programme", "program", "nest")}
@@ -905,6 +931,28 @@ def _guess_qualification(text: str, default: str) -> str:
     return default
 
 
+def _question_label(column: str) -> str:
+    """Meta names a question's column after it: "quelle_est_votre_demande_?" -> "Quelle est
+    votre demande ?"."""
+    label = " ".join(column.replace("_", " ").split())
+    return label[:1].upper() + label[1:]
+
+
+def _answer_line(question: str, answer: str) -> str:
+    # Meta writes a multiple choice's answer as its snake_case value: "rdv_pediatre"
+    answer = answer.replace("_", " ") if " " not in answer else answer
+    return f"{question} {answer}" if question.endswith("?") else f"{question} : {answer}"
+
+
+def _lead_source(form_name: str, ad_name: str) -> str:
+    parts = []
+    if form_name:
+        parts.append(_("form “{name}”").format(name=form_name))
+    if ad_name:
+        parts.append(_("ad “{name}”").format(name=ad_name))
+    return " — ".join(parts)[:300]
+
+
 def _parse_received(text: str) -> dt.datetime | None:
     text = (text or "").strip()
     if not text:
@@ -915,6 +963,11 @@ def _parse_received(text: str) -> dt.datetime | None:
         return dt.datetime.fromisoformat(iso).replace(microsecond=0)
     except ValueError:
         pass
+    for written in ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"):  # Excel in French
+        try:
+            return dt.datetime.strptime(text, written)
+        except ValueError:
+            pass
     try:
         return dt.datetime.combine(parse_date(text.split()[0]), dt.time(9, 0))
     except ValueError:
@@ -959,7 +1012,9 @@ def read_leads(path, channel: str, qualification: str, site_id: int | None
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = _checked_lines(csv.reader(content.splitlines(), dialect))
+    # the file as a stream: a quoted field keeps its line breaks (a message on two lines)
+    content = content.replace("\r\n", "\n").replace("\r", "\n")
+    reader = _checked_lines(csv.reader(io.StringIO(content, newline=""), dialect))
     header = next(reader, None)
     if not header:
         raise ValidationFailed({"file": _("The file is empty.")})
@@ -973,8 +1028,11 @@ def read_leads(path, channel: str, qualification: str, site_id: int | None
         raise ValidationFailed({"file": _(
             "No phone nor email column was found in the first line: check that the file is "
             "the export of the website form or of the Facebook leads.")})
-    if not ({"full_name", "last_name"} & set(positions)):
-        raise ValidationFailed({"file": _("No name column was found in the first line.")})
+    folded_header = [_fold_header(name) for name in header]
+    meta = bool(_META_MARKERS & set(folded_header))
+    questions = [(index, _question_label(name)) for index, name in enumerate(header)
+                 if meta and index not in positions.values()
+                 and folded_header[index] not in _META_NOT_QUESTIONS]
     rows = []
     for line, values in enumerate(reader, start=2):
         if not any(value.strip() for value in values):
@@ -992,13 +1050,20 @@ def read_leads(path, channel: str, qualification: str, site_id: int | None
             parts = value("full_name").split()
             # "Awa Diop": the family name comes last in the exports.
             first, last = " ".join(parts[:-1]), parts[-1]
-        request_text = value("request")
+        answers = [_answer_line(label, values[index].strip()) for index, label in questions
+                   if index < len(values) and values[index].strip()]
+        request_text = "\n".join(part for part in (value("request"), *answers) if part)
+        # Meta writes its numbers "p:+221771234567"
+        phone = re.sub(r"^p:", "", value("phone"), flags=re.IGNORECASE)
+        row_channel = _PLATFORMS.get(value("platform").lower(), channel)
         rows.append(LeadRow(
             line, ProspectForm(last_name=last, first_names=first,
-                               birth_date=value("birth_date"), phones=[value("phone")],
-                               email=value("email"), site_id=site_id, channel=channel),
+                               birth_date=value("birth_date"), phones=[phone],
+                               email=value("email"), site_id=site_id, channel=row_channel,
+                               name_to_complete=not (last or first)),
             RequestForm(_guess_qualification(value("qualification") or request_text,
-                                             qualification), request_text[:TEXT_MAX]),
+                                             qualification), request_text[:TEXT_MAX],
+                        source=_lead_source(value("form_name"), value("ad_name"))),
             _parse_received(value("received_at"))))
     return rows
 
@@ -1035,6 +1100,8 @@ def preview_import(rows: list[LeadRow], today: dt.date | None = None) -> list[Le
             row.existing_id, row.existing_name = record.record_id, record.full_name
             continue
         row.verdict = "new"
+        if values["name_to_complete"]:
+            row.message = _("no name: to ask at the callback")
         record = patient_rules.PersonRecord("repeated", row.line, row.form.full_name, born,
                                             tuple(numbers))
         for key in [*numbers, born]:
@@ -1186,14 +1253,15 @@ def _create_many(rows: list[tuple[LeadRow, dt.datetime]], when: dt.datetime
         entries.append(audit.entry("create", "prospect", prospect_id, user,
                                    audit.diff({}, shown), "confirmed_new"))
         text = row.request.text.strip()
+        source = row.request.source.strip()
         request_id = insert_request(
             prospect=prospect_id, patient=None, qualification=row.request.qualification,
-            channel=row.form.channel, received_at=received, text=text, site=values["site"],
-            created_by=user.id)
+            channel=row.form.channel, received_at=received, text=text, source=source,
+            site=values["site"], created_by=user.id)
         entries.append(audit.entry("create", "prospect_request", request_id, user, audit.diff(
             {}, {"prospect": prospect_id, "patient": None,
                  "qualification": row.request.qualification, "channel": row.form.channel,
-                 "text": text})))
+                 "text": text, "source": source})))
         contact = {"prospect": prospect_id, "user": user.id,
                    "channel": row.form.channel if row.form.channel in
                    patient_rules.INTERACTION_CHANNELS else "other",

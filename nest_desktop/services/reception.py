@@ -215,7 +215,8 @@ def _matches(model, phone_model, owner_field, kind: str, digits: str, exact: str
                            .order_by(phone_model.position).tuples()):
         numbers.setdefault(owner_id, []).append(phones.display(e164))
     parents = parent_names(owners) if kind == PATIENT else {}
-    return [CallerMatch(kind, record_id, f"{first} {last}".strip(), born,
+    return [CallerMatch(kind, record_id,
+                        f"{first} {last}".strip() or _("(name to complete)"), born,
                         tuple(numbers.get(record_id, ())), parents.get(record_id, ""))
             for record_id, first, last, born in query.order_by(model.sort_key).tuples()]
 
@@ -270,7 +271,8 @@ def find_people(text: str, limit: int = FIND_LIMIT) -> list[CallerMatch]:
                                .where(owner.in_(ids)).order_by(phone_model.position).tuples()):
             numbers.setdefault(owner_id, []).append(phones.display(e164))
         parents = parent_names(ids) if kind == PATIENT else {}
-        found += [CallerMatch(kind, record_id, list_name(last, first), born,
+        found += [CallerMatch(kind, record_id,
+                              list_name(last, first) or _("(name to complete)"), born,
                               tuple(numbers.get(record_id, ())), parents.get(record_id, ""))
                   for record_id, first, last, born in query.order_by(model.sort_key).tuples()]
     return found[:limit]
@@ -332,7 +334,8 @@ def caller_card(kind: str, record_id: int, today: dt.date | None = None) -> Call
                     .where(ProspectInteraction.prospect == record_id)
                     .order_by(ProspectInteraction.occurred_at.desc(),
                               ProspectInteraction.id.desc()).limit(3))
-    return CallerCard(PROSPECT, record_id, prospect.full_name, prospect.birth_date, numbers, "",
+    return CallerCard(PROSPECT, record_id, prospect.full_name or _("(name to complete)"),
+                      prospect.birth_date, numbers, "",
                       upcoming, contacts, False, prospect.status)
 
 

@@ -60,7 +60,8 @@ class ImportDialog(QDialog):
         self.unfinished: dict | None = None  # an earlier import of this file, interrupted
         self.path: Path | None = None
         self.channel = choice_box({code: label for code, label in rules.CHANNELS.items()
-                                   if code in ("website", "facebook", "email", "event")})
+                                   if code in ("website", "facebook", "instagram", "email",
+                                                "event")})
         self.qualification = choice_box(rules.QUALIFICATIONS)
         select_data(self.qualification, "programme")
         self.site = site_box(workstation_site_id, empty_label=_("No site"))
@@ -139,9 +140,12 @@ class ImportDialog(QDialog):
         run_in_background(read, done, failed, owner=self)
 
     def _show(self) -> None:
-        fill(self.table, [(str(row.line), row.form.full_name,
+        fill(self.table, [(str(row.line), row.form.full_name or _("(name to complete)"),
                            ", ".join(p for p in row.form.phones if p) or row.form.email,
-                           _(rules.QUALIFICATIONS.get(row.request.qualification, "")),
+                           _(rules.QUALIFICATIONS.get(row.request.qualification, ""))
+                           # Meta's export says per row whether she came by Instagram
+                           + (" · " + _(rules.CHANNELS[row.form.channel])
+                              if row.form.channel != self.channel.currentData() else ""),
                            _(VERDICTS[row.verdict]) + (f" — {row.message}" if row.message else ""),
                            row.existing_name) for row in self.rows])
         for index, row in enumerate(self.rows):

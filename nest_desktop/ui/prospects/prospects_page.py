@@ -245,6 +245,7 @@ class ProspectWindow(QMainWindow):
         self.context = context
         self.prospect_id = prospect_id
         self.version: int | None = None
+        self.name_to_complete = False  # a lead imported without a name
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._telling = False  # saying her own change: no need to reload for it
         self.saved.connect(self._tell_saved)
@@ -385,6 +386,7 @@ class ProspectWindow(QMainWindow):
         new = self.prospect_id is None
         self.request_box.setVisible(new)
         self.follow_box.setVisible(not new)
+        self.name_to_complete = False
         if new:
             self.setWindowTitle(_("New prospect"))
             self.refresh_permissions()
@@ -392,6 +394,10 @@ class ProspectWindow(QMainWindow):
         prospect = service.get_prospect(self.prospect_id)
         self.version = prospect.version
         form = service.form_of(prospect)
+        # a lead imported without a name: asked at the callback, typed here
+        self.name_to_complete = form.name_to_complete
+        self.last_name.setPlaceholderText(_("Name to complete: ask her at the callback")
+                                          if form.name_to_complete else "")
         self.last_name.setText(form.last_name)
         self.first_names.setText(form.first_names)
         self.birth_date.setText(form.birth_date)
@@ -404,7 +410,8 @@ class ProspectWindow(QMainWindow):
         self.notes.setPlainText(form.notes)
         self.sms_consent.setChecked(form.sms_consent)
         self.newsletter_consent.setChecked(form.newsletter_consent)
-        self.setWindowTitle(_("Prospect — {name}").format(name=prospect.full_name))
+        self.setWindowTitle(_("Prospect — {name}").format(
+            name=prospect.full_name or _("(name to complete)")))
         status = _(rules.STATUSES[prospect.status])
         if prospect.status == rules.LOST and prospect.lost_reason:
             status += " — " + _(rules.LOST_REASONS[prospect.lost_reason])
@@ -420,7 +427,8 @@ class ProspectWindow(QMainWindow):
             for task in tasks) or _("No call planned."))
         self.request_rows = service.requests_of(self.prospect_id)
         fill(self.requests, [(format_datetime(r.received_at),
-                              _(rules.QUALIFICATIONS[r.qualification]), r.text, r.answer,
+                              _(rules.QUALIFICATIONS[r.qualification]),
+                              r.text + (f"\n({r.source})" if r.source else ""), r.answer,
                               format_datetime(r.answered_at)) for r in self.request_rows])
         if self.request_rows:
             self.requests.selectRow(0)
@@ -465,7 +473,8 @@ class ProspectWindow(QMainWindow):
             email=self.email.text(), site_id=self.site.currentData(),
             channel=self.channel.currentData(), owner_id=self.owner.currentData(),
             notes=self.notes.toPlainText(), sms_consent=self.sms_consent.isChecked(),
-            newsletter_consent=self.newsletter_consent.isChecked())
+            newsletter_consent=self.newsletter_consent.isChecked(),
+            name_to_complete=self.name_to_complete)
 
     def collect_request(self) -> service.RequestForm:
         return service.RequestForm(self.qualification.currentData() or "",
