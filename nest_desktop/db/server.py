@@ -4,6 +4,7 @@ the operating system's keyring (Windows Credential Manager) rather than in a fil
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from nest_desktop.db import keyring_store
 from nest_desktop.domain.messages import _
 
 KEYRING_SERVICE = "NEST Desktop database"
@@ -58,21 +59,8 @@ def test_connection(url: str, timeout_s: int = 5) -> None:
 
 def store_password(address: ServerAddress, password: str) -> bool:
     """True when the keyring holds it; False when this computer has no keyring."""
-    try:
-        import keyring
-        from keyring.errors import KeyringError
-
-        keyring.set_password(KEYRING_SERVICE, address.keyring_user, password)
-    except (ImportError, KeyringError, RuntimeError):
-        return False
-    return True
+    return keyring_store.put(KEYRING_SERVICE, address.keyring_user, password)
 
 
 def stored_password(address: ServerAddress) -> str | None:
-    try:
-        import keyring
-        from keyring.errors import KeyringError
-
-        return keyring.get_password(KEYRING_SERVICE, address.keyring_user)
-    except (ImportError, KeyringError, RuntimeError):
-        return None
+    return keyring_store.get(KEYRING_SERVICE, address.keyring_user)

@@ -23,6 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from nest_desktop.db import keyring_store
 from nest_desktop.domain.messages import _
 
 MAGIC = b"NEST-SEALED-1\n"
@@ -62,11 +63,17 @@ def key_for(vault: dict, passphrase: str) -> bytes:
     return derive_key(passphrase, bytes.fromhex(vault["salt"]))
 
 
-def matches(vault: dict, passphrase: str) -> bool:
+def key_if_matches(vault: dict, passphrase: str) -> bytes | None:
+    """The key of the clinic's secrets when `passphrase` is hers, derived once."""
+    key = key_for(vault, passphrase)
     try:
-        return open_text(key_for(vault, passphrase), vault["check"]) == CHECK_WORD
+        return key if open_text(key, vault["check"]) == CHECK_WORD else None
     except WrongPassphrase:
-        return False
+        return None
+
+
+def matches(vault: dict, passphrase: str) -> bool:
+    return key_if_matches(vault, passphrase) is not None
 
 
 def passphrase_problem(passphrase: str, repeated: str) -> str | None:
@@ -185,14 +192,8 @@ def _fallback_file(vault_id: str) -> Path:
 
 def remember(vault_id: str, passphrase: str) -> bool:
     """Kept on this workstation; True in the OS keyring, False in the user's own file."""
-    try:
-        import keyring
-        from keyring.errors import KeyringError
-
-        keyring.set_password(KEYRING_SERVICE, vault_id, passphrase)
+    if keyring_store.put(KEYRING_SERVICE, vault_id, passphrase):
         return True
-    except (ImportError, KeyringError, RuntimeError):
-        pass
     path = _fallback_file(vault_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -202,16 +203,16 @@ def remember(vault_id: str, passphrase: str) -> bool:
 
 
 def remembered(vault_id: str) -> str | None:
-    try:
-        import keyring
-        from keyring.errors import KeyringError
-
-        found = keyring.get_password(KEYRING_SERVICE, vault_id)
-        if found:
-            return found
-    except (ImportError, KeyringError, RuntimeError):
-        pass
+    found = keyring_store.get(KEYRING_SERVICE, vault_id)
+    if found:
+        return found
     try:
         return _fallback_file(vault_id).read_text(encoding="utf-8") or None
     except OSError:
         return None
+
+
+def remembered_for_copy(path: Path) -> str | None:
+    """The passphrase this workstation keeps for the clinic a sealed copy belongs to."""
+    vault_id = sealed_file_vault_id(path)
+    return remembered(vault_id) if vault_id else None

@@ -5,6 +5,8 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
+from nest_desktop.domain.messages import _
+
 _SEPARATORS = re.compile(r"[\s'’\-‐.,;/]+")
 
 
@@ -26,6 +28,12 @@ def words(text: str) -> list[str]:
 def list_name(last_name: str | None, first_names: str | None) -> str:
     """A person as the lists show her: 'DIOP Awa'."""
     return f"{(last_name or '').upper()} {first_names or ''}".strip()
+
+
+def shown_name(name: str) -> str:
+    """A person as shown anywhere: a lead imported without a name (Meta's exports) is
+    "(name to complete)" until the callback gives it."""
+    return name or _("(name to complete)")
 
 
 def clean_name(text: str) -> str:

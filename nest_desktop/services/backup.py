@@ -52,7 +52,7 @@ def readable(copy_path: Path, typed_passphrase: str = "") -> Iterator[Path]:
     if not vault.is_sealed_file(copy_path):
         yield copy_path
         return
-    secret = typed_passphrase or vault.remembered(vault.sealed_file_vault_id(copy_path) or "")
+    secret = typed_passphrase or vault.remembered_for_copy(copy_path)
     if not secret:
         raise PassphraseNeeded(_("This copy is sealed with the clinic's passphrase: type it "
                                  "to open the copy."))
@@ -208,7 +208,7 @@ def prune(today: dt.datetime | None = None, protect: Iterable[Path] = ()) -> lis
 def _whole(path: Path) -> bool:
     if vault.is_sealed_file(path):
         # sealed only once checked whole: every chunk authentic means the same file
-        secret = vault.remembered(vault.sealed_file_vault_id(path) or "")
+        secret = vault.remembered_for_copy(path)
         try:
             vault.open_file(path, None, secret or "")
         except (vault.WrongPassphrase, OSError):

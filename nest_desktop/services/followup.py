@@ -33,7 +33,7 @@ from nest_desktop.domain import patients as patient_rules
 from nest_desktop.domain.messages import N_, _
 from nest_desktop.domain.permissions import ROLE_LABELS
 from nest_desktop.domain.phones import display
-from nest_desktop.domain.text import elide, list_name
+from nest_desktop.domain.text import elide, list_name, shown_name
 from nest_desktop.i18n import current_language
 from nest_desktop.services import (
     ValidationFailed,
@@ -477,9 +477,7 @@ def rows_for(ids: Iterable[int]) -> dict[int, TaskRow]:
     for task in tasks:
         person = task.patient if task.patient_id else (
             task.prospect if task.prospect_id else None)
-        name = list_name(person.last_name, person.first_names) if person else ""
-        if person is not None and not name:  # a lead imported without a name
-            name = _("(name to complete)")
+        name = shown_name(list_name(person.last_name, person.first_names)) if person else ""
         phone = (main_phone.get(task.patient_id, "") if task.patient_id
                  else prospect_phone.get(task.prospect_id, ""))
         if person is None:
@@ -699,7 +697,7 @@ def call_sheet(task_id: int, caller_first_name: str, site_name: str) -> CallShee
                         .order_by(Interaction.occurred_at.desc()).limit(5))
     elif task.prospect_id:
         prospect = task.prospect
-        person = prospect.full_name or _("(name to complete)")
+        person = shown_name(prospect.full_name)
         numbers = [display(p.e164) for p in ProspectPhone.select()
                    .where(ProspectPhone.prospect == task.prospect_id)
                    .order_by(ProspectPhone.position)]

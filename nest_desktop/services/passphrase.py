@@ -35,9 +35,9 @@ def on_this_workstation() -> str | None:
 def _key(current: dict, passphrase: str) -> bytes | None:
     cached = _keys.get((current["id"], passphrase))
     if cached is None:
-        if not vault.matches(current, passphrase):
-            return None
-        cached = _keys[(current["id"], passphrase)] = vault.key_for(current, passphrase)
+        cached = vault.key_if_matches(current, passphrase)
+        if cached is not None:
+            _keys[(current["id"], passphrase)] = cached
     return cached
 
 

@@ -31,7 +31,7 @@ from nest_desktop.domain import patients as patient_rules
 from nest_desktop.domain import prospects as rules
 from nest_desktop.domain.dates import entry_text, parse_date
 from nest_desktop.domain.messages import _
-from nest_desktop.domain.text import clean_name, fill_in, fold, list_name, words
+from nest_desktop.domain.text import clean_name, fill_in, fold, list_name, shown_name, words
 from nest_desktop.i18n import format_date, format_number
 from nest_desktop.services import (
     StaleRecordError,
@@ -798,8 +798,7 @@ def rows_for(ids: Iterable[int]) -> dict[int, ProspectRow]:
         due = next_call.get(record_id)
         if isinstance(due, str):  # SQLite hands MIN() back as text
             due = dt.datetime.fromisoformat(due)
-        rows[record_id] = ProspectRow(record_id, list_name(last, first) if last or first
-                                      else _("(name to complete)"),
+        rows[record_id] = ProspectRow(record_id, shown_name(list_name(last, first)),
                                       main_phone.get(record_id, ""), channel, qualification,
                                       status, owner or "", site or "", created, due)
     return rows

@@ -36,7 +36,7 @@ from nest_desktop.domain.dates import parse_date, parse_time
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.patients import person_order
 from nest_desktop.domain.pregnancy import format_sa, gestational_age
-from nest_desktop.domain.text import list_name
+from nest_desktop.domain.text import list_name, shown_name
 from nest_desktop.i18n import format_date
 from nest_desktop.services import (
     ValidationFailed,
@@ -216,7 +216,7 @@ def _matches(model, phone_model, owner_field, kind: str, digits: str, exact: str
         numbers.setdefault(owner_id, []).append(phones.display(e164))
     parents = parent_names(owners) if kind == PATIENT else {}
     return [CallerMatch(kind, record_id,
-                        f"{first} {last}".strip() or _("(name to complete)"), born,
+                        shown_name(f"{first} {last}".strip()), born,
                         tuple(numbers.get(record_id, ())), parents.get(record_id, ""))
             for record_id, first, last, born in query.order_by(model.sort_key).tuples()]
 
@@ -272,7 +272,7 @@ def find_people(text: str, limit: int = FIND_LIMIT) -> list[CallerMatch]:
             numbers.setdefault(owner_id, []).append(phones.display(e164))
         parents = parent_names(ids) if kind == PATIENT else {}
         found += [CallerMatch(kind, record_id,
-                              list_name(last, first) or _("(name to complete)"), born,
+                              shown_name(list_name(last, first)), born,
                               tuple(numbers.get(record_id, ())), parents.get(record_id, ""))
                   for record_id, first, last, born in query.order_by(model.sort_key).tuples()]
     return found[:limit]
@@ -334,7 +334,7 @@ def caller_card(kind: str, record_id: int, today: dt.date | None = None) -> Call
                     .where(ProspectInteraction.prospect == record_id)
                     .order_by(ProspectInteraction.occurred_at.desc(),
                               ProspectInteraction.id.desc()).limit(3))
-    return CallerCard(PROSPECT, record_id, prospect.full_name or _("(name to complete)"),
+    return CallerCard(PROSPECT, record_id, shown_name(prospect.full_name),
                       prospect.birth_date, numbers, "",
                       upcoming, contacts, False, prospect.status)
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.domain import clock
 from nest_desktop.domain import prospects as rules
+from nest_desktop.domain.text import shown_name
 from nest_desktop.i18n import N_, _, format_number, format_percent
 from nest_desktop.services import ValidationFailed, documents, session
 from nest_desktop.services import prospects as service
@@ -140,7 +141,7 @@ class ImportDialog(QDialog):
         run_in_background(read, done, failed, owner=self)
 
     def _show(self) -> None:
-        fill(self.table, [(str(row.line), row.form.full_name or _("(name to complete)"),
+        fill(self.table, [(str(row.line), shown_name(row.form.full_name),
                            ", ".join(p for p in row.form.phones if p) or row.form.email,
                            _(rules.QUALIFICATIONS.get(row.request.qualification, ""))
                            # Meta's export says per row whether she came by Instagram

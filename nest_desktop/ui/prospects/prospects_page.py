@@ -30,7 +30,7 @@ from nest_desktop.domain import clock, phones
 from nest_desktop.domain import patients as patient_rules
 from nest_desktop.domain import prospects as rules
 from nest_desktop.domain.dates import parse_date
-from nest_desktop.domain.text import fill_in
+from nest_desktop.domain.text import fill_in, shown_name
 from nest_desktop.i18n import _, counted, format_date, format_datetime, format_number
 from nest_desktop.services import StaleRecordError, ValidationFailed, desk, session
 from nest_desktop.services import prospects as service
@@ -411,7 +411,7 @@ class ProspectWindow(QMainWindow):
         self.sms_consent.setChecked(form.sms_consent)
         self.newsletter_consent.setChecked(form.newsletter_consent)
         self.setWindowTitle(_("Prospect — {name}").format(
-            name=prospect.full_name or _("(name to complete)")))
+            name=shown_name(prospect.full_name)))
         status = _(rules.STATUSES[prospect.status])
         if prospect.status == rules.LOST and prospect.lost_reason:
             status += " — " + _(rules.LOST_REASONS[prospect.lost_reason])

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
 )
@@ -156,10 +157,19 @@ class RecoveryCodeDialog(QDialog):
         self.setMinimumWidth(520)
 
     def print_sheet(self) -> None:
+        """The sheet is made off the GUI thread (ReportLab, the trail), then previewed."""
         from nest_desktop.ui.common.pdf_preview import PdfPreviewDialog
+        from nest_desktop.ui.common.tasks import run_in_background
 
-        name, pdf = documents.recovery_code_pdf(self.code)  # one page: instant
-        PdfPreviewDialog(pdf, name, self).exec()
+        def show(made: tuple[str, bytes]) -> None:
+            name, pdf = made
+            PdfPreviewDialog(pdf, name, self).exec()
+
+        def failed(error: Exception) -> None:
+            QMessageBox.warning(self, _("The action was not done"), str(error))
+
+        code = self.code
+        run_in_background(lambda: documents.recovery_code_pdf(code), show, failed, owner=self)
 
 
 class RecoveryLoginDialog(QDialog):
