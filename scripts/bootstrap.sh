@@ -12,7 +12,8 @@ packages=(libglib2.0-0 libgl1 libegl1 libxkbcommon0 libx11-6 libfontconfig1 libf
   libcups2 fonts-dejavu-core)
 if [ "${1:-}" = "test" ]; then
   # binutils: PyInstaller reads libraries with objdump; postgresql: the suite runs on it too
-  packages+=(xvfb xauth poppler-utils binutils postgresql)
+  # kannel, kannel-extras: the SMS tests run against the real Kannel gateway and its fakesmsc
+  packages+=(xvfb xauth poppler-utils binutils postgresql kannel kannel-extras)
 fi
 # Debian's own Python needs python3-venv to make a virtual environment.
 python3 -c "import ensurepip" 2>/dev/null || packages+=(python3-venv python3-pip)

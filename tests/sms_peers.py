@@ -21,6 +21,7 @@ class FakeProvider:
         self.delivered: list[tuple[str, str]] = []  # (address, text) actually delivered
         self.tokens_given = 0
         self.form_posts: list[dict] = []
+        self.json_posts: list[dict] = []
         self.slow_seconds = 2.0
         self._correlators: set[str] = set()
         self._valid_tokens: set[str] = set()
@@ -46,6 +47,9 @@ class FakeProvider:
                     provider._token(self, payload)
                 elif self.path.startswith("/smsmessaging/v1/outbound/"):
                     provider._sms(self, payload)
+                elif self.path == "/json":
+                    provider.json_posts.append(json.loads(payload))
+                    self._answer(200, {"status": "queued"})
                 elif self.path == "/form":
                     fields = dict(urllib.parse.parse_qsl(payload.decode()))
                     provider.form_posts.append(fields)  # taken: it will be delivered

@@ -3,6 +3,7 @@ reminder cancelled, the due messages sent from the button through a real local H
 the transport's secret never left on screen; the file's SMS tab and a hand-written SMS."""
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -161,3 +162,44 @@ def test_a_newsletter_is_scheduled_from_its_dialog(qtbot, desk):
     qtbot.waitUntil(lambda: dialog.result() == dialog.DialogCode.Accepted)
     [message] = SmsMessage.select().where(SmsMessage.kind == "newsletter")
     assert message.patient_id == person.id and message.campaign_id == dialog.campaign.id
+
+
+def test_the_kannel_preset_fills_the_form_and_a_refusing_gateway_is_shown(
+        qtbot, desk, clinic_passphrase):
+    window = make_main_window(qtbot, desk)
+    box = window.settings_page.sms_box
+    box.transport.setCurrentIndex(box.transport.findData("http"))
+    fields = box.transport_fields["http"]
+    box.preset.setCurrentIndex(box.preset.findData("kannel"))
+    box.preset.activated.emit(box.preset.currentIndex())
+    assert fields["method"].currentData() == "get"
+    assert "coding={coding}" in fields["message_fields"].toPlainText()
+    assert fields["success_text"].text() == "Accepted for delivery|Queued for later delivery"
+    assert fields["max_parts"].value() == 4 and "Kannel" in box.transport_message.text()
+    # the longest template is said beside the limit, and when the gateway would cut it
+    assert re.search(r"plus long part en [12]\sSMS", box.longest.text())
+    fields["max_parts"].setValue(1)
+    box.templates[0].editor.setPlainText("Bonjour {prenom}, " + "rappel " * 40)
+    assert "couperait" in box.longest.text()
+    fields["max_parts"].setValue(4)
+    fields["url"].setText("http://127.0.0.1:13013/cgi-bin/sendsms")
+    fields["fixed_fields"].setPlainText("username=nest\npassword=s3cret")
+    fields["delivery_address"].setText("http://192.168.1.20")  # no port
+    box.save_transport()
+    assert "port" in box.transport_errors["http"]["delivery_address"].error.text()
+    fields["delivery_address"].setText("http://192.168.1.20:13080")
+    box.save_transport()
+    assert service.chosen_transport() == "http"
+    stored = settings.get("sms.http")
+    assert stored["method"] == "get" and stored["fixed_fields"].startswith("sealed:")
+    assert stored["delivery_address"] == "http://192.168.1.20:13080"
+    transport = service.make_transport()
+    assert transport.delivery_url.startswith("http://192.168.1.20:13080/dlr/")
+    # a round met a gateway refusing everything: the outbox and Settings say what to fix
+    service._gateway_refused("La passerelle SMS a refusé la demande (HTTP 403).", clock.now())
+    window.show_section(window.sms_page)
+    page = window.sms_page
+    qtbot.waitUntil(lambda: page.gateway_state.isVisible())
+    assert "HTTP 403" in page.gateway_state.text()
+    box.refresh_secrets_state()
+    qtbot.waitUntil(lambda: "HTTP 403" in box.secrets_state.text())

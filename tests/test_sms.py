@@ -5,6 +5,11 @@ server playing the provider and a fake modem on a pseudo-terminal."""
 import csv
 import datetime as dt
 import json
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -377,7 +382,7 @@ def test_a_form_gateway_that_answers_late_is_not_sent_twice(desk, provider):
     site, _user = desk
     [message, *_others] = three_reminders(site.id)
     provider.script, provider.slow_seconds = ["slow"], 1.5
-    form = transports.HttpForm(f"{provider.url}/form", "numero", "message", timeout=0.5)
+    form = transports.HttpGateway(f"{provider.url}/form", "numero", "message", timeout=0.5)
     report = service.send_due(form, EVE)
     assert (report.sent, report.failed) == (0, 1)
     message = SmsMessage.get_by_id(message.id)
@@ -497,7 +502,7 @@ def test_a_long_text_goes_through_the_modem_as_several_sms():
 def test_the_http_form_and_the_csv_export(desk, provider, tmp_path):
     site, _user = desk
     three_reminders(site.id)
-    form = transports.HttpForm(f"{provider.url}/form", "numero", "message",
+    form = transports.HttpGateway(f"{provider.url}/form", "numero", "message",
                                {"api_key": "k-123"}, phone_without_plus=True,
                                success_text="OK")
     assert service.send_due(form, EVE).sent == 3
@@ -617,9 +622,9 @@ def test_a_prospects_appointment_is_reminded_if_she_agreed_and_follows_her_conve
     entry = reception.save_entry(reception.DirectoryForm(
         site_id=site.id, kind="service", name="Gynécologie", extension="211",
         takes_appointments=True))
-    for person, time in ((agrees, "10:00"), (declines, "10:30")):
+    for person, at in ((agrees, "10:00"), (declines, "10:30")):
         reception.book(reception.AppointmentForm(None, person.id, site.id, entry.id,
-                                                 "25/11/2026", time, 30, ""), when=MONDAY)
+                                                 "25/11/2026", at, 30, ""), when=MONDAY)
     [reminder] = pending()
     assert (reminder.prospect_id, reminder.patient_id, reminder.phone) == (
         agrees.id, None, "+221705551212")
@@ -632,3 +637,62 @@ def test_a_prospects_appointment_is_reminded_if_she_agreed_and_follows_her_conve
     [reminder] = pending()
     assert (reminder.patient_id, reminder.prospect_id, reminder.key) == (
         patient.id, None, f"appointment:{reminder.source_id}:202611251000:eve")
+
+
+def test_delivery_reports_need_the_token_and_may_come_before_the_answer(
+        desk, provider, clinic_passphrase):
+    from tests.kannel_gateway import free_port
+
+    site, _user = desk
+    [message, *_others] = three_reminders(site.id)
+    address = f"http://127.0.0.1:{free_port()}"
+    service.save_transport("http", {"url": f"{provider.url}/form", "fixed_fields": "k=v",
+                                    "delivery_address": address})
+    assert service.keep_delivery_listener() == ""
+    try:
+        token = settings.get(service.DELIVERY_TOKEN_KEY)
+        transport = service.make_transport()
+        fields = transport.fields("+221771000001", "Bonjour Ŋoné", "appointment:1:eve")
+        assert (fields["to"], fields["k"]) == ("+221771000001", "v")
+        assert transport.delivery_url == f"{address}/dlr/{token}?ref={{reference}}&status=%d"
+
+        def report(path: str) -> tuple[int, str]:
+            try:
+                with urllib.request.urlopen(address + path, timeout=5) as answer:
+                    return answer.status, answer.read().decode()
+            except urllib.error.HTTPError as error:
+                return error.code, error.read().decode()
+
+        reference = urllib.parse.quote(message.key, safe="")
+        assert report(f"/dlr/wrong?ref={reference}&status=1")[0] == 404
+        assert report(f"/dlr/{token}?ref=test%3A1&status=1") == (200, "unknown message")
+        # the report arrives while the send is still being recorded: it waits for it
+        SmsMessage.update(state=rules.SENDING).where(SmsMessage.id == message.id).execute()
+        answered = []
+        waiting = threading.Thread(target=lambda: answered.append(
+            report(f"/dlr/{token}?ref={reference}&status=2")))
+        waiting.start()
+        time.sleep(0.5)
+        SmsMessage.update(state=rules.SENT).where(SmsMessage.id == message.id).execute()
+        waiting.join(timeout=15)
+        assert answered == [(200, "recorded")]
+        failed = SmsMessage.get_by_id(message.id)
+        assert failed.state == "failed" and failed.last_error == "Non remis au téléphone"
+        # moved elsewhere by Settings: the listener follows
+        service.save_transport("http", {"delivery_address": ""})
+        assert service.keep_delivery_listener() == "" and service._listener is None
+    finally:
+        service.stop_delivery_listener()
+
+
+def test_a_json_gateway_gets_the_message_values(desk, provider):
+    site, _user = desk
+    three_reminders(site.id)
+    gateway = transports.HttpGateway(f"{provider.url}/json", "msisdn", "message",
+                                     {"api_key": "k"}, True, method="json",
+                                     message_fields={"unicode": "{unicode}",
+                                                     "ref": "{reference}"})
+    assert service.send_due(gateway, EVE).sent == 3
+    first = provider.json_posts[0]
+    assert (first["msisdn"], first["api_key"], first["unicode"]) == ("221771000001", "k", "0")
+    assert first["ref"].startswith("appointment:") and first["message"].startswith("Bonjour")

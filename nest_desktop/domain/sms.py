@@ -201,13 +201,16 @@ def template_problem(template: str, kind: str) -> str | None:
 
 
 def render(template: str, values: dict[str, str]) -> str:
-    """The message from its template, made fit for GSM-7 and with spaces tidied."""
+    """The message from its template, made fit for GSM-7 and with spaces tidied. A text that
+    stays UCS-2 all the same (a name in Wolof's ŋ) keeps its accents and typography: they
+    cost nothing more there."""
     try:
         text = elide(template, values).format_map(values)
     except (KeyError, ValueError, IndexError) as error:
         raise TemplateProblem(_("This template cannot be used: {error}").format(
             error=error)) from error
-    text = re.sub(r"\s*\(\s*\)", "", to_gsm7(text))  # an empty "({service})"
+    plain = to_gsm7(text)
+    text = re.sub(r"\s*\(\s*\)", "", plain if is_gsm7(plain) else text)  # "({service})"
     return re.sub(r" {2,}", " ", text).strip()
 
 
@@ -346,3 +349,23 @@ def timing_problems(timing: Timing) -> dict[str, str]:
     if not 1 <= timing.late_hours <= 48:
         problems["late_hours"] = _("Between 1 and 48 hours.")
     return problems
+
+
+# A delivery report as Kannel sends it to its `dlr-url` (`%d`, the bits of its `dlr-mask`):
+# 1 delivered to the phone, 2 not delivered to the phone, 4 waiting at the operator, 8 taken
+# by the operator, 16 refused by the operator.
+DELIVERED_TO_PHONE, NOT_DELIVERED, REFUSED_BY_OPERATOR = 1, 2, 16
+
+
+def delivery_outcome(code: str) -> bool | None:
+    """True when a report says the message reached the phone, False when it never will,
+    None when it says nothing final (waiting, taken by the operator, unreadable)."""
+    try:
+        value = int(str(code).strip())
+    except ValueError:
+        return None
+    if value & DELIVERED_TO_PHONE:
+        return True
+    if value & (NOT_DELIVERED | REFUSED_BY_OPERATOR):
+        return False
+    return None

@@ -11,7 +11,11 @@ they are then.
 import csv
 import datetime as dt
 import json
+import re
+import secrets
 import threading
+import time
+import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -52,7 +56,14 @@ from nest_desktop.services import (
 )
 from nest_desktop.services.exports import spreadsheet_safe
 from nest_desktop.sms import transports
-from nest_desktop.sms.transports import MayHaveGone, Refused, Retry, Unreachable
+from nest_desktop.sms.delivery_reports import DeliveryReportListener
+from nest_desktop.sms.transports import (
+    GatewayRefused,
+    MayHaveGone,
+    Refused,
+    Retry,
+    Unreachable,
+)
 
 APPOINTMENT_SOURCE = "appointment"
 CHILD_SOURCE = "patient"  # a vaccine reminder is about a child
@@ -64,7 +75,7 @@ INTERRUPTED_AFTER = dt.timedelta(minutes=15)  # a message `sending` longer than 
 TRANSPORTS = {
     "none": N_("Not sent: the messages wait"),
     "orange": N_("Orange SMS API (Senegal)"),
-    "http": N_("Another SMS website (HTTP form)"),
+    "http": N_("SMS gateway or website over HTTP (Kannel, form, JSON)"),
     "modem": N_("GSM modem on a serial port"),
     "csv": N_("Export to a file for a bulk-SMS website"),
 }
@@ -74,10 +85,31 @@ TRANSPORT_DEFAULTS = {
     "orange": {"token_url": "https://api.orange.com/oauth/v3/token",
                "api_url": "https://api.orange.com/smsmessaging/v1", "client_id": "",
                "client_secret": "", "sender": ""},
-    "http": {"url": "", "phone_field": "to", "text_field": "text", "fixed_fields": "",
-             "phone_without_plus": False, "success_text": ""},
+    "http": {"method": "post", "url": "", "phone_field": "to", "text_field": "text",
+             "fixed_fields": "", "message_fields": "", "phone_without_plus": False,
+             "success_text": "", "max_parts": 0, "delivery_address": ""},
     "modem": {"port": "COM3", "baudrate": 115200, "pin": ""},
 }
+
+# Ready-made settings of the HTTP transport for the usual gateways: the administrator only
+# types the address and the credentials.
+HTTP_PRESETS = {
+    "kannel": (N_("Kannel (sendsms)"), {
+        "method": "get", "url": "http://127.0.0.1:13013/cgi-bin/sendsms",
+        "phone_field": "to", "text_field": "text",
+        "message_fields": "from=NEST\ncharset=UTF-8\ncoding={coding}\ndlr-mask=3\n"
+                          "dlr-url={delivery_url}",
+        "phone_without_plus": False,
+        "success_text": "Accepted for delivery|Queued for later delivery", "max_parts": 4}),
+    "form": (N_("A website's form (POST)"), {
+        "method": "post", "phone_field": "to", "text_field": "text",
+        "message_fields": "unicode={unicode}", "success_text": "", "max_parts": 0}),
+    "json": (N_("A JSON API (POST)"), {
+        "method": "json", "phone_field": "to", "text_field": "text",
+        "message_fields": "reference={reference}", "success_text": "", "max_parts": 0}),
+}
+HTTP_METHODS = {"get": N_("GET (fields in the address)"), "post": N_("POST form"),
+                "json": N_("POST JSON")}
 
 
 def _stored_transport(name: str) -> dict:
@@ -203,6 +235,7 @@ def save_transport(name: str, values: dict) -> None:
             raise ValidationFailed(errors)
         settings.put(f"sms.{name}", merged, secret_fields=SECRET_FIELDS.get(name, ()))
     settings.put("sms.transport", name)
+    settings.record_state(GATEWAY_PROBLEM_KEY, {})  # told again if the new settings fail
 
 
 def _transport_problems(name: str, values: dict) -> dict[str, str]:
@@ -221,6 +254,8 @@ def _transport_problems(name: str, values: dict) -> dict[str, str]:
     elif name == "http":
         if not str(values["url"]).startswith(("https://", "http://")):
             errors["url"] = _("An address starting with https://")
+        if values["method"] not in HTTP_METHODS:
+            errors["method"] = _("Choose how the gateway takes the fields.")
         for key in ("phone_field", "text_field"):
             if not str(values[key]).strip():
                 errors[key] = _("The name the website gives this field.")
@@ -229,6 +264,28 @@ def _transport_problems(name: str, values: dict) -> dict[str, str]:
                 _fixed_fields(values["fixed_fields"])
         except ValueError as error:
             errors["fixed_fields"] = str(error)
+        try:
+            for value in _fixed_fields(values["message_fields"]).values():
+                unknown = {name for name in re.findall(r"\{(\w*)\}", value)
+                           if name not in transports.MESSAGE_PLACEHOLDERS}
+                if unknown:
+                    raise ValueError(_("Unknown value {name}: use {names}.").format(
+                        name="{" + sorted(unknown)[0] + "}", names=", ".join(
+                            "{" + known + "}" for known in transports.MESSAGE_PLACEHOLDERS)))
+        except ValueError as error:
+            errors["message_fields"] = str(error)
+        try:
+            values["max_parts"] = int(values["max_parts"] or 0)
+            if not 0 <= values["max_parts"] <= 255:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors["max_parts"] = _("A number of SMS from 1 to 255, or 0 for no limit.")
+        address = str(values["delivery_address"]).strip().rstrip("/")
+        values["delivery_address"] = address
+        if address and not _listening_address(address):
+            errors["delivery_address"] = _(
+                "This workstation's address as the gateway reaches it, with a port: for "
+                "example http://192.168.1.20:13080.")
     elif name == "modem":
         if not str(values["port"]).strip():
             errors["port"] = _("The serial port of the modem, for example COM3.")
@@ -270,10 +327,152 @@ def make_transport(name: str | None = None) -> transports.Transport | None:
         return transports.OrangeSms(values["token_url"], values["api_url"], values["client_id"],
                                     values["client_secret"], values["sender"])
     if name == "http":
-        return transports.HttpForm(values["url"], values["phone_field"], values["text_field"],
-                                   _fixed_fields(values["fixed_fields"]),
-                                   bool(values["phone_without_plus"]), values["success_text"])
+        return transports.HttpGateway(
+            values["url"], values["phone_field"], values["text_field"],
+            _fixed_fields(values["fixed_fields"]), bool(values["phone_without_plus"]),
+            values["success_text"], values["method"], _fixed_fields(values["message_fields"]),
+            int(values["max_parts"] or 0), delivery_url(values["delivery_address"]))
     return transports.GsmModem(values["port"], int(values["baudrate"]), values["pin"])
+
+
+# --- delivery reports called back by a gateway (Kannel's dlr-url) ------------------------------
+
+DELIVERY_TOKEN_KEY = "sms.delivery_token"
+DELIVERY_WAIT_S = 10.0  # a report may come before the gateway's answer to the send is recorded
+
+
+def _listening_address(address: str) -> tuple[str, int] | None:
+    """(host, port) of 'http://host:port', None when it is not such an address."""
+    try:
+        parts = urllib.parse.urlsplit(address)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme != "http" or not parts.hostname or not port or parts.path not in ("", "/"):
+        return None
+    return parts.hostname, port
+
+
+def _delivery_token() -> str:
+    token = settings.get(DELIVERY_TOKEN_KEY)
+    if not token:
+        token = secrets.token_urlsafe(16)
+        with database.atomic():
+            settings.record_state(DELIVERY_TOKEN_KEY, token)
+    return token
+
+
+def delivery_url(address: str) -> str:
+    """The address a gateway calls with a message's delivery report ({reference}: the
+    message's; %d: Kannel's report type), or "" when no report is asked for."""
+    if not address:
+        return ""
+    return f"{address}/dlr/{_delivery_token()}?ref={{reference}}&status=%d"
+
+
+def _delivery_where() -> tuple[str, int, str] | None:
+    """(bind address, port, token) of the chosen gateway's delivery reports, or None."""
+    if chosen_transport() != "http":
+        return None
+    where = _listening_address(_stored_transport("http")["delivery_address"])
+    if where is None:
+        return None
+    host, port = where
+    # on this PC only when the gateway runs here; otherwise where the network reaches it
+    bind = "127.0.0.1" if host in ("127.0.0.1", "localhost") else "0.0.0.0"  # noqa: S104
+    return bind, port, _delivery_token()
+
+
+_listener_lock = threading.Lock()
+_listener: DeliveryReportListener | None = None
+
+
+def keep_delivery_listener() -> str:
+    """Starts, moves or stops this process's listener of delivery reports as Settings say
+    (the workstation that sends calls it before each round); what went wrong, or ""."""
+    global _listener
+    with _listener_lock:
+        where = _delivery_where()
+        current = (_listener.where if _listener is not None else None)
+        if where == current:
+            return ""
+        if _listener is not None:
+            _listener.stop()
+            _listener = None
+        if where is None:
+            return ""
+        try:
+            _listener = DeliveryReportListener(*where, record_delivery,
+                                                database.close).start()
+        except OSError as error:
+            return _("The delivery reports cannot be received on port {port}: {error}").format(
+                port=where[1], error=error.strerror or error)
+        return ""
+
+
+def stop_delivery_listener() -> None:
+    global _listener
+    with _listener_lock:
+        if _listener is not None:
+            _listener.stop()
+            _listener = None
+
+
+def _delivery_known(message_id: int, delivered: bool, when: dt.datetime) -> int:
+    """A sent message marked delivered to the phone, or failed as never delivered."""
+    if delivered:
+        return _set_state([message_id], rules.DELIVERED, "", when, (rules.SENT,),
+                          delivered_at=when)
+    return _set_state([message_id], rules.FAILED, _("The provider could not deliver it to "
+                                                    "the phone."), when, (rules.SENT,),
+                      last_error=_("Not delivered to the phone"))
+
+
+def record_delivery(reference: str, code: str, when: dt.datetime | None = None) -> bool:
+    """A gateway's report for the message `reference` (its key); False for a message not in
+    the outbox (a test SMS)."""
+    def state() -> tuple[int, str] | None:
+        return SmsMessage.select(SmsMessage.id, SmsMessage.state).where(
+            SmsMessage.key == reference).tuples().first()
+
+    found = state()
+    if found is None:
+        return False
+    outcome = rules.delivery_outcome(code)
+    if outcome is None:
+        return True
+    deadline = time.monotonic() + DELIVERY_WAIT_S
+    while found[1] == rules.SENDING and time.monotonic() < deadline:
+        time.sleep(0.1)
+        found = state()
+    with database.atomic():
+        _delivery_known(found[0], outcome, when or clock.now())
+    return True
+
+
+# --- a gateway refusing every message -------------------------------------------------------------
+
+GATEWAY_PROBLEM_KEY = "sms.gateway_problem"
+
+
+def gateway_problem() -> str:
+    """What the gateway said when it last refused every message, until a message goes or
+    the way of sending is saved again; "" when none."""
+    problem = settings.get(GATEWAY_PROBLEM_KEY) or {}
+    return problem.get("reason", "")
+
+
+def _gateway_refused(reason: str, when: dt.datetime) -> None:
+    with database.atomic():
+        if gateway_problem() != reason:
+            settings.record_state(GATEWAY_PROBLEM_KEY, {"reason": reason,
+                                                        "at": when.isoformat()})
+
+
+def _gateway_working() -> None:
+    if settings.get(GATEWAY_PROBLEM_KEY):
+        with database.atomic():
+            settings.record_state(GATEWAY_PROBLEM_KEY, {})
 
 
 # --- scheduling the reminders ---------------------------------------------------------------------
@@ -742,12 +941,7 @@ def send_due(transport: transports.Transport | None, when: dt.datetime | None = 
         else:
             ids = [row[0] for row in due.order_by(SmsMessage.next_attempt_at, SmsMessage.id)
                    .limit(limit).tuples()]
-            for message_id in ids:
-                if should_stop():
-                    break
-                outcome = _send_one(message_id, transport, when, report)
-                if outcome == "stop":
-                    break
+            _send_round(ids, transport, when, report, should_stop)
         report.waiting = SmsMessage.select().where(SmsMessage.state == rules.SCHEDULED).count()
         return report
     finally:
@@ -787,15 +981,71 @@ def _claim_and_compose(message_id: int, transport_name: str, when: dt.datetime,
     return None
 
 
+def _send_round(ids: list[int], transport: transports.Transport, when: dt.datetime,
+                report: SendReport, should_stop: Callable[[], bool]) -> None:
+    """Sends `ids` in order. A gateway refusing every message (its settings are wrong) stops
+    the round with nothing failed: a refusal it says is the gateway's, or the first refusal
+    of a round, held back until the next message gives the same one. Only a refusal that
+    is the message's own (an invalid number) fails it."""
+    held: tuple[int, str] | None = None  # the round's first refusal, waiting for the next
+    for message_id in ids:
+        if should_stop():
+            break
+        outcome, reason = _send_one(message_id, transport, when, report,
+                                    may_hold=held is None and report.sent == 0,
+                                    held_reason=held[1] if held else None)
+        if outcome == "skipped":
+            continue
+        if outcome == "held":
+            held = (message_id, reason)
+            continue
+        if outcome == "gateway":
+            _gateway_refused(reason, when)
+            report.note = _("The SMS gateway refuses every message: {reason} The messages "
+                            "wait, with no try used.").format(reason=reason)
+            return  # the held one waits too
+        if held is not None and outcome in ("sent", "failed"):
+            _fail_held(*held, when, report)  # the next went, or failed otherwise: it was that one
+            held = None
+        if outcome == "sent":
+            _gateway_working()
+        if outcome == "stop":
+            return
+    if held is not None and not should_stop():
+        _fail_held(*held, when, report)
+
+
+def _fail_held(message_id: int, reason: str, when: dt.datetime, report: SendReport) -> None:
+    with database.atomic():
+        report.failed += _set_state([message_id], rules.FAILED, reason, when,
+                                    (rules.SCHEDULED,), last_error=reason,
+                                    attempts=SmsMessage.attempts + 1)
+
+
+def _put_back(message_id: int, when: dt.datetime, reason: str) -> None:
+    """The message did not leave: scheduled as it was, without the try counted."""
+    with database.atomic():
+        SmsMessage.update(state=rules.SCHEDULED, attempts=SmsMessage.attempts - 1,
+                          last_error=reason).where(
+            (SmsMessage.id == message_id) & (SmsMessage.state == rules.SENDING)).execute()
+        SmsEvent.delete().where((SmsEvent.message == message_id)
+                                & (SmsEvent.state == rules.SENDING)
+                                & (SmsEvent.at == when)).execute()
+
+
 def _send_one(message_id: int, transport: transports.Transport, when: dt.datetime,
-              report: SendReport) -> str:
+              report: SendReport, may_hold: bool = False,
+              held_reason: str | None = None) -> tuple[str, str]:
+    """(outcome, reason): sent, skipped, failed, stop (the others wait for the next round),
+    held (refused, put back until the next message tells), gateway (refused as set up)."""
     taken = _claim_and_compose(message_id, transport.name, when, report)
     if taken is None:
-        return "skipped"
+        return "skipped", ""
     message, composed = taken
     parts = rules.length(composed.text).parts
+    parts_taken = getattr(transport, "parts_taken", lambda _text: parts)(composed.text)
     with database.atomic():
-        SmsMessage.update(text=composed.text, phone=composed.phone, parts=parts).where(
+        SmsMessage.update(text=composed.text, phone=composed.phone, parts=parts_taken).where(
             SmsMessage.id == message.id).execute()
         _event(message.id, rules.SENDING, _("Attempt {count} by {transport}").format(
             count=message.attempts, transport=_(TRANSPORTS.get(transport.name, transport.name))),
@@ -803,17 +1053,10 @@ def _send_one(message_id: int, transport: transports.Transport, when: dt.datetim
     try:
         reference = transport.send(composed.phone, composed.text, message.key)
     except Unreachable as error:
-        # nothing left: the message waits as it was, and the others with it
-        with database.atomic():
-            SmsMessage.update(state=rules.SCHEDULED, attempts=SmsMessage.attempts - 1,
-                              last_error=str(error)).where(
-                (SmsMessage.id == message.id) & (SmsMessage.state == rules.SENDING)).execute()
-            SmsEvent.delete().where((SmsEvent.message == message.id)
-                                    & (SmsEvent.state == rules.SENDING)
-                                    & (SmsEvent.at == when)).execute()
+        _put_back(message.id, when, str(error))  # nothing left: it waits, and the others
         report.note = str(error)
         report.errors.append(str(error))
-        return "stop"
+        return "stop", str(error)
     except MayHaveGone as error:
         # as for an interrupted send: failed with the reason, for a person to check
         with database.atomic():
@@ -821,9 +1064,24 @@ def _send_one(message_id: int, transport: transports.Transport, when: dt.datetim
                        last_error=_("Interrupted while sending"))
         report.failed += 1
         report.errors.append(str(error))
-        return "stop"  # the provider is slow: the others wait for the next round
-    except (Retry, Refused) as error:
-        retry = rules.retry_at(message.attempts, when) if isinstance(error, Retry) else None
+        return "stop", str(error)  # the provider is slow: the others wait for the next round
+    except Refused as error:
+        reason = str(error)
+        if isinstance(error, GatewayRefused) or reason == held_reason:
+            _put_back(message.id, when, reason)
+            report.errors.append(reason)
+            return "gateway", reason
+        if may_hold:
+            _put_back(message.id, when, reason)
+            return "held", reason
+        with database.atomic():
+            _set_state([message.id], rules.FAILED, reason, when, (rules.SENDING,),
+                       last_error=reason)
+        report.failed += 1
+        report.errors.append(reason)
+        return "failed", reason
+    except Retry as error:
+        retry = rules.retry_at(message.attempts, when)
         report.errors.append(str(error))
         if retry is not None and (message.expires_at is None or retry < message.expires_at):
             with database.atomic():
@@ -832,19 +1090,23 @@ def _send_one(message_id: int, transport: transports.Transport, when: dt.datetim
                     reason=error, time=retry.strftime("%d/%m %H:%M")), when, (rules.SENDING,),
                     next_attempt_at=retry, last_error=str(error))
             report.retried += 1
-            # the provider is failing: the others wait for the next round
-            return "stop"
-        with database.atomic():  # refused, or no try left before it is too late
+            return "stop", str(error)  # the provider is failing: the others wait
+        with database.atomic():  # no try left before it is too late
             _set_state([message.id], rules.FAILED, str(error), when, (rules.SENDING,),
                        last_error=str(error))
         report.failed += 1
-        return "failed"
+        return "failed", str(error)
+    if parts_taken < parts:
+        detail = _("{taken} SMS of {parts}: the gateway sends at most {taken}, the end of the "
+                   "text was cut.").format(taken=parts_taken, parts=parts)
+    else:
+        detail = _("{parts} SMS").format(parts=parts)
     with database.atomic():
-        _set_state([message.id], rules.SENT, _("{parts} SMS").format(parts=parts),
-                   when, (rules.SENDING,), sent_at=when, provider_ref=reference or "",
-                   last_error="")
+        _set_state([message.id], rules.SENT, detail, when, (rules.SENDING,), sent_at=when,
+                   provider_ref=reference or "",
+                   last_error="" if parts_taken == parts else detail)
     report.sent += 1
-    return "sent"
+    return "sent", ""
 
 
 DELIVERY_WINDOW = dt.timedelta(hours=48)  # after this, a report no longer comes
@@ -867,15 +1129,10 @@ def check_deliveries(transport: transports.Transport, when: dt.datetime,
             answer = ask(reference)
         except (Retry, Refused):
             break  # asked again on the next round
-        if answer is True:
+        if answer is not None:
             with database.atomic():
-                delivered += _set_state([message_id], rules.DELIVERED, "", when, (rules.SENT,),
-                                        delivered_at=when)
-        elif answer is False:
-            with database.atomic():
-                _set_state([message_id], rules.FAILED, _("The provider could not deliver it "
-                                                         "to the phone."), when, (rules.SENT,),
-                           last_error=_("Not delivered to the phone"))
+                changed = _delivery_known(message_id, answer, when)
+            delivered += changed if answer else 0
     return delivered
 
 

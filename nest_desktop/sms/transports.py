@@ -185,11 +185,36 @@ class OrangeSms:
         pass
 
 
+# Kannel's `coding`: the data coding of the SMS, 0 the GSM-7 alphabet, 2 UCS-2.
+KANNEL_CODING = {"GSM-7": "0", "UCS-2": "2"}
+# The per-message values a gateway's fields may hold, filled for each message.
+MESSAGE_PLACEHOLDERS = ("coding", "unicode", "parts", "reference", "delivery_url")
+METHODS = ("get", "post", "json")
+
+
+class GatewayRefused(Refused):
+    """The gateway refuses every message as it is set up (credentials, address, the shape
+    of the request): no message is at fault; they wait while an administrator fixes the
+    settings."""
+
+
+# HTTP statuses that say the gateway as set up is wrong, whatever the message.
+_GATEWAY_WIDE = {401: "credentials", 403: "credentials", 404: "address", 405: "method",
+                 407: "credentials", 415: "method"}
+
+
 @dataclass
-class HttpForm:
-    """A bulk-SMS website's form: the number and the text posted under the names it wants,
-    with its fixed fields (an API key…); a 2xx answer holding `success_text` (if set) is a
-    success."""
+class HttpGateway:
+    """A gateway or bulk-SMS website reached over HTTP: Kannel's `sendsms` (GET with the
+    fields in the query string), a website's form (POST) or a JSON API (POST JSON).
+
+    `fixed_fields` carry the credentials (secret); `message_fields` may hold the
+    message's own values: `{coding}` (Kannel's 0 for GSM-7, 2 for UCS-2), `{unicode}` (0 or
+    1), `{parts}`, `{reference}` and `{delivery_url}` (the address the gateway calls back
+    with the delivery report; a field left empty is not sent). A 2xx answer is a success
+    when it holds one of `success_text`'s alternatives (separated by |), or always when
+    none is set. `max_parts`: the most parts the gateway sends of one message (Kannel's
+    `max-messages`), 0 when it takes any length."""
 
     url: str
     phone_field: str = "to"
@@ -197,24 +222,69 @@ class HttpForm:
     fixed_fields: dict[str, str] = field(default_factory=dict)
     phone_without_plus: bool = False
     success_text: str = ""
+    method: str = "post"
+    message_fields: dict[str, str] = field(default_factory=dict)
+    max_parts: int = 0
+    delivery_url: str = ""  # with {reference}: where this gateway reports a delivery
     timeout: float = 20.0
     name: str = "http"
 
-    def send(self, phone: str, text: str, reference: str) -> str:
+    def fields(self, phone: str, text: str, reference: str) -> dict[str, str]:
+        """The request's fields for this message."""
+        length = rules.length(text)
+        values = {"coding": KANNEL_CODING[length.encoding],
+                  "unicode": "1" if length.encoding == "UCS-2" else "0",
+                  "parts": str(length.parts), "reference": reference,
+                  "delivery_url": self.delivery_url.replace(
+                      "{reference}", urllib.parse.quote(reference, safe=""))
+                  if self.delivery_url else ""}
         fields = dict(self.fixed_fields)
+        for name, template in self.message_fields.items():
+            value = template
+            for placeholder, filled in values.items():
+                value = value.replace("{" + placeholder + "}", filled)
+            if value:
+                fields[name] = value
         fields[self.phone_field] = phone.lstrip("+") if self.phone_without_plus else phone
         fields[self.text_field] = text
-        request = urllib.request.Request(
+        return fields
+
+    def _request(self, fields: dict[str, str]) -> urllib.request.Request:
+        if self.method == "get":
+            separator = "&" if urllib.parse.urlsplit(self.url).query else "?"
+            return urllib.request.Request(
+                self.url + separator + urllib.parse.urlencode(fields), method="GET")
+        if self.method == "json":
+            return urllib.request.Request(
+                self.url, data=json.dumps(fields, ensure_ascii=False).encode("utf-8"),
+                method="POST", headers={"Content-Type": "application/json; charset=utf-8",
+                                        "Accept": "application/json"})
+        return urllib.request.Request(
             self.url, data=urllib.parse.urlencode(fields).encode("utf-8"), method="POST",
-            headers={"Content-Type": "application/x-www-form-urlencoded"})
-        status, body = _http(request, self.timeout)
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+
+    def send(self, phone: str, text: str, reference: str) -> str:
+        status, body = _http(self._request(self.fields(phone, text, reference)),
+                             self.timeout)
+        answer = body.decode("utf-8", "replace").strip()
+        if status in _GATEWAY_WIDE:
+            raise GatewayRefused(_("The SMS gateway refused the request (HTTP {status}: "
+                                   "{detail}): check its address, user name and password "
+                                   "in Settings › SMS.").format(status=status,
+                                                                detail=answer[:200]))
         if not 200 <= status < 300:
             _by_status(status, body)
-        answer = body.decode("utf-8", "replace")
-        if self.success_text and self.success_text not in answer:
-            raise Refused(_("The SMS website did not confirm the message: {answer}").format(
-                answer=answer.strip()[:200]))
-        return answer.strip()[:100]
+        accepted = [option.strip() for option in self.success_text.split("|")
+                    if option.strip()]
+        if accepted and not any(option in answer for option in accepted):
+            raise Refused(_("The SMS gateway did not confirm the message: {answer}").format(
+                answer=answer[:200]))
+        return answer[:100]
+
+    def parts_taken(self, text: str) -> int:
+        """How many parts of `text` the gateway sends (it cuts what is beyond its limit)."""
+        parts = rules.length(text).parts
+        return min(parts, self.max_parts) if self.max_parts else parts
 
     def close(self) -> None:
         pass

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFrame,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -141,6 +142,17 @@ def radio_choices(labels: dict[str, str], layout, owner: QWidget
 def select_data(box: QComboBox, value) -> None:
     index = box.findData(value)
     box.setCurrentIndex(max(index, 0))
+
+
+def row_of(*widgets: QWidget) -> QWidget:
+    """The widgets side by side on one line, from the left."""
+    holder = QWidget()
+    line = QHBoxLayout(holder)
+    line.setContentsMargins(0, 0, 0, 0)
+    for widget in widgets:
+        line.addWidget(widget)
+    line.addStretch(1)
+    return holder
 
 
 def section_title(text: str) -> QLabel:

@@ -125,6 +125,10 @@ class OutboxView(QWidget):
         self.filter_error = QLabel()
         self.filter_error.setStyleSheet(ERROR_STYLE)
         self.filter_error.hide()
+        self.gateway_state = QLabel()  # a gateway refusing every message: what to fix
+        self.gateway_state.setWordWrap(True)
+        self.gateway_state.setStyleSheet(ERROR_STYLE)
+        self.gateway_state.hide()
         filters = QHBoxLayout()
         if not for_patient:
             for label, widget in ((_("Scheduled from"), self.date_from), (_("to"), self.date_to)):
@@ -197,6 +201,7 @@ class OutboxView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.filter_error)
+        layout.addWidget(self.gateway_state)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.counts)
         layout.addWidget(self.detail)
@@ -241,12 +246,13 @@ class OutboxView(QWidget):
 
         def read():
             return (service.outbox_ids(outbox_filter), service.outbox_counts(outbox_filter),
-                    service.chosen_transport())
+                    service.chosen_transport(), service.gateway_problem())
 
         run_in_background(read, lambda result: self._show(generation, *result),
                           owner=self.model)
 
-    def _show(self, generation: int, ids: list[int], counts: dict, transport: str) -> None:
+    def _show(self, generation: int, ids: list[int], counts: dict, transport: str,
+              gateway_problem: str) -> None:
         if generation != self._generation:
             return
         self.model.set_ids(ids)
@@ -260,6 +266,9 @@ class OutboxView(QWidget):
             self.export_button.setVisible(transport == "csv")
             self.status.setText(_("Sent by: {transport}").format(
                 transport=_(service.TRANSPORTS.get(transport, transport))))
+        self.gateway_state.setText(_("The messages wait: {reason}").format(
+            reason=gateway_problem) if gateway_problem else "")
+        self.gateway_state.setVisible(bool(gateway_problem))
         self._selection_changed()
 
     def selected_rows(self) -> list[service.OutboxRow]:
@@ -315,8 +324,7 @@ class OutboxView(QWidget):
             self.sms_sender.run_now()
 
     def sender_finished(self, text: str, error: bool) -> None:
-        self.message.say(text, error)
-        self.refresh()
+        self.message.say(text, error)  # the list follows changes().sms
 
     def _open_file(self) -> None:
         rows = self.selected_rows()
@@ -536,15 +544,23 @@ class SmsSender(QObject):
         schedule = self.caught_up_at is None or moment - self.caught_up_at >= self.CATCH_UP
         if schedule:
             self.caught_up_at = moment
-        run_in_background(lambda: service.run(should_stop=self.stopping.is_set,
-                                              schedule=schedule),
-                          self._done, self._failed, owner=self, pool=self.pool)
+        def round_():
+            listening = service.keep_delivery_listener()  # the gateway's delivery reports
+            scheduled, report = service.run(should_stop=self.stopping.is_set,
+                                            schedule=schedule)
+            if listening:
+                report.errors.append(listening)
+            return scheduled, report
+
+        run_in_background(round_, self._done, self._failed, owner=self, pool=self.pool)
 
     def _done(self, result) -> None:
         self.busy = False
         _scheduled, report = result
         self.finished.emit(report.describe() + (
             "\n" + report.errors[-1] if report.errors else ""), bool(report.errors))
+        if report.sent or report.failed or report.retried or report.cancelled or report.errors:
+            changes().sms.emit()
 
     def _failed(self, error: Exception) -> None:
         self.busy = False
@@ -554,3 +570,4 @@ class SmsSender(QObject):
         self.timer.stop()
         self.stopping.set()
         self.pool.waitForDone(timeout_ms)
+        service.stop_delivery_listener()

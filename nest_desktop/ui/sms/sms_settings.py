@@ -26,10 +26,16 @@ from nest_desktop.domain import sms as rules
 from nest_desktop.i18n import N_, _
 from nest_desktop.services import ValidationFailed, passphrase, session, settings
 from nest_desktop.services import sms as service
-from nest_desktop.sms.transports import Refused, Retry
+from nest_desktop.sms.transports import MESSAGE_PLACEHOLDERS, Refused, Retry
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
-from nest_desktop.ui.common.widgets import ERROR_STYLE, FieldWithError, MessageLabel
+from nest_desktop.ui.common.widgets import (
+    ERROR_STYLE,
+    FieldWithError,
+    MessageLabel,
+    row_of,
+    select_data,
+)
 from nest_desktop.ui.sms.sms_page import SENDS_HERE_KEY, SmsSender
 
 SAMPLE = {"prenom": "Aminata", "prenom_enfant": "Moussa",
@@ -43,11 +49,15 @@ TRANSPORT_FIELDS = {
     "orange": [("client_id", N_("Client ID")), ("client_secret", N_("Client secret")),
                ("sender", N_("Sender number")), ("token_url", N_("Token address")),
                ("api_url", N_("API address"))],
-    "http": [("url", N_("Form address")), ("phone_field", N_("Name of the number field")),
+    "http": [("method", N_("Request")), ("url", N_("Gateway address")),
+             ("phone_field", N_("Name of the number field")),
              ("text_field", N_("Name of the text field")),
-             ("fixed_fields", N_("Fixed fields (name=value, one a line)")),
+             ("fixed_fields", N_("Credentials and fixed fields (name=value, one a line)")),
+             ("message_fields", N_("Fields of each message (name=value, one a line)")),
              ("phone_without_plus", N_("Number without the +")),
-             ("success_text", N_("The answer says it went with"))],
+             ("success_text", N_("The answer says it went with")),
+             ("max_parts", N_("Most SMS the gateway sends of one message")),
+             ("delivery_address", N_("Delivery reports: this workstation's address"))],
     "modem": [("port", N_("Serial port")), ("baudrate", N_("Speed (bauds)")),
               ("pin", N_("SIM PIN"))],
 }
@@ -81,6 +91,13 @@ class TemplateEditor(QWidget):
     def text(self) -> str:
         return self.editor.toPlainText()
 
+    def parts(self) -> int:
+        """The SMS this template makes with the example's values (0 while it is wrong)."""
+        text = self.text()
+        if rules.template_problem(text, self.kind):
+            return 0
+        return rules.length(rules.render(text, _sample(self.language))).parts
+
     def update_example(self) -> None:
         text = self.text()
         problem = rules.template_problem(text, self.kind)
@@ -99,6 +116,7 @@ class TemplateEditor(QWidget):
 class SmsSettingsBox(QGroupBox):
     def __init__(self, parent=None):
         super().__init__(_("SMS"), parent)
+        self.templates: list[TemplateEditor] = []
         self.transport = QComboBox()
         for code, label in service.TRANSPORTS.items():
             self.transport.addItem(_(label), code)
@@ -133,6 +151,7 @@ class SmsSettingsBox(QGroupBox):
         self.secrets_state = MessageLabel()
         self.refresh_secrets_state()
         changes().backups.connect(self.refresh_secrets_state)  # the passphrase was set
+        changes().sms.connect(self.refresh_secrets_state)  # a round met the gateway's refusal
 
         timing = service.timing()
         self.times: dict[str, QLineEdit] = {}
@@ -169,16 +188,6 @@ class SmsSettingsBox(QGroupBox):
         save_timing.clicked.connect(self.save_timing)
         self.timing_message = MessageLabel()
 
-        def row(*widgets) -> QWidget:
-            holder = QWidget()
-            line = QHBoxLayout(holder)
-            line.setContentsMargins(0, 0, 0, 0)
-            for widget in widgets:
-                line.addWidget(widget)
-            line.addStretch(1)
-            return holder
-
-        self.templates: list[TemplateEditor] = []
         tabs = QTabWidget()
         for kind in rules.TEMPLATE_KINDS:
             page = QWidget()
@@ -203,22 +212,25 @@ class SmsSettingsBox(QGroupBox):
         form.addRow(self.secrets_state)
         form.addRow(QLabel("<b>{}</b>".format(_("When reminders go"))))
         form.addRow(_("Appointment: the day before at"),
-                    row(self.timing_fields["appointment_eve_at"], self.morning,
+                    row_of(self.timing_fields["appointment_eve_at"], self.morning,
                         self.timing_fields["appointment_morning_at"]))
         form.addRow("", self.confirmation)
-        form.addRow(_("Vaccines"), row(self.timing_fields["vaccine_days_before"],
+        form.addRow(_("Vaccines"), row_of(self.timing_fields["vaccine_days_before"],
                                        self.timing_fields["vaccine_at"]))
         form.addRow(_("Sending hours: from"),
-                    row(self.timing_fields["opens_at"], QLabel(_("to")),
+                    row_of(self.timing_fields["opens_at"], QLabel(_("to")),
                         self.timing_fields["closes_at"]))
         form.addRow(_("A reminder is cancelled when"), self.timing_fields["late_hours"])
         form.addRow(_("Price of one SMS"), self.part_price)
-        form.addRow("", row(save_timing))
+        form.addRow("", row_of(save_timing))
         form.addRow(self.timing_message)
         form.addRow(QLabel("<b>{}</b>".format(_("Templates"))))
         form.addRow(tabs)
-        form.addRow("", row(save_templates))
+        form.addRow("", row_of(save_templates))
         form.addRow(self.templates_message)
+        for editor in self.templates:
+            editor.editor.textChanged.connect(self.update_longest)
+        self.update_longest()
         self.admin_widgets = [self.transport, self.stack, self.sends_here, save_transport,
                               save_timing, save_templates, tabs, self.part_price, self.morning,
                               self.days_before, self.late_hours, *self.times.values()]
@@ -227,6 +239,9 @@ class SmsSettingsBox(QGroupBox):
         """Secrets saved in clear (before the passphrase), or this PC unable to open them;
         read off the GUI thread (the keyring and the key's derivation take a while)."""
         def state() -> str:
+            if service.gateway_problem():
+                return _("The last round stopped: {reason}").format(
+                    reason=service.gateway_problem())
             if service.secrets_in_clear():
                 return _("The provider's secrets are saved in clear in the database: set the "
                          "clinic's passphrase (Settings › Backups) to seal them.")
@@ -260,15 +275,42 @@ class SmsSettingsBox(QGroupBox):
         secrets = service.SECRET_FIELDS.get(code, ())
         widgets: dict[str, QWidget] = {}
         errors: dict[str, FieldWithError] = {}
+        if code == "http":
+            self.preset = QComboBox()
+            self.preset.addItem(_("Choose to fill the form…"), "")
+            for preset, (label, _values) in service.HTTP_PRESETS.items():
+                self.preset.addItem(_(label), preset)
+            self.preset.activated.connect(self._fill_preset)
+            form.addRow(_("Gateway"), self.preset)
         for name, label in TRANSPORT_FIELDS[code]:
             if name == "phone_without_plus":
                 widget = QCheckBox()
                 widget.setChecked(bool(values[name]))
+            elif name == "method":
+                widget = QComboBox()
+                for method, method_label in service.HTTP_METHODS.items():
+                    widget.addItem(_(method_label), method)
+                select_data(widget, values[name])
+            elif name == "max_parts":
+                widget = QSpinBox()
+                widget.setRange(0, 255)
+                widget.setSpecialValueText(_("no limit"))
+                widget.setValue(int(values[name] or 0))
+                widget.setMaximumWidth(120)
+                widget.valueChanged.connect(self.update_longest)
             elif name == "fixed_fields":
                 widget = QPlainTextEdit()
                 widget.setFixedHeight(56)
                 widget.setPlaceholderText(_("Saved: type again to replace") if values[name]
-                                          else "api_key=…")
+                                          else "username=…\npassword=…")
+            elif name == "message_fields":
+                widget = QPlainTextEdit(str(values[name]))
+                widget.setFixedHeight(92)  # the five lines of the Kannel preset
+                widget.setToolTip(_("Values filled for each message: {names}.").format(
+                    names=", ".join("{" + known + "}" for known in MESSAGE_PLACEHOLDERS))
+                    + "\n" + _("{coding}: 0 for GSM-7, 2 for UCS-2 (Kannel); {unicode}: 0 or "
+                               "1; {delivery_url}: the address the gateway calls back with "
+                               "the delivery report."))
             else:
                 widget = QLineEdit("" if name in secrets else str(values[name]))
                 if name in secrets:
@@ -277,18 +319,71 @@ class SmsSettingsBox(QGroupBox):
                                               if values[name] else "")
                 if name == "sender" and values[name]:
                     widget.setText(phones.display(str(values[name])))
+                if name == "delivery_address":
+                    widget.setPlaceholderText("http://192.168.1.20:13080")
+                    widget.setToolTip(_("Where the gateway reaches this workstation to say "
+                                        "whether each message reached the phone; empty: no "
+                                        "report asked for."))
             widgets[name] = widget
             errors[name] = FieldWithError(widget)
+            if name == "max_parts":
+                self.longest = QLabel()
+                self.longest.setWordWrap(True)
+                self.longest.setMinimumWidth(480)
+                form.addRow(_(label), row_of(errors[name], self.longest))
+                continue
             form.addRow(_(label), errors[name])
         self.transport_fields[code] = widgets
         self.transport_errors[code] = errors
         return page
+
+    def _fill_preset(self, index: int) -> None:
+        """A gateway's usual settings in the form (not saved, the secrets left alone)."""
+        preset = self.preset.itemData(index)
+        if not preset:
+            return
+        widgets = self.transport_fields["http"]
+        for name, value in service.HTTP_PRESETS[preset][1].items():
+            widget = widgets[name]
+            if isinstance(widget, QCheckBox):
+                widget.setChecked(bool(value))
+            elif isinstance(widget, QComboBox):
+                select_data(widget, value)
+            elif isinstance(widget, QSpinBox):
+                widget.setValue(int(value))
+            elif isinstance(widget, QPlainTextEdit):
+                widget.setPlainText(str(value))
+            else:
+                widget.setText(str(value))
+        self.transport_message.say(_("Filled for {gateway}: type its address and the "
+                                     "credentials, then save.").format(
+            gateway=self.preset.itemText(index)))
+        self.preset.setCurrentIndex(0)
+
+    def update_longest(self) -> None:
+        """Beside the gateway's limit: the longest template in SMS, as a patient gets it."""
+        if not hasattr(self, "longest") or not self.templates:
+            return
+        parts, editor = max(((editor.parts(), editor) for editor in self.templates),
+                            key=lambda pair: pair[0])
+        limit = self.transport_fields["http"]["max_parts"].value()
+        text = _("The longest template goes in {parts} SMS ({kind}, {language}).").format(
+            parts=parts, kind=_(rules.KINDS[editor.kind]),
+            language=LANGUAGE_NAMES[editor.language])
+        if limit and parts > limit:
+            text += " " + _("The gateway would cut it: shorten it, or raise its limit.")
+        self.longest.setStyleSheet(ERROR_STYLE if limit and parts > limit else "")
+        self.longest.setText(text)
 
     def _transport_values(self, code: str) -> dict:
         values = {}
         for name, widget in self.transport_fields.get(code, {}).items():
             if isinstance(widget, QCheckBox):
                 values[name] = widget.isChecked()
+            elif isinstance(widget, QComboBox):
+                values[name] = widget.currentData()
+            elif isinstance(widget, QSpinBox):
+                values[name] = widget.value()
             elif isinstance(widget, QPlainTextEdit):
                 values[name] = widget.toPlainText()
             else:
