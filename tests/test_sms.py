@@ -462,25 +462,48 @@ def test_nothing_at_night_nothing_late_nothing_after_consent_is_withdrawn(desk, 
     assert "Trop tard" in service.history(third.id)[-1].detail
 
 
-def test_a_gsm_modem_sends_in_text_mode_and_retries_after_an_error(desk):
+def test_a_gsm_modem_sends_pdus_the_phone_joins_and_retries_after_an_error(desk):
     site, _user = desk
     modem = FakeModem()
     try:
         first, second, third = three_reminders(site.id)
+        long_one = service.send_one(woman(site.id, phone="77 500 00 01", first="Binta").id,
+                                    "Bonjour {prenom}, le carnet [jaune] coûte 5 € ; "
+                                    + "le rendez-vous de contrôle est à la maternité. " * 4,
+                                    EVE - dt.timedelta(hours=1))
+        wolof = service.send_one(woman(site.id, phone="77 500 00 02", first="Ŋoné").id,
+                                 "Bonjour {prenom}, " + "votre enfant est à jour. " * 4,
+                                 EVE - dt.timedelta(hours=1))
         modem.fail_next = 1
         transport = transports.GsmModem(modem.port, timeout=3)
         report = service.send_due(transport, EVE)
-        assert report.retried == 1 and "+CMS ERROR: 38" in SmsMessage.get_by_id(
-            first.id).last_error
+        assert report.retried == 1
+        failed_first = SmsMessage.select().where(SmsMessage.state == "scheduled").order_by(
+            SmsMessage.next_attempt_at.desc()).first()
+        assert "+CMS ERROR: 38" in failed_first.last_error
         report = service.send_due(transport, EVE + dt.timedelta(minutes=2))
-        assert report.sent == 3
+        assert report.sent == 5 and report.failed == 0
         transport.close()
-        assert sorted(number for number, _body in modem.messages) == [
-            "+221771000001", "+221771000002", "+221771000003"]
-        assert "AT+CMGF=1" in modem.commands
-        body = dict(modem.messages)["+221771000001"]
-        assert body.startswith(rules.gsm7_bytes("Bonjour Aminata, rappel"))
-        assert SmsMessage.get_by_id(first.id).provider_ref == "3"  # the third SMS it took
+        assert "AT+CMGF=0" in modem.commands  # PDU mode
+        got = modem.phones()
+        assert sorted(number for number, _text in got) == [
+            "+221771000001", "+221771000002", "+221771000003", "+221775000001",
+            "+221775000002"]
+        texts = dict(got)
+        for message in (first, long_one, wolof):
+            message = SmsMessage.get_by_id(message.id)
+            assert texts[message.phone] == message.text  # whole, as composed
+        # the extension table's characters inside a GSM-7 message, one message in parts
+        assert "[jaune]" in texts["+221775000001"] and "5 €" in texts["+221775000001"]
+        parts = [sms for sms in modem.received if sms["number"] == "+221775000001"]
+        count = SmsMessage.get_by_id(long_one.id).parts
+        assert count >= 2 and [sms["concat"][1:] for sms in parts] == [
+            (count, number) for number in range(1, count + 1)]
+        assert {sms["coding"] for sms in parts} == {"GSM-7"}
+        wolof_parts = [sms for sms in modem.received if sms["number"] == "+221775000002"]
+        assert {sms["coding"] for sms in wolof_parts} == {"UCS-2"}
+        assert texts["+221775000002"].startswith("Bonjour Ŋoné, votre enfant est à jour.")
+        assert SmsMessage.get_by_id(long_one.id).provider_ref.count(",") == count - 1
     finally:
         modem.close()
     # no modem plugged in: the messages wait
@@ -492,11 +515,87 @@ def test_a_gsm_modem_sends_in_text_mode_and_retries_after_an_error(desk):
     assert SmsMessage.select().where(SmsMessage.patient == person.id).get().attempts == 0
 
 
-def test_a_long_text_goes_through_the_modem_as_several_sms():
-    text = " ".join(["mot"] * 60)
-    chunks = transports.split_for_modem(text)
-    assert len(chunks) == 2 and all(rules.length(c).units <= 160 for c in chunks)
-    assert chunks[0].endswith("1/2") and chunks[1].endswith("2/2")
+def test_a_long_message_whose_second_part_failed_goes_on_from_that_part(desk):
+    """The defect: part 2 failed, the retry sent part 1 again and she got it twice."""
+    site, _user = desk
+    modem = FakeModem()
+    try:
+        message = service.send_one(woman(site.id, phone="77 600 00 01").id,
+                                   "Bonjour {prenom}, " + "rappel de la vaccination. " * 12,
+                                   EVE - dt.timedelta(hours=1))
+        modem.fail_part = 2
+        transport = transports.GsmModem(modem.port, timeout=3)
+        report = service.send_due(transport, EVE)
+        assert report.retried == 1
+        waiting = SmsMessage.get_by_id(message.id)
+        assert waiting.state == "scheduled" and "1 SMS sur 3" in waiting.last_error
+        assert [sms["concat"][2] for sms in modem.received] == [1]
+        assert service.send_due(transport, EVE + dt.timedelta(minutes=2)).sent == 1
+        transport.close()
+        assert [sms["concat"][2] for sms in modem.received] == [1, 2, 3]  # none twice
+        [(number, text)] = modem.phones()
+        sent = SmsMessage.get_by_id(message.id)
+        assert (number, text) == (sent.phone, sent.text)
+        assert sent.provider_ref == "1,2,3"
+    finally:
+        modem.close()
+
+
+def test_a_modem_that_does_not_confirm_is_not_tried_again_blindly(desk):
+    """A time-out after Ctrl-Z, or an OK without +CMGS: the network may have the message."""
+    site, _user = desk
+    modem = FakeModem()
+    try:
+        first, second, third = three_reminders(site.id)
+        modem.swallow_next = 1
+        transport = transports.GsmModem(modem.port, timeout=1)
+        report = service.send_due(transport, EVE)
+        assert (report.sent, report.failed) == (0, 1)
+        cut = SmsMessage.get_by_id(first.id)
+        assert cut.state == "failed" and cut.last_error == "Interrompu pendant l’envoi"
+        assert "peut-être" in service.history(first.id)[-1].detail
+        modem.ok_without_reference_next = 1
+        report = service.send_due(transport, EVE + dt.timedelta(minutes=1))
+        assert (report.sent, report.failed) == (0, 1)
+        assert SmsMessage.get_by_id(second.id).last_error == "Interrompu pendant l’envoi"
+        assert service.send_due(transport, EVE + dt.timedelta(minutes=2)).sent == 1
+        assert [number for number, _text in modem.phones()] == [
+            "+221771000001", "+221771000002", "+221771000003"]  # each once
+        # a number the network does not know fails alone; the next one goes
+        modem.unassigned.add("+221776000001")
+        unknown = service.send_one(woman(site.id, phone="77 600 00 01").id, "Bonjour {prenom}",
+                                   EVE)
+        known = service.send_one(woman(site.id, phone="77 600 00 02", first="Binta").id,
+                                 "Bonjour {prenom}", EVE)
+        report = service.send_due(transport, EVE + dt.timedelta(minutes=3))
+        transport.close()
+        assert (report.sent, report.failed) == (1, 1)
+        refused = SmsMessage.get_by_id(unknown.id)
+        assert refused.state == "failed" and "numéro non attribué" in refused.last_error
+        assert SmsMessage.get_by_id(known.id).state == "sent"
+    finally:
+        modem.close()
+
+
+def test_the_emulated_modem_refuses_what_a_real_one_refuses():
+    """The emulation's own rules, checked apart: a wrong length, ESC in the prompt."""
+    import serial
+
+    modem = FakeModem()
+    try:
+        port = serial.serial_for_url(modem.port, timeout=0.5)
+        port.write(b"AT+CMGF=0\r")
+        time.sleep(0.2)
+        [(pdu, length)] = transports.GsmModem.pdus("+221771234567", "Bonjour", "k")
+        port.write(f"AT+CMGS={length + 1}\r".encode() + pdu.encode() + b"\x1a")
+        time.sleep(0.3)
+        port.write(f"AT+CMGS={length}\r".encode() + pdu[:10].encode() + b"\x1b")
+        time.sleep(0.3)
+        answer = port.read(500)
+        port.close()
+        assert b"+CMS ERROR: 304" in answer and modem.received == []
+    finally:
+        modem.close()
 
 
 def test_the_http_form_and_the_csv_export(desk, provider, tmp_path):

@@ -1033,6 +1033,12 @@ def _put_back(message_id: int, when: dt.datetime, reason: str) -> None:
                                 & (SmsEvent.at == when)).execute()
 
 
+def _progress(error: Exception) -> dict:
+    """The parts of a long message that went before the failure, kept for the next try."""
+    progress = getattr(error, "progress", "")
+    return {"provider_ref": progress} if progress else {}
+
+
 def _send_one(message_id: int, transport: transports.Transport, when: dt.datetime,
               report: SendReport, may_hold: bool = False,
               held_reason: str | None = None) -> tuple[str, str]:
@@ -1051,7 +1057,11 @@ def _send_one(message_id: int, transport: transports.Transport, when: dt.datetim
             count=message.attempts, transport=_(TRANSPORTS.get(transport.name, transport.name))),
             when)
     try:
-        reference = transport.send(composed.phone, composed.text, message.key)
+        if getattr(transport, "resumes", False):  # a long message goes on where it stopped
+            reference = transport.send(composed.phone, composed.text, message.key,
+                                       progress=message.provider_ref)
+        else:
+            reference = transport.send(composed.phone, composed.text, message.key)
     except Unreachable as error:
         _put_back(message.id, when, str(error))  # nothing left: it waits, and the others
         report.note = str(error)
@@ -1061,7 +1071,7 @@ def _send_one(message_id: int, transport: transports.Transport, when: dt.datetim
         # as for an interrupted send: failed with the reason, for a person to check
         with database.atomic():
             _set_state([message.id], rules.FAILED, str(error), when, (rules.SENDING,),
-                       last_error=_("Interrupted while sending"))
+                       last_error=_("Interrupted while sending"), **_progress(error))
         report.failed += 1
         report.errors.append(str(error))
         return "stop", str(error)  # the provider is slow: the others wait for the next round
@@ -1088,12 +1098,12 @@ def _send_one(message_id: int, transport: transports.Transport, when: dt.datetim
                 _set_state([message.id], rules.SCHEDULED, _(
                     "{reason} Next try at {time}.").format(
                     reason=error, time=retry.strftime("%d/%m %H:%M")), when, (rules.SENDING,),
-                    next_attempt_at=retry, last_error=str(error))
+                    next_attempt_at=retry, last_error=str(error), **_progress(error))
             report.retried += 1
             return "stop", str(error)  # the provider is failing: the others wait
         with database.atomic():  # no try left before it is too late
             _set_state([message.id], rules.FAILED, str(error), when, (rules.SENDING,),
-                       last_error=str(error))
+                       last_error=str(error), **_progress(error))
         report.failed += 1
         return "failed", str(error)
     if parts_taken < parts:

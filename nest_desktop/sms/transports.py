@@ -11,16 +11,18 @@ provider rejects, wrong credentials).
 import base64
 import errno
 import json
+import re
 import socket
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from nest_desktop.domain import sms as rules
-from nest_desktop.domain.messages import _
+from nest_desktop.domain.messages import N_, _
 
 _NO_ROUTE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.ECONNREFUSED}
 
@@ -292,21 +294,42 @@ class HttpGateway:
 
 # --- GSM modem -----------------------------------------------------------------------------------
 
-CTRL_Z = b"\x1a"  # ends the text: the modem sends it
-ESC = b"\x1b"  # leaves the text prompt without sending
+CTRL_Z = b"\x1a"  # ends the PDU: the modem sends it
+ESC = b"\x1b"  # leaves the prompt without sending
+# +CMS ERROR codes (3GPP TS 27.005 §3.2.5, TS 24.011) that refuse this message as it is; the
+# others (network out of order, no service…) may pass later.
+_MESSAGE_REFUSED = {1: N_("number not assigned"), 8: N_("barred by the operator"),
+                    10: N_("call barred"), 21: N_("short message refused"),
+                    28: N_("unidentified subscriber"), 29: N_("facility refused"),
+                    30: N_("unknown subscriber"), 96: N_("invalid mandatory information")}
+
+
+class PartlySent(Retry):
+    """The first parts of a long message went (each confirmed by `+CMGS`), a later one
+    failed: the next try starts at the first part not confirmed, so that nothing arrives
+    twice. `progress` is what the outbox keeps for that try."""
+
+    def __init__(self, message: str, progress: str):
+        super().__init__(message)
+        self.progress = progress
 
 
 @dataclass
 class GsmModem:
-    """A GSM modem (or a phone) on a serial port, in text mode: `AT+CMGF=1`, then
-    `AT+CMGS="<number>"`, the text after the `> ` prompt, Ctrl-Z; `+CMGS: <ref>` and `OK`
-    say it went. A text beyond one SMS goes as several SMS (text mode cannot join them)."""
+    """A GSM modem (or a phone) on a serial port, in PDU mode (3GPP TS 27.005): `AT+CMGF=0`,
+    then for each part `AT+CMGS=<length>`, the SMS-SUBMIT PDU in hexadecimal after the `> `
+    prompt, Ctrl-Z. A long text goes as one concatenated SMS (a concatenation header in each
+    part, joined by the phone); GSM-7 with its extension table (€ [ ] { } ~ ^ | \\) or
+    UCS-2, packed by python-gsmmodem's PDU encoder. Only `+CMGS: <reference>` says a part
+    went: a time-out after Ctrl-Z, or an OK without it, may have sent it and is not tried
+    again blindly."""
 
     port: str  # COM3 on Windows; any pyserial URL in the tests
     baudrate: int = 115200
     pin: str = ""
     timeout: float = 30.0  # the network may take this long to take a message
     name: str = "modem"
+    resumes = True  # send() takes the progress a PartlySent left
     _serial: object = field(default=None, repr=False)
 
     def _open(self):
@@ -327,13 +350,15 @@ class GsmModem:
             self._command(b"ATE0")  # no echo: answers are easier to read
             if self.pin and b"READY" not in self._command(b"AT+CPIN?"):
                 self._command(f'AT+CPIN="{self.pin}"'.encode("ascii"))
-            self._command(b"AT+CMGF=1")
+            self._command(b"AT+CMGF=0")
         except Retry as error:
             self.close()
             raise Unreachable(str(error)) from error
         return self._serial
 
-    def _read_until(self, endings: tuple[bytes, ...], timeout: float) -> bytes:
+    def _read_until(self, endings: tuple[bytes, ...], timeout: float) -> bytes | None:
+        """What the modem said up to one of `endings`, or None when it said nothing of the
+        kind in time."""
         answer = b""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -342,49 +367,81 @@ class GsmModem:
                 # the final line may still be arriving
                 answer += self._serial.read(256)
                 return answer
-        raise Retry(_("The GSM modem did not answer in time.")) from None
+        return None
 
     def _command(self, command: bytes, timeout: float = 5.0) -> bytes:
         self._serial.reset_input_buffer()
         self._serial.write(command + b"\r")
         answer = self._read_until((b"OK\r", b"ERROR"), timeout)
+        if answer is None:
+            raise Retry(_("The GSM modem did not answer in time."))
         if b"ERROR" in answer:
             raise Retry(_("The GSM modem refused {command}: {answer}").format(
                 command=command.decode("ascii", "replace"),
                 answer=answer.decode("ascii", "replace").strip()))
         return answer
 
-    def _send_one(self, phone: str, text: str) -> str:
-        if rules.is_gsm7(text):
-            self._command(b'AT+CSCS="GSM"')
-            number, body = phone.encode("ascii"), rules.gsm7_bytes(text)
-        else:
-            self._command(b'AT+CSCS="UCS2"')
-            number = phone.encode("utf-16-be").hex().upper().encode("ascii")
-            body = text.encode("utf-16-be").hex().upper().encode("ascii")
-        self._serial.reset_input_buffer()
-        self._serial.write(b'AT+CMGS="' + number + b'"\r')
-        prompt = self._read_until((b">", b"ERROR"), 10)
-        if b"ERROR" in prompt:
-            raise Retry(_("The GSM modem refused the number: {answer}").format(
-                answer=prompt.decode("ascii", "replace").strip()))
-        self._serial.write(body + CTRL_Z)
-        answer = self._read_until((b"OK\r", b"ERROR"), self.timeout).decode("ascii", "replace")
-        if "ERROR" in answer:
-            raise Retry(_("The GSM network did not take the message: {answer}").format(
-                answer=answer.strip()))
-        for line in answer.splitlines():
-            if line.startswith("+CMGS:"):
-                return line.split(":", 1)[1].strip()
-        return ""
+    @staticmethod
+    def pdus(phone: str, text: str, reference: str) -> list[tuple[str, int]]:
+        """(PDU in hexadecimal, TPDU length) of each part; the concatenation reference comes
+        from the message's, so that a resumed message's parts join its first ones."""
+        from gsmmodem.pdu import encodeSmsSubmitPdu
 
-    def send(self, phone: str, text: str, reference: str) -> str:
+        concatenation = zlib.crc32(reference.encode("utf-8")) & 0xFF
+        return [(bytes(pdu.data).hex().upper(), pdu.tpduLength) for pdu in encodeSmsSubmitPdu(
+            phone, text, reference=concatenation, requestStatusReport=False)]
+
+    def _send_pdu(self, pdu: str, length: int) -> str:
+        """One part: its `+CMGS` reference; Retry, Refused or MayHaveGone otherwise."""
+        self._serial.reset_input_buffer()
+        self._serial.write(f"AT+CMGS={length}\r".encode("ascii"))
+        prompt = self._read_until((b">", b"ERROR"), 10)
+        if prompt is None or b"ERROR" in prompt:
+            self._serial.write(ESC)
+            raise Retry(_("The GSM modem did not take the message: {answer}").format(
+                answer=(prompt or b"").decode("ascii", "replace").strip()
+                or _("no prompt")))
+        self._serial.write(pdu.encode("ascii") + CTRL_Z)
+        answer = self._read_until((b"OK\r", b"ERROR"), self.timeout)
+        if answer is None:
+            raise MayHaveGone(_("The GSM modem did not confirm the message: it may have gone. "
+                                "Check with her before sending it again."))
+        text = answer.decode("ascii", "replace")
+        error = re.search(r"\+CMS ERROR:\s*(\d+)", text)
+        if error and int(error.group(1)) in _MESSAGE_REFUSED:
+            raise Refused(_("The GSM network refused the message ({code}: {reason}).").format(
+                code=error.group(1), reason=_(_MESSAGE_REFUSED[int(error.group(1))])))
+        if "ERROR" in text:
+            raise Retry(_("The GSM network did not take the message: {answer}").format(
+                answer=text.strip()))
+        confirmed = re.search(r"\+CMGS:\s*(\d+)", text)
+        if confirmed is None:
+            raise MayHaveGone(_("The GSM modem answered without the message's reference: it "
+                                "may have gone. Check with her before sending it again."))
+        return confirmed.group(1)
+
+    def send(self, phone: str, text: str, reference: str, progress: str = "") -> str:
         self._open()
-        try:
-            return ",".join(self._send_one(phone, chunk) for chunk in split_for_modem(text))
-        except Retry:
-            self.close()  # start afresh next time: the modem may be in the middle of a prompt
-            raise
+        pdus = self.pdus(phone, text, reference)
+        digest = f"{zlib.crc32(text.encode('utf-8')):08x}"
+        done: list[str] = []
+        kept = progress.split(":") if progress.startswith("parts:") else []
+        if len(kept) == 4 and kept[1] == digest:  # the same text: its first parts went
+            done = [ref for ref in kept[3].split(",") if ref][:int(kept[2])]
+        for pdu, length in pdus[len(done):]:
+            try:
+                done.append(self._send_pdu(pdu, length))
+            except Retry as error:
+                self.close()  # start afresh next time: the modem may be in a prompt
+                if done and not isinstance(error, MayHaveGone):
+                    raise PartlySent(_("{reason} ({count} of {parts} SMS went; the next try "
+                                       "sends the rest.)").format(
+                        reason=error, count=len(done), parts=len(pdus)),
+                        f"parts:{digest}:{len(done)}:{','.join(done)}") from error
+                if done:
+                    error.progress = f"parts:{digest}:{len(done)}:{','.join(done)}"
+                raise
+        return ",".join(done)
 
     def close(self) -> None:
         if self._serial is not None:
@@ -394,23 +451,3 @@ class GsmModem:
             except Exception:  # the port may be gone already; closing is all that is wanted
                 pass
             self._serial = None
-
-
-def split_for_modem(text: str) -> list[str]:
-    """The text cut at spaces into SMS the modem sends one by one."""
-    limit = rules.GSM7_SINGLE if rules.is_gsm7(text) else rules.UCS2_SINGLE
-    if rules.length(text).parts == 1:
-        return [text]
-    chunks, current = [], ""
-    for word in text.split(" "):
-        candidate = f"{current} {word}" if current else word
-        if rules.length(candidate).units <= limit - 4:  # room for " 1/2"
-            current = candidate
-        else:
-            if current:
-                chunks.append(current)
-            current = word
-    if current:
-        chunks.append(current)
-    total = len(chunks)
-    return [f"{chunk} {index}/{total}" for index, chunk in enumerate(chunks, 1)]

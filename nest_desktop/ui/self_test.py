@@ -67,6 +67,10 @@ def run(app: QApplication, report: Callable[[str], None] = print) -> bool:
         check(f"patient file PDF ({name})", _pdf_pages(sheet) >= 1)
         name, calendar = documents.vaccination_calendar_pdf(child.patient_id)
         check(f"vaccination calendar PDF ({name})", _pdf_pages(calendar) == 1)
+        from nest_desktop.sms.transports import GsmModem
+
+        check("GSM modem's PDU encoder", len(GsmModem.pdus("+221771234567", "é" * 200,
+                                                            "self-test")) == 2)
         wait_for_background_work()
         for open_window in list(window.patient_windows.values()):
             open_window.close()
