@@ -2,6 +2,9 @@
 # A throw-away PostgreSQL cluster on 127.0.0.1 for the tests, run as an unprivileged user.
 #   scripts/postgres_test_cluster.sh start   -> prints the database URL to use
 #   scripts/postgres_test_cluster.sh stop
+#   scripts/postgres_test_cluster.sh pause|resume   the server stopped (as a restart or a cut
+#                                                   cable would) and started again, data kept
+# NEST_PG_FOLDER and NEST_PG_PORT give a second cluster its own place.
 # Needs Debian's postgresql package (scripts/bootstrap.sh test installs it).
 set -euo pipefail
 folder=${NEST_PG_FOLDER:-/tmp/nest-pg-test}
@@ -25,8 +28,14 @@ case "${1:-}" in
     run "'$bin/pg_ctl' -D '$folder/data' -m fast stop" >/dev/null || true
     rm -rf "$folder"
     ;;
+  pause)
+    run "'$bin/pg_ctl' -D '$folder/data' -m fast -w stop" >/dev/null
+    ;;
+  resume)
+    run "'$bin/pg_ctl' -D '$folder/data' -l '$folder/log' -w -o \"-h 127.0.0.1 -p $port -k '$folder'\" start" >/dev/null
+    ;;
   *)
-    echo "usage: $0 start|stop" >&2
+    echo "usage: $0 start|stop|pause|resume" >&2
     exit 2
     ;;
 esac

@@ -7,7 +7,7 @@ import pytest
 
 from nest_desktop.db.connection import sqlite_path
 from nest_desktop.db.models import Patient, database
-from nest_desktop.services import DatabaseBusy, as_busy
+from nest_desktop.services import DatabaseBusy, database_problem
 from nest_desktop.services import patients as patient_service
 
 pytestmark = pytest.mark.sqlite_only
@@ -34,14 +34,14 @@ def test_a_save_while_another_desk_writes_is_said_busy_in_french_and_done_after(
         other_desk_writing):
     with pytest.raises(Exception) as raised:
         patient_service.create_patient(new_file())
-    busy = as_busy(raised.value)
+    busy = database_problem(raised.value)
     assert isinstance(busy, DatabaseBusy)
     assert str(busy).startswith("La base de données est occupée")
     assert "locked" not in str(busy)
     other_desk_writing.execute("COMMIT")
     patient_service.create_patient(new_file())
     assert Patient.select().count() == 1
-    assert as_busy(ValueError("database is locked")) is None  # only the database's own
+    assert database_problem(ValueError("database is locked")) is None  # only the database's own
 
 
 def test_background_work_and_a_slot_get_the_french_message_and_keep_the_window(

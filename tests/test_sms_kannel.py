@@ -22,7 +22,7 @@ NOON = dt.datetime(2026, 11, 23, 12, 0)
 
 def started_kannel(folder, **options) -> kannel_gateway.KannelGateway:
     if not kannel_gateway.installed():
-        if os.environ.get("NEST_TEST_KANNEL") == "required":
+        if os.environ.get("NEST_TEST_REAL_PEERS") == "required":
             pytest.fail("Kannel is not installed: scripts/bootstrap.sh test installs it")
         pytest.skip("Kannel is not installed (Debian's kannel and kannel-extras)")
     folder.mkdir()

@@ -4,8 +4,9 @@ import os
 import sys
 from pathlib import Path
 
-from peewee import Database, SqliteDatabase
+from peewee import Database, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse import db_url
+from playhouse.shortcuts import ReconnectMixin
 
 from nest_desktop.db import integrity, migrations
 from nest_desktop.db.models import database
@@ -32,6 +33,30 @@ DRIVE_REMOTE = 4  # GetDriveTypeW's answer for a network drive
 
 class NetworkShareRefused(OSError):
     """The embedded database was asked for on a network share."""
+
+
+class ReconnectingPostgresqlDatabase(ReconnectMixin, PostgresqlDatabase):
+    """The shared server: a connection the server dropped (a restart, a cut cable) is made
+    again at the next query outside a transaction, on each thread, instead of failing with
+    "connection already closed" until NEST is restarted. A query inside a transaction is
+    not replayed: its error reaches the window, which keeps what was typed."""
+
+    reconnect_errors = (
+        (OperationalError, "server closed the connection"),
+        (OperationalError, "terminating connection"),
+        (OperationalError, "could not receive data"),
+        (OperationalError, "could not send data"),
+        (OperationalError, "ssl syscall"),
+        (InterfaceError, "connection already closed"),
+        (InterfaceError, "cursor already closed"),
+    )
+
+
+db_url.register_database(ReconnectingPostgresqlDatabase, "postgres", "postgresql")
+# A server that does not answer is said within seconds, and a dead connection noticed (TCP
+# keep-alives) rather than waited on for minutes.
+SERVER_CONNECT_OPTIONS = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 30,
+                          "keepalives_interval": 10, "keepalives_count": 3}
 
 
 def mount_type(path: Path, mounts: str) -> str:
@@ -86,7 +111,8 @@ def open_database(url: str) -> Database:
         # wait for each other (busy timeout) instead of failing when both read then write.
         db = db_url.connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
     else:
-        db = db_url.connect(url)
+        db = db_url.connect(url, **(SERVER_CONNECT_OPTIONS if url.startswith("postgres")
+                                    else {}))
     database.initialize(db)
     db.connect(reuse_if_open=True)
     path = sqlite_path(db)

@@ -16,24 +16,64 @@ class StaleRecordError(RuntimeError):
     """The record was changed by someone else since it was read."""
 
 
-class DatabaseBusy(RuntimeError):
-    """Another desk held the database's write lock longer than the wait: nothing of the
-    action was written, and it can be done again."""
+class DatabaseProblem(RuntimeError):
+    """The database could not do the action: nothing of it was written, what was typed is
+    kept, and it can be done again."""
 
 
-def as_busy(error: BaseException) -> DatabaseBusy | None:
-    """SQLite's "database is locked" (or a server's lock time-out) as a French message that
-    says nothing was lost, None for any other error."""
-    from peewee import OperationalError
+class DatabaseBusy(DatabaseProblem):
+    """Another desk held the database's write lock longer than the wait."""
 
+
+class ServerUnreachable(DatabaseProblem):
+    """The shared server cannot be reached (stopped, restarting, the network cut); the
+    connection is made again by itself once it is back."""
+
+
+_BUSY_WORDS = ("database is locked", "database is busy", "lock timeout",
+               "could not obtain lock")
+# psycopg2's words for a server that went away or cannot be reached
+_UNREACHABLE_WORDS = ("server closed the connection", "connection already closed",
+                      "terminating connection", "could not connect", "connection refused",
+                      "connection timed out", "timeout expired", "no route to host",
+                      "network is unreachable", "ssl syscall", "could not receive data",
+                      "could not send data", "shutting down", "starting up",
+                      "connection to server", "cursor already closed", "connection lost")
+
+
+def database_problem(error: BaseException) -> DatabaseProblem | None:
+    """A database's lock or a server out of reach as a French message that says nothing was
+    lost, None for any other error."""
+    from peewee import InterfaceError, OperationalError
+
+    if isinstance(error, DatabaseProblem):
+        return error
+    if not isinstance(error, OperationalError | InterfaceError):
+        return None
     text = str(error).lower()
-    if isinstance(error, OperationalError) and any(
-            words in text for words in ("database is locked", "database is busy",
-                                        "lock timeout", "could not obtain lock")):
+    if any(words in text for words in _BUSY_WORDS):
         return DatabaseBusy(_(
             "The database is busy: another desk is writing a long change (an import, a "
             "backup). Nothing was saved and what you typed is kept: try again in a moment."))
+    if any(words in text for words in _UNREACHABLE_WORDS):
+        return ServerUnreachable(_(
+            "The database server cannot be reached (stopped, or the network is cut): "
+            "nothing was saved and what you typed is kept. Save again once it is back: NEST "
+            "connects again by itself."))
     return None
+
+
+def server_reachable() -> bool:
+    """Whether the database answers now (the connection is made again if it was lost)."""
+    from peewee import InterfaceError, OperationalError
+
+    from nest_desktop.db.models import database
+
+    try:
+        database.execute_sql("SELECT 1").fetchone()
+        return True
+    except (OperationalError, InterfaceError):
+        return False
 
 
 def check_characters(errors: dict[str, str], **texts: str) -> None:

@@ -25,6 +25,7 @@ from nest_desktop.i18n import N_, _, format_number, ngettext
 from nest_desktop.services import backup, desk, followup, reception
 from nest_desktop.ui.common.desk_context import DeskContext
 from nest_desktop.ui.common.notifier import changes
+from nest_desktop.ui.common.offline_bar import OfflineBar
 from nest_desktop.ui.common.pdf_preview import PdfPreviewDialog
 from nest_desktop.ui.common.screen import fit_on_screen
 from nest_desktop.ui.common.tasks import run_in_background
@@ -151,6 +152,8 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addLayout(header)
+        self.offline_bar = OfflineBar()  # the shared server away: said, then gone once back
+        layout.addWidget(self.offline_bar)
         layout.addWidget(self.urgent_notice)
         layout.addWidget(self.closing_notice)
         layout.addLayout(body, 1)
@@ -252,6 +255,7 @@ class MainWindow(QMainWindow):
             return
         self.backup_timer.stop()
         self.first_backup_timer.stop()
+        self.offline_bar.timer.stop()
         self.sms_sender.stop()
         self.closing.emit()
         event.accept()

@@ -9,15 +9,25 @@ from PySide6.QtCore import QCoreApplication, QThread
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from nest_desktop.i18n import _
-from nest_desktop.services import as_busy
+from nest_desktop.services import DatabaseProblem, ServerUnreachable, database_problem
+from nest_desktop.ui.common.notifier import changes
 
 log = logging.getLogger("nest_desktop")
 
 
+def database_trouble(error: BaseException) -> DatabaseProblem | None:
+    """The database's problem behind `error` (busy, the server out of reach), told to the
+    offline bar when the server is away; None for another error. On the GUI thread."""
+    problem = database_problem(error)
+    if isinstance(problem, ServerUnreachable):
+        changes().server_unreachable.emit()
+    return problem
+
+
 def explanation(error: BaseException) -> str:
-    busy = as_busy(error)
-    if busy is not None:
-        return str(busy)
+    problem = database_trouble(error)
+    if problem is not None:
+        return str(problem)
     return _("Something unexpected happened: {error}\n\nIt is written in the application's "
              "log. What you typed is still on screen.").format(error=error)
 

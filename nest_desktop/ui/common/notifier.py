@@ -22,6 +22,8 @@ class Changes(QObject):
     sms = Signal()  # the outbox
     backups = Signal()  # a copy made or restored
     restored = Signal()  # the whole database replaced by a copy
+    server_unreachable = Signal()  # the shared server did not answer (the bar says so)
+    server_back = Signal()  # it answers again: what a page could not read, it reads now
 
 
 _changes: Changes | None = None

@@ -21,7 +21,8 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QThreadPool, Signal, Slot
 
-from nest_desktop.services import as_busy
+from nest_desktop.services import ServerUnreachable, database_problem
+from nest_desktop.ui.common.notifier import changes
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ class _Dispatcher(QObject):
             if job.owner_gone():
                 continue
             try:
+                if isinstance(job.error, ServerUnreachable):
+                    changes().server_unreachable.emit()  # the offline bar
                 if job.error is None:
                     job.on_done(job.result)
                 elif job.on_error is not None:
@@ -88,7 +91,7 @@ def _execute(dispatcher: _Dispatcher, job: _Job) -> None:
         job.result = job.work()
     except Exception as error:  # reported to the caller on the GUI thread
         log.error("background work failed:\n%s", traceback.format_exc())
-        job.error = as_busy(error) or error  # never a raw "database is locked"
+        job.error = database_problem(error) or error  # never a raw "database is locked"
     dispatcher.finished.put(job)
     dispatcher.ready.emit()
 

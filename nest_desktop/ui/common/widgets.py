@@ -84,6 +84,9 @@ class MessageLabel(QLabel):
     def say(self, text: str, error: bool = False) -> None:
         self.setStyleSheet(ERROR_STYLE if error else "color: #1b5e20;")
         self.setText(text)
+        # the lines it wraps to, asked of the layout at once (a window of fixed height
+        # otherwise keeps one line's room and clips a long message)
+        self.setMinimumHeight(self.heightForWidth(max(self.width(), 300)) if text else 0)
 
 
 class DateEdit(QLineEdit):

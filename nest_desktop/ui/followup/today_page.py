@@ -193,6 +193,7 @@ class TodayPage(QWidget):
         self.refresh_permissions()
         self.refresh()
         changes().tasks.connect(self.refresh)
+        changes().server_back.connect(self.refresh)  # what could not be read while it was away
         changes().desk.connect(self._desk_changed)
 
     def _desk_changed(self) -> None:

@@ -46,6 +46,7 @@ from nest_desktop.services import patients as service
 from nest_desktop.services import vaccination as vaccination_service
 from nest_desktop.ui.common.desk_context import DeskContext
 from nest_desktop.ui.common.dialogs import DuplicatesDialog, InteractionDialog
+from nest_desktop.ui.common.errors import database_trouble
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.screen import fit_on_screen
 from nest_desktop.ui.common.tasks import run_in_background
@@ -171,13 +172,14 @@ class PatientWindow(QMainWindow):
         self.print_button.clicked.connect(self._print)
         close_button.clicked.connect(self.close)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.message, 1)
+        buttons.addStretch(1)
         buttons.addWidget(self.print_button)
         buttons.addWidget(close_button)
         buttons.addWidget(self.save_button)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.message)  # its own line: a long message wraps, never clipped
         layout.addLayout(buttons)
         self.setCentralWidget(central)
         self._watch_changes()
@@ -663,6 +665,12 @@ class PatientWindow(QMainWindow):
         except session.PermissionDenied as refused:
             self.message.say(str(refused), error=True)
             return False
+        except Exception as error:  # the server gone: the window stays, with what was typed
+            problem = database_trouble(error)
+            if problem is None:
+                raise
+            self.message.say(str(problem), error=True)
+            return False
         self.patient_id = patient.id
         self.load()
         self.message.say(_("File saved."))
@@ -677,10 +685,18 @@ class PatientWindow(QMainWindow):
                 _("This file has unsaved changes. Save them before closing?"),
                 QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                 | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
-            if answer == QMessageBox.StandardButton.Cancel or (
-                    answer == QMessageBox.StandardButton.Save and not self.save()):
+            if answer == QMessageBox.StandardButton.Cancel:
                 event.ignore()
                 return
+            if answer == QMessageBox.StandardButton.Save:
+                try:
+                    saved = self.save()
+                except Exception:  # never closed on an edit that was not saved
+                    event.ignore()
+                    raise
+                if not saved:
+                    event.ignore()
+                    return
         event.accept()
 
     def _intake_done_now(self) -> None:
