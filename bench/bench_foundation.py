@@ -2,8 +2,9 @@
 
     QT_QPA_PLATFORM=offscreen python bench/bench_foundation.py [--patients 200000]
 
-Targets (issue "Foundation"): search keystroke-to-results median <= 30 ms; cold start to the
-main window <= 2 s; patient list open on 200 000 patients <= 250 MB resident memory.
+Targets (issue 25, a network of clinics on one server): search keystroke-to-results median
+<= 30 ms and p90 <= 100 ms; cold start to the main window <= 1.5 s and <= 3 times a bare
+PySide6 window; patient list open on 200 000 patients <= 200 MB peak resident memory.
 Each figure is printed beside a baseline measured in the same run: the raw sqlite3 query,
 a bare PySide6 window.
 """
@@ -45,8 +46,17 @@ QTimer.singleShot(0, report)
 app.exec()
 """
 
-MEMORY_PROBE = """
-import resource, sys
+# The peak resident memory of a process since its own start: /proc/self/status's VmHWM.
+# Not getrusage's ru_maxrss, which on Linux keeps the high-water mark across exec(): a child
+# of this benchmark (300 MB after generating the clinic) would report 300 MB while empty.
+PEAK_KB = """
+def peak_kb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+"""
+
+MEMORY_PROBE = PEAK_KB + """
+import sys
 sys.path.insert(0, {root!r})
 from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
@@ -67,7 +77,7 @@ view = page.view
 for row in range(0, page.model.rowCount(), page.model.rowCount() // 20):
     view.scrollTo(page.model.index(row, 0))
     app.processEvents()
-print(page.model.rowCount(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(page.model.rowCount(), peak_kb())
 """
 
 
@@ -126,6 +136,7 @@ def main() -> None:
             raw_timings.append((time.perf_counter() - started) * 1000)
             sizes.append(len(ids))
     app_median, raw_median = statistics.median(app_timings), statistics.median(raw_timings)
+    app_p90 = statistics.quantiles(app_timings, n=10)[-1]
     worst = max(zip(app_timings, KEYSTROKES * 3, strict=True))
 
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
@@ -141,27 +152,31 @@ def main() -> None:
                             env=env, check=True).stdout.split()
     listed, rss_kb = int(output[-2]), int(output[-1])
     bare_rss = subprocess.run(
-        [sys.executable, "-c", "import resource; from PySide6.QtWidgets import QApplication, "
-         "QMainWindow; a = QApplication([]); w = QMainWindow(); w.show(); a.processEvents(); "
-         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"],
+        [sys.executable, "-c", PEAK_KB + "from PySide6.QtWidgets import QApplication, "
+         "QMainWindow\na = QApplication([])\nw = QMainWindow()\nw.show()\na.processEvents()\n"
+         "print(peak_kb())"],
         capture_output=True, text=True, env=env, check=True).stdout.split()[-1]
 
     rows = [
         ("search, keystroke to results (median)", f"{app_median:.1f} ms",
          f"raw sqlite3 query {raw_median:.1f} ms", "<= 30 ms", app_median <= 30),
-        ("search, slowest keystroke", f"{worst[0]:.1f} ms ({worst[1]!r})",
-         f"{len(KEYSTROKES)} queries x 3, up to {max(sizes):,} hits", "-", True),
+        ("search, keystroke to results (p90)", f"{app_p90:.1f} ms",
+         f"{len(KEYSTROKES)} queries x 3, up to {max(sizes):,} hits", "<= 100 ms",
+         app_p90 <= 100),
+        ("search, slowest keystroke", f"{worst[0]:.1f} ms ({worst[1]!r})", "", "-", True),
         ("cold start to main window (median of 3)", f"{start:.2f} s",
-         f"bare PySide6 window {bare:.2f} s", "<= 2 s", start <= 2),
-        ("patient list open, resident memory", f"{rss_kb / 1024:.0f} MB",
+         f"bare PySide6 window {bare:.2f} s ({start / bare:.1f}x)", "<= 1.5 s, 3x",
+         start <= 1.5 and start <= 3 * bare),
+        ("patient list open, peak resident memory", f"{rss_kb / 1024:.0f} MB",
          f"bare PySide6 window {int(bare_rss) / 1024:.0f} MB; {listed:,} rows",
-         "<= 250 MB", rss_kb / 1024 <= 250),
+         "<= 200 MB", rss_kb / 1024 <= 200),
     ]
     print(f"\nNEST Desktop foundation benchmark — {patients:,} patients, SQLite {path}")
     print(f"{'measure':<42} {'value':<26} {'baseline, same run':<42} {'target':<10} ok")
     for name, value, baseline, target, ok in rows:
         print(f"{name:<42} {value:<26} {baseline:<42} {target:<10} {'yes' if ok else 'NO'}")
-    print(f"(this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+    print(f"(this process, generating and searching: "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
 
 
 if __name__ == "__main__":
