@@ -90,6 +90,22 @@ def test_on_a5_it_takes_two_clean_pages_of_legible_text(longest_girl, tmp_path):
     assert re.search(r"Papillomavirus \(HPV\) 2 31/05/2027", second["text"])
 
 
+def squares_of(pdf: bytes) -> list[bytes]:
+    """The QR code's filled squares as the PDF draws them ('x y w h re' operators)."""
+    import base64
+    import zlib
+
+    content = b""
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:  # ReportLab's /ASCII85Decode /FlateDecode pages; fonts and images skipped
+            stream = stream.strip()
+            content += zlib.decompress(base64.a85decode(stream[:-2])
+                                       if stream.endswith(b"~>") else stream)
+        except (ValueError, zlib.error):
+            continue
+    return re.findall(rb"-?[\d.]+ -?[\d.]+ [\d.]+ [\d.]+ re", content)
+
+
 def test_the_36_week_pack_says_scan_this_code_only_with_a_code(desk, tmp_path):
     import datetime as dt
 
@@ -113,6 +129,13 @@ def test_the_36_week_pack_says_scan_this_code_only_with_a_code(desk, tmp_path):
     text = " ".join(page["text"] for page in pages_of(pdf, tmp_path))
     assert "scannez ce code" in text and "https://chat.whatsapp.com/NEST-mamans" in text
     assert all(outside_printable_area(page) == [] for page in pages_of(pdf, tmp_path))
+    # the code is encoded once and drawn the same on the next pack (issue 25)
+    from nest_desktop.printing import pregnancy as pack_printing
+
+    encoded = pack_printing._qr_squares.cache_info().misses
+    _name, again = documents.pack_36_weeks_pdf(expecting.id)
+    assert pack_printing._qr_squares.cache_info().misses == encoded
+    assert squares_of(again) == squares_of(pdf) and len(squares_of(pdf)) > 100
 
 
 def test_the_call_register_marks_the_open_lines_in_black_and_white_too(desk, tmp_path):
