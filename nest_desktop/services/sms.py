@@ -1007,8 +1007,8 @@ def _send_round(ids: list[int], transport: transports.Transport, when: dt.dateti
         if held is not None and outcome in ("sent", "failed"):
             _fail_held(*held, when, report)  # the next went, or failed otherwise: it was that one
             held = None
-        if outcome == "sent":
-            _gateway_working()
+        if outcome == "sent" and report.sent == 1:
+            _gateway_working()  # once a round: a message went
         if outcome == "stop":
             return
     if held is not None and not should_stop():
@@ -1033,10 +1033,9 @@ def _put_back(message_id: int, when: dt.datetime, reason: str) -> None:
                                 & (SmsEvent.at == when)).execute()
 
 
-def _progress(error: Exception) -> dict:
+def _progress(error: Retry) -> dict:
     """The parts of a long message that went before the failure, kept for the next try."""
-    progress = getattr(error, "progress", "")
-    return {"provider_ref": progress} if progress else {}
+    return {"provider_ref": error.progress} if error.progress else {}
 
 
 def _send_one(message_id: int, transport: transports.Transport, when: dt.datetime,

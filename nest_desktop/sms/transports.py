@@ -28,7 +28,10 @@ _NO_ROUTE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.ECONNR
 
 
 class Retry(Exception):
-    """The message did not go this time; trying again later may work."""
+    """The message did not go this time; trying again later may work. `progress`: the parts
+    of a long message that went before (kept on the message for its next try)."""
+
+    progress: str = ""
 
 
 class Unreachable(Retry):
@@ -433,14 +436,15 @@ class GsmModem:
                 done.append(self._send_pdu(pdu, length))
             except Retry as error:
                 self.close()  # start afresh next time: the modem may be in a prompt
-                if done and not isinstance(error, MayHaveGone):
-                    raise PartlySent(_("{reason} ({count} of {parts} SMS went; the next try "
-                                       "sends the rest.)").format(
-                        reason=error, count=len(done), parts=len(pdus)),
-                        f"parts:{digest}:{len(done)}:{','.join(done)}") from error
-                if done:
-                    error.progress = f"parts:{digest}:{len(done)}:{','.join(done)}"
-                raise
+                if not done:
+                    raise
+                progress = f"parts:{digest}:{len(done)}:{','.join(done)}"
+                if isinstance(error, MayHaveGone):  # the part may have gone: a person checks
+                    error.progress = progress
+                    raise
+                raise PartlySent(_("{reason} ({count} of {parts} SMS went; the next try "
+                                   "sends the rest.)").format(
+                    reason=error, count=len(done), parts=len(pdus)), progress) from error
         return ",".join(done)
 
     def close(self) -> None:

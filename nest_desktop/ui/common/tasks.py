@@ -21,8 +21,8 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QThreadPool, Signal, Slot
 
-from nest_desktop.services import ServerUnreachable, database_problem
-from nest_desktop.ui.common.notifier import changes
+from nest_desktop.services import database_problem
+from nest_desktop.ui.common.errors import database_trouble
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,8 @@ class _Dispatcher(QObject):
             if job.owner_gone():
                 continue
             try:
-                if isinstance(job.error, ServerUnreachable):
-                    changes().server_unreachable.emit()  # the offline bar
+                if job.error is not None:
+                    database_trouble(job.error)  # the offline bar, if the server is away
                 if job.error is None:
                     job.on_done(job.result)
                 elif job.on_error is not None:

@@ -91,22 +91,17 @@ class TemplateEditor(QWidget):
     def text(self) -> str:
         return self.editor.toPlainText()
 
-    def parts(self) -> int:
-        """The SMS this template makes with the example's values (0 while it is wrong)."""
-        text = self.text()
-        if rules.template_problem(text, self.kind):
-            return 0
-        return rules.length(rules.render(text, _sample(self.language))).parts
-
     def update_example(self) -> None:
         text = self.text()
         problem = rules.template_problem(text, self.kind)
+        self.parts = 0  # the SMS it makes with the example's values (0 while it is wrong)
         if problem:
             self.example.setStyleSheet(ERROR_STYLE)
             self.example.setText(problem)
             return
         rendered = rules.render(text, _sample(self.language))
         length = rules.length(rendered)
+        self.parts = length.parts
         self.example.setStyleSheet(ERROR_STYLE if length.encoding != "GSM-7" or length.parts > 1
                                    else "color: #555555;")
         self.example.setText(_("Example: {text}").format(text=rendered) + "\n"
@@ -364,8 +359,8 @@ class SmsSettingsBox(QGroupBox):
         """Beside the gateway's limit: the longest template in SMS, as a patient gets it."""
         if not hasattr(self, "longest") or not self.templates:
             return
-        parts, editor = max(((editor.parts(), editor) for editor in self.templates),
-                            key=lambda pair: pair[0])
+        editor = max(self.templates, key=lambda template: template.parts)
+        parts = editor.parts
         limit = self.transport_fields["http"]["max_parts"].value()
         text = _("The longest template goes in {parts} SMS ({kind}, {language}).").format(
             parts=parts, kind=_(rules.KINDS[editor.kind]),
