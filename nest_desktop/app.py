@@ -266,6 +266,51 @@ def send_sms_command(argv: list[str]) -> int:
     return 2 if report.errors and not report.sent else 0
 
 
+def rebuild_state_command(argv: list[str]) -> int:
+    """`nest-desktop rebuild-state [--check] [--database URL]`: computes again what the lists
+    keep beside the records (each child's doses due, each pregnancy's next milestone) and
+    checks it against the computation; with --check, only checks."""
+    from nest_desktop.services import kept_state
+
+    parser = argparse.ArgumentParser(prog="nest-desktop rebuild-state",
+                                     description="rebuild the states the lists keep")
+    parser.add_argument("--database", metavar="URL", help="as for the application")
+    parser.add_argument("--check", action="store_true",
+                        help="only compare the kept states with the computation")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    url = args.database or os.environ.get("NEST_DATABASE_URL") or _workstation_url()
+    try:
+        open_database(url)
+    except (SchemaError, OSError, DatabaseError) as error:
+        print(f"The database {without_password(url)} cannot be opened: {error}",
+              file=sys.stderr)
+        return 1
+    try:
+        if not args.check:
+            for name, count in kept_state.rebuild().items():
+                print(f"{name}: {count} rebuilt")
+        wrong = kept_state.differences()
+    finally:
+        close_database()
+    for name, ids in wrong.items():
+        shown = ", ".join(str(record_id) for record_id in ids[:20])
+        print(f"{name}: {len(ids)} differ from the computation" + (f" ({shown})" if ids else ""))
+    return 1 if any(wrong.values()) else 0
+
+
+def _workstation_url() -> str:
+    """The workstation's database (its settings, else the user's embedded file)."""
+    from PySide6.QtCore import QCoreApplication
+
+    app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APP_NAME)
+    from nest_desktop.ui.settings import workstation
+
+    return workstation.database_url() or default_database_url()
+
+
 def recovered_if_damaged(url: str) -> bool:
     """A damaged embedded database at start opens the recovery window instead of being
     taken for a new clinic; False when nothing usable could be put back."""
@@ -296,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["send-sms"]:
         return send_sms_command(argv[1:])
+    if argv[:1] == ["rebuild-state"]:
+        return rebuild_state_command(argv[1:])
     args = parse_arguments(argv)
     if args.now is not None:
         clock.set_now(args.now, running=True)

@@ -134,7 +134,8 @@ def main() -> None:
     window.pregnancies_page.site_filter.setCurrentIndex(0)
     settle(lambda: window.pregnancies_page.model.rowCount() > 0)
     window.grab().save(str(folder / "pregnancies.png"))
-    pregnant = window.pregnancies_page.model.rows[len(window.pregnancies_page.model.rows) // 3]
+    pregnancies = window.pregnancies_page.model
+    pregnant = pregnancies.row_of(pregnancies.rowCount() // 3)
     window.open_pregnancy(pregnant.patient_id)
     settle()
     window.patient_windows[pregnant.patient_id].resize(1100, 820)
@@ -153,9 +154,9 @@ def main() -> None:
         dialog.reject()
     window.show_section(window.vaccines_page)
     window.vaccines_page.site_filter.setCurrentIndex(0)
-    settle()
+    settle(lambda: window.vaccines_page.model.rowCount() > 0)
     window.grab().save(str(folder / "children-vaccines.png"))
-    child_id = window.vaccines_page.model.rows[0].patient_id
+    child_id = window.vaccines_page.model.id_at(0)
     window.open_child_vaccines(child_id)
     settle()
     window.patient_windows[child_id].grab().save(str(folder / "child-vaccines.png"))

@@ -124,3 +124,30 @@ def test_a_birth_closes_the_antenatal_milestones_and_is_on_the_calendar():
 def test_the_glucose_test_is_for_women_with_risk_factors():
     flagged = [m.id for m in p.template() if m.risk_factors_only]
     assert flagged == ["glucose_test"]
+
+
+def test_the_milestone_state_answers_as_the_plan_every_day_until_it_says_to_recheck():
+    """The stored next milestone decides the list of pregnancies without its plan: on every
+    day it is valid, it must name what the plan names."""
+    import random
+
+    rng = random.Random(25)
+    template = p.template()
+    checked = 0
+    for _pregnancy in range(300):
+        computed_on = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randint(0, 365))
+        ddr = computed_on - dt.timedelta(days=rng.randint(-20, 300))
+        done = {m.id: computed_on for m in template if rng.random() < 0.3}
+        cancelled = {m.id for m in template if m.id not in done and rng.random() < 0.1}
+        state = p.milestone_state(p.plan(ddr, computed_on, done, cancelled=cancelled),
+                                  computed_on)
+        day = computed_on
+        while state.valid_on(day) and day < computed_on + dt.timedelta(days=400):
+            nearest = p.next_milestone(p.plan(ddr, day, done, cancelled=cancelled))
+            assert state.milestone == (nearest.milestone.id if nearest else "")
+            assert state.starts_on == (nearest.start if nearest else None)
+            checked += 1
+            day += dt.timedelta(days=1)
+        if state.recheck_on is not None:
+            assert not state.valid_on(state.recheck_on)
+    assert checked > 5000

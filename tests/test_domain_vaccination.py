@@ -156,3 +156,57 @@ def test_a_late_dose_past_its_limit_is_no_longer_given_and_never_at_the_next_vis
     # Shown at its day by the schedule, never as a dose to give today.
     assert [d.due for d in rota] == [dt.date(2025, 8, 21), dt.date(2025, 9, 18)]
     assert not any(d.vaccine == "Rota" for d in v.next_visit_doses(doses))
+
+
+def listed_doses(doses, today, horizon):
+    return [d for d in doses if d.status == v.OVERDUE
+            or (d.status in (v.DUE, v.UPCOMING) and d.due <= horizon)]
+
+
+def random_given(rng, birth, sex, today):
+    """Doses as families bring them: on time, late, a series stopped, a dose from elsewhere
+    after a missed one (a later dose given while an earlier one is not)."""
+    given = {}
+    delay = dt.timedelta(days=rng.choice([0, 3, 10, 40, 120]))
+    stop = birth + dt.timedelta(days=rng.randint(0, 3000)) if rng.random() < 0.4 else None
+    for dose in v.calendar(birth, sex=sex, today=birth):
+        day = dose.scheduled + delay + dt.timedelta(days=rng.randint(0, 20))
+        if day >= today or (stop and day > stop) or rng.random() < 0.08:
+            continue
+        if dose.limit and day > dose.limit:
+            continue
+        given[(dose.vaccine, dose.dose)] = day
+    return given
+
+
+def test_the_due_state_answers_as_the_calendar_every_day_until_it_says_to_recheck():
+    """The stored state decides a child's place in the due lists without her calendar: on
+    every day it is valid, it must say what the calendar says."""
+    import random
+
+    rng = random.Random(25)
+    checked_days = 0
+    for _child in range(400):
+        computed_on = TODAY - dt.timedelta(days=rng.randint(0, 400))
+        birth = computed_on - dt.timedelta(days=rng.randint(0, 16 * 365))
+        sex = rng.choice("FM")
+        given = random_given(rng, birth, sex, computed_on)
+        state = v.due_state(v.calendar(birth, given=given, sex=sex, today=computed_on),
+                            computed_on)
+        last = state.recheck_on or computed_on + dt.timedelta(days=800)
+        day = computed_on
+        while day < last and day < computed_on + dt.timedelta(days=800):
+            assert state.valid_on(day)
+            doses = v.calendar(birth, given=given, sex=sex, today=day)
+            for within in (0, 7, 30):
+                horizon = day + dt.timedelta(days=within)
+                shown = listed_doses(doses, day, horizon)
+                assert state.listed(horizon) == bool(shown), (birth, given, day, within)
+                if shown:
+                    assert state.first_due(day) == min(d.due for d in shown)
+                    assert state.overdue(day) == any(d.status == v.OVERDUE for d in shown)
+            checked_days += 1
+            day += dt.timedelta(days=rng.choice([1, 3, 9, 30]))
+        if state.recheck_on is not None:
+            assert not state.valid_on(state.recheck_on)
+    assert checked_days > 5000

@@ -424,7 +424,8 @@ def test_child_file_records_a_late_dose_and_the_next_ones_move(qtbot, desk, chil
     assert tab.version_label.text() == "Calendrier français 2025"
 
 
-def test_children_and_vaccines_list_opens_the_child_on_her_vaccines(qtbot, desk, child):
+def test_children_and_vaccines_list_opens_the_child_on_her_vaccines(qtbot, desk, child,
+                                                                   tmp_path, monkeypatch):
     window = make_main_window(qtbot, desk)
     page = window.vaccines_page
     assert page.model.rowCount() == 0  # nothing computed for a page not yet opened
@@ -434,6 +435,16 @@ def test_children_and_vaccines_list_opens_the_child_on_her_vaccines(qtbot, desk,
     assert page.model.data(page.model.index(0, 0)) == "Moussa Fall"
     assert "(en retard)" in page.model.data(page.model.index(0, 4))
     assert page.model.data(page.model.index(0, 5)) == "77 123 45 67"  # her mother's
+    # The list exported as shown, its calendars computed off the GUI thread.
+    from nest_desktop.ui.vaccination import vaccines_page
+
+    path = tmp_path / "vaccins.csv"
+    monkeypatch.setattr(vaccines_page, "ask_save_path", lambda *args: path)
+    page.export()
+    settle(qtbot, lambda: "exporté" in page.count_label.text())
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[1].startswith("Moussa Fall;")
+    assert lines[1].endswith(";oui;77 123 45 67;oui")  # overdue, her mother texted
     page.view.activated.emit(page.model.index(0, 0))
     file_window = window.patient_windows[child.id]
     assert file_window.tabs.currentIndex() == file_window.vaccination_tab_index
@@ -713,6 +724,34 @@ def test_typing_a_ddr_builds_the_pregnancy_calendar(qtbot, desk, family):
     tab.ddr.setText((clock.today() + dt.timedelta(days=3)).strftime("%d/%m/%Y"))
     assert not tab.save()
     assert tab.fields["ddr"].error.text() == "La date des dernières règles est dans le futur."
+
+
+def test_the_pregnancies_page_lists_the_nearest_term_first_and_opens_her_file(qtbot, desk,
+                                                                          family):
+    import datetime as dt
+
+    from nest_desktop.services import patients
+    from nest_desktop.services import pregnancy as pregnancy_service
+
+    mother, _child = family
+    other = patients.create_patient(patients.PatientForm(
+        last_name="Sarr", first_names="Fatou", phones=["77 222 33 44"], site_id=desk[0].id))
+    for woman, weeks in ((mother, 33), (other, 12)):
+        pregnancy_service.save_pregnancy(woman.id, pregnancy_service.PregnancyForm(
+            ddr=(clock.today() - dt.timedelta(weeks=weeks)).strftime("%d/%m/%Y")))
+    window = make_main_window(qtbot, desk)
+    page = window.pregnancies_page
+    window.show_section(page)
+    settle(qtbot, lambda: page.model.rowCount() == 2)
+    model = page.model
+    assert [model.data(model.index(row, 0)) for row in (0, 1)] == ["DIOP Awa", "SARR Fatou"]
+    assert model.data(model.index(0, 1)) == "33 SA + 0 j"
+    assert model.data(model.index(0, 3)) == "Échographie du 3e trimestre"
+    assert page.count_label.text() == "2 grossesses en cours"
+    page.min_weeks.setValue(20)
+    settle(qtbot, lambda: page.model.rowCount() == 1)
+    page.view.activated.emit(model.index(0, 0))
+    assert mother.id in window.patient_windows
 
 
 def test_the_36_week_call_from_today_saves_its_form_and_prints_the_pack(qtbot, desk, family,

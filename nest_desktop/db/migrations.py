@@ -32,7 +32,7 @@ from nest_desktop.domain import clock
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import fold
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 
 def _add_vaccination(db: Database) -> None:
@@ -703,6 +703,47 @@ def _add_lead_details(db: Database) -> None:
                    "DEFAULT ''")
 
 
+def _add_kept_state(db: Database) -> None:
+    """14: each child's place in the due lists and each pregnancy's next milestone, kept
+    rather than computed for every list (built by the first maintenance pass: until then the
+    lists compute them); covering indexes for the as-you-type search; the indexes of the
+    vaccine doses that nothing used (half the database on a large clinic). Frozen as at
+    version 14."""
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = SchemaMigrator.from_database(db)
+    migrate(migrator.add_column("pregnancy", "next_milestone",
+                                CharField(max_length=40, default="")),
+            migrator.add_column("pregnancy", "next_milestone_on", DateField(null=True)),
+            migrator.add_column("pregnancy", "milestone_computed_on", DateField(null=True)),
+            migrator.add_column("pregnancy", "milestone_recheck_on", DateField(null=True)),
+            migrator.add_index("pregnancy", ("milestone_recheck_on",)))
+    for index in ("vaccine_dose_patient_id", "vaccine_dose_site_id",
+                  "vaccine_dose_recorded_by_id", "patient_search_token_token",
+                  "patient_phone_national_digits"):
+        db.execute_sql(f"DROP INDEX IF EXISTS {index}")
+    # (a database made at version 1 has them already: its tables came from the models)
+    db.execute_sql("CREATE INDEX IF NOT EXISTS patient_search_token_token_patient_id "
+                   "ON patient_search_token (token, patient_id)")
+    db.execute_sql("CREATE INDEX IF NOT EXISTS patient_phone_national_digits_patient_id "
+                   "ON patient_phone (national_digits, patient_id)")
+
+    class Frozen(Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class ChildDueState(Frozen):
+        patient = ForeignKeyField(Patient, primary_key=True, on_delete="CASCADE",
+                                  backref="frozen_due_state")
+        computed_on = DateField(index=True)
+        next_scheduled = DateField(null=True, index=True)
+        overdue_from = DateField(null=True)
+        recheck_on = DateField(null=True, index=True)
+
+    db.create_tables([ChildDueState])
+
+
 # version -> function upgrading a database from version - 1 to version.
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     2: _add_vaccination,
@@ -717,6 +758,7 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     11: _add_agenda,
     12: _add_pathways_and_newsletters,
     13: _add_lead_details,
+    14: _add_kept_state,
 }
 
 

@@ -95,17 +95,25 @@ class Patient(BaseModel):
 class PatientPhone(BaseModel):
     patient = ForeignKeyField(Patient, backref="phones", on_delete="CASCADE")
     e164 = CharField(max_length=20, index=True)
-    national_digits = CharField(max_length=20, index=True)  # searched by prefix as typed
+    national_digits = CharField(max_length=20)  # searched by prefix as typed
     position = IntegerField(default=0)  # 0 is the main number
     # found wrong on a call: no SMS to it, shown struck, a new number asked for
     wrong_since = DateTimeField(null=True)
+
+    class Meta:
+        # covering: a prefix search reads the patients from the index alone
+        indexes = ((("national_digits", "patient"), False),)
 
 
 class PatientSearchToken(BaseModel):
     """One folded word of a patient's names: as-you-type search is an indexed prefix range."""
 
     patient = ForeignKeyField(Patient, backref="search_tokens", on_delete="CASCADE")
-    token = CharField(max_length=100, index=True)
+    token = CharField(max_length=100)
+
+    class Meta:
+        # covering: a prefix search reads the patients from the index alone
+        indexes = ((("token", "patient"), False),)
 
 
 class Interaction(BaseModel):
@@ -143,21 +151,37 @@ class VaccinationPlan(BaseModel):
 
 
 class VaccineDose(BaseModel):
-    """A dose given, at NEST or elsewhere (PAT-11)."""
+    """A dose given, at NEST or elsewhere (PAT-11). Half the database on a large clinic: no
+    index but the unique one, which also finds a child's doses."""
 
-    patient = ForeignKeyField(Patient, backref="vaccine_doses", on_delete="CASCADE")
+    patient = ForeignKeyField(Patient, backref="vaccine_doses", on_delete="CASCADE",
+                              index=False)
     vaccine = CharField(max_length=30)
     dose = IntegerField()
     given_on = DateField()
     product = CharField(max_length=100, default="")
     lot = CharField(max_length=50, default="")
     place = CharField(max_length=20, default="nest")  # "nest" or "elsewhere"
-    site = ForeignKeyField(Site, null=True, backref="vaccine_doses", on_delete="SET NULL")
-    recorded_by = ForeignKeyField(User, null=True, backref="vaccine_doses", on_delete="SET NULL")
+    site = ForeignKeyField(Site, null=True, backref="vaccine_doses", on_delete="SET NULL",
+                           index=False)
+    recorded_by = ForeignKeyField(User, null=True, backref="vaccine_doses", on_delete="SET NULL",
+                                  index=False)
     recorded_at = DateTimeField(default=clock.now)
 
     class Meta:
         indexes = ((("patient", "vaccine", "dose"), True),)
+
+
+class ChildDueState(BaseModel):
+    """A child's place in the due lists, kept current with her doses, plan and file (a
+    cache of domain.vaccination.due_state: services.vaccination rebuilds it)."""
+
+    patient = ForeignKeyField(Patient, primary_key=True, backref="due_state",
+                              on_delete="CASCADE")
+    computed_on = DateField(index=True)
+    next_scheduled = DateField(null=True, index=True)
+    overdue_from = DateField(null=True)
+    recheck_on = DateField(null=True, index=True)
 
 
 class AuditEntry(BaseModel):
@@ -429,6 +453,12 @@ class Pregnancy(BaseModel):
     created_at = DateTimeField(default=clock.now)
     updated_at = DateTimeField(default=clock.now)
     version = IntegerField(default=1)
+    # its next milestone, kept current (a cache of domain.pregnancy.milestone_state that
+    # services.pregnancy rebuilds): the list of pregnancies reads it
+    next_milestone = CharField(max_length=40, default="")
+    next_milestone_on = DateField(null=True)
+    milestone_computed_on = DateField(null=True)
+    milestone_recheck_on = DateField(null=True, index=True)
 
 
 class MilestoneRecord(BaseModel):
@@ -660,7 +690,8 @@ class Setting(BaseModel):
 
 # In the order rows can be copied: a table after those it refers to.
 ALL_MODELS = [SchemaVersion, Site, User, Patient, PatientPhone, PatientSearchToken,
-              Interaction, FamilyLink, VaccinationPlan, VaccineDose, AuditEntry, Setting,
+              Interaction, FamilyLink, VaccinationPlan, VaccineDose, ChildDueState, AuditEntry,
+              Setting,
               Prospect, ProspectPhone, ProspectSearchToken, ProspectRequest,
               ProspectInteraction, FollowUpTask, SurveyResponse, GuestbookEntry, Campaign,
               CampaignMember,

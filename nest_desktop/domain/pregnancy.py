@@ -6,6 +6,7 @@ The milestones are data in `resources/pregnancy/pathway.json`; the application s
 """
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -261,3 +262,45 @@ def plan(ddr: dt.date, today: dt.date, done: dict[str, dt.date] | None = None,
             status = "upcoming"
         planned.append(PlannedMilestone(milestone, start, end, status, done.get(milestone.id)))
     return planned
+
+
+def next_milestone(planned: list[PlannedMilestone]) -> PlannedMilestone | None:
+    """What to think of next: the open milestone that closes first, else the next to open."""
+    current = [m for m in planned if m.status == "current"]
+    if current:
+        return min(current, key=lambda m: m.end)
+    upcoming = [m for m in planned if m.status == "upcoming" and m.start is not None]
+    return min(upcoming, key=lambda m: m.start) if upcoming else None
+
+
+@dataclass(frozen=True)
+class MilestoneState:
+    """A pregnancy's next milestone kept beside it, so that the list of pregnancies is one
+    query (services.pregnancy): exact from `computed_on` until `recheck_on`, the first day a
+    milestone's window opens or closes."""
+
+    computed_on: dt.date
+    milestone: str  # its id, "" when none is left
+    starts_on: dt.date | None
+    recheck_on: dt.date | None  # None: nothing changes with time any more
+
+    def valid_on(self, today: dt.date) -> bool:
+        return self.computed_on <= today and (self.recheck_on is None or today < self.recheck_on)
+
+
+MILESTONE_STATE_VERSION = "1"  # raised when what `milestone_state` computes changes
+
+
+def milestone_state_fingerprint() -> str:
+    """Names the pathway the stored next milestones were computed with: when it changes,
+    they are computed again."""
+    return hashlib.sha256(f"{MILESTONE_STATE_VERSION}:{template()!r}".encode()).hexdigest()[:16]
+
+
+def milestone_state(planned: list[PlannedMilestone], today: dt.date) -> MilestoneState:
+    """The state of a plan computed as of `today` (`plan(..., today)`)."""
+    nearest = next_milestone(planned)
+    changes = [m.start for m in planned if m.status == "upcoming" and m.start is not None]
+    changes += [m.end + dt.timedelta(days=1) for m in planned if m.status == "current"]
+    return MilestoneState(today, nearest.milestone.id if nearest else "",
+                          nearest.start if nearest else None, min(changes, default=None))

@@ -5,6 +5,7 @@ the application tells this module where the file is (`use_schedule_file`).
 """
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -227,6 +228,73 @@ def _dates_by_age(version_id: str, optional: tuple[str, ...], birth: dt.date) ->
         (rule, rule.age.after(birth), rule.limit_age.after(birth) if rule.limit_age else None,
          dt.timedelta(days=rule.min_interval_days), dt.timedelta(days=rule.window_days))
         for rule in _rules(version_id, optional))
+
+
+PENDING = (DUE, OVERDUE, UPCOMING)
+
+
+@dataclass(frozen=True)
+class DueState:
+    """What the due lists need of a child's calendar, kept beside her file so that a list is
+    one indexed query (services.vaccination): exact from `computed_on` until `recheck_on`.
+
+    It is read from the doses that head their vaccine's series: a dose still to give whose
+    previous dose was given or is no longer given (or that has none). Their days do not move
+    with time; the doses after them wait for them, so they come later and are never late
+    while their head is still to give. Only a head that passes its limit age changes that:
+    `recheck_on` is the first such day.
+    """
+
+    computed_on: dt.date
+    next_scheduled: dt.date | None  # the earliest day a dose still to give is scheduled
+    overdue_from: dt.date | None  # from this day she has a dose overdue
+    recheck_on: dt.date | None  # from this day the state may be wrong: compute it again
+
+    def listed(self, horizon: dt.date) -> bool:
+        """In the list of doses overdue or due by `horizon` (on a day it is valid)."""
+        return self.next_scheduled is not None and self.next_scheduled <= horizon
+
+    def overdue(self, today: dt.date) -> bool:
+        return self.overdue_from is not None and self.overdue_from <= today
+
+    def first_due(self, today: dt.date) -> dt.date | None:
+        """The earliest due day of her doses to give: today when one is due or late."""
+        return None if self.next_scheduled is None else max(self.next_scheduled, today)
+
+    def valid_on(self, today: dt.date) -> bool:
+        return self.computed_on <= today and (self.recheck_on is None or today < self.recheck_on)
+
+
+DUE_STATE_VERSION = "1"  # raised when what `due_state` computes changes
+
+
+def due_state_fingerprint() -> str:
+    """Names the schedules and the rules the stored due states were computed with: when it
+    changes (a corrected schedules file, a new version), they are computed again."""
+    return hashlib.sha256(f"{DUE_STATE_VERSION}:{schedules()!r}".encode()).hexdigest()[:16]
+
+
+def due_state(doses: list[Dose], today: dt.date) -> DueState:
+    """The due state of a calendar computed as of `today` (`calendar(..., today=today)`)."""
+    series: dict[str, list[Dose]] = {}
+    for dose in doses:
+        series.setdefault(dose.vaccine, []).append(dose)
+    heads = []
+    for vaccine_doses in series.values():
+        vaccine_doses.sort(key=lambda d: d.dose)
+        previous_pending = False
+        for dose in vaccine_doses:
+            pending = dose.status in PENDING
+            if pending and not previous_pending:
+                heads.append(dose)
+            previous_pending = pending
+    if not heads:
+        return DueState(today, None, None, None)
+    limits = [head.limit for head in heads if head.limit is not None]
+    one_day = dt.timedelta(days=1)
+    return DueState(today, min(head.scheduled for head in heads),
+                    min(head.window_end for head in heads) + one_day,
+                    min(limits) + one_day if limits else None)
 
 
 def next_visit(doses: list[Dose]) -> dt.date | None:

@@ -76,6 +76,19 @@ def server_reachable() -> bool:
         return False
 
 
+def hold_rows(model, ids) -> None:
+    """Inside a transaction: a server locks these rows until the commit, so that what is read
+    next includes what another desk was writing about them; SQLite's BEGIN IMMEDIATE holds
+    the whole database already."""
+    from peewee import SqliteDatabase
+
+    from nest_desktop.db.models import database
+
+    ids = sorted(set(ids))  # always in the same order: two desks never wait for each other
+    if ids and not isinstance(database.obj, SqliteDatabase):
+        list(model.select(model.id).where(model.id.in_(ids)).for_update())
+
+
 def check_characters(errors: dict[str, str], **texts: str) -> None:
     """Adds a message for each text holding an invisible control character."""
     for field, text in texts.items():
@@ -88,6 +101,7 @@ def check_characters(errors: dict[str, str], **texts: str) -> None:
 # (`hooks`) when imported: all of them are, whichever service a caller imports first, so that
 # none is missing from the start-up catch-up or a transaction.
 from nest_desktop.services import (  # noqa: E402, F401
+    kept_state,
     mothers_group,
     newsletters,
     patients,

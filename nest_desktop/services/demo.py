@@ -35,7 +35,7 @@ from nest_desktop.db.models import (
 from nest_desktop.domain import clock, permissions, phones, surveys, vaccination
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import fold, words
-from nest_desktop.services import followup, pathways, session, settings
+from nest_desktop.services import followup, kept_state, pathways, session, settings
 
 FEMALE_FIRST_NAMES = [
     "Aïssatou", "Awa", "Fatou", "Mariama", "Ndèye", "Khady", "Aminata", "Coumba", "Astou",
@@ -219,6 +219,7 @@ def generate(patients: int = 400, seed: int = 2026, today: dt.date | None = None
 
         move_sequences(database.obj)  # rows were written with their ids: new ones come after
     _follow_ups(rng, today)
+    kept_state.rebuild(today)  # written in bulk: the lists' kept states computed once
     return written
 
 
@@ -621,7 +622,11 @@ def _doses_given(rng: random.Random, child: dict, today: dt.date,
     stops_after = rng.choice([None] * 6 + [dt.timedelta(days=rng.randint(30, 400))])
     stop = child["birth_date"] + stops_after if stops_after else None
     rows = []
-    for dose in vaccination.calendar(child["birth_date"], sex=child["sex"], today=today):
+    # The calendar as of her birth: each dose on its day by the schedule, the next ones of
+    # a vaccine counted from it (as of today, the doses not yet recorded would all be due
+    # today and every series would stop at its first dose).
+    for dose in vaccination.calendar(child["birth_date"], sex=child["sex"],
+                                     today=child["birth_date"]):
         given_on = dose.scheduled + delay  # by the schedule, as the family came
         if given_on >= today or (stop and given_on > stop):
             continue

@@ -11,6 +11,7 @@ with the change that caused them, or not at all.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -54,6 +55,9 @@ class Registry:
     def get(self, key: str) -> Callable[..., Any] | None:
         return self._by_key.get(key)
 
+    def items(self) -> list[tuple[str, Any]]:
+        return list(self._by_key.items())
+
 
 # --- the follow-up engine -------------------------------------------------------------------
 
@@ -84,6 +88,22 @@ time_passes = Hook(
     "time_passes",
     "(when) -> int: records that change with time alone (a post-natal pathway that ends), "
     "brought up to date with the engine's pass; each writes in its own transactions.")
+
+kept_states = Registry(
+    "kept_states",
+    "name -> KeptState: what a list keeps beside the records rather than computes for each "
+    "row (a child's doses due, a pregnancy's next milestone); brought up to date by the "
+    "engine's pass (services.kept_state) and rebuilt by `nest-desktop rebuild-state`.")
+
+
+@dataclass(frozen=True)
+class KeptState:
+    """A kept state's three ways in; each takes the day and writes in its own transactions."""
+
+    rebuild: Callable[[Any], int]  # (today) -> rows: every state computed again
+    refresh_stale: Callable[[Any], int]  # (today) -> rows: those no longer valid today
+    differences: Callable[[Any], list[int]]  # (today) -> ids whose kept state is wrong
+
 
 # --- records that change -----------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 a pregnancy that ends otherwise. Each change is one transaction with its follow-up tasks."""
 
 import datetime as dt
+from array import array
 from dataclasses import dataclass, field
 
 from peewee import JOIN
@@ -29,6 +30,7 @@ from nest_desktop.services import (
     audit,
     check_characters,
     followup,
+    hold_rows,
     hooks,
     mothers_group,
     pathways,
@@ -205,6 +207,7 @@ def save_pregnancy(patient_id: int, form: PregnancyForm, expected_version: int |
             pregnancy = Pregnancy.get_by_id(current.id)
         pathways.move(patient_id, "pregnancy", "pregnancy", clock.now(), pregnancy.id)
         _schedule_36_weeks(pregnancy)
+        refresh_milestone_states([pregnancy.id])
     return pregnancy, notes
 
 
@@ -264,6 +267,7 @@ def set_milestone(pregnancy_id: int, milestone: str, status: str | None,
                     audit.diff(before, {"status": status,
                                         "done_on": done_on if status == "done" else None}),
                     details=milestone, patient_id=pregnancy.patient_id)
+        refresh_milestone_states([pregnancy_id])
 
 
 @dataclass
@@ -330,6 +334,7 @@ def record_call_36_weeks(task_id: int, form: Call36Form,
                                        ).execute()
         MilestoneRecord.create(pregnancy=task.source_id, milestone="call_36_weeks",
                                status="done", done_on=when.date(), recorded_by=user.id)
+        refresh_milestone_states([task.source_id], when.date())
     return call
 
 
@@ -492,15 +497,6 @@ def end_pregnancy(pregnancy_id: int, reason: str, ended_on: dt.date | None = Non
         followup.cancel_source("pregnancy", pregnancy_id)
 
 
-def next_milestone(planned: list[rules.PlannedMilestone]) -> rules.PlannedMilestone | None:
-    """What to think of next: the open milestone that closes first, else the next to open."""
-    current = [m for m in planned if m.status == "current"]
-    if current:
-        return min(current, key=lambda m: m.end)
-    upcoming = [m for m in planned if m.status == "upcoming" and m.start is not None]
-    return min(upcoming, key=lambda m: m.start) if upcoming else None
-
-
 @dataclass(frozen=True)
 class PregnancyRow:
     id: int
@@ -519,13 +515,20 @@ def ongoing(site_id: int | None = None, min_weeks: int = 0, max_weeks: int = 44,
             due_in_month: dt.date | None = None, today: dt.date | None = None
             ) -> list[PregnancyRow]:
     """The ongoing pregnancies, the nearest term first."""
-    from nest_desktop.i18n import current_language
+    today = today or clock.today()
+    ids = ongoing_ids(site_id, min_weeks, max_weeks, due_in_month, today)
+    rows = pregnancy_rows(ids, today)
+    return [rows[pregnancy_id] for pregnancy_id in ids if pregnancy_id in rows]
 
+
+def ongoing_ids(site_id: int | None = None, min_weeks: int = 0, max_weeks: int = 44,
+                due_in_month: dt.date | None = None, today: dt.date | None = None) -> array:
+    """The ongoing pregnancies' ids, the nearest term first: one query on the DDR's index
+    (the page shows their rows as it scrolls, `pregnancy_rows`)."""
     today = today or clock.today()
     chosen = convention()
     # SA range as DDR range, so that the database does the filtering.
-    query = (Pregnancy.select(Pregnancy, Patient, Site).join(Patient).switch(Pregnancy)
-             .join(Site, JOIN.LEFT_OUTER, on=Pregnancy.site == Site.id)
+    query = (Pregnancy.select(Pregnancy.id)
              .where((Pregnancy.status == "ongoing")
                     & (Pregnancy.ddr <= today - dt.timedelta(weeks=min_weeks))
                     & (Pregnancy.ddr > today - dt.timedelta(weeks=max_weeks + 1))))
@@ -537,28 +540,151 @@ def ongoing(site_id: int | None = None, min_weeks: int = 0, max_weeks: int = 44,
         query = query.where(
             (Pregnancy.ddr >= rules.ddr_from_due_date(first, chosen))
             & (Pregnancy.ddr < rules.ddr_from_due_date(following, chosen)))
-    pregnancies = list(query.order_by(Pregnancy.ddr, Pregnancy.id))
-    records: dict[int, dict[str, MilestoneRecord]] = {}
-    for record in MilestoneRecord.select().where(
-            MilestoneRecord.pregnancy.in_([p.id for p in pregnancies])):
-        records.setdefault(record.pregnancy_id, {})[record.milestone] = record
-    rows = []
+    return array("q", (row[0] for row in query.order_by(Pregnancy.ddr, Pregnancy.id)
+                       .tuples().iterator()))
+
+
+def pregnancy_rows(ids, today: dt.date | None = None) -> dict[int, PregnancyRow]:
+    """These pregnancies' rows, by id; each next milestone read from its kept state
+    (computed here, read-only, where today made it stale)."""
+    from nest_desktop.i18n import current_language
+
+    today = today or clock.today()
+    chosen = convention()
+    current = _milestone_state_is_current()
     language = current_language()
-    for pregnancy in pregnancies:
-        weeks, days = rules.gestational_age(pregnancy.ddr, today)
-        marks = records.get(pregnancy.id, {})
-        planned = rules.plan(pregnancy.ddr, today,
-                             {k: r.done_on for k, r in marks.items() if r.status == "done"},
-                             cancelled={k for k, r in marks.items() if r.status == "cancelled"})
-        nearest = next_milestone(planned)
-        patient = pregnancy.patient
-        rows.append(PregnancyRow(
-            pregnancy.id, patient.id, list_name(patient.last_name, patient.first_names),
-            pregnancy.site.name if pregnancy.site_id else "", pregnancy.ddr,
-            rules.due_date_from_ddr(pregnancy.ddr, chosen), weeks, days,
-            milestone_label(nearest.milestone, language) if nearest else "",
-            nearest.start if nearest else None))
+    labels = {m.id: milestone_label(m, language) for m in rules.template()}
+    rows = {}
+    ids = list(ids)
+    for start in range(0, len(ids), CHUNK):
+        found = list(
+            Pregnancy.select(Pregnancy.id, Pregnancy.patient, Patient.last_name,
+                             Patient.first_names, Site.name, Pregnancy.ddr,
+                             Pregnancy.next_milestone, Pregnancy.next_milestone_on,
+                             Pregnancy.milestone_computed_on, Pregnancy.milestone_recheck_on)
+            .join(Patient, on=Pregnancy.patient == Patient.id).switch(Pregnancy)
+            .join(Site, JOIN.LEFT_OUTER, on=Pregnancy.site == Site.id)
+            .where(Pregnancy.id.in_(ids[start:start + CHUNK])).tuples())
+        states = {row[0]: rules.MilestoneState(row[8], row[6], row[7], row[9])
+                  for row in found if current and row[8] is not None}
+        states.update(_milestone_states(
+            [row[0] for row in found
+             if row[0] not in states or not states[row[0]].valid_on(today)], today))
+        for pregnancy_id, patient_id, last_name, first_names, site, ddr, *_kept in found:
+            weeks, days = rules.gestational_age(ddr, today)
+            state = states[pregnancy_id]
+            rows[pregnancy_id] = PregnancyRow(
+                pregnancy_id, patient_id, list_name(last_name, first_names), site or "", ddr,
+                rules.due_date_from_ddr(ddr, chosen), weeks, days,
+                labels.get(state.milestone, state.milestone), state.starts_on)
     return rows
+
+
+# --- the kept next milestones -----------------------------------------------------------------
+
+MILESTONE_STATE_KEY = "pregnancy.milestone_state"  # the fingerprint they were computed with
+CHUNK = 2000
+
+
+def _milestone_state_is_current() -> bool:
+    return settings.get(MILESTONE_STATE_KEY) == rules.milestone_state_fingerprint()
+
+
+def _milestone_states(ids: list[int], today: dt.date) -> dict[int, rules.MilestoneState]:
+    """The next milestone of these ongoing pregnancies as of `today`, computed."""
+    states = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        marks: dict[int, dict[str, tuple]] = {}
+        for pregnancy_id, milestone, status, done_on in (
+                MilestoneRecord.select(MilestoneRecord.pregnancy, MilestoneRecord.milestone,
+                                       MilestoneRecord.status, MilestoneRecord.done_on)
+                .where(MilestoneRecord.pregnancy.in_(chunk)).tuples()):
+            marks.setdefault(pregnancy_id, {})[milestone] = (status, done_on)
+        for pregnancy_id, ddr in (Pregnancy.select(Pregnancy.id, Pregnancy.ddr)
+                                  .where(Pregnancy.id.in_(chunk)).tuples()):
+            kept = marks.get(pregnancy_id, {})
+            planned = rules.plan(
+                ddr, today, {k: day for k, (status, day) in kept.items() if status == "done"},
+                cancelled={k for k, (status, _day) in kept.items() if status == "cancelled"})
+            states[pregnancy_id] = rules.milestone_state(planned, today)
+    return states
+
+
+def refresh_milestone_states(ids, today: dt.date | None = None) -> int:
+    """Computes again the next milestone kept on these pregnancies (none on one that is no
+    longer ongoing); inside the caller's transaction, their rows held so that a milestone
+    another desk is marking is in what is read."""
+    today = today or clock.today()
+    ids = sorted(set(ids))
+    if not ids:
+        return 0
+    hold_rows(Pregnancy, ids)
+    ongoing_ids = [row[0] for row in Pregnancy.select(Pregnancy.id).where(
+        Pregnancy.id.in_(ids) & (Pregnancy.status == "ongoing")).tuples()]
+    (Pregnancy.update(next_milestone="", next_milestone_on=None, milestone_computed_on=None,
+                      milestone_recheck_on=None)
+     .where(Pregnancy.id.in_(ids) & (Pregnancy.status != "ongoing")).execute())
+    for pregnancy_id, state in _milestone_states(ongoing_ids, today).items():
+        (Pregnancy.update(next_milestone=state.milestone, next_milestone_on=state.starts_on,
+                          milestone_computed_on=state.computed_on,
+                          milestone_recheck_on=state.recheck_on)
+         .where(Pregnancy.id == pregnancy_id).execute())
+    return len(ongoing_ids)
+
+
+def _ongoing_ids(condition=None) -> list[int]:
+    query = Pregnancy.select(Pregnancy.id).where(Pregnancy.status == "ongoing")
+    if condition is not None:
+        query = query.where(condition)
+    return [row[0] for row in query.order_by(Pregnancy.id).tuples()]
+
+
+def rebuild_milestone_states(today: dt.date | None = None) -> int:
+    """Every ongoing pregnancy's next milestone computed again, by chunks, each its own
+    transaction; then the fingerprint they were computed with."""
+    today = today or clock.today()
+    fingerprint = rules.milestone_state_fingerprint()
+    ids = _ongoing_ids()
+    for start in range(0, len(ids), CHUNK):
+        with database.atomic():
+            refresh_milestone_states(ids[start:start + CHUNK], today)
+    with database.atomic():
+        settings.record_state(MILESTONE_STATE_KEY, fingerprint)
+    return len(ids)
+
+
+def stale_milestone_states(today: dt.date | None = None) -> int:
+    """The kept next milestones that a window opening or closing made stale, computed again
+    (the maintenance pass)."""
+    today = today or clock.today()
+    if not _milestone_state_is_current():
+        return rebuild_milestone_states(today)
+    ids = _ongoing_ids(Pregnancy.milestone_computed_on.is_null()
+                       | (Pregnancy.milestone_recheck_on <= today)
+                       | (Pregnancy.milestone_computed_on > today))
+    for start in range(0, len(ids), CHUNK):
+        with database.atomic():
+            refresh_milestone_states(ids[start:start + CHUNK], today)
+    return len(ids)
+
+
+def _milestone_states_differences(today: dt.date | None = None) -> list[int]:
+    """The ongoing pregnancies whose kept next milestone is not the computed one."""
+    today = today or clock.today()
+    kept = {row[0]: rules.MilestoneState(*row[1:]) for row in Pregnancy.select(
+        Pregnancy.id, Pregnancy.milestone_computed_on, Pregnancy.next_milestone,
+        Pregnancy.next_milestone_on, Pregnancy.milestone_recheck_on).where(
+        Pregnancy.status == "ongoing").tuples()}
+    computed = _milestone_states(list(kept), today)
+    return sorted(pregnancy_id for pregnancy_id, state in kept.items()
+                  if state.computed_on is None or not state.valid_on(today)
+                  or (state.milestone, state.starts_on)
+                  != (computed[pregnancy_id].milestone, computed[pregnancy_id].starts_on))
+
+
+hooks.kept_states.register("pregnancy_milestones", hooks.KeptState(
+    rebuild_milestone_states, stale_milestone_states, _milestone_states_differences))
 
 
 def save_pack_settings(tariffs: list[tuple[str, str]], group_link: str) -> None:

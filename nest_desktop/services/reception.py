@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from peewee import JOIN, SqliteDatabase, fn
+from peewee import JOIN, fn
 
 from nest_desktop.db.models import (
     Appointment,
@@ -44,6 +44,7 @@ from nest_desktop.services import (
     audit,
     check_characters,
     followup,
+    hold_rows,
     hooks,
     session,
     sms,
@@ -953,13 +954,10 @@ def _clean_appointment(form: AppointmentForm, when: dt.datetime,
 
 
 def _hold_person(patient_id: int | None, prospect_id: int | None) -> None:
-    """Inside the booking's transaction: SQLite's BEGIN IMMEDIATE holds the whole database
-    already; a server locks the person's row until the commit."""
-    if isinstance(database.obj, SqliteDatabase):
-        return
+    """Inside the booking's transaction: the person's row is held until the commit."""
     model, person_id = (Patient, patient_id) if patient_id else (Prospect, prospect_id)
     if person_id:
-        list(model.select(model.id).where(model.id == person_id).for_update())
+        hold_rows(model, [person_id])
 
 
 def _log_appointment(action: str, appointment_id: int, changes: dict,

@@ -3,11 +3,13 @@ children with doses due (PAT-11)."""
 
 import datetime as dt
 import json
+from array import array
 from dataclasses import dataclass
 
 from peewee import JOIN, IntegrityError
 
 from nest_desktop.db.models import (
+    ChildDueState,
     FamilyLink,
     Patient,
     PatientPhone,
@@ -20,7 +22,14 @@ from nest_desktop.domain import clock
 from nest_desktop.domain import vaccination as rules
 from nest_desktop.domain.dates import age_in_years, parse_date
 from nest_desktop.domain.messages import N_, _
-from nest_desktop.services import ValidationFailed, audit, check_characters, hooks, session
+from nest_desktop.services import (
+    ValidationFailed,
+    audit,
+    check_characters,
+    hold_rows,
+    hooks,
+    session,
+)
 
 CHILD_MAX_AGE = 16  # HPV ends at 15: past this age a patient is no longer followed here
 PLACES = {"nest": N_("At NEST"), "elsewhere": N_("Elsewhere")}
@@ -240,11 +249,99 @@ class DueRow:
         return any(d.status == rules.OVERDUE for d in self.doses)
 
 
+def youngest_birth(today: dt.date) -> dt.date:
+    """The earliest birth date of a child still followed here (a margin of a month)."""
+    return dt.date(today.year - CHILD_MAX_AGE, today.month, 1)
+
+
+def _state_is_current() -> bool:
+    from nest_desktop.services import settings
+
+    return settings.get(STATE_KEY) == rules.due_state_fingerprint()
+
+
+@dataclass(frozen=True)
+class DueChildren:
+    """The children of a due list in its order, without their calendars: the page shows
+    them as it scrolls (`due_rows`)."""
+
+    ids: array  # patient ids, overdue first, then by first due date and name
+    overdue: int
+
+
+def due_children(within_days: int = 7, site_id: int | None = None,
+                 today: dt.date | None = None) -> DueChildren:
+    """The children with doses overdue or due within `within_days`, in the list's order:
+    one indexed query on the kept due states, whatever the number of children followed.
+    A state no longer valid today (or all of them, before the first maintenance pass) is
+    computed here, read-only."""
+    today = today or clock.today()
+    horizon = today + dt.timedelta(days=within_days)
+    youngest = youngest_birth(today)
+    keys = []
+    if _state_is_current():
+        query = (ChildDueState.select(ChildDueState.patient, ChildDueState.computed_on,
+                                      ChildDueState.next_scheduled,
+                                      ChildDueState.overdue_from, ChildDueState.recheck_on,
+                                      Patient.first_names, Patient.last_name)
+                 .join(Patient, on=ChildDueState.patient == Patient.id)
+                 .where((ChildDueState.next_scheduled <= horizon)
+                        | (ChildDueState.computed_on > today)
+                        | (ChildDueState.recheck_on <= today))
+                 .where(Patient.birth_date >= youngest))
+        if site_id is not None:
+            query = query.where(Patient.site == site_id)
+        stale = []
+        for (patient_id, computed_on, next_scheduled, overdue_from, recheck_on, first_names,
+             last_name) in query.tuples().iterator():
+            state = rules.DueState(computed_on, next_scheduled, overdue_from, recheck_on)
+            if not state.valid_on(today):
+                stale.append(patient_id)
+            elif state.listed(horizon):
+                keys.append(_order_key(patient_id, state, today, first_names, last_name))
+    else:
+        stale = _children_ids(today, site_id)
+    for start in range(0, len(stale), CHUNK):
+        for child, doses in _calendars(stale[start:start + CHUNK], today):
+            state = rules.due_state(doses, today)
+            if state.listed(horizon):
+                keys.append(_order_key(child[0], state, today, child[1], child[2]))
+    keys.sort()
+    return DueChildren(array("q", (key[-1] for key in keys)),
+                       sum(1 for key in keys if not key[0]))
+
+
+def _order_key(patient_id: int, state: rules.DueState, today: dt.date, first_names: str,
+               last_name: str) -> tuple:
+    # as DueRow's order: overdue first, then by the first due day and name
+    return (not state.overdue(today), state.first_due(today), f"{first_names} {last_name}",
+            patient_id)
+
+
+def _children_ids(today: dt.date, site_id: int | None = None) -> list[int]:
+    query = Patient.select(Patient.id).where(Patient.birth_date >= youngest_birth(today))
+    if site_id is not None:
+        query = query.where(Patient.site == site_id)
+    return [row[0] for row in query.tuples()]
+
+
+def due_rows(ids, within_days: int = 7, today: dt.date | None = None) -> dict[int, DueRow]:
+    """The rows of these children (a page of `due_children`), by id."""
+    today = today or clock.today()
+    horizon = today + dt.timedelta(days=within_days)
+    rows = {}
+    ids = list(ids)
+    for start in range(0, len(ids), CHUNK):
+        for row in _due_rows(ids[start:start + CHUNK], today, horizon):
+            rows[row.patient_id] = row
+    return rows
+
+
 def due_list(within_days: int = 7, site_id: int | None = None,
              today: dt.date | None = None, child_ids: list[int] | None = None
              ) -> list[DueRow]:
     """Doses overdue or due within `within_days`, for the calls and SMS of the day; of every
-    child followed, or of `child_ids`.
+    child followed (the children listed by their kept states), or of `child_ids`.
 
     The children are read by chunks (children, plans, doses, parents, phones: a few queries a
     chunk) and only the rows to show are kept, so that memory stays flat however many
@@ -252,29 +349,24 @@ def due_list(within_days: int = 7, site_id: int | None = None,
     """
     today = today or clock.today()
     horizon = today + dt.timedelta(days=within_days)
-    if child_ids is None:
-        youngest_birth = dt.date(today.year - CHILD_MAX_AGE, today.month, 1)
-        query = Patient.select(Patient.id).where(Patient.birth_date >= youngest_birth)
-        if site_id is not None:
-            query = query.where(Patient.site == site_id)
-        ids = [row[0] for row in query.tuples()]
-    else:
-        ids = child_ids
+    ids = due_children(within_days, site_id, today).ids if child_ids is None else child_ids
     rows = []
     for start in range(0, len(ids), CHUNK):
-        rows.extend(_due_rows(ids[start:start + CHUNK], today, horizon))
+        rows.extend(_due_rows(list(ids[start:start + CHUNK]), today, horizon))
     rows.sort(key=lambda r: (not r.overdue, r.first_due, r.child_name))
     return rows
 
 
 CHUNK = 2000
+STATE_KEY = "vaccination.due_state"  # the fingerprint the kept states were computed with
 
 
-def _due_rows(ids: list[int], today: dt.date, horizon: dt.date) -> list[DueRow]:
+def _calendars(ids: list[int], today: dt.date) -> list[tuple[tuple, list[rules.Dose]]]:
+    """Each child's (id, first names, last name, birth, site name, site id) and calendar."""
     children = list(Patient.select(Patient.id, Patient.first_names, Patient.last_name,
                                    Patient.birth_date, Patient.sex, Site.name, Patient.site)
                     .join(Site, JOIN.LEFT_OUTER, on=Patient.site == Site.id)
-                    .where(Patient.id.in_(ids)).tuples())
+                    .where(Patient.id.in_(ids) & Patient.birth_date.is_null(False)).tuples())
     plans = {patient_id: (schedule, tuple(json.loads(optional)))
              for patient_id, schedule, optional in
              VaccinationPlan.select(VaccinationPlan.patient, VaccinationPlan.schedule,
@@ -286,6 +378,17 @@ def _due_rows(ids: list[int], today: dt.date, horizon: dt.date) -> list[DueRow]:
                                VaccineDose.given_on)
             .where(VaccineDose.patient.in_(ids)).tuples()):
         given.setdefault(patient_id, {})[(vaccine, dose)] = given_on
+    result = []
+    for patient_id, first_names, last_name, birth, sex, site_name, site_id in children:
+        schedule, optional = plans.get(patient_id, (rules.DEFAULT_SCHEDULE, ()))
+        result.append(((patient_id, first_names, last_name, birth, site_name, site_id),
+                       rules.calendar(birth, schedule, given.get(patient_id), sex=sex,
+                                      optional=optional, today=today)))
+    return result
+
+
+def _due_rows(ids: list[int], today: dt.date, horizon: dt.date) -> list[DueRow]:
+    calendars = _calendars(ids, today)
     parent_of: dict[int, int] = {}
     for child_id, parent_id in (FamilyLink.select(FamilyLink.child, FamilyLink.parent)
                                 .where(FamilyLink.child.in_(ids))
@@ -302,11 +405,9 @@ def _due_rows(ids: list[int], today: dt.date, horizon: dt.date) -> list[DueRow]:
     consent = dict(Patient.select(Patient.id, Patient.sms_consent)
                    .where(Patient.id.in_(contact_ids)).tuples())
     rows = []
-    for patient_id, first_names, last_name, birth, sex, site_name, site_id in children:
-        schedule, optional = plans.get(patient_id, (rules.DEFAULT_SCHEDULE, ()))
+    for (patient_id, first_names, last_name, birth, site_name, site_id), calendar in calendars:
         doses = tuple(
-            entry for entry in rules.calendar(birth, schedule, given.get(patient_id), sex=sex,
-                                              optional=optional, today=today)
+            entry for entry in calendar
             if entry.status == rules.OVERDUE
             or (entry.status in (rules.DUE, rules.UPCOMING) and entry.due <= horizon))
         if doses:
@@ -317,3 +418,98 @@ def _due_rows(ids: list[int], today: dt.date, horizon: dt.date) -> list[DueRow]:
                                site_name or "", doses, phones.get(contact, ""),
                                bool(consent.get(contact, False)), contact, site_id))
     return rows
+
+
+# --- the kept due states ----------------------------------------------------------------------
+
+def refresh_due_states(ids, today: dt.date | None = None) -> int:
+    """Computes again the due states of these patients (a child's; none for an adult or a
+    file without a birth date); inside the caller's transaction, the children's rows held
+    so that a dose another desk is recording is in what is read."""
+    today = today or clock.today()
+    ids = sorted(set(ids))
+    if not ids:
+        return 0
+    hold_rows(Patient, ids)
+    youngest = youngest_birth(today)
+    states = [(child[0], rules.due_state(doses, today))
+              for child, doses in _calendars(ids, today) if child[3] >= youngest]
+    ChildDueState.delete().where(ChildDueState.patient.in_(ids)).execute()
+    if states:
+        ChildDueState.insert_many([
+            {"patient": patient_id, "computed_on": state.computed_on,
+             "next_scheduled": state.next_scheduled, "overdue_from": state.overdue_from,
+             "recheck_on": state.recheck_on} for patient_id, state in states]).execute()
+    return len(states)
+
+
+@hooks.child_doses_changed.register
+def _child_changed(child_id: int, when: dt.datetime | None = None) -> None:
+    refresh_due_states([child_id], (when or clock.now()).date())
+
+
+@hooks.patient_created.register
+def _patient_created(patient, e164_numbers) -> None:
+    if patient.birth_date is not None:
+        refresh_due_states([patient.id])
+
+
+def rebuild_due_states(today: dt.date | None = None) -> int:
+    """Every child's due state computed again (after an upgrade, a corrected schedules file,
+    or by `nest-desktop rebuild-state`); by chunks, each its own transaction. Returns the
+    number of children."""
+    from nest_desktop.services import settings
+
+    today = today or clock.today()
+    fingerprint = rules.due_state_fingerprint()
+    ids = _children_ids(today)
+    count = 0
+    with database.atomic():
+        # the adults' states and those of files gone
+        ChildDueState.delete().where(ChildDueState.patient.not_in(
+            Patient.select(Patient.id).where(Patient.birth_date >= youngest_birth(today)))
+        ).execute()
+    for start in range(0, len(ids), CHUNK):
+        with database.atomic():
+            count += refresh_due_states(ids[start:start + CHUNK], today)
+    with database.atomic():
+        settings.record_state(STATE_KEY, fingerprint)
+    return count
+
+
+def stale_due_states(today: dt.date | None = None) -> int:
+    """The kept states that are no longer valid today computed again (a dose that passed its
+    limit age…); by the maintenance pass. Returns how many."""
+    today = today or clock.today()
+    if not _state_is_current():
+        return rebuild_due_states(today)
+    ids = [row[0] for row in ChildDueState.select(ChildDueState.patient).where(
+        (ChildDueState.recheck_on <= today) | (ChildDueState.computed_on > today)).tuples()]
+    for start in range(0, len(ids), CHUNK):
+        with database.atomic():
+            refresh_due_states(ids[start:start + CHUNK], today)
+    return len(ids)
+
+
+def _due_states_differences(today: dt.date | None = None) -> list[int]:
+    """The children whose kept state differs from their calendar's (none, unless a writer
+    forgot it): for the rebuild command and the tests."""
+    today = today or clock.today()
+    kept = {row[0]: rules.DueState(*row[1:]) for row in ChildDueState.select(
+        ChildDueState.patient, ChildDueState.computed_on, ChildDueState.next_scheduled,
+        ChildDueState.overdue_from, ChildDueState.recheck_on).tuples()}
+    wrong = []
+    ids = _children_ids(today)
+    for start in range(0, len(ids), CHUNK):
+        for child, doses in _calendars(ids[start:start + CHUNK], today):
+            state, stored = rules.due_state(doses, today), kept.pop(child[0], None)
+            if stored is None or not stored.valid_on(today) or (
+                    (stored.next_scheduled, stored.overdue_from, stored.recheck_on)
+                    != (state.next_scheduled, state.overdue_from, state.recheck_on)):
+                wrong.append(child[0])
+    return sorted(wrong + [patient_id for patient_id, state in kept.items()
+                           if state.next_scheduled is not None])
+
+
+hooks.kept_states.register("children_due", hooks.KeptState(
+    rebuild_due_states, stale_due_states, _due_states_differences))

@@ -28,6 +28,9 @@ class LazyRowsModel(QAbstractTableModel):
         self._ids, self._rows = ids, {}
         self.endResetModel()
 
+    def ids(self) -> list[int]:
+        return self._ids
+
     def id_at(self, row: int) -> int | None:
         return self._ids[row] if 0 <= row < len(self._ids) else None
 

@@ -1,7 +1,7 @@
 """Ongoing pregnancies: SA today, due date, the next milestone; by site, SA range, due month."""
 
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -18,42 +18,38 @@ from nest_desktop.domain import clock
 from nest_desktop.domain import pregnancy as rules
 from nest_desktop.i18n import _, counted, format_date
 from nest_desktop.services import pregnancy as service
+from nest_desktop.ui.common.lazy_model import LazyRowsModel
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import site_box
 
-_NO_PARENT = QModelIndex()
 
+class PregnancyTableModel(LazyRowsModel):
+    """The ongoing pregnancies' ids; each row fetched by block when the view first shows it."""
 
-class PregnancyTableModel(QAbstractTableModel):
+    COLUMNS = ("patient", "today", "due", "milestone", "from", "site")
+
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.rows: list[service.PregnancyRow] = []
+        self.today = clock.today()
 
     def headers(self) -> list[str]:
         return [_("Patient"), _("Today"), _("Due date"), _("Next milestone"), _("From"),
                 _("Site")]
 
-    def set_rows(self, rows: list[service.PregnancyRow]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
+    def show_pregnancies(self, ids, today) -> None:
+        self.today = today
+        self.set_ids(ids)
 
-    def rowCount(self, parent=_NO_PARENT) -> int:  # noqa: N802 (Qt's name)
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=_NO_PARENT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else 6
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.headers()[section]
-        return None
+    def fetch(self, ids: list[int]) -> dict[int, service.PregnancyRow]:
+        return service.pregnancy_rows(ids, self.today)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
             return None
-        row = self.rows[index.row()]
+        row = self.row_of(index.row())
+        if row is None:
+            return None
         return (row.person, rules.format_sa(row.weeks, row.days), format_date(row.dpa),
                 row.next_milestone, format_date(row.next_date), row.site)[index.column()]
 
@@ -81,11 +77,12 @@ class PregnanciesPage(QWidget):
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setAlternatingRowColors(True)
         self.view.verticalHeader().hide()
-        self.view.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
-        self.view.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.view.activated.connect(
-            lambda index: self.openPatient.emit(self.model.rows[index.row()].patient_id))
+        header = self.view.horizontalHeader()
+        for column, width in enumerate((240, 110, 100, 0, 100, 160)):
+            if width:
+                header.resizeSection(column, width)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.view.activated.connect(self._open)
         top = QHBoxLayout()
         top.addWidget(QLabel(_("Site")))
         top.addWidget(self.site_filter)
@@ -114,14 +111,20 @@ class PregnanciesPage(QWidget):
         generation = self._generation
         site_id, low, high = (self.site_filter.currentData(), self.min_weeks.value(),
                               self.max_weeks.value())
-        month = clock.today() if self.due_this_month.isChecked() else None
-        run_in_background(lambda: service.ongoing(site_id, low, high, month),
-                          lambda rows: self._show(generation, rows), owner=self.model)
+        today = clock.today()
+        month = today if self.due_this_month.isChecked() else None
+        run_in_background(lambda: service.ongoing_ids(site_id, low, high, month, today),
+                          lambda ids: self._show(generation, ids, today), owner=self.model)
 
-    def _show(self, generation: int, rows: list[service.PregnancyRow]) -> None:
+    def _show(self, generation: int, ids, today) -> None:
         if generation != self._generation:
             return
-        self.model.set_rows(rows)
+        self.model.show_pregnancies(ids, today)
         self.count_label.setText(counted("{count} ongoing pregnancy",
-                                         "{count} ongoing pregnancies", len(rows),
+                                         "{count} ongoing pregnancies", len(ids),
                                          _("No ongoing pregnancy")))
+
+    def _open(self, index) -> None:
+        row = self.model.row_of(index.row()) if index.isValid() else None
+        if row is not None:
+            self.openPatient.emit(row.patient_id)

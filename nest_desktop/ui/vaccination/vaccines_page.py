@@ -2,7 +2,7 @@
 and SMS (PAT-11)."""
 
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,47 +19,43 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.domain import clock, phones
 from nest_desktop.i18n import _, counted, format_age, format_date, format_number, ngettext
-from nest_desktop.services import documents
+from nest_desktop.services import DatabaseProblem, documents
 from nest_desktop.services import vaccination as service
 from nest_desktop.services.exports import ExportError, safe_file_name
+from nest_desktop.ui.common.lazy_model import LazyRowsModel
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import ask_save_path, site_box
 
-_NO_PARENT = QModelIndex()
 
+class DueChildrenModel(LazyRowsModel):
+    """The children of the list in its order; each row's calendar is computed by block when
+    the view first shows it (a list of thousands of children opens at once)."""
 
-class DueChildrenModel(QAbstractTableModel):
+    COLUMNS = ("child", "age", "site", "doses", "due", "phone", "sms")
+
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.rows: list[service.DueRow] = []
         self.today = clock.today()
+        self.days = 7
 
     def headers(self) -> list[str]:
         return [_("Child"), _("Age"), _("Site"), _("Doses to give"), _("Due since / on"),
                 _("Phone"), _("SMS")]
 
-    def set_rows(self, rows: list[service.DueRow]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.today = clock.today()
-        self.endResetModel()
+    def show_children(self, due: service.DueChildren, days: int, today) -> None:
+        self.days, self.today = days, today
+        self.set_ids(due.ids)
 
-    def rowCount(self, parent=_NO_PARENT) -> int:  # noqa: N802 (Qt's name)
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=_NO_PARENT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else 7
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.headers()[section]
-        return None
+    def fetch(self, ids: list[int]) -> dict[int, service.DueRow]:
+        return service.due_rows(ids, self.days, self.today)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        row = self.rows[index.row()]
+        row = self.row_of(index.row())
+        if row is None:
+            return None
         if role == Qt.ItemDataRole.BackgroundRole and row.overdue:
             return QBrush(QColor("#ffebee"))
         if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
@@ -105,7 +101,11 @@ class VaccinesPage(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.verticalHeader().hide()
-        self.view.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header = self.view.horizontalHeader()
+        for column, width in enumerate((220, 90, 150, 0, 150, 130, 50)):
+            if width:
+                header.resizeSection(column, width)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.view.activated.connect(self._open)
         top = QHBoxLayout()
         top.addWidget(QLabel(_("Doses overdue, or due within")))
@@ -135,42 +135,50 @@ class VaccinesPage(QWidget):
         self._stale = False
         self._generation += 1
         generation = self._generation
-        days, site_id = self.days.value(), self.site_filter.currentData()
+        days, site_id, today = self.days.value(), self.site_filter.currentData(), clock.today()
         self.count_label.setText(_("Computing the calendars…"))
-        run_in_background(lambda: service.due_list(days, site_id),
-                          lambda rows: self._show(generation, rows), owner=self.model)
+        run_in_background(lambda: service.due_children(days, site_id, today),
+                          lambda due: self._show(generation, due, days, today),
+                          owner=self.model)
 
-    def _show(self, generation: int, rows: list[service.DueRow]) -> None:
+    def _show(self, generation: int, due: service.DueChildren, days: int, today) -> None:
         if generation != self._generation:
             return
-        self.model.set_rows(rows)
-        self.view.resizeColumnsToContents()
-        self.view.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        overdue = sum(row.overdue for row in rows)
+        self.model.show_children(due, days, today)
         self.count_label.setText(
             counted("{count} child to call or remind", "{count} children to call or remind",
-                    len(rows), _("No child to call or remind"))
+                    len(due.ids), _("No child to call or remind"))
             + " — " + counted("{count} with a dose overdue", "{count} with doses overdue",
-                              overdue, _("none with a dose overdue")))
+                              due.overdue, _("none with a dose overdue")))
 
     def export(self) -> None:
-        """Writes the list shown to a CSV that a French Excel opens as it is."""
-        rows = list(self.model.rows)
+        """Writes the list shown to a CSV that a French Excel opens as it is; the calendars
+        of every child listed are computed off the GUI thread."""
+        ids, days, today = list(self.model.ids()), self.model.days, self.model.today
         name = safe_file_name(_("Vaccines to give {date}").format(
-            date=clock.today().isoformat())) + ".csv"
+            date=today.isoformat())) + ".csv"
         path = ask_save_path(self, _("Export the list"), name, _("CSV (*.csv)"))
         if path is None:
             return
-        try:
-            count = documents.due_list_csv(path, rows)
-        except ExportError as error:
-            QMessageBox.warning(self, _("Export failed"), str(error))
-            return
-        self.count_label.setText(ngettext("{count} child exported to {path}",
-                                          "{count} children exported to {path}", count)
-                                 .format(count=format_number(count), path=path))
+        self.count_label.setText(_("Exporting…"))
+
+        def write() -> int:
+            rows = service.due_rows(ids, days, today)
+            return documents.due_list_csv(path, [rows[i] for i in ids if i in rows])
+
+        def failed(error: BaseException) -> None:
+            self.count_label.setText("")
+            QMessageBox.warning(self, _("Export failed"), str(error) if isinstance(
+                error, ExportError | DatabaseProblem)
+                else _("The file could not be written: {error}").format(error=error))
+
+        run_in_background(write, lambda count: self.count_label.setText(
+            ngettext("{count} child exported to {path}", "{count} children exported to {path}",
+                     count).format(count=format_number(count), path=path)),
+            failed, owner=self.model)
 
     def _open(self, index) -> None:
-        if index.isValid():
-            self.openChild.emit(self.model.rows[index.row()].patient_id)
+        child_id = self.model.id_at(index.row()) if index.isValid() else None
+        if child_id is not None:
+            self.openChild.emit(child_id)
 

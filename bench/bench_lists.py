@@ -1,0 +1,160 @@
+"""The lists and passes that must not grow with the database (issue 25), on large clinics.
+
+    python bench/bench_lists.py --keep big.sqlite3 [--patients 200000]
+                                [--small small.sqlite3 [--small-patients 20000]]
+
+Each clinic is a demo clinic in a SQLite file, generated once and kept (`--keep`; generating
+200 000 patients takes about five minutes). Every figure is the median of 5 runs (3 for the
+passes), printed beside the same figure on the `--small` clinic and a raw sqlite3 query of
+the same run. The passes that write (the engine, the SMS catch-up) run on a copy.
+
+Targets at 200 000 patients: Pregnancies page <= 300 ms; Children & vaccines, due in 7
+days, all sites <= 500 ms and one site <= 300 ms; segment "adults" <= 300 ms; the engine's
+pass <= 200 ms; the SMS catch-up <= 1 s when little changed.
+"""
+
+import argparse
+import datetime as dt
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FIRST_SCREEN = 200  # the rows a page fetches to show its first screen (LazyRowsModel.BLOCK)
+
+
+def median_of(function, runs: int) -> float:
+    timings = []
+    for _run in range(runs):
+        started = time.perf_counter()
+        function()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def clinic(path: Path, patients: int) -> None:
+    """Opens the kept clinic, generating it first if the file does not exist."""
+    from nest_desktop.db.connection import close_database, open_database, sqlite_url
+    from nest_desktop.services import demo, session
+
+    close_database()
+    fresh = not path.exists()
+    open_database(sqlite_url(path))
+    if fresh:
+        started = time.perf_counter()
+        demo.generate(patients, interactions_per_patient=0.5)
+        print(f"{path.name}: {patients:,} patients generated in "
+              f"{time.perf_counter() - started:.0f} s", flush=True)
+    session.login("clemence", demo.DEMO_PASSWORD)
+
+
+def measure(path: Path, patients: int, today: dt.date) -> dict[str, tuple[float, str]]:
+    """name -> (milliseconds, what it found)."""
+    from nest_desktop.db.connection import close_database
+    from nest_desktop.db.models import Patient
+    from nest_desktop.services import followup, kept_state, pregnancy, segments, sms, vaccination
+
+    clinic(path, patients)
+    raw = sqlite3.connect(path)
+    found: dict[str, tuple[float, str]] = {}
+    found["patients"] = (0.0, f"{Patient.select().count():,}")
+    started = time.perf_counter()
+    rebuilt = kept_state.rebuild(today)
+    found["kept states rebuilt (once)"] = ((time.perf_counter() - started) * 1000,
+                                           ", ".join(f"{v:,} {k}" for k, v in rebuilt.items()))
+
+    def pregnancies_page():
+        ids = pregnancy.ongoing_ids(today=today)
+        pregnancy.pregnancy_rows(ids[:FIRST_SCREEN], today)
+        return ids
+
+    def vaccines_page(site_id):
+        due = vaccination.due_children(7, site_id, today)
+        vaccination.due_rows(due.ids[:FIRST_SCREEN], 7, today)
+        return due.ids
+
+    site_id = raw.execute("SELECT MIN(id) FROM site").fetchone()[0]
+    adults = segments.SegmentFilter()
+    for name, function in (("Pregnancies page (ids + first screen)", pregnancies_page),
+                           ("Children & vaccines, 7 days, all sites",
+                            lambda: vaccines_page(None)),
+                           ("Children & vaccines, 7 days, one site",
+                            lambda: vaccines_page(site_id)),
+                           ("segment 'adults'", lambda: segments.patient_ids(adults, today))):
+        count = len(function())
+        found[name] = (median_of(function, 5), f"{count:,} listed")
+    horizon = today + dt.timedelta(days=7)
+    found["raw: ongoing pregnancies' ids"] = (median_of(lambda: raw.execute(
+        "SELECT id FROM pregnancy WHERE status = 'ongoing' ORDER BY ddr, id").fetchall(), 5),
+        "sqlite3")
+    found["raw: children due in 7 days' ids"] = (median_of(lambda: raw.execute(
+        "SELECT s.patient_id FROM child_due_state s JOIN patient p ON p.id = s.patient_id "
+        "WHERE s.next_scheduled <= ? AND p.birth_date >= ?",
+        (horizon.isoformat(), vaccination.youngest_birth(today).isoformat())).fetchall(), 5),
+        "sqlite3")
+    close_database()
+
+    # The passes write: on a copy, as at a start, then again with nothing changed.
+    copy = Path(tempfile.mkdtemp(prefix="nest-bench-")) / "copy.sqlite3"
+    shutil.copy(path, copy)
+    clinic(copy, patients)
+    when = dt.datetime.combine(today, dt.time(9))
+    for name, function in (("engine pass", lambda: followup.run(when)),
+                           ("SMS catch-up (schedule_reminders)",
+                            lambda: sms.schedule_reminders(when))):
+        function()  # the first brings the copy up to date
+        found[name + ", nothing changed"] = (median_of(function, 3), "")
+    found["kept states, next day's stale ones"] = (median_of(
+        lambda: kept_state.refresh_stale(when + dt.timedelta(days=1)), 1), "")
+    close_database()
+    shutil.rmtree(copy.parent, ignore_errors=True)
+    return found
+
+
+TARGETS = {
+    "Pregnancies page (ids + first screen)": 300,
+    "Children & vaccines, 7 days, all sites": 500,
+    "Children & vaccines, 7 days, one site": 300,
+    "segment 'adults'": 300,
+    "engine pass, nothing changed": 200,
+    "SMS catch-up (schedule_reminders), nothing changed": 1000,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--keep", type=Path, required=True, help="the large clinic's file")
+    parser.add_argument("--patients", type=int, default=200_000)
+    parser.add_argument("--small", type=Path, help="the small clinic's file, for comparison")
+    parser.add_argument("--small-patients", type=int, default=20_000)
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=None)
+    args = parser.parse_args()
+
+    from nest_desktop.domain import clock
+
+    today = args.today or clock.today()
+    clock.set_now(dt.datetime.combine(today, dt.time(9)))
+    large = measure(args.keep, args.patients, today)
+    small = measure(args.small, args.small_patients, today) if args.small else {}
+    print(f"\nNEST Desktop lists benchmark — {today}, SQLite, median of 5 (passes: 3)")
+    print(f"{'measure':<52} {'large':>10} {'small':>10} {'target':>8} ok  found (large)")
+    for name, (value, detail) in large.items():
+        small_value = f"{small[name][0]:.0f} ms" if name in small else ""
+        target = TARGETS.get(name)
+        verdict = "" if target is None else ("yes" if value <= target else "NO")
+        shown = detail if name == "patients" else f"{value:.0f} ms"
+        if name == "patients":
+            small_value = small[name][1] if small else ""
+            detail = ""
+        print(f"{name:<52} {shown:>10} {small_value:>10} "
+              f"{(f'{target} ms' if target else ''):>8} {verdict:<3} {detail}")
+
+
+if __name__ == "__main__":
+    main()
