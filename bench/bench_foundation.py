@@ -69,7 +69,9 @@ from nest_desktop.ui.common.tasks import wait_for_background_work
 window = MainWindow(DeskContext(desk.users()[0], None), "bench")
 window.show()
 page = window.patients_page
+window.show_section(page)
 page.site_filter.setCurrentIndex(0)  # all sites: every patient in the list
+page.refresh(everyone=True)  # "Show them all"
 while page.model.rowCount() < {patients}:
     wait_for_background_work()
     app.processEvents()
@@ -106,7 +108,7 @@ def main() -> None:
     from nest_desktop.db.connection import open_database, sqlite_url
     from nest_desktop.services import demo
     from nest_desktop.services import patients as service
-    from nest_desktop.ui.patients.patient_list import PatientTableModel
+    from nest_desktop.ui.patients.patient_list import FIRST_PAGE, PatientTableModel
 
     path = args.keep or Path(tempfile.mkdtemp(prefix="nest-bench-")) / "bench.sqlite3"
     fresh = not path.exists()
@@ -125,12 +127,13 @@ def main() -> None:
     for _round in range(3):
         for text in KEYSTROKES:
             started = time.perf_counter()
-            ids = service.search_ids(text)
-            model.set_ids(ids)
+            # as the list does: its first page, and "more than 1 000" beyond it
+            ids = service.search_ids(text, limit=FIRST_PAGE + 1)
+            model.set_ids(ids[:FIRST_PAGE])
             for row in range(min(30, len(ids))):
                 model.data(model.index(row, 4))
             app_timings.append((time.perf_counter() - started) * 1000)
-            sql, params = service.search_query(text).sql()
+            sql, params = service.search_query(text).limit(FIRST_PAGE + 1).sql()
             started = time.perf_counter()
             raw.execute(sql, params).fetchall()
             raw_timings.append((time.perf_counter() - started) * 1000)
@@ -161,7 +164,7 @@ def main() -> None:
         ("search, keystroke to results (median)", f"{app_median:.1f} ms",
          f"raw sqlite3 query {raw_median:.1f} ms", "<= 30 ms", app_median <= 30),
         ("search, keystroke to results (p90)", f"{app_p90:.1f} ms",
-         f"{len(KEYSTROKES)} queries x 3, up to {max(sizes):,} hits", "<= 100 ms",
+         f"{len(KEYSTROKES)} queries x 3, first {FIRST_PAGE:,} of the hits", "<= 100 ms",
          app_p90 <= 100),
         ("search, slowest keystroke", f"{worst[0]:.1f} ms ({worst[1]!r})", "", "-", True),
         ("cold start to main window (median of 3)", f"{start:.2f} s",

@@ -89,6 +89,21 @@ def test_a_damaged_database_is_reported_not_copied_and_the_good_copies_are_kept(
     assert Patient.select().count() == 26
 
 
+@pytest.mark.sqlite_only
+@pytest.mark.clock("2026-12-04 18:00")
+def test_damage_the_short_start_check_missed_is_found_once_the_window_shows(db):
+    """At start the file is read for a fraction of a second (a large clinic's takes
+    seconds); the whole of it is checked off the GUI thread once the window shows."""
+    from nest_desktop.services import demo
+
+    demo.generate(1500)  # enough pages for the short check to stop before the damage
+    damage(backup.database_file())
+    assert backup.startup_problem(backup.database_file(), 0.0) is None  # cut short
+    with pytest.raises(backup.DatabaseDamaged) as found:
+        backup.check_whole()
+    assert "endommagée" in str(found.value) and "restaurer" in str(found.value)
+
+
 @pytest.mark.clock("2026-12-04 18:00")
 def test_old_good_copies_are_not_pruned_while_the_newer_ones_are_bad(db, tmp_path):
     settings.put("backup.folder", str(tmp_path / "copies"))

@@ -202,6 +202,12 @@ def test_the_due_state_answers_as_the_calendar_every_day_until_it_says_to_rechec
                 horizon = day + dt.timedelta(days=within)
                 shown = listed_doses(doses, day, horizon)
                 assert state.listed(horizon) == bool(shown), (birth, given, day, within)
+                reminder_days = {d.due for d in shown if d.status in (v.DUE, v.UPCOMING)
+                                 and d.due == d.scheduled and not d.waits}
+                # the SMS reminders' children: never one with a day to remind left out
+                assert state.reminded(horizon) or not reminder_days, (birth, given, day)
+                if reminder_days:  # a lower bound: a dose waiting for a late one moves on
+                    assert state.next_reminder_on <= min(reminder_days)
                 if shown:
                     assert state.first_due(day) == min(d.due for d in shown)
                     assert state.overdue(day) == any(d.status == v.OVERDUE for d in shown)
@@ -210,3 +216,18 @@ def test_the_due_state_answers_as_the_calendar_every_day_until_it_says_to_rechec
         if state.recheck_on is not None:
             assert not state.valid_on(state.recheck_on)
     assert checked_days > 5000
+
+
+def test_a_dose_counted_from_a_late_one_waits_and_moves_with_the_days():
+    """Hexa 2 comes 28 days after Hexa 1: while Hexa 1 is late its day is 28 days after
+    today, every day anew; no SMS names such a day. A dose whose age comes later keeps its
+    own day."""
+    birth = dt.date(2026, 9, 5)
+    for today in (dt.date(2026, 11, 23), dt.date(2026, 11, 30)):
+        doses = by_key(v.calendar(birth, today=today))
+        assert doses[("Hexa", 1)].status == v.OVERDUE and not doses[("Hexa", 1)].waits
+        assert doses[("Hexa", 2)].due == today + dt.timedelta(days=28)
+        assert doses[("Hexa", 2)].waits
+        assert not doses[("RR", 1)].waits  # at 9 months, long after: its own day
+    on_time = by_key(v.calendar(birth, today=birth))
+    assert not any(dose.waits for dose in on_time.values())

@@ -726,6 +726,33 @@ def test_typing_a_ddr_builds_the_pregnancy_calendar(qtbot, desk, family):
     assert tab.fields["ddr"].error.text() == "La date des dernières règles est dans le futur."
 
 
+def test_a_search_with_many_matches_shows_the_first_ones_and_all_when_asked(qtbot, desk,
+                                                                           monkeypatch):
+    from nest_desktop.services import patients
+    from nest_desktop.ui.patients import patient_list
+
+    monkeypatch.setattr(patient_list, "FIRST_PAGE", 5)
+    for index in range(8):
+        patients.create_patient(patients.PatientForm(
+            last_name="Ndiaye", first_names=f"Awa{'a' * index}", site_id=desk[0].id,
+            phones=[f"77 100 00 0{index}"]))
+    window = make_main_window(qtbot, desk)
+    page = window.patients_page
+    assert page.model.rowCount() == 0  # nothing searched while the list is hidden
+    window.show_section(page)
+    settle(qtbot, lambda: page.model.rowCount() == 5)
+    assert page.count_label.text() == ("Plus de 5 patients\u00a0: précisez le nom ou le "
+                                       "numéro, ou affichez-les tous.")
+    assert page.show_all.isVisibleTo(page)
+    page.show_all.click()
+    settle(qtbot, lambda: page.model.rowCount() == 8)
+    assert page.count_label.text() == "8 patients"
+    assert not page.show_all.isVisibleTo(page)
+    qtbot.keyClicks(page.search, "77 100 00 03")
+    settle(qtbot, lambda: page.model.rowCount() == 1)
+    assert page.model.data(page.model.index(0, 1)) == "Awaaaa"
+
+
 def test_the_pregnancies_page_lists_the_nearest_term_first_and_opens_her_file(qtbot, desk,
                                                                           family):
     import datetime as dt

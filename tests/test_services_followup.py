@@ -54,11 +54,12 @@ def test_a_first_visit_makes_the_72_hour_call_once(desk):
     change_first_visit(patient.id, visit)
     assert followup.run() == 0  # nothing to make: the save made it
     assert len(tasks_of(patient.id)) == 1
-    # A visit written without the engine (an import, an older version) is caught up.
+    # A visit written without the engine (an import, an older version) is caught up by
+    # the day's full pass.
     other = new_patient(site.id, None, "Ndour", "77 555 98 76")
     Patient.update(first_visit_date=visit).where(Patient.id == other.id).execute()
-    assert followup.run() == 2  # her 72-hour call, and her intake interview to hold
-    assert followup.run() == 0
+    assert followup.run(full=True) == 2  # her 72-hour call, and her intake interview
+    assert followup.run(full=True) == 0
     assert {t.rule for t in tasks_of(other.id)} == {"satisfaction_72h", "intake_interview"}
 
 
@@ -348,3 +349,30 @@ def test_one_source_answers_for_a_kind_of_task():
     assert registry.register("prospect", first) is first  # registering again is harmless
     with pytest.raises(ValueError):
         registry.register("prospect", repr)
+
+
+@pytest.mark.clock("2026-11-24 08:30")
+def test_the_full_catch_up_is_done_once_a_day_or_when_the_deadlines_change(desk):
+    """Each change makes its own tasks; the whole catch-up, which reads every stored event,
+    is for what a crash or an older version left: once a day by one desk, and again when
+    what the deadlines depend on changes."""
+    from nest_desktop.services import leases, settings
+
+    site, _user = desk
+    visit = clock.today() - dt.timedelta(days=1)
+    followup.run()  # the day's full pass
+    missed = new_patient(site.id, None, "Ndour", "77 555 98 76")
+    Patient.update(first_visit_date=visit).where(Patient.id == missed.id).execute()
+    assert followup.run() == 0 and tasks_of(missed.id) == []  # the same day: not again
+    # The next day, the first pass is the full one, on the desk that takes its lease.
+    clock.set_now(dt.datetime(2026, 11, 25, 8, 30))
+    assert leases.take(followup.PASS_LEASE, holder="accueil-2:77")
+    assert followup.run() == 0 and tasks_of(missed.id) == []  # another desk is at it
+    leases.release(followup.PASS_LEASE, holder="accueil-2:77")
+    assert followup.run() == 2  # her 72-hour call and her intake interview
+    # The closing time changes the deadlines: the next pass is a full one, that day.
+    settings.put("followup.closing_time", "17:00")
+    assert followup.run() >= 1
+    [call] = [t for t in tasks_of(missed.id) if t.rule == "satisfaction_72h"]
+    assert call.due_at.time() == dt.time(17, 0)
+    assert followup.run() == 0

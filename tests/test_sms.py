@@ -230,7 +230,12 @@ def test_no_reminder_without_consent_and_none_sent_late(desk):
 
 def test_vaccine_reminders_go_to_the_parent_and_stop_when_the_dose_is_given(desk, family):
     mother, child = family
-    # Moussa, born 5 September 2026: his 14-week doses are due on 12 December.
+    # Moussa, born 5 September 2026, had his 6- and 10-week doses on their days: his 14-week
+    # doses are due on 12 December.
+    for dose, day in ((1, "17/10/2026"), (2, "14/11/2026")):
+        vaccination.record_visit(child.id, [vaccination.GivenDose(vaccine, dose) for vaccine in
+                                            ("Hexa", "PCV", "Rota", "VPO")],
+                                 day, today=dt.date(2026, 11, 23))
     when = dt.datetime(2026, 11, 23, 10, 0)
     service.schedule_reminders(when)
     reminders = pending("vaccine")
@@ -258,17 +263,65 @@ def test_a_late_child_gets_no_daily_reminder_and_the_next_doses_follow_the_catch
     # Moussa, born 5/9/2026, nothing given: Hexa 1, PCV 1, Rota 1, VPO 1 were due on 17/10
     # (still in their window until 14/11, then overdue). Once their day has passed they are to
     # give "today" every day until they are: a call, not an SMS each morning. The next doses
-    # come 28 days after that today, and their reminders move with it.
+    # come 28 days after that today, a day that moves with every day they wait: no reminder
+    # names it (it would move each day and never go) until the late doses are given.
     for today in (dt.date(2026, 10, 20), dt.date(2026, 10, 21), dt.date(2026, 11, 23),
                   dt.date(2026, 11, 24)):
         service.schedule_reminders(dt.datetime.combine(today, dt.time(10, 0)))
-        assert {m.event_at.date() for m in pending("vaccine")} == {
-            today + dt.timedelta(days=28)}, today
+        assert pending("vaccine") == [], today
     given = dt.date(2026, 11, 25)
     for vaccine in ("Hexa", "PCV", "Rota", "VPO"):
         vaccination.record_dose(child.id, vaccine, 1, "25/11/2026", today=given)
     service.schedule_reminders(dt.datetime(2026, 11, 25, 11, 0))
     assert {m.event_at.date() for m in pending("vaccine")} == {dt.date(2026, 12, 23)}
+
+
+def test_one_desk_catches_everything_up_each_day_the_others_only_the_new_days(desk, family,
+                                                                              application_clock):
+    """The full catch-up is done once a day, by the desk holding its lease; a pass on
+    another desk (or later the same day) only writes the reminders of the children whose
+    vaccination day came within the horizon since."""
+    from nest_desktop.db.models import Setting
+    from nest_desktop.services import leases
+
+    _mother, child = family
+    service.save_timing(rules.Timing(vaccine_horizon_days=7))
+    application_clock.set_now(dt.datetime(2026, 10, 20, 10, 0))
+    vaccination.record_visit(child.id, [vaccination.GivenDose(vaccine, 1) for vaccine in
+                                        ("Hexa", "PCV", "Rota", "VPO")], "17/10/2026")
+    # His 10-week doses come on 14 November, beyond the week ahead.
+    full = service.schedule_reminders(dt.datetime(2026, 10, 20, 10, 0))
+    assert pending("vaccine") == [] and full.created == 0
+    assert settings.get(service.CAUGHT_UP_KEY)["horizon"] == "2026-10-27"
+    # 7 November: another desk holds the day's full catch-up; this one writes the new days.
+    november = dt.datetime(2026, 11, 7, 10, 0)
+    application_clock.set_now(november)
+    assert leases.take(service.CATCH_UP_LEASE, holder="accueil-2:4242")
+    caught = service.schedule_reminders(november)
+    assert {m.event_at.date() for m in pending("vaccine")} == {dt.date(2026, 11, 14)}
+    assert caught.created == len(pending("vaccine")) > 0
+    assert settings.get(service.CAUGHT_UP_KEY)["day"] == "2026-10-20"  # not its full pass
+    assert service.schedule_reminders(november).created == 0  # nothing new since
+    # Once the lease is free, the next pass of the day is the full one.
+    Setting.delete().where(Setting.key == "lease." + service.CATCH_UP_LEASE).execute()
+    service.schedule_reminders(november + dt.timedelta(minutes=15))
+    assert settings.get(service.CAUGHT_UP_KEY)["day"] == "2026-11-07"
+
+
+def test_a_lease_is_held_by_one_desk_until_it_lets_go_or_its_time_is_over(desk,
+                                                                         application_clock):
+    from nest_desktop.services import leases
+
+    application_clock.set_now(dt.datetime(2026, 11, 23, 10, 0))
+    assert leases.take("rebuild", 10, holder="a")
+    assert not leases.take("rebuild", 10, holder="b")
+    assert leases.take("rebuild", 10, holder="a")  # its holder extends it
+    application_clock.set_now(dt.datetime(2026, 11, 23, 10, 11))
+    assert leases.take("rebuild", 10, holder="b")  # a's time is over
+    leases.release("rebuild", holder="a")  # not a's any more: nothing happens
+    assert not leases.take("rebuild", 10, holder="a")
+    leases.release("rebuild", holder="b")
+    assert leases.take("rebuild", 10, holder="a")
 
 
 # --- sending ------------------------------------------------------------------------------------

@@ -159,6 +159,9 @@ class Dose:
     limit: dt.date | None = None  # after it, the dose is no longer given
     status: str = UPCOMING
     scheduled: dt.date | None = None  # its day by the schedule and the doses before it
+    # its day is counted from a late dose still to give: it moves with each day that dose
+    # waits, so it is no day for an SMS reminder
+    waits: bool = False
 
 
 def calendar(birth_date: dt.date, schedule: str = DEFAULT_SCHEDULE, given: dict | None = None,
@@ -178,12 +181,15 @@ def calendar(birth_date: dt.date, schedule: str = DEFAULT_SCHEDULE, given: dict 
     today = today or clock.today()
     version = schedules().version_for(schedule, birth_date)
     previous: dict[str, dt.date] = {}  # vaccine -> day its last dose was given or is to be
+    moving: dict[str, bool] = {}  # vaccine -> that day moves with today (a late dose)
     doses = []
     for rule, scheduled, limit, interval, window in _dates_by_age(
             version.id, tuple(sorted(optional)), birth_date):
         if sex and rule.sex and rule.sex != sex:
             continue
+        waits = False
         if rule.vaccine in previous and interval:
+            waits = moving[rule.vaccine] and previous[rule.vaccine] + interval >= scheduled
             scheduled = max(scheduled, previous[rule.vaccine] + interval)
         given_on = given.get((rule.vaccine, rule.dose))
         window_end = scheduled + window
@@ -199,8 +205,10 @@ def calendar(birth_date: dt.date, schedule: str = DEFAULT_SCHEDULE, given: dict 
         else:
             status = OVERDUE
         previous[rule.vaccine] = given_on or due
+        moving[rule.vaccine] = status in (DUE, OVERDUE, UPCOMING) and (
+            waits or due > scheduled)
         doses.append(Dose(rule.vaccine, rule.dose, given_on or due, given_on, rule.age,
-                          window_end, limit, status, scheduled))
+                          window_end, limit, status, scheduled, waits))
     doses.sort(key=lambda d: (d.given or d.due, d.vaccine, d.dose))
     return doses
 
@@ -241,18 +249,26 @@ class DueState:
     It is read from the doses that head their vaccine's series: a dose still to give whose
     previous dose was given or is no longer given (or that has none). Their days do not move
     with time; the doses after them wait for them, so they come later and are never late
-    while their head is still to give. Only a head that passes its limit age changes that:
-    `recheck_on` is the first such day.
+    while their head is still to give. Only a head that passes its limit age changes that,
+    and the SMS reminders also need the next day a dose is scheduled from today on:
+    `recheck_on` is the first day either moves.
     """
 
     computed_on: dt.date
     next_scheduled: dt.date | None  # the earliest day a dose still to give is scheduled
     overdue_from: dt.date | None  # from this day she has a dose overdue
     recheck_on: dt.date | None  # from this day the state may be wrong: compute it again
+    # the first day from `computed_on` on that a dose is scheduled (an SMS reminder's day)
+    next_reminder_on: dt.date | None = None
 
     def listed(self, horizon: dt.date) -> bool:
         """In the list of doses overdue or due by `horizon` (on a day it is valid)."""
         return self.next_scheduled is not None and self.next_scheduled <= horizon
+
+    def reminded(self, horizon: dt.date) -> bool:
+        """A dose is scheduled by `horizon` on a day still to come (on a day it is valid):
+        her SMS reminders are to write."""
+        return self.next_reminder_on is not None and self.next_reminder_on <= horizon
 
     def overdue(self, today: dt.date) -> bool:
         return self.overdue_from is not None and self.overdue_from <= today
@@ -290,11 +306,16 @@ def due_state(doses: list[Dose], today: dt.date) -> DueState:
             previous_pending = pending
     if not heads:
         return DueState(today, None, None, None)
-    limits = [head.limit for head in heads if head.limit is not None]
     one_day = dt.timedelta(days=1)
+    next_reminder = min((d.scheduled for d in doses
+                         if d.status in PENDING and not d.waits and d.scheduled >= today),
+                        default=None)
+    moves = [head.limit + one_day for head in heads if head.limit is not None]
+    if next_reminder is not None:
+        moves.append(next_reminder + one_day)
     return DueState(today, min(head.scheduled for head in heads),
                     min(head.window_end for head in heads) + one_day,
-                    min(limits) + one_day if limits else None)
+                    min(moves, default=None), next_reminder)
 
 
 def next_visit(doses: list[Dose]) -> dt.date | None:

@@ -76,6 +76,38 @@ def server_reachable() -> bool:
         return False
 
 
+def ids_of(query) -> list[int]:
+    """The first column of a SELECT (ids, in its order), read from the raw cursor: building
+    Peewee's rows costs several times the query itself on a list of 100 000."""
+    from nest_desktop.db.models import database
+
+    return [row[0] for row in database.execute(query)]
+
+
+def rows_in(query, field, ids, chunk: int = 2000):
+    """The rows of `query` whose `field` is one of `ids`, by chunks, from the raw cursor: a
+    long IN list through Peewee's nodes and rows costs several times the query itself. The
+    values come as the driver gives them (`as_date` for a date from SQLite)."""
+    from peewee import SQL, NodeList
+
+    from nest_desktop.db.models import database
+
+    ids = list(ids)
+    for start in range(0, len(ids), chunk):
+        part = ids[start:start + chunk]
+        marks = ", ".join([database.param] * len(part))
+        yield from database.execute(query.where(NodeList((field, SQL(f"IN ({marks})", part)))))
+
+
+def as_date(value):
+    """A date from a raw cursor: SQLite gives its text, a server a date."""
+    import datetime as dt
+
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value[:10])
+
+
 def hold_rows(model, ids) -> None:
     """Inside a transaction: a server locks these rows until the commit, so that what is read
     next includes what another desk was writing about them; SQLite's BEGIN IMMEDIATE holds

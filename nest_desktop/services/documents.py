@@ -22,8 +22,6 @@ from nest_desktop.i18n import (
     ngettext,
     pgettext,
 )
-from nest_desktop.printing import patient_sheet, vaccination_calendar
-from nest_desktop.printing.common import Letterhead
 from nest_desktop.services import audit, history, session, vaccination
 from nest_desktop.services import patients as patient_service
 from nest_desktop.services.exports import safe_file_name, write_csv
@@ -34,7 +32,11 @@ def text(value: str) -> str:
     return escape(value or "")
 
 
-def letterhead(site: Site | None, today: dt.date) -> Letterhead:
+def letterhead(site: Site | None, today: dt.date):
+    """The printing's Letterhead of a site (ReportLab is imported when a first document is
+    printed, not at start)."""
+    from nest_desktop.printing.common import Letterhead
+
     footer = _("Printed on {date} — page {{page}} of {{pages}}").format(date=format_date(today))
     if site is None:
         return Letterhead("Clinique Nest", "", footer)
@@ -46,6 +48,8 @@ def letterhead(site: Site | None, today: dt.date) -> Letterhead:
 
 def patient_sheet_pdf(patient_id: int, today: dt.date | None = None) -> tuple[str, bytes]:
     """The printed patient file: its suggested file name and the PDF."""
+    from nest_desktop.printing import patient_sheet
+
     session.require("document.print")
     today = today or clock.today()
     patient = Patient.get_by_id(patient_id)
@@ -230,6 +234,8 @@ def dose_text(dose: vaccine_rules.Dose) -> str:
 def vaccination_calendar_pdf(patient_id: int, page: str = "A4",
                              today: dt.date | None = None) -> tuple[str, bytes]:
     """The child's personalised vaccination calendar for the parents (PAT-11)."""
+    from nest_desktop.printing import vaccination_calendar
+
     session.require("document.print")
     today = today or clock.today()
     calendar = vaccination.child_calendar(patient_id, today)

@@ -7,6 +7,7 @@ scheduling again moves the task instead of making a second one, on any workstati
 """
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from nest_desktop.services import (
     audit,
     check_characters,
     hooks,
+    leases,
     session,
     settings,
 )
@@ -327,13 +329,45 @@ def stored_events(when: dt.datetime) -> list[Event]:
     return [event for events in hooks.task_events.call(when, window) for event in events]
 
 
-def run(when: dt.datetime | None = None) -> int:
-    """Brings the tasks in line with every stored event (at start-up, on any number of
-    workstations): never duplicates a task, and leaves old events alone. Returns the number
-    of tasks made or moved."""
+PASS_KEY = "followup.pass"  # the last full pass's day and what its deadlines depended on
+PASS_LEASE = "followup.pass"
+
+
+def run(when: dt.datetime | None = None, full: bool | None = None) -> int:
+    """The engine's pass (after the start and each new day, on every workstation): what
+    changes with time alone is brought up to date (`hooks.time_passes`), and once a day,
+    by the one workstation taking its lease, or when the rules, the closing time or the
+    opening hours changed, every stored event is caught up (`catch_up`): each change makes
+    its own tasks in its transaction, so the catch-up only mends what a crash or an older
+    version left, and moves deadlines whose rules changed. Returns the tasks made or
+    moved."""
     when = when or clock.now()
-    closing = closing_time()
     book = agenda.HoursBook()
+    fingerprint = hashlib.sha256(repr((
+        rules.rules(), closing_time(), sorted(book.weeks.items()), sorted(book.closed))
+    ).encode()).hexdigest()[:16]
+    mark = settings.get(PASS_KEY) or {}
+    if full is None:
+        full = (mark.get("day") != when.date().isoformat()
+                or mark.get("fingerprint") != fingerprint)
+    touched = 0
+    if full and leases.take(PASS_LEASE):
+        try:
+            touched = catch_up(when, book)
+            with database.atomic():
+                settings.record_state(PASS_KEY, {"day": when.date().isoformat(),
+                                                 "fingerprint": fingerprint})
+        finally:
+            leases.release(PASS_LEASE)
+    hooks.time_passes.call(when)  # a post-natal pathway over…: their own transactions
+    return touched
+
+
+def catch_up(when: dt.datetime, book: "agenda.HoursBook | None" = None) -> int:
+    """Brings the tasks in line with every stored event: never duplicates a task, and
+    leaves old events alone. Returns the number of tasks made or moved."""
+    closing = closing_time()
+    book = book or agenda.HoursBook()
     events = stored_events(when)
     keys = [_key(e.rule, e.source_table, e.source_id) for e in events]
     known = {}
@@ -364,7 +398,6 @@ def run(when: dt.datetime | None = None) -> int:
                         event.patient_id, event.site_id, when, event.not_before,
                         event.prospect_id, event.urgent, book):
                 touched += 1
-    hooks.time_passes.call(when)  # a post-natal pathway over…: their own transactions
     return touched
 
 

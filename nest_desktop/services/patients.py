@@ -29,6 +29,7 @@ from nest_desktop.services import (
     check_characters,
     followup,
     hooks,
+    ids_of,
     pathways,
     people,
     session,
@@ -304,13 +305,15 @@ SORT_COLUMNS = {
 
 
 def search_ids(query: str = "", sort: str = "name", descending: bool = False,
-               site_id: int | None = None) -> list[int]:
-    """Ids of the patients matching `query`, in list order.
+               site_id: int | None = None, limit: int | None = None) -> list[int]:
+    """Ids of the patients matching `query`, in list order; the first `limit` only, if
+    given (the database stops there rather than find every match of "77").
 
     The query is a phone number in any written form, or words: parts of names (accents and
     case ignored) and birth dates.
     """
-    return [row[0] for row in search_query(query, sort, descending, site_id).tuples()]
+    select = search_query(query, sort, descending, site_id)
+    return ids_of(select if limit is None else select.limit(limit))
 
 
 def search_query(query: str = "", sort: str = "name", descending: bool = False,

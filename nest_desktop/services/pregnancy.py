@@ -27,13 +27,16 @@ from nest_desktop.i18n import format_date
 from nest_desktop.services import (
     StaleRecordError,
     ValidationFailed,
+    as_date,
     audit,
     check_characters,
     followup,
     hold_rows,
     hooks,
+    leases,
     mothers_group,
     pathways,
+    rows_in,
     session,
     settings,
 )
@@ -592,22 +595,21 @@ def _milestone_state_is_current() -> bool:
 
 def _milestone_states(ids: list[int], today: dt.date) -> dict[int, rules.MilestoneState]:
     """The next milestone of these ongoing pregnancies as of `today`, computed."""
+    marks: dict[int, dict[str, tuple]] = {}
+    for pregnancy_id, milestone, status, done_on in rows_in(
+            MilestoneRecord.select(MilestoneRecord.pregnancy, MilestoneRecord.milestone,
+                                   MilestoneRecord.status, MilestoneRecord.done_on),
+            MilestoneRecord.pregnancy, ids):
+        marks.setdefault(pregnancy_id, {})[milestone] = (status, as_date(done_on))
     states = {}
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
-        marks: dict[int, dict[str, tuple]] = {}
-        for pregnancy_id, milestone, status, done_on in (
-                MilestoneRecord.select(MilestoneRecord.pregnancy, MilestoneRecord.milestone,
-                                       MilestoneRecord.status, MilestoneRecord.done_on)
-                .where(MilestoneRecord.pregnancy.in_(chunk)).tuples()):
-            marks.setdefault(pregnancy_id, {})[milestone] = (status, done_on)
-        for pregnancy_id, ddr in (Pregnancy.select(Pregnancy.id, Pregnancy.ddr)
-                                  .where(Pregnancy.id.in_(chunk)).tuples()):
-            kept = marks.get(pregnancy_id, {})
-            planned = rules.plan(
-                ddr, today, {k: day for k, (status, day) in kept.items() if status == "done"},
-                cancelled={k for k, (status, _day) in kept.items() if status == "cancelled"})
-            states[pregnancy_id] = rules.milestone_state(planned, today)
+    for pregnancy_id, ddr in rows_in(Pregnancy.select(Pregnancy.id, Pregnancy.ddr),
+                                     Pregnancy.id, ids):
+        kept = marks.get(pregnancy_id, {})
+        planned = rules.plan(
+            as_date(ddr), today,
+            {k: day for k, (status, day) in kept.items() if status == "done"},
+            cancelled={k for k, (status, _day) in kept.items() if status == "cancelled"})
+        states[pregnancy_id] = rules.milestone_state(planned, today)
     return states
 
 
@@ -659,7 +661,13 @@ def stale_milestone_states(today: dt.date | None = None) -> int:
     (the maintenance pass)."""
     today = today or clock.today()
     if not _milestone_state_is_current():
-        return rebuild_milestone_states(today)
+        # a whole rebuild: one workstation at a time (the list computes meanwhile)
+        if not leases.take(MILESTONE_STATE_KEY, 30):
+            return 0
+        try:
+            return rebuild_milestone_states(today)
+        finally:
+            leases.release(MILESTONE_STATE_KEY)
     ids = _ongoing_ids(Pregnancy.milestone_computed_on.is_null()
                        | (Pregnancy.milestone_recheck_on <= today)
                        | (Pregnancy.milestone_computed_on > today))
@@ -670,17 +678,21 @@ def stale_milestone_states(today: dt.date | None = None) -> int:
 
 
 def _milestone_states_differences(today: dt.date | None = None) -> list[int]:
-    """The ongoing pregnancies whose kept next milestone is not the computed one."""
-    today = today or clock.today()
+    """The ongoing pregnancies whose kept next milestone is not what their plan gives as of
+    the day it was computed, or that have none."""
     kept = {row[0]: rules.MilestoneState(*row[1:]) for row in Pregnancy.select(
         Pregnancy.id, Pregnancy.milestone_computed_on, Pregnancy.next_milestone,
         Pregnancy.next_milestone_on, Pregnancy.milestone_recheck_on).where(
         Pregnancy.status == "ongoing").tuples()}
-    computed = _milestone_states(list(kept), today)
-    return sorted(pregnancy_id for pregnancy_id, state in kept.items()
-                  if state.computed_on is None or not state.valid_on(today)
-                  or (state.milestone, state.starts_on)
-                  != (computed[pregnancy_id].milestone, computed[pregnancy_id].starts_on))
+    wrong = [pregnancy_id for pregnancy_id, state in kept.items() if state.computed_on is None]
+    by_day: dict[dt.date, list[int]] = {}
+    for pregnancy_id, state in kept.items():
+        if state.computed_on is not None:
+            by_day.setdefault(state.computed_on, []).append(pregnancy_id)
+    for day, ids in by_day.items():
+        wrong += [pregnancy_id for pregnancy_id, state in _milestone_states(ids, day).items()
+                  if state != kept[pregnancy_id]]
+    return sorted(wrong)
 
 
 hooks.kept_states.register("pregnancy_milestones", hooks.KeptState(

@@ -32,7 +32,14 @@ from nest_desktop.domain.dates import add_months
 from nest_desktop.domain.messages import N_, _
 from nest_desktop.domain.patients import CONTACT_CHANNELS, PATHWAYS
 from nest_desktop.domain.phones import display
-from nest_desktop.services import ValidationFailed, audit, check_characters, hooks, session
+from nest_desktop.services import (
+    ValidationFailed,
+    audit,
+    check_characters,
+    hooks,
+    ids_of,
+    session,
+)
 from nest_desktop.services.exports import write_csv
 
 PATIENTS, PROSPECTS = "patients", "prospects"
@@ -227,8 +234,7 @@ def patient_ids(segment: SegmentFilter, today: dt.date | None = None) -> list[in
     check(segment)
     if segment.audience != PATIENTS:
         return []
-    query = _query(segment, today or clock.today()).order_by(Patient.sort_key, Patient.id)
-    return [row[0] for row in query.tuples()]
+    return ids_of(_query(segment, today or clock.today()).order_by(Patient.sort_key, Patient.id))
 
 
 def prospect_ids(segment: SegmentFilter, today: dt.date | None = None) -> list[int]:

@@ -48,6 +48,7 @@ from nest_desktop.services import (
     ValidationFailed,
     check_characters,
     hooks,
+    leases,
     passphrase,
     segments,
     session,
@@ -594,11 +595,12 @@ def _vaccine_wants(children: list, when: dt.datetime, timing_: rules.Timing) -> 
     for row in children:
         if not (row.contact_id and row.contact_phone and row.sms_consent):
             continue
-        # A late dose (to give "today" every day until it is) is for a call, not a daily SMS:
-        # only the days the schedule sets are reminded.
+        # A late dose (to give "today" every day until it is) is for a call, not a daily SMS,
+        # and so are the doses counted from it (their day moves with it): only the days the
+        # schedule sets are reminded.
         days = sorted({dose.due for dose in row.doses
                        if dose.status in (vaccine_rules.DUE, vaccine_rules.UPCOMING)
-                       and dose.due == dose.scheduled})
+                       and dose.due == dose.scheduled and not dose.waits})
         for day in days:
             for reminder in rules.vaccine_reminders(day, timing_):
                 if reminder.expires_at <= when:
@@ -614,6 +616,10 @@ def _vaccine_wants(children: list, when: dt.datetime, timing_: rules.Timing) -> 
 
 def _children_due(when: dt.datetime, timing_: rules.Timing,
                   child_ids: list[int] | None = None) -> list:
+    """The due rows of these children, or of every child with a vaccination day to remind
+    (the kept states name them: a few a day, whatever the number of children)."""
+    if child_ids is None:
+        child_ids = vaccination.reminder_children(timing_.vaccine_horizon_days, when.date())
     return vaccination.due_list(timing_.vaccine_horizon_days, today=when.date(),
                                 child_ids=child_ids)
 
@@ -763,12 +769,52 @@ def sync_child(child_id: int, when: dt.datetime | None = None) -> ScheduleReport
                       _("The doses were recorded or are no longer due."))
 
 
-def schedule_reminders(when: dt.datetime | None = None) -> ScheduleReport:
-    """Every reminder the records call for, idempotent: run at start-up, by the sender and
-    by `nest-desktop send-sms`, so consents, numbers and settings changed since are caught
-    up."""
+CAUGHT_UP_KEY = "sms.caught_up"  # the last full catch-up's day, horizon and timing
+CATCH_UP_LEASE = "sms.catch_up"
+
+
+def schedule_reminders(when: dt.datetime | None = None, full: bool | None = None
+                       ) -> ScheduleReport:
+    """Every reminder the records call for, idempotent: run by the sender every quarter of
+    an hour and by `nest-desktop send-sms`.
+
+    The first pass of a day (or after the SMS timing changed) is the full catch-up, done by
+    the one workstation that takes its lease: every appointment and every child with a
+    vaccination day ahead, so that consents, numbers and settings changed since are caught
+    up. The other passes only write the reminders of the children whose vaccination day
+    came within the horizon since the last pass (a few, whatever the size of the clinic):
+    each change of a dose, a booking or a consent keeps its own reminders at once.
+    """
     when = when or clock.now()
     timing_ = timing()
+    horizon = when.date() + dt.timedelta(days=timing_.vaccine_horizon_days)
+    mark = settings.get(CAUGHT_UP_KEY) or {}
+    fingerprint = json.dumps(asdict(timing_), default=str, sort_keys=True)
+    if full is None:
+        full = (mark.get("day") != when.date().isoformat()
+                or mark.get("timing") != fingerprint)
+    if full and leases.take(CATCH_UP_LEASE):
+        try:
+            return _full_catch_up(when, timing_, {
+                "day": when.date().isoformat(), "horizon": horizon.isoformat(),
+                "timing": fingerprint})
+        finally:
+            leases.release(CATCH_UP_LEASE)
+    if not mark.get("horizon"):
+        return ScheduleReport()  # the first full catch-up is under way on another desk
+    since = dt.date.fromisoformat(mark["horizon"])
+    ids = vaccination.reminder_children(timing_.vaccine_horizon_days, when.date(),
+                                        after=min(since, horizon))
+    wanted = _vaccine_wants(_children_due(when, timing_, ids), when, timing_)
+    with database.atomic():
+        report = _reconcile(rules.VACCINE, wanted, when, ids, _(
+            "The doses were recorded or are no longer due, or she no longer accepts SMS."))
+        if horizon > since:
+            settings.record_state(CAUGHT_UP_KEY, {**mark, "horizon": horizon.isoformat()})
+    return report
+
+
+def _full_catch_up(when: dt.datetime, timing_: rules.Timing, mark: dict) -> ScheduleReport:
     report = ScheduleReport()
     appointment_wants = _appointment_wants(_booked_appointments(when), when, timing_)
     vaccine_wants = _vaccine_wants(_children_due(when, timing_), when, timing_)
@@ -781,6 +827,7 @@ def schedule_reminders(when: dt.datetime | None = None) -> ScheduleReport:
             report.created += part.created
             report.moved += part.moved
             report.cancelled += part.cancelled
+        settings.record_state(CAUGHT_UP_KEY, mark)
     return report
 
 

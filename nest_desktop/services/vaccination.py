@@ -24,10 +24,14 @@ from nest_desktop.domain.dates import age_in_years, parse_date
 from nest_desktop.domain.messages import N_, _
 from nest_desktop.services import (
     ValidationFailed,
+    as_date,
     audit,
     check_characters,
     hold_rows,
     hooks,
+    ids_of,
+    leases,
+    rows_in,
     session,
 )
 
@@ -260,6 +264,12 @@ def _state_is_current() -> bool:
     return settings.get(STATE_KEY) == rules.due_state_fingerprint()
 
 
+# a kept state's columns, in domain.vaccination.DueState's order
+_STATE_COLUMNS = (ChildDueState.computed_on, ChildDueState.next_scheduled,
+                  ChildDueState.overdue_from, ChildDueState.recheck_on,
+                  ChildDueState.next_reminder_on)
+
+
 @dataclass(frozen=True)
 class DueChildren:
     """The children of a due list in its order, without their calendars: the page shows
@@ -280,10 +290,8 @@ def due_children(within_days: int = 7, site_id: int | None = None,
     youngest = youngest_birth(today)
     keys = []
     if _state_is_current():
-        query = (ChildDueState.select(ChildDueState.patient, ChildDueState.computed_on,
-                                      ChildDueState.next_scheduled,
-                                      ChildDueState.overdue_from, ChildDueState.recheck_on,
-                                      Patient.first_names, Patient.last_name)
+        query = (ChildDueState.select(ChildDueState.patient, Patient.first_names,
+                                      Patient.last_name, *_STATE_COLUMNS)
                  .join(Patient, on=ChildDueState.patient == Patient.id)
                  .where((ChildDueState.next_scheduled <= horizon)
                         | (ChildDueState.computed_on > today)
@@ -292,9 +300,8 @@ def due_children(within_days: int = 7, site_id: int | None = None,
         if site_id is not None:
             query = query.where(Patient.site == site_id)
         stale = []
-        for (patient_id, computed_on, next_scheduled, overdue_from, recheck_on, first_names,
-             last_name) in query.tuples().iterator():
-            state = rules.DueState(computed_on, next_scheduled, overdue_from, recheck_on)
+        for patient_id, first_names, last_name, *columns in query.tuples().iterator():
+            state = rules.DueState(*columns)
             if not state.valid_on(today):
                 stale.append(patient_id)
             elif state.listed(horizon):
@@ -311,6 +318,32 @@ def due_children(within_days: int = 7, site_id: int | None = None,
                        sum(1 for key in keys if not key[0]))
 
 
+def reminder_children(within_days: int, today: dt.date | None = None,
+                      after: dt.date | None = None) -> list[int]:
+    """The children with a dose scheduled on a day from today to `within_days` ahead (whose
+    SMS reminders are to write), and perhaps a few more; from the kept states. With `after`,
+    only those whose next such day comes after it (and those whose state today made stale):
+    the days that came within the horizon since a pass that reached `after`."""
+    today = today or clock.today()
+    horizon = today + dt.timedelta(days=within_days)
+    if not _state_is_current():
+        return _children_ids(today)
+    upcoming = ChildDueState.next_reminder_on <= horizon
+    if after is not None:
+        upcoming &= ChildDueState.next_reminder_on > after
+    found = []
+    for patient_id, *columns in (
+            ChildDueState.select(ChildDueState.patient, *_STATE_COLUMNS)
+            .join(Patient, on=ChildDueState.patient == Patient.id)
+            .where(upcoming | (ChildDueState.computed_on > today)
+                   | (ChildDueState.recheck_on <= today))
+            .where(Patient.birth_date >= youngest_birth(today)).tuples().iterator()):
+        state = rules.DueState(*columns)
+        if not state.valid_on(today) or state.reminded(horizon):
+            found.append(patient_id)
+    return found
+
+
 def _order_key(patient_id: int, state: rules.DueState, today: dt.date, first_names: str,
                last_name: str) -> tuple:
     # as DueRow's order: overdue first, then by the first due day and name
@@ -322,7 +355,7 @@ def _children_ids(today: dt.date, site_id: int | None = None) -> list[int]:
     query = Patient.select(Patient.id).where(Patient.birth_date >= youngest_birth(today))
     if site_id is not None:
         query = query.where(Patient.site == site_id)
-    return [row[0] for row in query.tuples()]
+    return ids_of(query)
 
 
 def due_rows(ids, within_days: int = 7, today: dt.date | None = None) -> dict[int, DueRow]:
@@ -359,28 +392,30 @@ def due_list(within_days: int = 7, site_id: int | None = None,
 
 CHUNK = 2000
 STATE_KEY = "vaccination.due_state"  # the fingerprint the kept states were computed with
+REBUILD_LEASE = "vaccination.due_state"
 
 
 def _calendars(ids: list[int], today: dt.date) -> list[tuple[tuple, list[rules.Dose]]]:
     """Each child's (id, first names, last name, birth, site name, site id) and calendar."""
-    children = list(Patient.select(Patient.id, Patient.first_names, Patient.last_name,
-                                   Patient.birth_date, Patient.sex, Site.name, Patient.site)
-                    .join(Site, JOIN.LEFT_OUTER, on=Patient.site == Site.id)
-                    .where(Patient.id.in_(ids) & Patient.birth_date.is_null(False)).tuples())
+    children = list(rows_in(
+        Patient.select(Patient.id, Patient.first_names, Patient.last_name, Patient.birth_date,
+                       Patient.sex, Site.name, Patient.site)
+        .join(Site, JOIN.LEFT_OUTER, on=Patient.site == Site.id)
+        .where(Patient.birth_date.is_null(False)), Patient.id, ids))
     plans = {patient_id: (schedule, tuple(json.loads(optional)))
-             for patient_id, schedule, optional in
-             VaccinationPlan.select(VaccinationPlan.patient, VaccinationPlan.schedule,
-                                    VaccinationPlan.optional_vaccines)
-             .where(VaccinationPlan.patient.in_(ids)).tuples()}
+             for patient_id, schedule, optional in rows_in(
+                 VaccinationPlan.select(VaccinationPlan.patient, VaccinationPlan.schedule,
+                                        VaccinationPlan.optional_vaccines),
+                 VaccinationPlan.patient, ids)}
     given: dict[int, dict] = {}
-    for patient_id, vaccine, dose, given_on in (
+    for patient_id, vaccine, dose, given_on in rows_in(
             VaccineDose.select(VaccineDose.patient, VaccineDose.vaccine, VaccineDose.dose,
-                               VaccineDose.given_on)
-            .where(VaccineDose.patient.in_(ids)).tuples()):
-        given.setdefault(patient_id, {})[(vaccine, dose)] = given_on
+                               VaccineDose.given_on), VaccineDose.patient, ids):
+        given.setdefault(patient_id, {})[(vaccine, dose)] = as_date(given_on)
     result = []
     for patient_id, first_names, last_name, birth, sex, site_name, site_id in children:
         schedule, optional = plans.get(patient_id, (rules.DEFAULT_SCHEDULE, ()))
+        birth = as_date(birth)
         result.append(((patient_id, first_names, last_name, birth, site_name, site_id),
                        rules.calendar(birth, schedule, given.get(patient_id), sex=sex,
                                       optional=optional, today=today)))
@@ -390,20 +425,20 @@ def _calendars(ids: list[int], today: dt.date) -> list[tuple[tuple, list[rules.D
 def _due_rows(ids: list[int], today: dt.date, horizon: dt.date) -> list[DueRow]:
     calendars = _calendars(ids, today)
     parent_of: dict[int, int] = {}
-    for child_id, parent_id in (FamilyLink.select(FamilyLink.child, FamilyLink.parent)
-                                .where(FamilyLink.child.in_(ids))
-                                .order_by(FamilyLink.id).tuples()):
+    for child_id, parent_id in rows_in(
+            FamilyLink.select(FamilyLink.child, FamilyLink.parent).order_by(FamilyLink.id),
+            FamilyLink.child, ids):
         parent_of.setdefault(child_id, parent_id)
     # Whom to call or text: her (first linked) parent, with the parent's consent to SMS, as
     # her file shows; the child's own number only without a parent to reach. (A newborn's
     # file takes her mother's number, never her consent.)
     contact_ids = list(set(ids) | set(parent_of.values()))
-    phones = dict(PatientPhone.select(PatientPhone.patient, PatientPhone.e164)
-                  .where(PatientPhone.patient.in_(contact_ids)
-                         & (PatientPhone.position == 0)
-                         & PatientPhone.wrong_since.is_null()).tuples())
-    consent = dict(Patient.select(Patient.id, Patient.sms_consent)
-                   .where(Patient.id.in_(contact_ids)).tuples())
+    phones = dict(rows_in(PatientPhone.select(PatientPhone.patient, PatientPhone.e164)
+                          .where((PatientPhone.position == 0)
+                                 & PatientPhone.wrong_since.is_null()),
+                          PatientPhone.patient, contact_ids))
+    consent = dict(rows_in(Patient.select(Patient.id, Patient.sms_consent), Patient.id,
+                           contact_ids))
     rows = []
     for (patient_id, first_names, last_name, birth, site_name, site_id), calendar in calendars:
         doses = tuple(
@@ -439,7 +474,8 @@ def refresh_due_states(ids, today: dt.date | None = None) -> int:
         ChildDueState.insert_many([
             {"patient": patient_id, "computed_on": state.computed_on,
              "next_scheduled": state.next_scheduled, "overdue_from": state.overdue_from,
-             "recheck_on": state.recheck_on} for patient_id, state in states]).execute()
+             "recheck_on": state.recheck_on, "next_reminder_on": state.next_reminder_on}
+            for patient_id, state in states]).execute()
     return len(states)
 
 
@@ -482,7 +518,13 @@ def stale_due_states(today: dt.date | None = None) -> int:
     limit age…); by the maintenance pass. Returns how many."""
     today = today or clock.today()
     if not _state_is_current():
-        return rebuild_due_states(today)
+        # a whole rebuild: one workstation at a time (the lists compute meanwhile)
+        if not leases.take(REBUILD_LEASE, 30):
+            return 0
+        try:
+            return rebuild_due_states(today)
+        finally:
+            leases.release(REBUILD_LEASE)
     ids = [row[0] for row in ChildDueState.select(ChildDueState.patient).where(
         (ChildDueState.recheck_on <= today) | (ChildDueState.computed_on > today)).tuples()]
     for start in range(0, len(ids), CHUNK):
@@ -492,23 +534,21 @@ def stale_due_states(today: dt.date | None = None) -> int:
 
 
 def _due_states_differences(today: dt.date | None = None) -> list[int]:
-    """The children whose kept state differs from their calendar's (none, unless a writer
-    forgot it): for the rebuild command and the tests."""
+    """The children whose kept state is not what their calendar gives as of the day it was
+    computed (none, unless a writer forgot to keep it), or who have none."""
     today = today or clock.today()
     kept = {row[0]: rules.DueState(*row[1:]) for row in ChildDueState.select(
-        ChildDueState.patient, ChildDueState.computed_on, ChildDueState.next_scheduled,
-        ChildDueState.overdue_from, ChildDueState.recheck_on).tuples()}
-    wrong = []
-    ids = _children_ids(today)
-    for start in range(0, len(ids), CHUNK):
-        for child, doses in _calendars(ids[start:start + CHUNK], today):
-            state, stored = rules.due_state(doses, today), kept.pop(child[0], None)
-            if stored is None or not stored.valid_on(today) or (
-                    (stored.next_scheduled, stored.overdue_from, stored.recheck_on)
-                    != (state.next_scheduled, state.overdue_from, state.recheck_on)):
-                wrong.append(child[0])
-    return sorted(wrong + [patient_id for patient_id, state in kept.items()
-                           if state.next_scheduled is not None])
+        ChildDueState.patient, *_STATE_COLUMNS).tuples()}
+    wrong = [patient_id for patient_id in _children_ids(today) if patient_id not in kept]
+    by_day: dict[dt.date, list[int]] = {}
+    for patient_id, state in kept.items():
+        by_day.setdefault(state.computed_on, []).append(patient_id)
+    for day, ids in by_day.items():
+        for start in range(0, len(ids), CHUNK):
+            for child, doses in _calendars(ids[start:start + CHUNK], day):
+                if rules.due_state(doses, day) != kept[child[0]]:
+                    wrong.append(child[0])
+    return sorted(wrong)
 
 
 hooks.kept_states.register("children_due", hooks.KeptState(

@@ -176,9 +176,14 @@ class MainWindow(QMainWindow):
         self.backup_timer.timeout.connect(self._new_day_pass)
         self.backup_timer.start(BACKUP_CHECK_MS)
         self.first_backup_timer = QTimer(self, singleShot=True)
+        self.first_backup_timer.timeout.connect(self.check_database)
         self.first_backup_timer.timeout.connect(self.daily_backup)
         self.first_backup_timer.start(FIRST_BACKUP_CHECK_MS)
-        self.run_follow_up_engine()
+        self.engine_day = clock.today()
+        # the engine's pass once the window shows: it does not hold the start back
+        self.engine_timer = QTimer(self, singleShot=True)
+        self.engine_timer.timeout.connect(self.run_follow_up_engine)
+        self.engine_timer.start(0)
         self.urgent_notice.check()
         self.closing_notice.check()
 
@@ -466,6 +471,19 @@ class MainWindow(QMainWindow):
         changes().desk.emit()  # every page and open file shows what she may do
 
     # --- backups -----------------------------------------------------------------------
+
+    def check_database(self) -> None:
+        """The whole embedded file checked once after the start, off the GUI thread."""
+        def failed(error: Exception) -> None:
+            if isinstance(error, backup.DatabaseDamaged):
+                QMessageBox.critical(self, _("The database is damaged"), str(error))
+                self.statusBar().showMessage(str(error))
+
+        try:
+            backup.database_file()
+        except backup.BackupError:
+            return  # a database server checks its own
+        run_in_background(backup.check_whole, lambda _none: None, failed, owner=self)
 
     def daily_backup(self) -> None:
         def done(copy) -> None:

@@ -1,6 +1,8 @@
 """Table models for long lists: they hold the ids of what is shown and fetch the rows by
 blocks when the view first shows them (the patient list, Today)."""
 
+from array import array
+
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
 BLOCK = 200
@@ -14,7 +16,7 @@ class LazyRowsModel(QAbstractTableModel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._ids: list[int] = []
+        self._ids = array("q")  # 8 bytes an id, not a Python object each
         self._rows: dict = {}
 
     def headers(self) -> list[str]:
@@ -23,13 +25,13 @@ class LazyRowsModel(QAbstractTableModel):
     def fetch(self, ids: list[int]) -> dict:
         raise NotImplementedError
 
-    def set_ids(self, ids: list[int]) -> None:
+    def set_ids(self, ids) -> None:
         self.beginResetModel()
-        self._ids, self._rows = ids, {}
+        self._ids, self._rows = array("q", ids), {}
         self.endResetModel()
 
     def ids(self) -> list[int]:
-        return self._ids
+        return self._ids.tolist()
 
     def id_at(self, row: int) -> int | None:
         return self._ids[row] if 0 <= row < len(self._ids) else None
@@ -39,7 +41,7 @@ class LazyRowsModel(QAbstractTableModel):
         record_id = self._ids[row]
         if record_id not in self._rows:
             start = (row // BLOCK) * BLOCK
-            self._rows.update(self.fetch(self._ids[start:start + BLOCK]))
+            self._rows.update(self.fetch(self._ids[start:start + BLOCK].tolist()))
         return self._rows.get(record_id)
 
     def rowCount(self, parent=_NO_PARENT) -> int:  # noqa: N802 (Qt's name)

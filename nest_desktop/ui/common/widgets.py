@@ -222,6 +222,15 @@ def scrolling(content: QWidget) -> QScrollArea:
     return area
 
 
+def fit_columns(view: QTableView, stretched: int) -> None:
+    """The columns as wide as their title and the rows on screen (a lazy model fetches only
+    those: set the vertical header's resize precision to 0), the `stretched` one taking
+    what is left."""
+    header = view.horizontalHeader()
+    view.resizeColumnsToContents()
+    header.setSectionResizeMode(stretched, QHeaderView.ResizeMode.Stretch)
+
+
 def headers_in_full(view: QTableView) -> None:
     """Each column at least as wide as its title ("Secrétaire", "Prochain appel", never
     "rochain appe"); a cell too long for its column ends with "…" and shows whole in its

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.domain import clock, phones
 from nest_desktop.domain.patients import PATHWAYS, SEXES
-from nest_desktop.i18n import _, counted, format_age, format_date
+from nest_desktop.i18n import _, counted, format_age, format_date, format_number
 from nest_desktop.services import patients as service
 from nest_desktop.ui.common.lazy_model import LazyRowsModel
 from nest_desktop.ui.common.notifier import changes
@@ -79,6 +79,9 @@ class PatientTableModel(LazyRowsModel):
             self.sortRequested.emit(key, order == Qt.SortOrder.DescendingOrder)
 
 
+FIRST_PAGE = 1000  # a search shows its first matches at once; all of them when asked
+
+
 class PatientListPage(QWidget):
     """Search field, site filter, the list; Enter or a double click opens the file."""
 
@@ -123,7 +126,13 @@ class PatientListPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
-        layout.addWidget(self.count_label)
+        self.show_all = QPushButton(_("Show them all"))
+        self.show_all.setVisible(False)
+        self.show_all.clicked.connect(lambda: self.refresh(everyone=True))
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.count_label, 1)
+        bottom.addWidget(self.show_all)
+        layout.addLayout(bottom)
 
         self.search.textChanged.connect(self.refresh)
         self.search.returnPressed.connect(self._open_first_or_current)
@@ -132,6 +141,7 @@ class PatientListPage(QWidget):
         self.view.activated.connect(lambda index: self._open_row(index.row()))
         QShortcut(QKeySequence(Qt.Key.Key_Return), self.view,
                   activated=lambda: self._open_row(self.view.currentIndex().row()))
+        self._stale = True
         self.refresh()
         changes().patient.connect(self._patient_changed)
         changes().restored.connect(self.refresh)
@@ -147,24 +157,42 @@ class PatientListPage(QWidget):
         self._sort = (key, descending)
         self.refresh()
 
-    def refresh(self) -> None:
-        """Runs the search off the GUI thread; only the latest answer is shown."""
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
+    def refresh(self, everyone: bool = False) -> None:
+        """Runs the search off the GUI thread; only the latest answer is shown. The first
+        FIRST_PAGE matches only, unless `everyone` is asked for ("Show them all")."""
+        if not self.isVisible():
+            self._stale = True  # searched when shown: no work at start for a hidden list
+            return
+        self._stale = False
         self._generation += 1
         generation = self._generation
         query, (sort, descending) = self.search.text(), self._sort
         site_id = self.site_filter.currentData()
+        limit = None if everyone else FIRST_PAGE + 1
         run_in_background(
-            lambda: service.search_ids(query, sort, descending, site_id),
-            lambda ids: self._show(generation, ids),
+            lambda: service.search_ids(query, sort, descending, site_id, limit),
+            lambda ids: self._show(generation, ids, limit),
             owner=self.model,
         )
 
-    def _show(self, generation: int, ids: list[int]) -> None:
+    def _show(self, generation: int, ids: list[int], limit: int | None) -> None:
         if generation != self._generation:
             return
-        self.model.set_ids(ids)
-        self.count_label.setText(counted("{count} patient", "{count} patients", len(ids),
-                                         _("No patient")))
+        more = limit is not None and len(ids) >= limit
+        self.model.set_ids(ids[:FIRST_PAGE] if more else ids)
+        self.show_all.setVisible(more)
+        if more:
+            self.count_label.setText(_("More than {count} patients: type more of the name or "
+                                       "number, or show them all.").format(
+                count=format_number(FIRST_PAGE)))
+        else:
+            self.count_label.setText(counted("{count} patient", "{count} patients", len(ids),
+                                             _("No patient")))
         if ids:
             self.view.selectRow(0)
 

@@ -21,7 +21,7 @@ from nest_desktop.services import pregnancy as service
 from nest_desktop.ui.common.lazy_model import LazyRowsModel
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
-from nest_desktop.ui.common.widgets import site_box
+from nest_desktop.ui.common.widgets import fit_columns, site_box
 
 
 class PregnancyTableModel(LazyRowsModel):
@@ -77,11 +77,9 @@ class PregnanciesPage(QWidget):
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setAlternatingRowColors(True)
         self.view.verticalHeader().hide()
-        header = self.view.horizontalHeader()
-        for column, width in enumerate((240, 110, 100, 0, 100, 160)):
-            if width:
-                header.resizeSection(column, width)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        # the columns fit the rows on screen (those fetched), never every pregnancy's
+        self.view.verticalHeader().setResizeContentsPrecision(0)
+        self.view.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.view.activated.connect(self._open)
         top = QHBoxLayout()
         top.addWidget(QLabel(_("Site")))
@@ -120,6 +118,7 @@ class PregnanciesPage(QWidget):
         if generation != self._generation:
             return
         self.model.show_pregnancies(ids, today)
+        fit_columns(self.view, 3)
         self.count_label.setText(counted("{count} ongoing pregnancy",
                                          "{count} ongoing pregnancies", len(ids),
                                          _("No ongoing pregnancy")))

@@ -25,7 +25,7 @@ from nest_desktop.services.exports import ExportError, safe_file_name
 from nest_desktop.ui.common.lazy_model import LazyRowsModel
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
-from nest_desktop.ui.common.widgets import ask_save_path, site_box
+from nest_desktop.ui.common.widgets import ask_save_path, fit_columns, site_box
 
 
 class DueChildrenModel(LazyRowsModel):
@@ -101,11 +101,9 @@ class VaccinesPage(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.verticalHeader().hide()
-        header = self.view.horizontalHeader()
-        for column, width in enumerate((220, 90, 150, 0, 150, 130, 50)):
-            if width:
-                header.resizeSection(column, width)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        # the columns fit the rows on screen (those fetched), never every child's
+        self.view.verticalHeader().setResizeContentsPrecision(0)
+        self.view.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.view.activated.connect(self._open)
         top = QHBoxLayout()
         top.addWidget(QLabel(_("Doses overdue, or due within")))
@@ -145,6 +143,7 @@ class VaccinesPage(QWidget):
         if generation != self._generation:
             return
         self.model.show_children(due, days, today)
+        fit_columns(self.view, 3)
         self.count_label.setText(
             counted("{count} child to call or remind", "{count} children to call or remind",
                     len(due.ids), _("No child to call or remind"))
