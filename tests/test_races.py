@@ -80,3 +80,40 @@ def test_one_dose_recorded_on_eight_desks_is_kept_once_with_a_french_message(des
             "Cette dose a été enregistrée sur un autre poste au même moment\u00a0: le dossier "
             "l’affiche maintenant."), error.errors
     assert VaccineDose.select().where(VaccineDose.patient == child.id).count() == 1
+
+
+def test_doses_of_one_child_recorded_at_once_on_eight_desks_keep_her_due_state_right(
+        desk, family, monkeypatch):
+    """Each desk writes its dose, then her kept due state from the doses it reads: the last
+    to write must have read every other desk's dose (her row is held until the commit),
+    else the Children & vaccines list would say a given dose is still due. Reading her
+    calendar is slowed down, so that the desks' transactions overlap every time."""
+    import time
+
+    from nest_desktop.domain import vaccination as rules
+    from nest_desktop.services import kept_state
+
+    _site, user = desk
+    _mother, child = family
+    kept_state.rebuild()
+    calendars = vaccination._calendars
+
+    def slow_calendars(ids, today):
+        found = calendars(ids, today)
+        time.sleep(0.05)  # between reading the doses and writing the state
+        return found
+
+    monkeypatch.setattr(vaccination, "_calendars", slow_calendars)
+    firsts = [dose for dose in vaccination.child_calendar(child.id).doses
+              if dose.status != rules.GIVEN][:DESKS]
+    assert len({(d.vaccine, d.dose) for d in firsts}) == DESKS
+
+    def give(index: int):
+        dose = firsts[index]
+        return vaccination.record_dose(child.id, dose.vaccine, dose.dose,
+                                       clock.today().strftime("%d/%m/%Y"), user_id=user.id)
+
+    results = race(give)
+    # every dose recorded (none refused because another desk's state was written first)
+    assert all(isinstance(r, VaccineDose) for r in results), results
+    assert kept_state.differences()["children_due"] == []

@@ -118,7 +118,9 @@ def hold_rows(model, ids) -> None:
 
     ids = sorted(set(ids))  # always in the same order: two desks never wait for each other
     if ids and not isinstance(database.obj, SqliteDatabase):
-        list(model.select(model.id).where(model.id.in_(ids)).for_update())
+        # NO KEY UPDATE: holders wait for each other, not for a desk that only inserted a
+        # row pointing to these (a dose: its key share), which then waits for them
+        list(model.select(model.id).where(model.id.in_(ids)).for_update("FOR NO KEY UPDATE"))
 
 
 def check_characters(errors: dict[str, str], **texts: str) -> None:

@@ -93,7 +93,10 @@ def _execute(dispatcher: _Dispatcher, job: _Job) -> None:
         log.error("background work failed:\n%s", traceback.format_exc())
         job.error = database_problem(error) or error  # never a raw "database is locked"
     dispatcher.finished.put(job)
-    dispatcher.ready.emit()
+    try:
+        dispatcher.ready.emit()
+    except RuntimeError:  # the application is closing: nobody is left to deliver to
+        log.info("background work finished after the application closed: not delivered")
 
 
 def run_in_background(work: Callable[[], Any], on_done: Callable[[Any], None],
