@@ -71,7 +71,7 @@ window.show()
 page = window.patients_page
 window.show_section(page)
 page.site_filter.setCurrentIndex(0)  # all sites: every patient in the list
-page.refresh(everyone=True)  # "Show them all"
+page.show_everyone()  # "Show them all"
 while page.model.rowCount() < {patients}:
     wait_for_background_work()
     app.processEvents()

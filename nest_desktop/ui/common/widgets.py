@@ -227,7 +227,9 @@ def fit_columns(view: QTableView, stretched: int) -> None:
     those: set the vertical header's resize precision to 0), the `stretched` one taking
     what is left."""
     header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     view.resizeColumnsToContents()
+    headers_in_full(view)  # and never narrower than its title
     header.setSectionResizeMode(stretched, QHeaderView.ResizeMode.Stretch)
 
 

@@ -128,15 +128,15 @@ class PatientListPage(QWidget):
         layout.addWidget(self.view, 1)
         self.show_all = QPushButton(_("Show them all"))
         self.show_all.setVisible(False)
-        self.show_all.clicked.connect(lambda: self.refresh(everyone=True))
+        self.show_all.clicked.connect(self.show_everyone)
         bottom = QHBoxLayout()
         bottom.addWidget(self.count_label, 1)
         bottom.addWidget(self.show_all)
         layout.addLayout(bottom)
 
-        self.search.textChanged.connect(self.refresh)
+        self.search.textChanged.connect(lambda _text: self.refresh())
         self.search.returnPressed.connect(self._open_first_or_current)
-        self.site_filter.currentIndexChanged.connect(self.refresh)
+        self.site_filter.currentIndexChanged.connect(lambda _index: self.refresh())
         self.model.sortRequested.connect(self._sort_by)
         self.view.activated.connect(lambda index: self._open_row(index.row()))
         QShortcut(QKeySequence(Qt.Key.Key_Return), self.view,
@@ -162,9 +162,16 @@ class PatientListPage(QWidget):
         if self._stale:
             self.refresh()
 
-    def refresh(self, everyone: bool = False) -> None:
-        """Runs the search off the GUI thread; only the latest answer is shown. The first
-        FIRST_PAGE matches only, unless `everyone` is asked for ("Show them all")."""
+    def refresh(self) -> None:
+        """Runs the search off the GUI thread; only the latest answer is shown: its first
+        FIRST_PAGE matches."""
+        self._search(everyone=False)
+
+    def show_everyone(self) -> None:
+        """"Show them all": every match of the search, counted."""
+        self._search(everyone=True)
+
+    def _search(self, everyone: bool) -> None:
         if not self.isVisible():
             self._stale = True  # searched when shown: no work at start for a hidden list
             return
