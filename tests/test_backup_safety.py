@@ -92,13 +92,13 @@ def test_a_damaged_database_is_reported_not_copied_and_the_good_copies_are_kept(
 @pytest.mark.sqlite_only
 @pytest.mark.clock("2026-12-04 18:00")
 def test_damage_the_short_start_check_missed_is_found_once_the_window_shows(db):
-    """At start the file is read for a fraction of a second (a large clinic's takes
-    seconds); the whole of it is checked off the GUI thread once the window shows."""
+    """At start the schema and the small tables are checked (a large clinic's whole file
+    takes seconds); the whole of it off the GUI thread once the window shows."""
     from nest_desktop.services import demo
 
-    demo.generate(1500)  # enough pages for the short check to stop before the damage
+    demo.generate(1500)  # enough pages for the damage to fall outside the small tables
     damage(backup.database_file())
-    assert backup.startup_problem(backup.database_file(), 0.0) is None  # cut short
+    assert backup.startup_problem(backup.database_file()) is None  # not in what it reads
     with pytest.raises(backup.DatabaseDamaged) as found:
         backup.check_whole()
     assert "endommagée" in str(found.value) and "restaurer" in str(found.value)
