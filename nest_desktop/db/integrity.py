@@ -4,7 +4,6 @@ clinic) and without writing to it."""
 
 import os
 import sqlite3
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -51,32 +50,24 @@ def open_read_only(path: Path) -> sqlite3.Connection:
 START_TABLES = ("schema_version", "site", "user", "setting")
 
 
-def check(path: Path, quick: bool = False, seconds: float | None = None,
+def check(path: Path, quick: bool = False,
           tables: tuple[str, ...] | None = None) -> FileState:
     """Reads the file through SQLite's own check (`integrity_check`, or the faster
-    `quick_check`), within `seconds` if given, of these `tables` only if given (then
-    `checked` is False: the rest was not read); raises Damaged."""
+    `quick_check`), of these `tables` only if given (then `checked` is False: the rest was
+    not read); raises Damaged. The check of a whole file cannot be cut short: it is one
+    step of SQLite's machine, which a progress handler never interrupts."""
     connection = open_read_only(path)
     try:
         checked = tables is None
-        if seconds is not None:
-            deadline = time.monotonic() + seconds
-            connection.set_progress_handler(lambda: int(time.monotonic() > deadline), 20_000)
         pragma = "quick_check" if quick else "integrity_check"
-        try:
-            if tables is None:
-                result = connection.execute(f"PRAGMA {pragma}").fetchall()
-            else:
-                present = {row[0] for row in connection.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
-                result = [row for table in tables if table in present
-                          for row in connection.execute(f'PRAGMA {pragma}("{table}")')
-                          if row != ("ok",)] or [("ok",)]
-        except sqlite3.OperationalError as error:
-            if "interrupt" not in str(error):
-                raise
-            checked, result = False, [("ok",)]  # not finished in time: not found damaged
-        connection.set_progress_handler(None, 0)
+        if tables is None:
+            result = connection.execute(f"PRAGMA {pragma}").fetchall()
+        else:
+            present = {row[0] for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            result = [row for table in tables if table in present
+                      for row in connection.execute(f'PRAGMA {pragma}("{table}")')
+                      if row != ("ok",)] or [("ok",)]
         if result != [("ok",)]:
             raise Damaged(_("The database is damaged: {detail}").format(
                 detail="; ".join(str(row[0]) for row in result[:3])))
