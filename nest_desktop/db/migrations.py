@@ -708,7 +708,7 @@ def _add_kept_state(db: Database) -> None:
     rather than computed for every list (built by the first maintenance pass: until then the
     lists compute them); covering indexes for the as-you-type search; the indexes of the
     vaccine doses that nothing used (half the database on a large clinic); the patients' order
-covering the adults' and a site's filters. Frozen as at
+covering the adults' and a site's filters; the ongoing pregnancies by term. Frozen as at
     version 14."""
     from playhouse.migrate import SchemaMigrator, migrate
 
@@ -728,6 +728,8 @@ covering the adults' and a site's filters. Frozen as at
                    "ON patient_search_token (token, patient_id)")
     db.execute_sql("CREATE INDEX IF NOT EXISTS patient_phone_national_digits_patient_id "
                    "ON patient_phone (national_digits, patient_id)")
+    db.execute_sql("CREATE INDEX IF NOT EXISTS pregnancy_status_ddr_site_id "
+                   "ON pregnancy (status, ddr, site_id)")
     db.execute_sql("DROP INDEX IF EXISTS patient_sort_key")
     db.execute_sql("CREATE INDEX IF NOT EXISTS patient_sort_key_birth_date_site_id "
                    "ON patient (sort_key, birth_date, site_id)")

@@ -466,6 +466,10 @@ class Pregnancy(BaseModel):
     milestone_computed_on = DateField(null=True)
     milestone_recheck_on = DateField(null=True, index=True)
 
+    class Meta:
+        # the ongoing ones by term, a site's among them, read from the index alone
+        indexes = ((("status", "ddr", "site"), False),)
+
 
 class MilestoneRecord(BaseModel):
     """A milestone of a pregnancy marked done (with its date) or set aside."""
