@@ -103,6 +103,11 @@ def test_every_writer_keeps_the_states(db, desk, family):
     form.birth_date = "05/03/2026"
     patients.update_patient(child.id, patients.get_patient(child.id).version, form)
     nothing_differs()
+    form.first_names = "Moussa Junior"  # the lists read her name from her kept state
+    patients.update_patient(child.id, patients.get_patient(child.id).version, form)
+    nothing_differs()
+    assert "Moussa Junior Fall" in [row.child_name for row in
+                                    vaccination_service.due_list(400)]
     baby = patients.create_patient(patients.PatientForm(
         last_name="Fall", first_names="Awa", sex="F", birth_date="01/11/2026",
         pathway="paediatrics", site_id=site_id))

@@ -742,11 +742,18 @@ covering the adults' and a site's filters; the ongoing pregnancies by term. Froz
     class ChildDueState(Frozen):
         patient = ForeignKeyField(Patient, primary_key=True, on_delete="CASCADE",
                                   backref="frozen_due_state")
+        site = ForeignKeyField(Site, null=True, on_delete="SET NULL", index=False,
+                               backref="frozen_due_states")
+        birth_date = DateField()
+        sort_name = CharField(max_length=210)
         computed_on = DateField(index=True)
         next_scheduled = DateField(null=True, index=True)
         overdue_from = DateField(null=True)
         recheck_on = DateField(null=True, index=True)
         next_reminder_on = DateField(null=True, index=True)
+
+        class Meta:
+            indexes = ((("site", "next_scheduled"), False),)
 
     db.create_tables([ChildDueState])
 

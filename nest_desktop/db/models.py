@@ -179,15 +179,23 @@ class VaccineDose(BaseModel):
 
 class ChildDueState(BaseModel):
     """A child's place in the due lists, kept current with her doses, plan and file (a
-    cache of domain.vaccination.due_state: services.vaccination rebuilds it)."""
+    cache of domain.vaccination.due_state: services.vaccination rebuilds it). Her site,
+    birth date and name are copied here so that a list reads this table alone."""
 
     patient = ForeignKeyField(Patient, primary_key=True, backref="due_state",
                               on_delete="CASCADE")
+    site = ForeignKeyField(Site, null=True, on_delete="SET NULL", index=False,
+                           backref="due_states")
+    birth_date = DateField()
+    sort_name = CharField(max_length=210)  # "first names last name", as the list orders
     computed_on = DateField(index=True)
     next_scheduled = DateField(null=True, index=True)
     overdue_from = DateField(null=True)
     recheck_on = DateField(null=True, index=True)
     next_reminder_on = DateField(null=True, index=True)  # for the SMS reminders' pass
+
+    class Meta:
+        indexes = ((("site", "next_scheduled"), False),)
 
 
 class AuditEntry(BaseModel):

@@ -235,8 +235,11 @@ def update_patient(patient_id: int, expected_version: int, form: PatientForm,
         pathways.recorded(patient_id, old.pathway, values["pathway"], "file", clock.now())
         patient = Patient.get_by_id(patient_id)
         followup.sync_patient(patient)
-        if (old.birth_date, old.sex) != (patient.birth_date, patient.sex):
-            hooks.child_doses_changed.call(patient_id)  # her calendar moves with them
+        if (old.birth_date, old.sex, old.site_id, old.first_names, old.last_name) != (
+                patient.birth_date, patient.sex, patient.site_id, patient.first_names,
+                patient.last_name):
+            # her calendar moves with them; her place in the lists shows them
+            hooks.child_doses_changed.call(patient_id)
         if (old.sms_consent, old.language, old_values.get("phones")) != (
                 patient.sms_consent, patient.language, e164_numbers):
             # her reminders are in the outbox as soon as she agrees (or gone when she no

@@ -2,11 +2,12 @@
 children with doses due (PAT-11)."""
 
 import datetime as dt
+import heapq
 import json
 from array import array
 from dataclasses import dataclass
 
-from peewee import JOIN, IntegrityError
+from peewee import JOIN, Case, IntegrityError
 
 from nest_desktop.db.models import (
     ChildDueState,
@@ -288,34 +289,56 @@ def due_children(within_days: int = 7, site_id: int | None = None,
     today = today or clock.today()
     horizon = today + dt.timedelta(days=within_days)
     youngest = youngest_birth(today)
+    if not _state_is_current():
+        keys = _computed_keys(_children_ids(today, site_id), today, horizon)
+        keys.sort()
+        return DueChildren(array("q", (key[-1] for key in keys)),
+                           sum(1 for key in keys if not key[0]))
+    # The states valid today, ordered by the database from this table alone (a site's by
+    # its index on both): the list's order is the DueRow's, computed from the state.
+    valid = ((ChildDueState.computed_on <= today)
+             & (ChildDueState.recheck_on.is_null() | (ChildDueState.recheck_on > today))
+             & (ChildDueState.birth_date >= youngest))
+    if site_id is not None:
+        valid &= ChildDueState.site == site_id
+    late = Case(None, [(ChildDueState.overdue_from <= today, 0)], 1)
+    first_due = Case(None, [(ChildDueState.next_scheduled < today, today)],
+                     ChildDueState.next_scheduled)
+    fresh = list(database.execute(
+        ChildDueState.select(late, first_due, ChildDueState.sort_name, ChildDueState.patient)
+        .where(valid & (ChildDueState.next_scheduled <= horizon))
+        .order_by(late, first_due, ChildDueState.sort_name, ChildDueState.patient)))
+    # Those that today made stale (a few, after the day's pass none) are computed and
+    # merged in their place.
+    # (found by their own indexes, whatever the site: a site's filter would walk its index)
+    stale = _computed_keys(ids_of(ChildDueState.select(ChildDueState.patient).where(
+        ((ChildDueState.computed_on > today) | (ChildDueState.recheck_on <= today))
+        & (ChildDueState.birth_date >= youngest))), today, horizon, site_id)
+    if stale:
+        stale.sort()
+        fresh = list(heapq.merge(
+            [(bool(overdue), as_date(day), name, patient_id)
+             for overdue, day, name, patient_id in fresh], stale))
+    return DueChildren(array("q", (row[-1] for row in fresh)),
+                       sum(1 for row in fresh if not row[0]))
+
+
+def _computed_keys(ids: list[int], today: dt.date, horizon: dt.date,
+                   site_id: int | None = None) -> list[tuple]:
+    """The list's order keys of these children (of a site's), from their calendars."""
     keys = []
-    if _state_is_current():
-        query = (ChildDueState.select(ChildDueState.patient, Patient.first_names,
-                                      Patient.last_name, *_STATE_COLUMNS)
-                 .join(Patient, on=ChildDueState.patient == Patient.id)
-                 .where((ChildDueState.next_scheduled <= horizon)
-                        | (ChildDueState.computed_on > today)
-                        | (ChildDueState.recheck_on <= today))
-                 .where(Patient.birth_date >= youngest))
-        if site_id is not None:
-            query = query.where(Patient.site == site_id)
-        stale = []
-        for patient_id, first_names, last_name, *columns in query.tuples().iterator():
-            state = rules.DueState(*columns)
-            if not state.valid_on(today):
-                stale.append(patient_id)
-            elif state.listed(horizon):
-                keys.append(_order_key(patient_id, state, today, first_names, last_name))
-    else:
-        stale = _children_ids(today, site_id)
-    for start in range(0, len(stale), CHUNK):
-        for child, doses in _calendars(stale[start:start + CHUNK], today):
+    for start in range(0, len(ids), CHUNK):
+        for child, doses in _calendars(ids[start:start + CHUNK], today):
+            if site_id is not None and child[5] != site_id:
+                continue
             state = rules.due_state(doses, today)
             if state.listed(horizon):
-                keys.append(_order_key(child[0], state, today, child[1], child[2]))
-    keys.sort()
-    return DueChildren(array("q", (key[-1] for key in keys)),
-                       sum(1 for key in keys if not key[0]))
+                keys.append(_order_key(child[0], state, today, _sort_name(*child[1:3])))
+    return keys
+
+
+def _sort_name(first_names: str, last_name: str) -> str:
+    return f"{first_names} {last_name}"  # as DueRow's child_name
 
 
 def reminder_children(within_days: int, today: dt.date | None = None,
@@ -332,23 +355,21 @@ def reminder_children(within_days: int, today: dt.date | None = None,
     if after is not None:
         upcoming &= ChildDueState.next_reminder_on > after
     found = []
-    for patient_id, *columns in (
+    for patient_id, *columns in database.execute(
             ChildDueState.select(ChildDueState.patient, *_STATE_COLUMNS)
-            .join(Patient, on=ChildDueState.patient == Patient.id)
             .where(upcoming | (ChildDueState.computed_on > today)
                    | (ChildDueState.recheck_on <= today))
-            .where(Patient.birth_date >= youngest_birth(today)).tuples().iterator()):
-        state = rules.DueState(*columns)
+            .where(ChildDueState.birth_date >= youngest_birth(today))):
+        state = rules.DueState(*map(as_date, columns))
         if not state.valid_on(today) or state.reminded(horizon):
             found.append(patient_id)
     return found
 
 
-def _order_key(patient_id: int, state: rules.DueState, today: dt.date, first_names: str,
-               last_name: str) -> tuple:
+def _order_key(patient_id: int, state: rules.DueState, today: dt.date, sort_name: str
+               ) -> tuple:
     # as DueRow's order: overdue first, then by the first due day and name
-    return (not state.overdue(today), state.first_due(today), f"{first_names} {last_name}",
-            patient_id)
+    return (not state.overdue(today), state.first_due(today), sort_name, patient_id)
 
 
 def _children_ids(today: dt.date, site_id: int | None = None) -> list[int]:
@@ -467,15 +488,17 @@ def refresh_due_states(ids, today: dt.date | None = None) -> int:
         return 0
     hold_rows(Patient, ids)
     youngest = youngest_birth(today)
-    states = [(child[0], rules.due_state(doses, today))
+    states = [(child, rules.due_state(doses, today))
               for child, doses in _calendars(ids, today) if child[3] >= youngest]
     ChildDueState.delete().where(ChildDueState.patient.in_(ids)).execute()
     if states:
         ChildDueState.insert_many([
-            {"patient": patient_id, "computed_on": state.computed_on,
-             "next_scheduled": state.next_scheduled, "overdue_from": state.overdue_from,
-             "recheck_on": state.recheck_on, "next_reminder_on": state.next_reminder_on}
-            for patient_id, state in states]).execute()
+            {"patient": child[0], "site": child[5], "birth_date": child[3],
+             "sort_name": _sort_name(child[1], child[2])[:210],
+             "computed_on": state.computed_on, "next_scheduled": state.next_scheduled,
+             "overdue_from": state.overdue_from, "recheck_on": state.recheck_on,
+             "next_reminder_on": state.next_reminder_on}
+            for child, state in states]).execute()
     return len(states)
 
 
@@ -537,8 +560,12 @@ def _due_states_differences(today: dt.date | None = None) -> list[int]:
     """The children whose kept state is not what their calendar gives as of the day it was
     computed (none, unless a writer forgot to keep it), or who have none."""
     today = today or clock.today()
-    kept = {row[0]: rules.DueState(*row[1:]) for row in ChildDueState.select(
-        ChildDueState.patient, *_STATE_COLUMNS).tuples()}
+    kept, copied = {}, {}
+    for patient_id, site_id, birth, sort_name, *columns in ChildDueState.select(
+            ChildDueState.patient, ChildDueState.site, ChildDueState.birth_date,
+            ChildDueState.sort_name, *_STATE_COLUMNS).tuples():
+        kept[patient_id] = rules.DueState(*columns)
+        copied[patient_id] = (site_id, birth, sort_name)
     wrong = [patient_id for patient_id in _children_ids(today) if patient_id not in kept]
     by_day: dict[dt.date, list[int]] = {}
     for patient_id, state in kept.items():
@@ -546,7 +573,8 @@ def _due_states_differences(today: dt.date | None = None) -> list[int]:
     for day, ids in by_day.items():
         for start in range(0, len(ids), CHUNK):
             for child, doses in _calendars(ids[start:start + CHUNK], day):
-                if rules.due_state(doses, day) != kept[child[0]]:
+                if rules.due_state(doses, day) != kept[child[0]] or copied[child[0]] != (
+                        child[5], child[3], _sort_name(child[1], child[2])[:210]):
                     wrong.append(child[0])
     return sorted(wrong)
 
