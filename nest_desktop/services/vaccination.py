@@ -407,7 +407,8 @@ def due_list(within_days: int = 7, site_id: int | None = None,
     rows = []
     for start in range(0, len(ids), CHUNK):
         rows.extend(_due_rows(list(ids[start:start + CHUNK]), today, horizon))
-    rows.sort(key=lambda r: (not r.overdue, r.first_due, r.child_name))
+    # as due_children orders them: two children of one name by their file, on any server
+    rows.sort(key=lambda r: (not r.overdue, r.first_due, r.child_name, r.patient_id))
     return rows
 
 
