@@ -22,7 +22,6 @@ import argparse
 import datetime as dt
 import shutil
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -31,16 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from timing import median_ms  # noqa: E402 (bench/ is the script's folder)
+
 FIRST_SCREEN = 200  # the rows a page fetches to show its first screen (LazyRowsModel.BLOCK)
-
-
-def median_of(function, runs: int) -> float:
-    timings = []
-    for _run in range(runs):
-        started = time.perf_counter()
-        function()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
 
 
 def clinic(path: Path, patients: int) -> None:
@@ -114,16 +106,16 @@ def measure(path: Path, patients: int, today: dt.date,
                             lambda: vaccines_page(site_id)),
                            ("segment 'adults'", lambda: segments.patient_ids(adults, today))):
         count = len(function())
-        found[name] = (median_of(function, 5), f"{count:,} listed")
+        found[name] = (median_ms(function, 5), f"{count:,} listed")
     horizon = today + dt.timedelta(days=7)
     mark = "?" if url is None else "%s"
-    found["raw: ongoing pregnancies' ids"] = (median_of(lambda: raw(
+    found["raw: ongoing pregnancies' ids"] = (median_ms(lambda: raw(
         "SELECT id FROM pregnancy WHERE status = 'ongoing' ORDER BY ddr, id"), 5),
         "driver's cursor")
     due_sql = ("SELECT s.patient_id FROM child_due_state s JOIN patient p ON p.id = "
                f"s.patient_id WHERE s.next_scheduled <= {mark} AND p.birth_date >= {mark}")
     due_params = (horizon, vaccination.youngest_birth(today))
-    found["raw: children due in 7 days' ids"] = (median_of(lambda: raw(due_sql, due_params),
+    found["raw: children due in 7 days' ids"] = (median_ms(lambda: raw(due_sql, due_params),
                                                           5), "driver's cursor")
     if url is not None:
         found.update(explained(today, site_id))
@@ -140,12 +132,12 @@ def measure(path: Path, patients: int, today: dt.date,
                            ("SMS catch-up (schedule_reminders)",
                             lambda: sms.schedule_reminders(when))):
         function()  # the first brings the copy up to date
-        found[name + ", nothing changed"] = (median_of(function, 3), "")
-    found["engine pass, the day's full catch-up (one desk)"] = (median_of(
+        found[name + ", nothing changed"] = (median_ms(function, 3), "")
+    found["engine pass, the day's full catch-up (one desk)"] = (median_ms(
         lambda: followup.run(when, full=True), 3), "")
-    found["SMS catch-up, the day's full pass (one desk)"] = (median_of(
+    found["SMS catch-up, the day's full pass (one desk)"] = (median_ms(
         lambda: sms.schedule_reminders(when, full=True), 3), "")
-    found["kept states, next day's stale ones"] = (median_of(
+    found["kept states, next day's stale ones"] = (median_ms(
         lambda: kept_state.refresh_stale(when + dt.timedelta(days=1)), 1), "")
     close_database()
     shutil.rmtree(copy.parent, ignore_errors=True)

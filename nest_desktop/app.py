@@ -228,31 +228,43 @@ class Application:
         self.window.sections.setCurrentRow(self.window.sections.count() - 1)
 
 
+def open_command_database(database: str | None, language: bool = True) -> bool:
+    """For a command without windows (send-sms, rebuild-state): the database given, else the
+    application's (the workstation's settings are read for it, and for the language its
+    messages are printed in when `language`); False (said on stderr) when it cannot be
+    opened."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    url = database or os.environ.get("NEST_DATABASE_URL")
+    if language or not url:
+        from PySide6.QtCore import QCoreApplication
+
+        app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
+        app.setOrganizationName(ORGANIZATION)
+        app.setApplicationName(APP_NAME)
+        if language:
+            i18n.set_language(QSettings().value("language", i18n.DEFAULT_LANGUAGE))
+        from nest_desktop.ui.settings import workstation
+
+        url = url or workstation.database_url() or default_database_url()
+    try:
+        open_database(url)
+    except (SchemaError, OSError, DatabaseError) as error:
+        print(f"The database {without_password(url)} cannot be opened: {error}",
+              file=sys.stderr)
+        return False
+    return True
+
+
 def send_sms_command(argv: list[str]) -> int:
     """`nest-desktop send-sms [--database URL]`: catches the reminders up and sends what is
     due, then quits; for the Windows Task Scheduler when nobody has the application open."""
-    from PySide6.QtCore import QCoreApplication
-
     from nest_desktop.services import sms
 
     parser = argparse.ArgumentParser(prog="nest-desktop send-sms",
                                      description="send the SMS that are due, then quit")
     parser.add_argument("--database", metavar="URL", help="as for the application")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
-    app.setOrganizationName(ORGANIZATION)
-    app.setApplicationName(APP_NAME)
-    i18n.set_language(QSettings().value("language", i18n.DEFAULT_LANGUAGE))
-    from nest_desktop.ui.settings import workstation
-
-    url = (args.database or os.environ.get("NEST_DATABASE_URL")
-           or workstation.database_url() or default_database_url())
-    try:
-        open_database(url)
-    except (SchemaError, OSError, DatabaseError) as error:
-        print(f"The database {without_password(url)} cannot be opened: {error}",
-              file=sys.stderr)
+    if not open_command_database(args.database):
         return 1
     try:
         scheduled, report = sms.run()
@@ -278,13 +290,7 @@ def rebuild_state_command(argv: list[str]) -> int:
     parser.add_argument("--check", action="store_true",
                         help="only compare the kept states with the computation")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    url = args.database or os.environ.get("NEST_DATABASE_URL") or _workstation_url()
-    try:
-        open_database(url)
-    except (SchemaError, OSError, DatabaseError) as error:
-        print(f"The database {without_password(url)} cannot be opened: {error}",
-              file=sys.stderr)
+    if not open_command_database(args.database, language=False):  # it prints in English
         return 1
     try:
         if not args.check:
@@ -297,18 +303,6 @@ def rebuild_state_command(argv: list[str]) -> int:
         shown = ", ".join(str(record_id) for record_id in ids[:20])
         print(f"{name}: {len(ids)} differ from the computation" + (f" ({shown})" if ids else ""))
     return 1 if any(wrong.values()) else 0
-
-
-def _workstation_url() -> str:
-    """The workstation's database (its settings, else the user's embedded file)."""
-    from PySide6.QtCore import QCoreApplication
-
-    app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
-    app.setOrganizationName(ORGANIZATION)
-    app.setApplicationName(APP_NAME)
-    from nest_desktop.ui.settings import workstation
-
-    return workstation.database_url() or default_database_url()
 
 
 def recovered_if_damaged(url: str) -> bool:

@@ -1,5 +1,7 @@
 """Use cases: each runs its database work in one transaction and calls the domain's rules."""
 
+import datetime as dt
+
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import has_control_characters
 
@@ -101,8 +103,6 @@ def rows_in(query, field, ids, chunk: int = 2000):
 
 def as_date(value):
     """A date from a raw cursor: SQLite gives its text, a server a date."""
-    import datetime as dt
-
     if value is None or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(value[:10])

@@ -235,6 +235,15 @@ def check_whole() -> None:
             "(Settings › Backups).").format(detail=str(damage).rstrip("."))) from damage
 
 
+def back_up_or_check(today: dt.date | None = None) -> Backup | None:
+    """Once after the start: the day's copy if due (it checks the file whole), else the
+    live file's whole check; never both."""
+    copy = back_up_if_due(today)
+    if copy is None:
+        check_whole()
+    return copy
+
+
 def back_up_if_due(today: dt.date | None = None) -> Backup | None:
     """The daily copy: taken unless one exists for today already."""
     today = today or clock.today()

@@ -351,14 +351,13 @@ def run(when: dt.datetime | None = None, full: bool | None = None) -> int:
         full = (mark.get("day") != when.date().isoformat()
                 or mark.get("fingerprint") != fingerprint)
     touched = 0
-    if full and leases.take(PASS_LEASE):
-        try:
-            touched = catch_up(when, book)
-            with database.atomic():
-                settings.record_state(PASS_KEY, {"day": when.date().isoformat(),
-                                                 "fingerprint": fingerprint})
-        finally:
-            leases.release(PASS_LEASE)
+    if full:
+        with leases.held(PASS_LEASE) as mine:
+            if mine:
+                touched = catch_up(when, book)
+                with database.atomic():
+                    settings.record_state(PASS_KEY, {"day": when.date().isoformat(),
+                                                     "fingerprint": fingerprint})
     hooks.time_passes.call(when)  # a post-natal pathway over…: their own transactions
     return touched
 

@@ -98,8 +98,9 @@ kept_states = Registry(
 
 @dataclass(frozen=True)
 class KeptState:
-    """A kept state's three ways in; each takes the day and writes in its own transactions."""
+    """A kept state's ways in; those taking the day write in their own transactions."""
 
+    is_current: Callable[[], bool]  # computed with today's rules (else: rebuild it)
     rebuild: Callable[[Any], int]  # (today) -> rows: every state computed again
     refresh_stale: Callable[[Any], int]  # (today) -> rows: those no longer valid today
     differences: Callable[[Any], list[int]]  # (today) -> ids whose kept state is wrong

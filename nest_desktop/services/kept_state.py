@@ -6,7 +6,7 @@ changed rule (a corrected schedules file, a new version) rebuilds them, and
 import datetime as dt
 
 from nest_desktop.domain import clock
-from nest_desktop.services import hooks
+from nest_desktop.services import hooks, leases
 
 
 def rebuild(today: dt.date | None = None) -> dict[str, int]:
@@ -24,7 +24,16 @@ def differences(today: dt.date | None = None) -> dict[str, list[int]]:
 
 @hooks.time_passes.register
 def refresh_stale(when: dt.datetime | None = None) -> int:
-    """The states time made stale (a window that opened or closed) computed again; with the
-    engine's pass."""
+    """The states time made stale (a window that opened or closed) computed again, with the
+    engine's pass; those computed with other rules (a corrected file, an upgrade) rebuilt
+    whole, by one workstation at a time (the lists compute them meanwhile)."""
     today = (when or clock.now()).date()
-    return sum(state.refresh_stale(today) for _name, state in hooks.kept_states.items())
+    written = 0
+    for name, state in hooks.kept_states.items():
+        if state.is_current():
+            written += state.refresh_stale(today)
+            continue
+        with leases.held(f"kept_state.{name}", 30) as mine:
+            if mine:
+                written += state.rebuild(today)
+    return written

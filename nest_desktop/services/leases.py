@@ -10,6 +10,8 @@ import datetime as dt
 import json
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from peewee import SqliteDatabase
 
@@ -46,6 +48,18 @@ def take(name: str, minutes: float = 10, holder: str = HOLDER) -> bool:
             return json.loads(Setting.get_by_id(_key(name)).value)["holder"] == holder
         Setting.update(value=value).where(Setting.key == _key(name)).execute()
     return True
+
+
+@contextmanager
+def held(name: str, minutes: float = 10, holder: str = HOLDER) -> Iterator[bool]:
+    """`with held(name) as mine:` the lease taken for the block if nobody else holds it
+    (`mine` says whether), let go after it."""
+    mine = take(name, minutes, holder)
+    try:
+        yield mine
+    finally:
+        if mine:
+            release(name, holder)
 
 
 def release(name: str, holder: str = HOLDER) -> None:

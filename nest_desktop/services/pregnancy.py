@@ -33,7 +33,6 @@ from nest_desktop.services import (
     followup,
     hold_rows,
     hooks,
-    leases,
     mothers_group,
     pathways,
     rows_in,
@@ -660,14 +659,6 @@ def stale_milestone_states(today: dt.date | None = None) -> int:
     """The kept next milestones that a window opening or closing made stale, computed again
     (the maintenance pass)."""
     today = today or clock.today()
-    if not _milestone_state_is_current():
-        # a whole rebuild: one workstation at a time (the list computes meanwhile)
-        if not leases.take(MILESTONE_STATE_KEY, 30):
-            return 0
-        try:
-            return rebuild_milestone_states(today)
-        finally:
-            leases.release(MILESTONE_STATE_KEY)
     ids = _ongoing_ids(Pregnancy.milestone_computed_on.is_null()
                        | (Pregnancy.milestone_recheck_on <= today)
                        | (Pregnancy.milestone_computed_on > today))
@@ -696,7 +687,8 @@ def _milestone_states_differences(today: dt.date | None = None) -> list[int]:
 
 
 hooks.kept_states.register("pregnancy_milestones", hooks.KeptState(
-    rebuild_milestone_states, stale_milestone_states, _milestone_states_differences))
+    _milestone_state_is_current, rebuild_milestone_states, stale_milestone_states,
+    _milestone_states_differences))
 
 
 def save_pack_settings(tariffs: list[tuple[str, str]], group_link: str) -> None:

@@ -793,13 +793,12 @@ def schedule_reminders(when: dt.datetime | None = None, full: bool | None = None
     if full is None:
         full = (mark.get("day") != when.date().isoformat()
                 or mark.get("timing") != fingerprint)
-    if full and leases.take(CATCH_UP_LEASE):
-        try:
-            return _full_catch_up(when, timing_, {
-                "day": when.date().isoformat(), "horizon": horizon.isoformat(),
-                "timing": fingerprint})
-        finally:
-            leases.release(CATCH_UP_LEASE)
+    if full:
+        with leases.held(CATCH_UP_LEASE) as mine:
+            if mine:
+                return _full_catch_up(when, timing_, {
+                    "day": when.date().isoformat(), "horizon": horizon.isoformat(),
+                    "timing": fingerprint})
     if not mark.get("horizon"):
         return ScheduleReport()  # the first full catch-up is under way on another desk
     since = dt.date.fromisoformat(mark["horizon"])

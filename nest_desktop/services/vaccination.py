@@ -31,9 +31,9 @@ from nest_desktop.services import (
     hold_rows,
     hooks,
     ids_of,
-    leases,
     rows_in,
     session,
+    settings,
 )
 
 CHILD_MAX_AGE = 16  # HPV ends at 15: past this age a patient is no longer followed here
@@ -260,8 +260,6 @@ def youngest_birth(today: dt.date) -> dt.date:
 
 
 def _state_is_current() -> bool:
-    from nest_desktop.services import settings
-
     return settings.get(STATE_KEY) == rules.due_state_fingerprint()
 
 
@@ -414,7 +412,6 @@ def due_list(within_days: int = 7, site_id: int | None = None,
 
 CHUNK = 2000
 STATE_KEY = "vaccination.due_state"  # the fingerprint the kept states were computed with
-REBUILD_LEASE = "vaccination.due_state"
 
 
 def _calendars(ids: list[int], today: dt.date) -> list[tuple[tuple, list[rules.Dose]]]:
@@ -518,8 +515,6 @@ def rebuild_due_states(today: dt.date | None = None) -> int:
     """Every child's due state computed again (after an upgrade, a corrected schedules file,
     or by `nest-desktop rebuild-state`); by chunks, each its own transaction. Returns the
     number of children."""
-    from nest_desktop.services import settings
-
     today = today or clock.today()
     fingerprint = rules.due_state_fingerprint()
     ids = _children_ids(today)
@@ -541,14 +536,6 @@ def stale_due_states(today: dt.date | None = None) -> int:
     """The kept states that are no longer valid today computed again (a dose that passed its
     limit age…); by the maintenance pass. Returns how many."""
     today = today or clock.today()
-    if not _state_is_current():
-        # a whole rebuild: one workstation at a time (the lists compute meanwhile)
-        if not leases.take(REBUILD_LEASE, 30):
-            return 0
-        try:
-            return rebuild_due_states(today)
-        finally:
-            leases.release(REBUILD_LEASE)
     ids = [row[0] for row in ChildDueState.select(ChildDueState.patient).where(
         (ChildDueState.recheck_on <= today) | (ChildDueState.computed_on > today)).tuples()]
     for start in range(0, len(ids), CHUNK):
@@ -581,4 +568,4 @@ def _due_states_differences(today: dt.date | None = None) -> list[int]:
 
 
 hooks.kept_states.register("children_due", hooks.KeptState(
-    rebuild_due_states, stale_due_states, _due_states_differences))
+    _state_is_current, rebuild_due_states, stale_due_states, _due_states_differences))

@@ -176,8 +176,8 @@ class MainWindow(QMainWindow):
         self.backup_timer.timeout.connect(self._new_day_pass)
         self.backup_timer.start(BACKUP_CHECK_MS)
         self.first_backup_timer = QTimer(self, singleShot=True)
-        self.first_backup_timer.timeout.connect(self.check_database)
-        self.first_backup_timer.timeout.connect(self.daily_backup)
+        # the day's copy if due (checked whole), else the live file checked whole
+        self.first_backup_timer.timeout.connect(lambda: self.daily_backup(check_whole=True))
         self.first_backup_timer.start(FIRST_BACKUP_CHECK_MS)
         self.engine_day = clock.today()
         # the engine's pass once the window shows: it does not hold the start back
@@ -472,20 +472,7 @@ class MainWindow(QMainWindow):
 
     # --- backups -----------------------------------------------------------------------
 
-    def check_database(self) -> None:
-        """The whole embedded file checked once after the start, off the GUI thread."""
-        def failed(error: Exception) -> None:
-            if isinstance(error, backup.DatabaseDamaged):
-                QMessageBox.critical(self, _("The database is damaged"), str(error))
-                self.statusBar().showMessage(str(error))
-
-        try:
-            backup.database_file()
-        except backup.BackupError:
-            return  # a database server checks its own
-        run_in_background(backup.check_whole, lambda _none: None, failed, owner=self)
-
-    def daily_backup(self) -> None:
+    def daily_backup(self, check_whole: bool = False) -> None:
         def done(copy) -> None:
             if copy is not None:
                 workstation.remember_backup_folder(copy.path.parent)
@@ -506,7 +493,8 @@ class MainWindow(QMainWindow):
             backup.database_file()
         except backup.BackupError:
             return  # a database server has its own backups
-        run_in_background(backup.back_up_if_due, done, failed, owner=self)
+        run_in_background(backup.back_up_or_check if check_whole else backup.back_up_if_due,
+                          done, failed, owner=self)
 
     def restore(self, path: Path, typed_passphrase: str = "") -> None:
         if not self.close_patient_windows():
