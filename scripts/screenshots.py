@@ -193,6 +193,7 @@ def main() -> None:
     paper._save()
     settle()
     paper.grab().save(str(folder / "paper-survey.png"))
+    _quality_shots(window, folder, settle)
     history_window = window.patient_windows[patient_id]
     history_window.email.setText("alioune.ba@example.sn")
     history_window.phone_edits[1].setText("+221 76 555 44 33")
@@ -215,6 +216,32 @@ def main() -> None:
     settle()
     password.grab().save(str(folder / "password.png"))
     os._exit(0)  # the windows ask about unsaved changes on close: not wanted here
+
+
+def _quality_shots(window, folder: Path, settle) -> None:
+    """The register and a case under way, at the desk's size."""
+    from nest_desktop.db.models import QualityCase
+    from nest_desktop.ui.quality.case_dialog import CaseDialog
+
+    window.resize(1360, 728)
+    window.show_section(window.quality_page)
+    register = window.quality_page.register
+    register.status.setCurrentIndex(register.status.findData("all"))
+    settle(lambda: register.model.rowCount() > 0)
+    window.grab().save(str(folder / "quality-register.png"))
+    case = QualityCase.select().where(QualityCase.status == "acting").first()
+    if case:
+        dialog = CaseDialog(case.id, parent=window)
+        dialog.show()
+        settle()
+        dialog.grab().save(str(folder / "quality-case.png"))
+        dialog.reject()
+    new = CaseDialog(parent=window)
+    new.show()
+    new._save()
+    settle()
+    new.grab().save(str(folder / "quality-case-errors.png"))
+    new.reject()
 
 
 def _reception_shots(window, folder: Path, settle) -> None:

@@ -57,7 +57,7 @@ def test_every_rule_names_a_role_of_the_clinic():
                                      "post_discharge_call", "prospect_callback",
                                      "conversion_review", "same_day", "campaign_call",
                                      "rebook_missed", "intake_interview",
-                                     "mothers_group_offer"}
+                                     "mothers_group_offer", "corrective_action"}
     for rule in followup.rules().values():
         assert rule.script_in("fr") and rule.script_in("en") and rule.max_attempts >= 1
 
@@ -76,7 +76,7 @@ def test_next_attempt_and_urgency():
 
 def test_each_rule_names_the_procedure_and_the_revision_it_applies():
     procedures = followup.procedures()
-    assert set(procedures) == {"patients", "prospects", "phone"}
+    assert set(procedures) == {"patients", "prospects", "phone", "quality"}
     prospects = procedures["prospects"]
     assert (prospects.code, prospects.revision, prospects.date) == (
         "PO06-PR0001", "6", "2021-10-05")  # as on the document (seeds/001)

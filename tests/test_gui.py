@@ -60,7 +60,7 @@ def test_main_window_shows_the_sections_that_exist_and_the_greeting(qtbot, desk)
     assert sections == ["Aujourd’hui", "Appels et messages", "Rendez-vous", "Patients",
                         "Prospects", "Grossesses",
                         "Enfants et vaccins",
-                        "Segments et campagnes", "SMS", "Satisfaction", "Paramètres"]
+                        "Segments et campagnes", "SMS", "Satisfaction", "Qualité", "Paramètres"]
     assert window.current_page() is window.today_page  # the screen it opens on
     assert "Clinique Nest Mermoz, Clémence, bonjour" in window.greeting.text()
 
@@ -231,7 +231,7 @@ def test_language_switch_rebuilds_the_window_in_english(qtbot, desk):
         application.change_language("en")
         qtbot.addWidget(application.window)
         assert application.window is not first
-        assert application.window.sections.item(10).text() == "Settings"
+        assert application.window.sections.item(11).text() == "Settings"
         assert "Clinique Nest Mermoz, Clémence, hello" in application.window.greeting.text()
     finally:
         install_language(app, "fr")

@@ -32,7 +32,7 @@ from nest_desktop.domain import clock
 from nest_desktop.domain.messages import _
 from nest_desktop.domain.text import fold
 
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 
 def _add_vaccination(db: Database) -> None:
@@ -758,6 +758,67 @@ covering the adults' and a site's filters; the ongoing pregnancies by term. Froz
     db.create_tables([ChildDueState])
 
 
+def _add_quality_register(db: Database) -> None:
+    """15: the register of complaints and non-conformities and their corrective actions
+    (ISO 9001 §10.2). Frozen as at version 15."""
+
+    class Frozen(Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class QualityCase(Frozen):
+        kind = CharField(max_length=20)
+        source = CharField(max_length=20)
+        source_table = CharField(max_length=40, default="")
+        source_id = IntegerField(null=True)
+        patient = ForeignKeyField(Patient, null=True, on_delete="SET NULL",
+                                  backref="frozen_quality_cases")
+        person_name = CharField(max_length=200, default="")
+        occurred_on = DateField()
+        site = ForeignKeyField(Site, null=True, on_delete="SET NULL",
+                               backref="frozen_quality_cases")
+        category = CharField(max_length=20)
+        severity = CharField(max_length=12)
+        description = TextField()
+        assigned_to = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                      backref="frozen_quality_assigned")
+        cause = TextField(default="")
+        immediate_action = TextField(default="")
+        effectiveness = TextField(default="")
+        effective = BooleanField(null=True)
+        status = CharField(max_length=12, default="recorded", index=True)
+        closed_at = DateTimeField(null=True)
+        closed_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                    backref="frozen_quality_closed")
+        recorded_at = DateTimeField(default=clock.now, index=True)
+        recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                      backref="frozen_quality_recorded")
+        updated_at = DateTimeField(default=clock.now)
+        version = IntegerField(default=1)
+
+        class Meta:
+            indexes = ((("source_table", "source_id"), False),
+                       (("occurred_on", "site"), False))
+
+    class CorrectiveAction(Frozen):
+        case = ForeignKeyField(QualityCase, on_delete="CASCADE", backref="frozen_actions")
+        description = TextField()
+        owner = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                backref="frozen_actions_owned")
+        deadline = DateField()
+        done_at = DateTimeField(null=True)
+        done_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                  backref="frozen_actions_done")
+        result = TextField(default="")
+        cancelled = BooleanField(default=False)
+        created_at = DateTimeField(default=clock.now)
+        created_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                     backref="frozen_actions_created")
+
+    db.create_tables([QualityCase, CorrectiveAction])
+
+
 # version -> function upgrading a database from version - 1 to version.
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     2: _add_vaccination,
@@ -773,6 +834,7 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     12: _add_pathways_and_newsletters,
     13: _add_lead_details,
     14: _add_kept_state,
+    15: _add_quality_register,
 }
 
 

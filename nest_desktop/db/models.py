@@ -699,6 +699,57 @@ class SmsEvent(BaseModel):
     user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="sms_events")
 
 
+class QualityCase(BaseModel):
+    """A complaint or a non-conformity (ISO 9001 §10.2): never deleted; each step audited."""
+
+    kind = CharField(max_length=20)  # domain.quality.KINDS
+    source = CharField(max_length=20)  # domain.quality.SOURCES
+    source_table = CharField(max_length=40, default="")  # survey_response, call_record…
+    source_id = IntegerField(null=True)
+    patient = ForeignKeyField(Patient, null=True, backref="quality_cases", on_delete="SET NULL")
+    person_name = CharField(max_length=200, default="")  # who complained, without a file
+    occurred_on = DateField()
+    site = ForeignKeyField(Site, null=True, backref="quality_cases", on_delete="SET NULL")
+    category = CharField(max_length=20)
+    severity = CharField(max_length=12)
+    description = TextField()
+    assigned_to = ForeignKeyField(User, null=True, backref="quality_cases_assigned",
+                                  on_delete="SET NULL")
+    cause = TextField(default="")
+    immediate_action = TextField(default="")
+    effectiveness = TextField(default="")  # how it was checked, and what was found
+    effective = BooleanField(null=True)
+    status = CharField(max_length=12, default="recorded", index=True)
+    closed_at = DateTimeField(null=True)
+    closed_by = ForeignKeyField(User, null=True, backref="quality_cases_closed",
+                                on_delete="SET NULL")
+    recorded_at = DateTimeField(default=clock.now, index=True)
+    recorded_by = ForeignKeyField(User, null=True, backref="quality_cases_recorded",
+                                  on_delete="SET NULL")
+    updated_at = DateTimeField(default=clock.now)
+    version = IntegerField(default=1)
+
+    class Meta:
+        indexes = ((("source_table", "source_id"), False), (("occurred_on", "site"), False))
+
+
+class CorrectiveAction(BaseModel):
+    """What is done so that it does not happen again: an owner, a deadline, on her Today."""
+
+    case = ForeignKeyField(QualityCase, backref="actions", on_delete="CASCADE")
+    description = TextField()
+    owner = ForeignKeyField(User, null=True, backref="corrective_actions", on_delete="SET NULL")
+    deadline = DateField()
+    done_at = DateTimeField(null=True)
+    done_by = ForeignKeyField(User, null=True, backref="corrective_actions_done",
+                              on_delete="SET NULL")
+    result = TextField(default="")
+    cancelled = BooleanField(default=False)
+    created_at = DateTimeField(default=clock.now)
+    created_by = ForeignKeyField(User, null=True, backref="corrective_actions_created",
+                                 on_delete="SET NULL")
+
+
 class Setting(BaseModel):
     """A clinic-wide setting, shared by every workstation; the value is JSON."""
 
@@ -716,4 +767,4 @@ ALL_MODELS = [SchemaVersion, Site, User, Patient, PatientPhone, PatientSearchTok
               Pregnancy, MilestoneRecord, Delivery, DeliveryBaby, Call36Weeks,
               DirectoryEntry, CallRecord, PhoneMessage, Appointment, SmsMessage, SmsEvent,
               OpeningHours, ClosedDay, PathwayChange, MothersGroup, NewsletterSeries,
-              NewsletterTopic, NewsletterSending]
+              NewsletterTopic, NewsletterSending, QualityCase, CorrectiveAction]

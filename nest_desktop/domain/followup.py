@@ -192,6 +192,8 @@ def impossible_event(rule: str, event: dt.datetime, now: dt.datetime,
                      not_before: dt.datetime | None = None) -> str | None:
     """Why an event cannot make this follow-up (a discharge before the delivery, a visit
     still to come), or None when it can."""
+    if rules()[rule].trigger == "deadline":  # the event is a day set by a person, ahead
+        return None
     if rules()[rule].trigger == "ddr":
         if event.date() > now.date():
             return _("The last menstrual period cannot be in the future.")

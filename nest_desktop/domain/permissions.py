@@ -9,18 +9,22 @@ SECRETARY = "secretary"
 CUSTOMER_RELATIONS = "customer_relations"
 PROSPECT_MANAGER = "prospect_manager"
 QUALITY_PILOT = "quality_pilot"
+QUALITY_COPILOT = "quality_copilot"  # procedure 004 names a pilot and a co-pilot
 ADMINISTRATOR = "administrator"
-ROLES = (SECRETARY, CUSTOMER_RELATIONS, PROSPECT_MANAGER, QUALITY_PILOT, ADMINISTRATOR)
+ROLES = (SECRETARY, CUSTOMER_RELATIONS, PROSPECT_MANAGER, QUALITY_PILOT, QUALITY_COPILOT,
+         ADMINISTRATOR)
 ROLE_LABELS = {
     SECRETARY: N_("Medical secretary"),
     CUSTOMER_RELATIONS: N_("Customer-relations secretary"),
     PROSPECT_MANAGER: N_("Prospect manager"),
     QUALITY_PILOT: N_("Quality pilot"),
+    QUALITY_COPILOT: N_("Quality co-pilot"),
     ADMINISTRATOR: N_("Administrator"),
 }
 
 _DESK = frozenset({SECRETARY, CUSTOMER_RELATIONS, PROSPECT_MANAGER, ADMINISTRATOR})
 _EVERYONE = frozenset(ROLES)
+_QUALITY = frozenset({QUALITY_PILOT, QUALITY_COPILOT, ADMINISTRATOR})
 
 # action -> roles allowed to do it
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -29,8 +33,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "vaccination.write": _DESK,
     "document.print": _EVERYONE,
     "backup.create": _EVERYONE,
-    "patients.export": frozenset({CUSTOMER_RELATIONS, QUALITY_PILOT, ADMINISTRATOR}),
-    "audit.read": frozenset({QUALITY_PILOT, ADMINISTRATOR}),
+    "patients.export": frozenset({CUSTOMER_RELATIONS, QUALITY_PILOT, QUALITY_COPILOT,
+                                  ADMINISTRATOR}),
+    "audit.read": _QUALITY,
     "settings.write": frozenset({ADMINISTRATOR}),
     "sites.manage": frozenset({ADMINISTRATOR}),
     "accounts.manage": frozenset({ADMINISTRATOR}),
@@ -46,6 +51,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "intake.hold": frozenset({SECRETARY}),  # the intake interview (PAT-02)
     "directory.manage": frozenset({ADMINISTRATOR}),
     "sms.send": _DESK,  # the outbox by hand: cancel, send again, a newsletter, an SMS to her
+    # ISO 9001 §10.2: anyone records a complaint heard; the pilots analyse, act and close it
+    "quality.record": _EVERYONE,
+    "quality.manage": _QUALITY,  # the register, its targets, the indicators, the review
 }
 
 

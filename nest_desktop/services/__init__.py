@@ -141,6 +141,7 @@ from nest_desktop.services import (  # noqa: E402, F401
     patients,
     pregnancy,
     prospects,
+    quality,
     reception,
     segments,
     sms,

@@ -75,6 +75,7 @@ USERS = [
     ("Awa Ndiaye", "Awa", "customer_relations"),
     ("Fatou Sarr", "Fatou", "prospect_manager"),
     ("Mariama Ba", "Mariama", "quality_pilot"),
+    ("Aïssatou Diop", "Aïssatou", "quality_copilot"),
     ("Khady Sow", "Khady", "secretary"),
     ("Ibrahima Fall", "Ibrahima", "secretary"),
 ]
@@ -328,7 +329,66 @@ def _follow_ups(rng: random.Random, today: dt.date) -> None:
              "recorded_at": dt.datetime.combine(today - dt.timedelta(days=days),
                                                 dt.time(16, 0))}
             for days, author, text in GUESTBOOK]).execute()
+        _quality_register(rng, when, user_ids)
     _sms(rng, when)
+
+
+CAUSES = {
+    "welcome": ("Accueil débordé aux heures des sorties", "Rappel du script d'accueil à l'équipe"),
+    "waiting": ("Un seul médecin de garde le samedi matin", "Planning du samedi renforcé"),
+    "care": ("Relève entre équipes incomplète", "Fiche de relève revue avec les sages-femmes"),
+    "comfort": ("Climatisation de la chambre en panne", "Contrat de maintenance revu"),
+    "information": ("Livret de sortie non remis", "Livret ajouté à la liste de sortie"),
+    "other": ("Consigne mal transmise", "Consigne affichée à l'accueil"),
+}
+
+
+def _quality_register(rng: random.Random, when: dt.datetime, user_ids: list[int]) -> None:
+    """The low surveys of the year recorded as complaints: the older ones analysed, acted on
+    and closed, the recent ones still under way (their actions on their owners' Today)."""
+    from nest_desktop.db.models import CorrectiveAction, QualityCase
+    from nest_desktop.domain import quality as quality_rules
+
+    low = list(SurveyResponse.select().where(SurveyResponse.score < 50)
+               .order_by(SurveyResponse.answered_at).limit(300))
+    pilots = [u.id for u in User.select(User.id).where(
+        User.role.in_(["quality_pilot", "quality_copilot"]))] or user_ids
+    events = []
+    for response in low:
+        answers = json.loads(response.answers)
+        category = quality_rules.category_from_answers(answers)
+        cause, action_text = CAUSES.get(category, CAUSES["other"])
+        age = (when - response.answered_at).days
+        recorded_at = response.answered_at + dt.timedelta(hours=2)
+        closed = age > 60
+        case = QualityCase.create(
+            kind="complaint", source="survey", source_table="survey_response",
+            source_id=response.id, patient=response.patient_id,
+            occurred_on=response.answered_at.date(), site=response.site_id, category=category,
+            severity="major" if (response.score or 0) < 25 else "minor",
+            description=answers.get("comment") or "Enquête remplie avec un score bas.",
+            assigned_to=rng.choice(pilots), cause=cause if age > 7 else "",
+            immediate_action="Patiente rappelée pour s'excuser" if age > 7 else "",
+            effectiveness="Pas de nouvelle plainte le mois suivant" if closed else "",
+            effective=True if closed else None,
+            status="closed" if closed else ("acting" if age > 7 else "recorded"),
+            closed_at=recorded_at + dt.timedelta(days=45) if closed else None,
+            closed_by=rng.choice(pilots) if closed else None, recorded_at=recorded_at,
+            recorded_by=rng.choice(user_ids), updated_at=recorded_at)
+        if age <= 7:
+            continue
+        deadline = (recorded_at + dt.timedelta(days=30)).date()
+        action = CorrectiveAction.create(
+            case=case.id, description=action_text, owner=rng.choice(user_ids),
+            deadline=deadline, done_at=recorded_at + dt.timedelta(days=20) if closed else None,
+            done_by=rng.choice(user_ids) if closed else None,
+            result="Fait" if closed else "", created_at=recorded_at,
+            created_by=case.assigned_to_id)
+        if not closed:
+            events.append(followup.Event("corrective_action", "corrective_action", action.id,
+                                         dt.datetime.combine(deadline, dt.time.min), None,
+                                         response.site_id, assignee_id=action.owner_id))
+    followup.create_tasks(events, when)
 
 
 def _sms(rng: random.Random, when: dt.datetime) -> None:

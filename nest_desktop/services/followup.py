@@ -148,13 +148,16 @@ def schedule(rule: str, source_table: str, source_id: int, event: dt.datetime,
              when: dt.datetime | None = None,
              not_before: dt.datetime | None = None,
              prospect_id: int | None = None, urgent: bool = False,
-             hours: "agenda.HoursBook | None" = None) -> FollowUpTask | None:
+             hours: "agenda.HoursBook | None" = None,
+             assignee_id: int | None = None) -> FollowUpTask | None:
     """The task of `rule` for this event: made, moved, or left alone when already done.
 
     Call it inside the event's transaction. None when the event is too old to call about.
     An impossible event (a discharge before the delivery given as `not_before`) is refused
     with ValidationFailed({"event": message}), so the caller's transaction writes nothing.
     `hours`: the sites' opening hours when the caller read them already (the engine's pass).
+    `assignee_id`: the person it is for, when the event names her (a corrective action's
+    owner); else everyone of the rule's role.
     """
     if rule not in rules.rules():
         raise ValueError(f"unknown follow-up rule: {rule}")
@@ -167,6 +170,8 @@ def schedule(rule: str, source_table: str, source_id: int, event: dt.datetime,
     values = {"event_at": event, "due_at": due_at(rule, event, site_id, closing, hours),
               "opens_at": rules.opens_at(rule, event, closing), "patient": patient_id,
               "prospect": prospect_id, "site": site_id, "urgent": urgent}
+    if assignee_id is not None:
+        values["assignee"] = assignee_id
     with database.atomic():
         task = FollowUpTask.get_or_none(FollowUpTask.key == key)
         if task is None:
@@ -185,7 +190,9 @@ def schedule(rule: str, source_table: str, source_id: int, event: dt.datetime,
             return task
         old = {"event_at": task.event_at, "due_at": task.due_at, "opens_at": task.opens_at,
                "patient": task.patient_id, "prospect": task.prospect_id, "site": task.site_id,
-               "urgent": task.urgent}
+               "urgent": task.urgent, "assignee": task.assignee_id}
+        if assignee_id is None:
+            del old["assignee"]
         changes = audit.diff(old, values)
         reopen = task.status == CANCELLED and task.outcome == "source_cancelled"
         if not changes and not reopen:
@@ -217,6 +224,7 @@ def create_tasks(events: list["Event"], when: dt.datetime) -> int:
                      "patient": event.patient_id, "prospect": event.prospect_id,
                      "site": event.site_id, "urgent": event.urgent,
                      "assignee_role": rules.rules()[event.rule].assignee_role,
+                     "assignee": event.assignee_id,
                      "created_at": when, "updated_at": when})
     user = session.current()
     made = 0
@@ -320,6 +328,7 @@ class Event:
     not_before: dt.datetime | None = None
     prospect_id: int | None = None
     urgent: bool = False
+    assignee_id: int | None = None  # the person it is for, when the event names her
 
 
 def stored_events(when: dt.datetime) -> list[Event]:
@@ -395,7 +404,7 @@ def catch_up(when: dt.datetime, book: "agenda.HoursBook | None" = None) -> int:
         for event in to_sync:
             if schedule(event.rule, event.source_table, event.source_id, event.at,
                         event.patient_id, event.site_id, when, event.not_before,
-                        event.prospect_id, event.urgent, book):
+                        event.prospect_id, event.urgent, book, event.assignee_id):
                 touched += 1
     return touched
 

@@ -25,7 +25,7 @@ class Month:
 def _responses(survey: str | None, site_id: int | None, since: dt.datetime):
     query = SurveyResponse.select(SurveyResponse.answered_at, SurveyResponse.score,
                                   SurveyResponse.answers, SurveyResponse.survey,
-                                  SurveyResponse.patient).where(
+                                  SurveyResponse.patient, SurveyResponse.id).where(
         SurveyResponse.answered_at >= since)
     if survey:
         query = query.where(SurveyResponse.survey == survey)
@@ -40,7 +40,7 @@ def monthly(survey: str | None = None, site_id: int | None = None, months: int =
     today = today or clock.today()
     first = add_months(today.replace(day=1), -(months - 1))
     buckets: dict[dt.date, list] = {add_months(first, i): [] for i in range(months)}
-    for answered_at, score, answers, _survey, _patient in _responses(
+    for answered_at, score, answers, _survey, _patient, _id in _responses(
             survey, site_id, dt.datetime.combine(first, dt.time.min)).tuples():
         buckets.setdefault(answered_at.date().replace(day=1), []).append(
             (score, json.loads(answers).get("recommend")))
@@ -60,6 +60,7 @@ class Remark:
     survey: str
     text: str
     who: str  # empty when anonymous
+    response_id: int
 
 
 def remarks(survey: str | None = None, site_id: int | None = None, limit: int = 100
@@ -75,7 +76,8 @@ def remarks(survey: str | None = None, site_id: int | None = None, limit: int = 
             if response.patient_id:
                 patient = Patient.get_or_none(Patient.id == response.patient_id)
                 who = f"{patient.first_names} {patient.last_name}" if patient else ""
-            found.append(Remark(response.answered_at, response.survey, text, who))
+            found.append(Remark(response.answered_at, response.survey, text, who,
+                                response.id))
             if len(found) == limit:
                 break
     return found

@@ -31,10 +31,12 @@ def get(key: str) -> Any:
     return json.loads(row.value)
 
 
-def put(key: str, value: Any, secret_fields: tuple[str, ...] = ()) -> None:
+def put(key: str, value: Any, secret_fields: tuple[str, ...] = (),
+        permission: str = "settings.write") -> None:
     """Stores a setting; the `secret_fields` of a dict value (a password…) are audited as
-    changed or not, never in clear."""
-    session.require("settings.write")
+    changed or not, never in clear. `permission`: the right it needs (the quality pilots
+    set their own targets)."""
+    session.require(permission)
     encoded = json.dumps(value)
     old = get(key)
     if secret_fields:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.domain import clock
 from nest_desktop.i18n import N_, _, format_number, ngettext
-from nest_desktop.services import backup, desk, followup, reception
+from nest_desktop.services import backup, desk, followup, quality, reception, session
 from nest_desktop.ui.common.desk_context import DeskContext
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.offline_bar import OfflineBar
@@ -39,6 +39,8 @@ from nest_desktop.ui.patients.segments_page import SegmentsPage
 from nest_desktop.ui.pregnancy.pregnancies_page import PregnanciesPage
 from nest_desktop.ui.prospects.prospect_tools import ImportDialog, ReportDialog
 from nest_desktop.ui.prospects.prospects_page import ProspectsPage, ProspectWindow
+from nest_desktop.ui.quality.case_dialog import CaseDialog
+from nest_desktop.ui.quality.quality_page import QualityPage
 from nest_desktop.ui.reception.appointments import AppointmentsPage
 from nest_desktop.ui.reception.call_window import IncomingCallWindow
 from nest_desktop.ui.reception.calls_page import CallsPage, ConfirmMessageDialog
@@ -125,6 +127,7 @@ class MainWindow(QMainWindow):
         self.sms_page.newsletterRequested.connect(
             lambda: self.show_section(self.segments_page))
         self.satisfaction_page = SatisfactionPage(context.site.id if context.site else None)
+        self.quality_page = QualityPage()
         self.settings_page = SettingsPage()
         self.settings_page.languageChanged.connect(self.languageChanged)
         self.settings_page.restoreRequested.connect(self.restore)
@@ -138,7 +141,10 @@ class MainWindow(QMainWindow):
         self._add_section(_("Segments & campaigns"), self.segments_page)
         self._add_section(_("SMS"), self.sms_page)
         self._add_section(_("Satisfaction"), self.satisfaction_page)
+        self._add_section(_("Quality"), self.quality_page)
         self._add_section(_("Settings"), self.settings_page)
+        self._show_sections_allowed()
+        changes().desk.connect(self._show_sections_allowed)
         self.sections.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.sections.setCurrentRow(0)
 
@@ -191,6 +197,14 @@ class MainWindow(QMainWindow):
         self.sections.addItem(title)
         self.stack.addWidget(scrolling(page))
         self.pages.append(page)
+
+    def _show_sections_allowed(self) -> None:
+        """Quality is the pilots' and the administrator's."""
+        row = self.pages.index(self.quality_page)
+        allowed = session.may("quality.manage")
+        self.sections.item(row).setHidden(not allowed)
+        if not allowed and self.sections.currentRow() == row:
+            self.sections.setCurrentRow(0)
 
     def current_page(self) -> QWidget:
         return self.pages[self.stack.currentIndex()]
@@ -319,6 +333,9 @@ class MainWindow(QMainWindow):
         task = followup.get_task(task_id)
         if task.source_table == "phone_message":
             ConfirmMessageDialog(task.source_id, self).exec()
+            return
+        if task.source_table == quality.ACTION_TABLE:  # its case, where it is said done
+            CaseDialog(quality.case_of_action(task.source_id), parent=self).exec()
             return
         parent = (self.open_patient(task.patient_id) if task.patient_id
                   else self.open_prospect(task.prospect_id) if task.prospect_id else self)

@@ -20,6 +20,7 @@ class Changes(QObject):
     pregnancies = Signal()
     vaccines = Signal()  # doses given or planned (lists of doses due)
     sms = Signal()  # the outbox
+    quality = Signal()  # the register of complaints, its actions, the pilots' targets
     backups = Signal()  # a copy made or restored
     restored = Signal()  # the whole database replaced by a copy
     server_unreachable = Signal()  # the shared server did not answer (the bar says so)

@@ -42,6 +42,7 @@ from nest_desktop.ui.common.widgets import (
     select_data,
 )
 from nest_desktop.ui.followup.today_page import due_text
+from nest_desktop.ui.quality.case_dialog import propose_complaint
 
 
 class SurveyForm(QWidget):
@@ -447,8 +448,10 @@ class OutboundCallDialog(QDialog):
             if outcome == service.REACHED and self.survey_form is not None:
                 # The discharge survey is filled in at the desk, the others on the phone.
                 channel = "desk" if self.sheet.task.rule == "discharge_survey" else "phone"
-                service.complete_with_survey(self.task_id, self.survey_form.answers(),
-                                             self.anonymous.isChecked(), notes, channel)
+                response = service.complete_with_survey(
+                    self.task_id, self.survey_form.answers(), self.anonymous.isChecked(),
+                    notes, channel)
+                propose_complaint(response, self)
             elif outcome == service.REACHED and self.call_36 is not None:
                 from nest_desktop.services import pregnancy as pregnancy_service
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QTabWidget,
@@ -22,7 +23,7 @@ from nest_desktop.domain import clock, surveys
 from nest_desktop.domain.dates import parse_date
 from nest_desktop.domain.text import fill_in
 from nest_desktop.i18n import _, current_language, format_date, format_number, ngettext
-from nest_desktop.services import ValidationFailed, satisfaction, session
+from nest_desktop.services import ValidationFailed, quality, satisfaction, session
 from nest_desktop.services import followup as followup_service
 from nest_desktop.services import patients as patient_service
 from nest_desktop.ui.common.notifier import changes
@@ -37,6 +38,7 @@ from nest_desktop.ui.common.widgets import (
     site_box,
 )
 from nest_desktop.ui.followup.outbound_call import SurveyForm
+from nest_desktop.ui.quality.case_dialog import CaseDialog, propose_complaint
 
 
 def survey_label(name: str) -> str:
@@ -130,7 +132,7 @@ class PaperSurveyDialog(QDialog):
             self.date_field.set_error(_("This date is in the future."))
             return
         try:
-            followup_service.record_survey(
+            response = followup_service.record_survey(
                 self.survey.currentData(), self.survey_form.answers(), self.patient_id,
                 self.channel.currentData(), self.site_id,
                 when=dt.datetime.combine(answered_on, clock.now().time())
@@ -142,6 +144,7 @@ class PaperSurveyDialog(QDialog):
         except session.PermissionDenied as refused:
             self.message.say(str(refused), error=True)
             return
+        propose_complaint(response, self)
         self.accept()
 
 
@@ -176,7 +179,14 @@ class SatisfactionPage(QWidget):
         layout = QVBoxLayout(surveys_tab)
         layout.addLayout(top)
         layout.addWidget(self.months, 3)
-        layout.addWidget(QLabel(_("Latest remarks")))
+        self.complain = QPushButton(_("Record a complaint from this remark…"))
+        self.complain.clicked.connect(self._complaint_from_remark)
+        self.remark_rows: list = []
+        remarks_title = QHBoxLayout()
+        remarks_title.addWidget(QLabel(_("Latest remarks")))
+        remarks_title.addStretch(1)
+        remarks_title.addWidget(self.complain)
+        layout.addLayout(remarks_title)
         layout.addWidget(self.remarks, 2)
 
         guestbook_tab = QWidget()
@@ -230,6 +240,18 @@ class SatisfactionPage(QWidget):
         super().showEvent(event)
         self.refresh()  # computed when looked at, not at start-up
 
+    def _complaint_from_remark(self) -> None:
+        """The pilot (or anyone) marks a remark as a complaint: recorded prefilled."""
+        row = self.remarks.currentRow()
+        if not 0 <= row < len(self.remark_rows):
+            QMessageBox.information(self, _("Record a complaint"),
+                                    _("Choose a remark in the list first."))
+            return
+        remark = self.remark_rows[row]
+        recorded = quality.case_for_source("survey_response", remark.response_id)
+        CaseDialog(recorded, None if recorded else quality.form_from_survey(remark.response_id),
+                   parent=self).exec()
+
     def refresh(self) -> None:
         self._generation += 1
         generation = self._generation
@@ -252,6 +274,7 @@ class SatisfactionPage(QWidget):
             "" if month.mean_score is None else format_number(month.mean_score),
             "" if month.recommend_share is None else f"{format_number(month.recommend_share)} %",
         ) for month in reversed(months)])
+        self.remark_rows = remarks
         fill(self.remarks, [(format_date(r.answered_at.date()), survey_label(r.survey), r.text,
                              r.who or _("Anonymous")) for r in remarks])
         fill(self.entries, [(format_date(e.written_on), e.author or _("Anonymous"), e.text, site)

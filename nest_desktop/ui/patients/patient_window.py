@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from nest_desktop.domain import clock, phones
 from nest_desktop.domain import patients as rules
+from nest_desktop.domain import quality as quality_rules
 from nest_desktop.domain import sms as sms_rules
 from nest_desktop.i18n import N_, _, format_date, format_datetime, pgettext
 from nest_desktop.services import (
@@ -40,6 +41,7 @@ from nest_desktop.services import (
     history,
     mothers_group,
     pathways,
+    quality,
     session,
 )
 from nest_desktop.services import patients as service
@@ -65,6 +67,7 @@ from nest_desktop.ui.common.widgets import (
     site_box,
 )
 from nest_desktop.ui.pregnancy.pregnancy_tab import PregnancyTab
+from nest_desktop.ui.quality.case_dialog import CaseDialog
 from nest_desktop.ui.reception.appointments import AppointmentsBox
 from nest_desktop.ui.sms.sms_page import OutboxView
 from nest_desktop.ui.vaccination.vaccination_tab import VaccinationTab
@@ -137,6 +140,7 @@ class PatientWindow(QMainWindow):
         self.vaccination.changed.connect(changes().vaccines)
         changes().patient.connect(self._patient_changed)
         changes().desk.connect(self.refresh_permissions)
+        changes().quality.connect(self._refresh_complaints)
         self.vaccination_tab_index = self.tabs.addTab(scrolling(self.vaccination), _("Vaccines"))
         self.pregnancy = PregnancyTab(context)
         self.pregnancy.documentRequested.connect(self.documentRequested)
@@ -383,15 +387,58 @@ class PatientWindow(QMainWindow):
         answer_row.addWidget(self.answer_button)
         answer_row.addStretch(1)
         requests_layout.addLayout(answer_row)
+        # Her complaints (ISO 9001 §10.2): what she told us went wrong and what was done.
+        self.complaints = read_only_table([_("Date"), _("Type"), _("Category"),
+                                           _("What happened"), _("Status")])
+        self.complaints.horizontalHeader().setSectionResizeMode(
+            3, QHeaderView.ResizeMode.Stretch)
+        self.complaints.setMaximumHeight(110)
+        self.complaints.doubleClicked.connect(self._open_complaint)
+        self.complaint_ids: list[int] = []
+        self.complaints_box = QWidget()
+        complaints_layout = QVBoxLayout(self.complaints_box)
+        complaints_layout.setContentsMargins(0, 0, 0, 0)
+        complaints_layout.addWidget(QLabel(_("Complaints")))
+        complaints_layout.addWidget(self.complaints)
+        complain = QPushButton(_("Record a complaint…"))
+        complain.clicked.connect(self._record_complaint)
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addWidget(self.requests_box)
+        layout.addWidget(self.complaints_box)
         layout.addWidget(self.timeline, 1)
         row = QHBoxLayout()
         row.addWidget(add)
+        row.addWidget(complain)
         row.addStretch(1)
         layout.addLayout(row)
         return page
+
+    def _refresh_complaints(self) -> None:
+        self.complaint_ids = (quality.case_ids(quality.CaseFilter(
+            status="all", patient_id=self.patient_id)) if self.patient_id else [])
+        rows = quality.rows_for(self.complaint_ids)
+        fill(self.complaints, [(
+            format_date(row.occurred_on), _(quality_rules.KINDS[row.kind]),
+            _(quality_rules.CATEGORIES.get(row.category, row.category)),
+            " ".join(row.description.split()), _(quality_rules.STATUSES[row.status]))
+            for row in (rows[case_id] for case_id in self.complaint_ids)])
+        self.complaints_box.setVisible(bool(self.complaint_ids))
+
+    def _open_complaint(self) -> None:
+        row = self.complaints.currentRow()
+        if 0 <= row < len(self.complaint_ids):
+            CaseDialog(self.complaint_ids[row], parent=self).exec()
+            self._refresh_complaints()
+
+    def _record_complaint(self) -> None:
+        if not self.patient_id:
+            return
+        patient = service.get_patient(self.patient_id)
+        CaseDialog(form=quality.CaseForm(occurred_on=clock.today(),
+                                         patient_id=self.patient_id,
+                                         site_id=patient.site_id), parent=self).exec()
+        self._refresh_complaints()
 
     def _refresh_requests(self) -> None:
         from nest_desktop.domain import prospects as prospect_rules
@@ -462,6 +509,7 @@ class PatientWindow(QMainWindow):
             self._refresh_family()
             self._refresh_timeline()
             self._refresh_requests()
+            self._refresh_complaints()
             self._refresh_pathway_history(patient)
             self._refresh_mothers_group(patient)
         finally:
@@ -764,6 +812,7 @@ class PatientWindow(QMainWindow):
         """Contacts written elsewhere (a follow-up call) show on the open file."""
         self._refresh_timeline()
         self._refresh_requests()
+        self._refresh_complaints()
         self.appointments.refresh()
         self._refresh_history()
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton
 
 from nest_desktop.domain import clock
-from nest_desktop.domain.permissions import QUALITY_PILOT
+from nest_desktop.domain.permissions import QUALITY_COPILOT, QUALITY_PILOT
 from nest_desktop.i18n import _, ngettext, pgettext
 from nest_desktop.services import agenda, desk, reception
 from nest_desktop.ui.common.desk_context import DeskContext
@@ -131,7 +131,7 @@ class ClosingNotice(_DeskNotice):
         self.openEndOfDay.emit()
 
     def check(self) -> None:
-        if self.context.user.role == QUALITY_PILOT:
+        if self.context.user.role in (QUALITY_PILOT, QUALITY_COPILOT):
             site_ids = None  # every site
         elif self.context.site:
             site_ids = [self.context.site.id]
