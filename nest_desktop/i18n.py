@@ -148,3 +148,16 @@ def format_schedule_age(days: int = 0, weeks: int = 0, months: int = 0, years: i
     if days:
         return ngettext("{count} day", "{count} days", days).format(count=days)
     return _("At birth")
+
+
+def format_indicator(unit: str, value: float | None) -> str:
+    """A quality indicator's value in its unit (domain.quality): '67 %', '75/100', '12 min',
+    '45 s', '10 days', '8'; a dash when there was nothing to count."""
+    if value is None:
+        return "—"
+    if unit == "percent":
+        return format_percent(value / 100)
+    shown = format_number(round(value, 1) if unit == "days" else round(value))
+    return {"score": _("{value}/100"), "minutes": _("{value} min"),
+            "seconds": _("{value} s"), "days": _("{value} days")}.get(
+        unit, "{value}").format(value=shown)

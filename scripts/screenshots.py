@@ -222,9 +222,23 @@ def _quality_shots(window, folder: Path, settle) -> None:
     """The register and a case under way, at the desk's size."""
     from nest_desktop.db.models import QualityCase
     from nest_desktop.ui.quality.case_dialog import CaseDialog
+    from nest_desktop.ui.quality.indicators_tab import DrillDialog
 
     window.resize(1360, 728)
     window.show_section(window.quality_page)
+    tab = window.quality_page.indicators
+    tab.site.setCurrentIndex(0)
+    settle(lambda: tab.table.rowCount() > 20 and tab.message.text() == "")
+    tab.table.selectRow(0)
+    settle()
+    window.grab().save(str(folder / "quality-indicators.png"))
+    drill = DrillDialog("on_time.satisfaction_72h", tab.scope(), tab.rows[0].label, window)
+    drill.show()
+    drill.choose("late")
+    settle(lambda: drill.table.rowCount() > 0)
+    drill.grab().save(str(folder / "quality-drill.png"))
+    drill.reject()
+    window.quality_page.tabs.setCurrentIndex(1)
     register = window.quality_page.register
     register.status.setCurrentIndex(register.status.findData("all"))
     settle(lambda: register.model.rowCount() > 0)

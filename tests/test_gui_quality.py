@@ -145,3 +145,64 @@ def test_a_case_typed_wrong_says_so_beside_its_fields(qtbot, desk):
     assert dialog.fields["description"].error.text().startswith("Décrivez ce qui s’est passé")
     assert dialog.fields["occurred_on"].error.text() == "Cette date est dans le futur."
     assert QualityCase.select().count() == 0
+
+
+def test_the_indicators_drill_down_to_a_file_and_the_review_is_previewed(
+        qtbot, desk, monkeypatch):
+    from nest_desktop.db.models import FollowUpTask as Task
+    from nest_desktop.ui.quality.indicators_tab import DrillDialog
+
+    site, admin = desk
+    patient = patients.create_patient(patients.PatientForm(  # her 72-hour call: late
+        last_name="Sarr", first_names="Fatou", phones=["77 555 12 34"], site_id=site.id,
+        first_visit_date="16/11/2026", intake_date="16/11/2026"))
+    task = Task.get(Task.rule == "satisfaction_72h")
+    Task.update(status="done", outcome="reached",
+                closed_at=task.due_at + __import__("datetime").timedelta(days=2),
+                closed_by=admin.id).where(Task.id == task.id).execute()
+    window = make_main_window(qtbot, desk)
+    page = window.quality_page
+    window.show_section(page)
+    tab = page.indicators
+    assert tab.period_label.text() == "novembre 2026"  # the last month, whole
+    tab.site.setCurrentIndex(0)  # all sites
+    settle(qtbot, lambda: tab.table.rowCount() > 20 and tab.message.text() == "")
+    row = next(i for i, r in enumerate(tab.rows) if r.indicator.key == "on_time.satisfaction_72h")
+    assert tab.table.item(row, 2).text() == "0\u00a0%"
+    assert tab.table.item(row, 3).text() == "sur 1 — 1 en retard, 0 encore ouverts"
+    assert tab.table.item(row, 6).text() == "Non atteint"
+    tab.table.selectRow(row)
+    assert tab.chart.chart().title() == tab.rows[row].label
+    assert tab.chart.chart().series()[0].count() == 1  # November only had a value
+    opened = {}
+
+    def drill(dialog):
+        settle(qtbot, lambda: dialog.table.rowCount() == 1)
+        dialog.choose("late")
+        settle(qtbot, lambda: dialog.count.text() == "1 enregistrements")
+        assert dialog.table.item(0, 1).text() == "SARR Fatou"
+        dialog.openPatient.connect(lambda patient_id: opened.setdefault("file", patient_id))
+        dialog._open(dialog.table.model().index(0, 0))
+        return 0
+
+    monkeypatch.setattr(DrillDialog, "exec", drill)
+    tab._drill(row)
+    assert opened == {"file": patient.id}
+    # A target set by the pilot is met at once.
+    monkeypatch.setattr("PySide6.QtWidgets.QInputDialog.getDouble",
+                        lambda *args, **kwargs: (0.0, True))
+    tab._set_target()
+    settle(qtbot, lambda: tab.table.item(row, 6).text() == "Atteint")
+    # The period moves back and forth; the review is made off the GUI thread and previewed.
+    tab.earlier.click()
+    assert tab.period_label.text() == "octobre 2026"
+    tab.later.click()
+    tab.later.click()
+    assert tab.period_label.text() == "décembre 2026"
+    assert not tab.later.isEnabled()  # nothing after the month under way
+    shown = {}
+    monkeypatch.setattr("nest_desktop.ui.main_window.PdfPreviewDialog.exec",
+                        lambda dialog: shown.setdefault("pages", dialog.document.pageCount()))
+    tab.review_button.click()
+    settle(qtbot, lambda: "pages" in shown)
+    assert shown["pages"] >= 2

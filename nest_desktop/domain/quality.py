@@ -183,3 +183,152 @@ def last_periods(period: Period, count: int) -> list[Period]:
     while len(found) < count:
         found.append(previous(found[-1]))
     return list(reversed(found))
+
+
+# --- indicators (ISO 9001 §9.1) ----------------------------------------------------------------
+
+PERCENT, COUNT, MINUTES, DAYS, SCORE, SECONDS = (
+    "percent", "count", "minutes", "days", "score", "seconds")
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    group: str  # a key of GROUPS
+    label: str  # N_()
+    definition: str  # N_(): what is counted, over what
+    unit: str
+    target: float | None  # the default target; the pilots set theirs
+    higher_is_better: bool = True
+    by_secretary: bool = False  # has a meaning per person
+
+
+GROUPS = {
+    "followup": N_("Follow-up on time"),
+    "surveys": N_("Satisfaction surveys"),
+    "prospects": N_("Prospects"),
+    "phone": N_("Phone"),
+    "appointments": N_("Appointments"),
+    "children": N_("Vaccination and pregnancy"),
+    "complaints": N_("Complaints"),
+}
+
+# The follow-ups whose deadlines the procedures set, each measured "closed before its deadline".
+ON_TIME_RULES = ("satisfaction_72h", "call_36_weeks", "discharge_survey",
+                 "post_discharge_call", "prospect_callback", "conversion_review")
+ON_TIME_DEFINITION = N_(
+    "Of the follow-ups whose deadline fell in the period: the share done before it. Late: done "
+    "after it; still open: not done yet (overdue). Cancelled ones are not counted.")
+
+
+def _indicators() -> tuple[Indicator, ...]:
+    found = [Indicator(f"on_time.{rule}", "followup", "", ON_TIME_DEFINITION, PERCENT, 90.0,
+                       by_secretary=True) for rule in ON_TIME_RULES]
+    found += [
+        Indicator("surveys.response_rate", "surveys", N_("Survey response rate"), N_(
+            "Of the survey follow-ups (72-hour call, discharge) whose deadline fell in the "
+            "period: the share whose survey was answered."), PERCENT, 70.0, by_secretary=True),
+        Indicator("surveys.mean_score", "surveys", N_("Mean satisfaction score"), N_(
+            "Mean score (out of 100) of the surveys answered in the period."), SCORE, 80.0),
+        Indicator("surveys.recommend", "surveys", N_("Would recommend NEST"), N_(
+            "Of the surveys answered in the period that asked it: the share who would "
+            "recommend NEST."), PERCENT, 90.0),
+        Indicator("surveys.remarks", "surveys", N_("Remarks written"), N_(
+            "Surveys answered in the period with a written remark."), COUNT, None),
+        Indicator("prospects.conversion", "prospects", N_("Prospects converted"), N_(
+            "Of the prospects recorded in the period: the share who became patients (by now)."),
+            PERCENT, 30.0, by_secretary=True),
+        Indicator("prospects.days_to_convert", "prospects", N_("Median days to conversion"), N_(
+            "Median number of days from the prospect's record to her conversion, over the "
+            "prospects converted in the period."), DAYS, 30.0, higher_is_better=False),
+        Indicator("phone.calls", "phone", N_("Incoming calls"), N_(
+            "Incoming calls in the register in the period."), COUNT, None, by_secretary=True),
+        Indicator("phone.answered", "phone", N_("Calls answered at once"), N_(
+            "Of the incoming calls: the share answered by the secretary herself."), PERCENT,
+            None, by_secretary=True),
+        Indicator("phone.transferred", "phone", N_("Calls transferred"), N_(
+            "Of the incoming calls: the share put through to a service or a person."),
+            PERCENT, None, by_secretary=True),
+        Indicator("phone.message", "phone", N_("Messages taken"), N_(
+            "Of the incoming calls: the share ending with a message taken."), PERCENT, None,
+            by_secretary=True),
+        Indicator("phone.call_back_later", "phone", N_("Will call back later"), N_(
+            "Of the incoming calls: the share where she will call back later."), PERCENT,
+            None, by_secretary=True),
+        Indicator("phone.lost", "phone", N_("Lost calls"), N_(
+            "Of the incoming calls: the share where she hung up or the line was lost."),
+            PERCENT, 5.0, higher_is_better=False, by_secretary=True),
+        Indicator("phone.same_day", "phone", N_("Requests and messages dealt with the same day"),
+                  N_("Of the requests left open and the messages taken in the period: the share "
+                     "dealt with by the closing time of their day."), PERCENT, 95.0,
+                  by_secretary=True),
+        Indicator("phone.same_day_delay", "phone", N_("Median delay to deal with a request"),
+                  N_("Median time from the call or the message to its request dealt with, "
+                     "in minutes."), MINUTES, 120.0, higher_is_better=False),
+        Indicator("phone.hold_median", "phone", N_("Median hold"), N_(
+            "Median time on hold, in seconds, of the calls put on hold in the period."),
+            SECONDS, 30.0, higher_is_better=False, by_secretary=True),
+        Indicator("phone.hold_over_minute", "phone", N_("Holds over one minute"), N_(
+            "Of the calls put on hold: the share held more than one minute."), PERCENT, 10.0,
+            higher_is_better=False, by_secretary=True),
+        Indicator("appointments.attended", "appointments", N_("Appointments attended"), N_(
+            "Appointments of the period (already past) that were attended."), COUNT, None),
+        Indicator("appointments.no_show", "appointments", N_("No-show rate"), N_(
+            "Of the past appointments of the period, attended or missed: the share missed."),
+            PERCENT, 10.0, higher_is_better=False),
+        Indicator("appointments.cancelled", "appointments", N_("Appointments cancelled"), N_(
+            "Appointments of the period that were cancelled."), COUNT, None),
+        Indicator("appointments.reminded", "appointments", N_("Appointments reminded by SMS"),
+                  N_("Of the appointments of the period not cancelled: the share whose SMS "
+                     "reminder was sent (delivered or not)."), PERCENT, 80.0),
+        Indicator("appointments.sms_failed", "appointments", N_("Reminders failed"), N_(
+            "Appointment reminders of the period that could not be sent."), COUNT, None,
+            higher_is_better=False),
+        Indicator("children.up_to_date_12", "children", N_("Children up to date at 12 months"),
+                  N_("Of the children followed aged 12 to 23 months at the end of the period: "
+                     "the share with no vaccine dose overdue today."), PERCENT, 90.0),
+        Indicator("children.up_to_date_24", "children", N_("Children up to date at 24 months"),
+                  N_("Of the children followed aged 24 to 35 months at the end of the period: "
+                     "the share with no vaccine dose overdue today."), PERCENT, 90.0),
+        Indicator("children.overdue", "children", N_("Children with a dose overdue"), N_(
+            "Children followed with at least one vaccine dose overdue today."), COUNT, None,
+            higher_is_better=False),
+        Indicator("children.call_36_made", "children", N_("36-week calls made"), N_(
+            "Of the pregnancies whose 36-week call fell due in the period: the share called "
+            "(on time or late)."), PERCENT, 95.0),
+        Indicator("complaints.recorded", "complaints", N_("Complaints and non-conformities"),
+                  N_("Cases recorded in the period (by the day it happened)."), COUNT, None,
+                  higher_is_better=False),
+        Indicator("complaints.closed", "complaints", N_("Cases closed"), N_(
+            "Of the cases of the period: the share closed, their actions found effective."),
+            PERCENT, 80.0),
+        Indicator("complaints.days_to_close", "complaints", N_("Median days to close a case"),
+                  N_("Median number of days from the record to the closing, over the cases "
+                     "closed in the period."), DAYS, 30.0, higher_is_better=False),
+    ]
+    return tuple(found)
+
+
+INDICATORS: tuple[Indicator, ...] = _indicators()
+INDICATORS_BY_KEY = {indicator.key: indicator for indicator in INDICATORS}
+
+
+def ratio(part: int, whole: int) -> float | None:
+    """A share in %, None when there is nothing to count."""
+    return None if not whole else 100.0 * part / whole
+
+
+def median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return float(ordered[middle]) if len(ordered) % 2 else (
+        ordered[middle - 1] + ordered[middle]) / 2
+
+
+def target_met(indicator: Indicator, value: float | None, target: float | None) -> bool | None:
+    """None when there is no target or no value."""
+    if value is None or target is None:
+        return None
+    return value >= target if indicator.higher_is_better else value <= target

@@ -19,16 +19,23 @@ QUALIFIED_REQUESTS = frozenset({"appointment", "quote", "programme"})
 
 # How a call ends (TEL-03 to TEL-08). The last two leave a request open until dealt with
 # the same day (TEL-08).
-ANSWERED, TRANSFERRED, MESSAGE, CALL_BACK_LATER, UNRESOLVED = (
-    "answered", "transferred", "message", "call_back_later", "unresolved")
+ANSWERED, TRANSFERRED, MESSAGE, CALL_BACK_LATER, UNRESOLVED, LOST = (
+    "answered", "transferred", "message", "call_back_later", "unresolved", "lost")
 OUTCOMES = {
     ANSWERED: N_("Answered"),
     TRANSFERRED: N_("Transferred"),
     MESSAGE: N_("Message taken"),
     CALL_BACK_LATER: N_("Will call back later"),
     UNRESOLVED: N_("Unresolved"),
+    LOST: N_("She hung up / line lost"),
 }
 UNSATISFIED = frozenset({CALL_BACK_LATER, UNRESOLVED})
+
+
+def left_open(outcome: str, phone: str) -> bool:
+    """A call that leaves something to do today: a request not satisfied, or a line lost
+    whose number is known (she is called back)."""
+    return outcome in UNSATISFIED or (outcome == LOST and bool(phone))
 # What is said before hanging up (procedure 004: "salue l'appelant puis raccroche").
 CLOSING_WORDS = {
     ANSWERED: N_("Thank you for calling, have a good day. Goodbye."),

@@ -496,7 +496,7 @@ def record_call(form: CallForm, confirmed_new: bool = False,
             ).execute()
         if not qualified:
             _contact_on_file(call, user)
-        if call.outcome in rules.UNSATISFIED:
+        if rules.left_open(call.outcome, call.phone):
             followup.schedule(SAME_DAY, CALL_SOURCE, call.id, call.started_at, call.patient_id,
                               call.site_id, when, prospect_id=call.prospect_id)
     return CallRecord.get_by_id(call.id)
@@ -561,8 +561,8 @@ def resolve_call(call_id: int, resolution: str, when: dt.datetime | None = None)
         raise ValidationFailed(errors)
     with database.atomic():
         call = CallRecord.get_by_id(call_id)
-        if call.outcome not in rules.UNSATISFIED or not _resolve(call_id, resolution.strip(),
-                                                                 user, when):
+        if not rules.left_open(call.outcome, call.phone) or not _resolve(
+                call_id, resolution.strip(), user, when):
             raise AlreadyDone(_("This call needs nothing more."))
         followup.settle_source(CALL_SOURCE, call_id, "resolved", when)
 
@@ -595,9 +595,15 @@ def _register_condition(register_filter: RegisterFilter):
     if register_filter.direction:
         condition &= CallRecord.direction == register_filter.direction
     if register_filter.open_only:
-        condition &= (CallRecord.outcome.in_(list(rules.UNSATISFIED))
-                      & CallRecord.resolved_at.is_null() & (CallRecord.direction == "in"))
+        condition &= (_left_open() & CallRecord.resolved_at.is_null()
+                      & (CallRecord.direction == "in"))
     return condition
+
+
+def _left_open():
+    """`rules.left_open` as a condition on the register."""
+    return (CallRecord.outcome.in_(list(rules.UNSATISFIED))
+            | ((CallRecord.outcome == rules.LOST) & (CallRecord.phone != "")))
 
 
 def register_ids(register_filter: RegisterFilter) -> list[int]:
@@ -662,7 +668,7 @@ def register_rows(ids: Iterable[int]) -> dict[int, RegisterRow]:
             call.user.full_name if call.user_id else "", caller,
             phones.display(call.phone) if call.phone.startswith("+") else call.phone,
             call.patient_id, call.prospect_id, reason, call.summary, outcome_text(call),
-            call.direction == "in" and call.outcome in rules.UNSATISFIED
+            call.direction == "in" and rules.left_open(call.outcome, call.phone)
             and call.resolved_at is None, call.resolution, call.site.name if call.site_id else "")
     return rows
 
@@ -1343,8 +1349,7 @@ def reception_events(when: dt.datetime, window: dt.timedelta) -> list:
               CallRecord.select(CallRecord.id, CallRecord.started_at, CallRecord.patient,
                                 CallRecord.prospect, CallRecord.site)
               .where((CallRecord.started_at >= since) & (CallRecord.direction == "in")
-                     & CallRecord.outcome.in_(list(rules.UNSATISFIED))
-                     & CallRecord.resolved_at.is_null()).tuples()]
+                     & _left_open() & CallRecord.resolved_at.is_null()).tuples()]
     events += [followup.Event(SAME_DAY, MESSAGE_SOURCE, message_id, taken, patient_id, site_id,
                               prospect_id=prospect_id, urgent=urgent)
                for message_id, taken, patient_id, prospect_id, site_id, urgent in

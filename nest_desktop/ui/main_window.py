@@ -127,7 +127,10 @@ class MainWindow(QMainWindow):
         self.sms_page.newsletterRequested.connect(
             lambda: self.show_section(self.segments_page))
         self.satisfaction_page = SatisfactionPage(context.site.id if context.site else None)
-        self.quality_page = QualityPage()
+        self.quality_page = QualityPage(context.site.id if context.site else None)
+        self.quality_page.openPatient.connect(self.open_patient)
+        self.quality_page.openProspect.connect(self.open_prospect)
+        self.quality_page.documentRequested.connect(self.show_document)
         self.settings_page = SettingsPage()
         self.settings_page.languageChanged.connect(self.languageChanged)
         self.settings_page.restoreRequested.connect(self.restore)

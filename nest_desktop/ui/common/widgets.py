@@ -129,16 +129,19 @@ def choice_box(choices: dict[str, str], empty_label: str | None = None) -> QComb
     return box
 
 
-def radio_choices(labels: dict[str, str], layout, owner: QWidget
+def radio_choices(labels: dict[str, str], layout, owner: QWidget, columns: int = 0
                   ) -> tuple[QButtonGroup, dict[str, QRadioButton]]:
-    """One radio button per code, labels already translated, added to `layout`: the group
-    and the buttons by code."""
+    """One radio button per code, labels already translated, added to `layout` (a grid of
+    `columns` when given): the group and the buttons by code."""
     group, buttons = QButtonGroup(owner), {}
-    for code, label in labels.items():
+    for index, (code, label) in enumerate(labels.items()):
         button = QRadioButton(label)
         buttons[code] = button
         group.addButton(button)
-        layout.addWidget(button)
+        if columns:
+            layout.addWidget(button, index // columns, index % columns)
+        else:
+            layout.addWidget(button)
     return group, buttons
 
 

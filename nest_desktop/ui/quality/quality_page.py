@@ -1,7 +1,7 @@
-"""Quality (the quality pilot, co-pilot and administrator): the register of complaints and
-non-conformities with their actions."""
+"""Quality (the quality pilot, co-pilot and administrator): the indicators with their trend,
+the management review and the register of complaints and non-conformities."""
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,18 +18,21 @@ from PySide6.QtWidgets import (
 from nest_desktop.domain import clock
 from nest_desktop.domain import quality as rules
 from nest_desktop.i18n import _, counted, format_date
-from nest_desktop.services import quality
+from nest_desktop.services import indicators, management_review, quality
+from nest_desktop.services.exports import safe_file_name
 from nest_desktop.ui.common.lazy_model import LazyRowsModel
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import (
     DateEdit,
+    ask_save_path,
     choice_box,
     fit_columns,
     read_period,
     site_box,
 )
 from nest_desktop.ui.quality.case_dialog import CaseDialog
+from nest_desktop.ui.quality.indicators_tab import IndicatorsTab
 
 
 class CaseTableModel(LazyRowsModel):
@@ -151,14 +154,47 @@ class RegisterTab(QWidget):
 
 
 class QualityPage(QWidget):
-    def __init__(self, parent=None):
+    """The indicators and the register; the review printed, the figures exported."""
+
+    openPatient = Signal(int)
+    openProspect = Signal(int)
+    documentRequested = Signal(object)  # () -> (file name, PDF bytes), made off the GUI thread
+
+    def __init__(self, workstation_site_id: int | None = None, parent=None):
         super().__init__(parent)
         self.tabs = QTabWidget()
+        self.indicators = IndicatorsTab(workstation_site_id)
         self.register = RegisterTab()
+        self.tabs.addTab(self.indicators, _("Indicators"))
         self.tabs.addTab(self.register, _("Complaints and non-conformities"))
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
+        self.indicators.openPatient.connect(self.openPatient)
+        self.indicators.openProspect.connect(self.openProspect)
+        self.indicators.openCase.connect(lambda case_id: CaseDialog(case_id, parent=self).exec())
+        self.indicators.reviewRequested.connect(self.print_review)
+        self.indicators.exportRequested.connect(self.export_figures)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
+        self.indicators.refresh()
         self.register.refresh()
+
+    def print_review(self, scope: indicators.Scope) -> None:
+        self.documentRequested.emit(lambda: management_review.review_pdf(scope))
+
+    def export_figures(self, scope: indicators.Scope) -> None:
+        name = safe_file_name(_("Quality indicators {period}").format(
+            period=indicators.period_name(scope.period))) + ".csv"
+        path = ask_save_path(self, _("Export the indicators"), name, _("CSV (*.csv)"))
+        if path is None:
+            return
+        self.indicators.message.say(_("Exporting…"))
+
+        def failed(error: Exception) -> None:
+            self.indicators.message.say(str(error), error=True)
+
+        run_in_background(lambda: indicators.export_csv(path, scope),
+                          lambda count: self.indicators.message.say(
+                              _("Exported to {path}.").format(path=path)),
+                          failed, owner=self)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -221,9 +222,9 @@ class IncomingCallWindow(QWidget):
 
         # 5. How it ended (TEL-03 to TEL-08).
         outcome_box = QGroupBox(_("How did the call end?"))
-        self.outcomes, self.outcome_buttons = radio_choices(
+        self.outcomes, self.outcome_buttons = radio_choices(  # two rows: a 1366 px screen
             {outcome: _(label) for outcome, label in rules.OUTCOMES.items()},
-            QHBoxLayout(outcome_box), self)
+            QGridLayout(outcome_box), self, columns=3)
         self.outcome_error = QLabel()
         self.outcome_error.setStyleSheet(ERROR_STYLE)
         self.outcome_error.hide()
