@@ -256,6 +256,12 @@ def _quality_shots(window, folder: Path, settle) -> None:
     settle()
     new.grab().save(str(folder / "quality-case-errors.png"))
     new.reject()
+    settings_page = window.settings_page
+    window.show_section(settings_page)
+    settle(lambda: settings_page.retention_counts["audit"][0].text() != "")
+    settings_page.ensureWidgetVisible(settings_page.retention_box, 0, 0)
+    settle()
+    window.grab().save(str(folder / "settings-retention.png"))
 
 
 def _reception_shots(window, folder: Path, settle) -> None:

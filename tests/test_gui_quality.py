@@ -206,3 +206,35 @@ def test_the_indicators_drill_down_to_a_file_and_the_review_is_previewed(
     tab.review_button.click()
     settle(qtbot, lambda: "pages" in shown)
     assert shown["pages"] >= 2
+
+
+def test_settings_show_the_records_age_and_purge_only_when_asked(qtbot, desk, monkeypatch,
+                                                                   application_clock):
+    import datetime as dt
+
+    from nest_desktop.db.models import CallRecord
+    from nest_desktop.services import reception
+
+    application_clock.set_now(dt.datetime(2021, 5, 3, 9, 0))
+    reception.record_call(reception.CallForm(
+        started_at=dt.datetime(2021, 5, 3, 9, 0), phone="77 100 00 01", reason="information",
+        outcome="answered"))
+    application_clock.set_now(dt.datetime(2026, 12, 7, 10, 0))
+    window = make_main_window(qtbot, desk)
+    page = window.settings_page
+    window.show_section(page)
+    count, oldest, past = page.retention_counts["calls"]
+    settle(qtbot, lambda: count.text() == "1")
+    assert oldest.text() == "03/05/2021 (5 ans)"
+    assert past.text() == "1 d’avant le 07/12/2023"
+    assert page.retention_years["calls"].value() == 3
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *args, **kwargs: QMessageBox.StandardButton.Cancel)
+    page.purge_buttons["calls"].click()
+    assert CallRecord.select().count() == 1  # she said no: nothing went
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *args, **kwargs: QMessageBox.StandardButton.Yes)
+    page.purge_buttons["calls"].click()
+    settle(qtbot, lambda: page.retention_message.text() == "1 enregistrements supprimés.")
+    assert CallRecord.select().count() == 0
+    settle(qtbot, lambda: not page.purge_buttons["calls"].isEnabled())

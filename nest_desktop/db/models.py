@@ -572,6 +572,10 @@ class CallRecord(BaseModel):
                                   on_delete="SET NULL")
     resolution = TextField(default="")
 
+    class Meta:
+        # the quality indicators' calls of a period read from this index alone
+        indexes = ((("started_at", "direction", "outcome", "hold_seconds"), False),)
+
 
 class PhoneMessage(BaseModel):
     """A message taken for a person or a service (TEL-04, TEL-07)."""
@@ -623,6 +627,10 @@ class Appointment(BaseModel):
     override_reason = CharField(max_length=200, default="")
     arrived_at = DateTimeField(null=True)  # in the waiting room
     seen_at = DateTimeField(null=True)  # taken in: the appointment attended
+
+    class Meta:
+        # a period's appointments by status (the quality indicators) from the index alone
+        indexes = ((("starts_at", "status"), False),)
 
 
 class OpeningHours(BaseModel):
@@ -686,7 +694,9 @@ class SmsMessage(BaseModel):
 
     class Meta:
         indexes = ((("state", "next_attempt_at"), False), (("source_table", "source_id"), False),
-                   (("scheduled_at",), False))
+                   (("scheduled_at",), False),
+                   # the reminders of a period, for the quality indicators
+                   (("kind", "event_at", "state", "source_table", "source_id"), False))
 
 
 class SmsEvent(BaseModel):

@@ -40,6 +40,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "sites.manage": frozenset({ADMINISTRATOR}),
     "accounts.manage": frozenset({ADMINISTRATOR}),
     "backup.restore": frozenset({ADMINISTRATOR}),
+    # records past their retention go only by an administrator's explicit, audited purge
+    "records.purge": frozenset({ADMINISTRATOR}),
     "prospects.write": _DESK,  # prospects from calls and visits, answers, callbacks
     # requests by email or the website form are centralised by the prospect manager (PRO-04)
     "prospects.create_written": frozenset({PROSPECT_MANAGER}),

@@ -327,6 +327,25 @@ def median(values: list[float]) -> float | None:
         ordered[middle - 1] + ordered[middle]) / 2
 
 
+def median_of_counts(counts: dict[int, int]) -> float | None:
+    """The median of values given as value -> how many times (a histogram)."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    ordered = sorted(counts.items())
+
+    def nth(rank: int) -> int:  # the rank-th value, from 0
+        seen = 0
+        for value, count in ordered:
+            seen += count
+            if rank < seen:
+                return value
+        raise IndexError(rank)
+
+    middle = total // 2
+    return float(nth(middle)) if total % 2 else (nth(middle - 1) + nth(middle)) / 2
+
+
 def target_met(indicator: Indicator, value: float | None, target: float | None) -> bool | None:
     """None when there is no target or no value."""
     if value is None or target is None:

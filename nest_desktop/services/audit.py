@@ -1,6 +1,8 @@
 """The audit trail: every change, login, export and print, with who, when and what changed.
 
-Entries are only ever added: no function here changes or deletes one. The trail is
+Entries are only ever added: no function here changes one, and only the administrator's
+purge of those past their retention (`retention.purge`) removes the oldest, recorded by an
+entry of its own that keeps where the trail now begins. The trail is
 tamper-evident: each entry's `chain` is the SHA-256 of its fields and of the chain of the
 entry written before it (`previous_chain`), so that an entry changed or removed afterwards
 is found by `verify`.
@@ -12,6 +14,8 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+from peewee import fn
 
 from nest_desktop.db.models import AuditEntry, User, database
 from nest_desktop.domain import clock
@@ -101,6 +105,36 @@ def record_many(entries: list[dict]) -> None:
             AuditEntry.insert_many(entries[start:start + 200]).execute()
 
 
+def remove_before(moment: dt.datetime) -> tuple[int, str]:
+    """The entries older than `moment` removed (the administrator's purge past their
+    retention, `retention.purge`, which records it). Returns how many and the chain of the
+    last one removed: the purge's own entry keeps it, so that the trail still verifies from
+    the first entry kept. Inside the caller's transaction."""
+    # Only a beginning of the trail goes (the chain runs on from what is kept): the entries
+    # before the first one of `moment` or later, never a later one a clock put out of order.
+    first_kept = (AuditEntry.select(fn.MIN(AuditEntry.id)).where(AuditEntry.at >= moment)
+                  .scalar())
+    gone = AuditEntry.id < first_kept if first_kept is not None else AuditEntry.id.is_null(False)
+    last = AuditEntry.select(AuditEntry.chain).where(gone).order_by(AuditEntry.id.desc()).first()
+    if last is None:
+        return 0, ""
+    return AuditEntry.delete().where(gone).execute(), last.chain
+
+
+def _cut_points() -> set[bytes]:
+    """The chains where purges cut the trail: an entry may follow one of them."""
+    points = set()
+    for (details,) in AuditEntry.select(AuditEntry.details).where(
+            (AuditEntry.action == "purge") & (AuditEntry.table == "audit_entry")).tuples():
+        try:
+            cut = json.loads(details).get("cut", "")
+        except ValueError:
+            continue
+        if cut:
+            points.add(bytes.fromhex(cut))
+    return points
+
+
 @dataclass(frozen=True)
 class ChainReport:
     checked: int  # entries whose chain was verified
@@ -112,7 +146,7 @@ class ChainReport:
 def verify(batch: int = 5000) -> ChainReport:
     """Reads the whole trail in order: each entry must hash to its chain, and follow an
     entry that is there."""
-    seen: set[bytes] = {b""}
+    seen: set[bytes] = {b""} | _cut_points()
     checked = before = 0
     last_id = 0
     while True:

@@ -18,6 +18,7 @@ from nest_desktop.db.models import (
     SmsMessage,
     SurveyResponse,
     User,
+    database,
 )
 from nest_desktop.domain import clock
 from nest_desktop.domain import quality as rules
@@ -153,12 +154,11 @@ def _appointments(scope: Scope, now: dt.datetime | None = None):
     return condition
 
 
-def _reminder_sent():
-    """An appointment whose SMS reminder went (delivered or not)."""
-    return fn.EXISTS(SmsMessage.select(SmsMessage.id).where(
-        (SmsMessage.source_table == "appointment") & (SmsMessage.source_id == Appointment.id)
-        & (SmsMessage.kind == "appointment")
-        & SmsMessage.state.in_(["sent", "delivered"])))
+def _reminders_sent(scope: Scope):
+    """The appointments' SMS reminders of the period that went (delivered or not)."""
+    return ((SmsMessage.kind == "appointment") & _in_period(SmsMessage.event_at, scope)
+            & SmsMessage.state.in_(["sent", "delivered"])
+            & (SmsMessage.source_table == "appointment"))
 
 
 def _failed_reminders(scope: Scope):
@@ -234,9 +234,10 @@ def compute(scope: Scope, now: dt.datetime | None = None) -> dict[str, Value]:
                 "children.call_36_made", rules.ratio(reached, counted), counted,
                 {"reached": reached, "open": still_open})
     delays = [_minutes(_moment(start), _moment(end)) for start, end in
-              FollowUpTask.select(FollowUpTask.event_at, FollowUpTask.closed_at).where(
+              database.execute(FollowUpTask.select(FollowUpTask.event_at,
+                                                   FollowUpTask.closed_at).where(
                   _tasks(scope, [followup.SAME_DAY_RULE])
-                  & (FollowUpTask.status == followup.DONE)).tuples()]
+                  & (FollowUpTask.status == followup.DONE)))]
     values["phone.same_day_delay"] = Value("phone.same_day_delay", rules.median(delays),
                                            len(delays))
 
@@ -273,9 +274,9 @@ def compute(scope: Scope, now: dt.datetime | None = None) -> dict[str, Value]:
                                            rules.ratio(int(converted or 0), recorded), recorded,
                                            {"converted": int(converted or 0)})
     days = [(_moment(end) - _moment(start)).total_seconds() / 86400 for start, end in
-            Prospect.select(Prospect.created_at, Prospect.converted_at).where(
+            database.execute(Prospect.select(Prospect.created_at, Prospect.converted_at).where(
                 _prospects(scope, Prospect.converted_at)
-                & (Prospect.status == "converted")).tuples()]
+                & (Prospect.status == "converted")))]
     values["prospects.days_to_convert"] = Value("prospects.days_to_convert",
                                                 rules.median(days), len(days))
 
@@ -292,33 +293,43 @@ def compute(scope: Scope, now: dt.datetime | None = None) -> dict[str, Value]:
         key = f"phone.{outcome}"
         values[key] = Value(key, rules.ratio(by_outcome.get(outcome, 0), calls), calls,
                             {outcome: by_outcome.get(outcome, 0)})
-    holds = [seconds for (seconds,) in CallRecord.select(CallRecord.hold_seconds).where(
-        _calls(scope) & (CallRecord.hold_seconds > 0)).tuples()]
-    values["phone.hold_median"] = Value("phone.hold_median", rules.median(holds), len(holds))
-    over = sum(1 for seconds in holds if seconds > 60)
+    # The holds by length (a few hundred lengths at most): their median without their rows.
+    hold_lengths = dict(CallRecord.select(CallRecord.hold_seconds, fn.COUNT(CallRecord.id))
+                        .where(_calls(scope) & (CallRecord.hold_seconds > 0))
+                        .group_by(CallRecord.hold_seconds).tuples())
+    held = sum(hold_lengths.values())
+    values["phone.hold_median"] = Value("phone.hold_median",
+                                        rules.median_of_counts(hold_lengths), held)
+    over = sum(count for seconds, count in hold_lengths.items() if seconds > 60)
     values["phone.hold_over_minute"] = Value("phone.hold_over_minute",
-                                             rules.ratio(over, len(holds)), len(holds),
-                                             {"over": over})
+                                             rules.ratio(over, held), held, {"over": over})
 
-    # Appointments.
-    statuses = dict(Appointment.select(Appointment.status, fn.COUNT(Appointment.id))
-                    .where(_appointments(scope, now)).group_by(Appointment.status).tuples())
-    attended, missed = statuses.get("attended", 0), statuses.get("missed", 0)
+    # Appointments: one query by status, those past and those reminded counted in it.
+    by_status = {status: (int(total or 0), int(past or 0))
+                 for status, total, past in Appointment.select(
+                     Appointment.status, fn.COUNT(Appointment.id),
+                     _sum(Appointment.starts_at < now))
+                 .where(_appointments(scope)).group_by(Appointment.status).tuples()}
+    attended = by_status.get("attended", (0, 0))[1]
+    missed = by_status.get("missed", (0, 0))[1]
     values["appointments.attended"] = Value("appointments.attended", float(attended),
                                             attended)
     values["appointments.no_show"] = Value("appointments.no_show",
                                            rules.ratio(missed, attended + missed),
                                            attended + missed, {"missed": missed})
-    cancelled = (Appointment.select(fn.COUNT(Appointment.id)).where(
-        _appointments(scope) & (Appointment.status == "cancelled")).scalar() or 0)
+    cancelled = by_status.get("cancelled", (0, 0))[0]
     values["appointments.cancelled"] = Value("appointments.cancelled", float(cancelled),
                                              cancelled)
-    kept, reminded = (Appointment.select(fn.COUNT(Appointment.id), _sum(_reminder_sent()))
-                      .where(_appointments(scope) & (Appointment.status != "cancelled"))
-                      .tuples().first()) or (0, 0)
+    kept = sum(total for status, (total, _past) in by_status.items() if status != "cancelled")
+    # From the reminders of the period (their day is the appointment's), not a look-up per
+    # appointment: an index range rather than a probe for each of 100 000 appointments.
+    reminded = (SmsMessage.select(fn.COUNT(SmsMessage.source_id.distinct()))
+                .join(Appointment, on=Appointment.id == SmsMessage.source_id)
+                .where(_reminders_sent(scope) & _appointments(scope)
+                       & (Appointment.status != "cancelled")).scalar() or 0)
     values["appointments.reminded"] = Value("appointments.reminded",
-                                            rules.ratio(int(reminded or 0), int(kept or 0)),
-                                            int(kept or 0), {"reminded": int(reminded or 0)})
+                                            rules.ratio(reminded, kept), kept,
+                                            {"reminded": reminded})
     failed = SmsMessage.select(fn.COUNT(SmsMessage.id)).where(
         _failed_reminders(scope)).scalar() or 0
     values["appointments.sms_failed"] = Value("appointments.sms_failed", float(failed), failed)
@@ -373,11 +384,16 @@ class Row:
     met: bool | None
 
 
-def table(scope: Scope, now: dt.datetime | None = None) -> list[Row]:
-    """Each indicator with the previous period's value, its target and met or not."""
+def table(scope: Scope, now: dt.datetime | None = None,
+          computed: dict[rules.Period, dict[str, Value]] | None = None) -> list[Row]:
+    """Each indicator with the previous period's value, its target and met or not.
+    `computed`: the periods' values known already (a trend), not computed again."""
     now = now or clock.now()
-    current = compute(scope, now)
-    before = compute(Scope(rules.previous(scope.period), scope.site_id, scope.user_id), now)
+    computed = computed or {}
+    earlier = rules.previous(scope.period)
+    current = computed.get(scope.period) or compute(scope, now)
+    before = computed.get(earlier) or compute(Scope(earlier, scope.site_id, scope.user_id),
+                                              now)
     chosen = targets()
     return [Row(indicator, label(indicator), current[indicator.key],
                 before.get(indicator.key), chosen[indicator.key],
@@ -392,6 +408,14 @@ def trend(scope: Scope, count: int = TREND_PERIODS, now: dt.datetime | None = No
     now = now or clock.now()
     return [(period, compute(Scope(period, scope.site_id, scope.user_id), now))
             for period in rules.last_periods(scope.period, count)]
+
+
+def table_and_trend(scope: Scope, now: dt.datetime | None = None
+                    ) -> tuple[list[Row], list[tuple[rules.Period, dict[str, Value]]]]:
+    """What the dashboard and the review show: the table, from the trend's last two periods."""
+    now = now or clock.now()
+    periods = trend(scope, TREND_PERIODS, now)
+    return table(scope, now, dict(periods)), periods
 
 
 # --- drilling down ------------------------------------------------------------------------------
@@ -626,8 +650,7 @@ def export_csv(path, scope: Scope, now: dt.datetime | None = None) -> int:
 
     session.require("quality.manage")
     now = now or clock.now()
-    rows = table(scope, now)
-    periods = trend(scope, TREND_PERIODS, now)
+    rows, periods = table_and_trend(scope, now)
 
     def number(value: float | None) -> str:
         return "" if value is None else format_number(round(value, 1))

@@ -115,8 +115,7 @@ def review_pdf(scope: indicators.Scope, now: dt.datetime | None = None) -> tuple
     user = session.require("quality.manage")
     now = now or clock.now()
     site = desk.get_site(scope.site_id) if scope.site_id else None
-    table_rows = indicators.table(scope, now)
-    periods = indicators.trend(scope, indicators.TREND_PERIODS, now)
+    table_rows, periods = indicators.table_and_trend(scope, now)
     last = settings.get(LAST_REVIEW_KEY) or {}
     # made again the same day (a correction): still compared with the review before
     before = last.get("previous") if last.get("on") == now.date().isoformat() \

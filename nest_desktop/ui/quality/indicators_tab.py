@@ -361,10 +361,8 @@ class IndicatorsTab(QWidget):
         scope = self.scope()
         self.message.say(_("Computing…"))
 
-        def read():
-            return indicators.table(scope), indicators.trend(scope)
-
-        run_in_background(read, lambda result: self._show(generation, *result),
+        run_in_background(lambda: indicators.table_and_trend(scope),
+                          lambda result: self._show(generation, *result),
                           self._failed, owner=self.table)
 
     def _failed(self, error: Exception) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -37,6 +38,7 @@ from nest_desktop.i18n import (
     LANGUAGE_NAMES,
     _,
     current_language,
+    format_age,
     format_date,
     format_datetime,
     format_number,
@@ -51,6 +53,7 @@ from nest_desktop.services import (
     followup,
     history,
     reception,
+    retention,
     session,
     settings,
 )
@@ -298,6 +301,7 @@ class SettingsPage(QScrollArea):
         layout.addWidget(self._database_box())
         layout.addWidget(self._backup_box())
         layout.addWidget(self._audit_box())
+        layout.addWidget(self._retention_box())
         layout.addStretch(1)
         self.setWidget(content)
         self.refresh_permissions()
@@ -812,6 +816,118 @@ class SettingsPage(QScrollArea):
         layout.addLayout(row)
         layout.addWidget(self.audit_message)
         return self.audit_box
+
+    # --- retention of records (ISO 9001 §7.5.3) ---------------------------------------
+
+    def _retention_box(self) -> QGroupBox:
+        box = self.retention_box = QGroupBox(_("Retention of records"))
+        grid = QGridLayout()
+        for column, title in enumerate((_("Records"), _("Kept for"), _("How many"),
+                                        _("The oldest"), _("Past their retention"), "")):
+            label = QLabel(f"<b>{title}</b>")
+            grid.addWidget(label, 0, column)
+        self.retention_years: dict[str, QSpinBox] = {}
+        self.retention_counts: dict[str, tuple[QLabel, QLabel, QLabel]] = {}
+        self.purge_buttons: dict[str, QPushButton] = {}
+        for row, (kind, label) in enumerate(retention.KINDS.items(), start=1):
+            years = QSpinBox()
+            years.setRange(1, retention.MAX_YEARS)
+            years.setSuffix(" " + _("years"))
+            purge = QPushButton(_("Purge…"))
+            purge.clicked.connect(lambda _checked=False, kind=kind: self.purge(kind))
+            counts = (QLabel(), QLabel(), QLabel())
+            grid.addWidget(QLabel(_(label)), row, 0)
+            grid.addWidget(years, row, 1)
+            for column, widget in enumerate(counts, start=2):
+                grid.addWidget(widget, row, column)
+            grid.addWidget(purge, row, 5)
+            self.retention_years[kind] = years
+            self.retention_counts[kind] = counts
+            self.purge_buttons[kind] = purge
+            self.admin_only.append(years)
+        grid.setColumnStretch(6, 1)
+        save = QPushButton(_("Save the periods"))
+        save.clicked.connect(self.save_retention)
+        self.admin_only.append(save)
+        self.retention_message = MessageLabel()
+        explanation = QLabel(_("Nothing is ever deleted by itself: records past their period "
+                               "stay until an administrator purges them here, and each purge "
+                               "is written in the audit trail."))
+        explanation.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(save)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(box)
+        layout.addWidget(explanation)
+        layout.addLayout(grid)
+        layout.addLayout(buttons)
+        layout.addWidget(self.retention_message)
+        return box
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        self.refresh_retention()
+
+    def refresh_retention(self) -> None:
+        """The records' age, counted off the GUI thread (a large register)."""
+        run_in_background(lambda: (retention.policies(), retention.ages()),
+                          lambda found: self._show_retention(*found), owner=self)
+
+    def _show_retention(self, years: dict[str, int], ages: list) -> None:
+        today = clock.today()
+        admin = session.may("records.purge")
+        for age in ages:
+            spin = self.retention_years[age.kind]
+            spin.setValue(years[age.kind])
+            count, oldest, past = self.retention_counts[age.kind]
+            count.setText(format_number(age.records))
+            oldest.setText(_("{date} ({age})").format(
+                date=format_date(age.oldest), age=format_age(age.oldest, today))
+                if age.oldest else "—")
+            past.setText(_("{count} from before {date}").format(
+                count=format_number(age.past_retention), date=format_date(age.cutoff.date()))
+                if age.past_retention else _("none"))
+            self.purge_buttons[age.kind].setEnabled(admin and age.past_retention > 0)
+
+    def save_retention(self) -> None:
+        try:
+            retention.set_policies({kind: spin.value()
+                                    for kind, spin in self.retention_years.items()})
+        except (ValidationFailed, session.PermissionDenied) as refused:
+            self.retention_message.say(
+                " ".join(refused.errors.values()) if isinstance(refused, ValidationFailed)
+                else str(refused), error=True)
+            return
+        self.retention_message.say(_("Saved."))
+        self.refresh_retention()
+
+    def purge(self, kind: str) -> None:
+        """Asked once more, with what will go; done off the GUI thread."""
+        age = next(a for a in retention.ages() if a.kind == kind)
+        if not age.past_retention:
+            return
+        answer = QMessageBox.question(
+            self, _("Purge records"),
+            _("Delete for good {count} records of “{kind}” from before {date}? They cannot be "
+              "brought back, except from a backup made before. The purge is written in the "
+              "audit trail.").format(count=format_number(age.past_retention),
+                                     kind=_(retention.KINDS[kind]),
+                                     date=format_date(age.cutoff.date())),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self.retention_message.say(_("Purging…"))
+
+        def done(removed: int) -> None:
+            self.retention_message.say(_("{count} records deleted.").format(
+                count=format_number(removed)))
+            self.refresh_retention()
+
+        def failed(error: Exception) -> None:
+            self.retention_message.say(str(error), error=True)
+
+        run_in_background(lambda: retention.purge(kind), done, failed, owner=self)
 
     def verify_audit(self) -> None:
         """Every entry checked against its seal, off the GUI thread (a long trail)."""
