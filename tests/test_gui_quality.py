@@ -188,6 +188,27 @@ def test_the_indicators_drill_down_to_a_file_and_the_review_is_previewed(
     monkeypatch.setattr(DrillDialog, "exec", drill)
     tab._drill(row)
     assert opened == {"file": patient.id}
+    # A figure off target goes into the register as a non-conformity, prefilled.
+    recorded = {}
+
+    def save(dialog):
+        recorded["kind"] = dialog.kind.currentData()
+        recorded["source"] = dialog.source.currentData()
+        # (Qt's plain text gives a no-break space as a space)
+        recorded["description"] = dialog.description.toPlainText().replace("\u00a0", " ")
+        dialog._save()
+        return 1
+
+    monkeypatch.setattr(CaseDialog, "exec", save)
+    drill_dialog = DrillDialog("on_time.satisfaction_72h", tab.scope(), tab.rows[row].label)
+    qtbot.addWidget(drill_dialog)
+    drill_dialog.choose("late")
+    settle(qtbot, lambda: drill_dialog.count.text() == "1 enregistrements")
+    drill_dialog._record_non_conformity()
+    assert recorded == {"kind": "non_conformity", "source": "indicator",
+                        "description": "Appel de satisfaction (72 h) : fait à temps : 1 "
+                                       "(faits en retard)."}
+    assert QualityCase.get().occurred_on.isoformat() == "2026-11-30"
     # A target set by the pilot is met at once.
     monkeypatch.setattr("PySide6.QtWidgets.QInputDialog.getDouble",
                         lambda *args, **kwargs: (0.0, True))

@@ -243,6 +243,9 @@ def _indicators() -> tuple[Indicator, ...]:
             "prospects converted in the period."), DAYS, 30.0, higher_is_better=False),
         Indicator("phone.calls", "phone", N_("Incoming calls"), N_(
             "Incoming calls in the register in the period."), COUNT, None, by_secretary=True),
+        Indicator("phone.per_day", "phone", N_("Incoming calls per day"), N_(
+            "Incoming calls of the period divided by its days (up to today for the period "
+            "under way)."), COUNT, None, by_secretary=True),
         Indicator("phone.answered", "phone", N_("Calls answered at once"), N_(
             "Of the incoming calls: the share answered by the secretary herself."), PERCENT,
             None, by_secretary=True),

@@ -287,6 +287,9 @@ def compute(scope: Scope, now: dt.datetime | None = None) -> dict[str, Value]:
     values["phone.calls"] = Value("phone.calls", float(calls), calls,
                                   {outcome: by_outcome.get(outcome, 0)
                                    for outcome in reception_rules.OUTCOMES})
+    elapsed = (min(scope.period.end, today) - scope.period.start).days + 1
+    values["phone.per_day"] = Value("phone.per_day",
+                                    calls / elapsed if elapsed > 0 else None, calls)
     for outcome in (reception_rules.ANSWERED, reception_rules.TRANSFERRED,
                     reception_rules.MESSAGE, reception_rules.CALL_BACK_LATER,
                     reception_rules.LOST):

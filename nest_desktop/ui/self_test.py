@@ -67,6 +67,19 @@ def run(app: QApplication, report: Callable[[str], None] = print) -> bool:
         check(f"patient file PDF ({name})", _pdf_pages(sheet) >= 1)
         name, calendar = documents.vaccination_calendar_pdf(child.patient_id)
         check(f"vaccination calendar PDF ({name})", _pdf_pages(calendar) == 1)
+        from nest_desktop.domain import quality as quality_rules
+        from nest_desktop.services import indicators, management_review
+
+        scope = indicators.Scope(quality_rules.period_of(quality_rules.MONTH, clock.today()))
+        name, review = management_review.review_pdf(scope)
+        check(f"management review PDF ({name})", _pdf_pages(review) >= 1)
+        window.show_section(window.quality_page)
+        app.processEvents()
+        wait_for_background_work()
+        app.processEvents()
+        check("quality indicators and their chart (QtCharts)",
+              window.quality_page.indicators.table.rowCount() > 20
+              and window.quality_page.indicators.chart.chart() is not None)
         from nest_desktop.sms.transports import GsmModem
 
         check("GSM modem's PDU encoder", len(GsmModem.pdus("+221771234567", "é" * 200,

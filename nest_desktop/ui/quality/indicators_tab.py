@@ -25,12 +25,13 @@ from PySide6.QtWidgets import (
 from nest_desktop.domain import clock
 from nest_desktop.domain import quality as rules
 from nest_desktop.i18n import N_, _, format_date, format_datetime, format_indicator, format_number
-from nest_desktop.services import ValidationFailed, indicators, session
+from nest_desktop.services import ValidationFailed, indicators, quality, session
 from nest_desktop.services.people import typed_date
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.screen import fit_on_screen
 from nest_desktop.ui.common.tasks import run_in_background
 from nest_desktop.ui.common.widgets import DateEdit, MessageLabel, fill, read_only_table, site_box
+from nest_desktop.ui.quality.case_dialog import CaseDialog
 
 PART_LABELS = {"all": N_("All"), "on_time": N_("Done on time"), "late": N_("Done late"),
                "open": N_("Still open"), "reached": N_("Called")}
@@ -86,6 +87,14 @@ class DrillDialog(QDialog):
         self.kind = ""
         hint = QLabel(_("Double-click a row to open the file."))
         hint.setStyleSheet("color: #555555;")
+        self.title = title
+        record = QPushButton(_("Record a non-conformity…"))
+        record.setToolTip(_("A deadline missed or a figure off target: into the register, "
+                            "to find its cause and act on it."))
+        record.clicked.connect(self._record_non_conformity)
+        bottom = QHBoxLayout()
+        bottom.addWidget(hint, 1)
+        bottom.addWidget(record)
         top = QHBoxLayout()
         top.addWidget(QLabel(_("Show")))
         top.addWidget(self.part)
@@ -94,7 +103,7 @@ class DrillDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
-        layout.addWidget(hint)
+        layout.addLayout(bottom)
         self.part.currentIndexChanged.connect(self.refresh)
         fit_on_screen(self, 900, 560, remember="quality_drill")
         self.refresh()
@@ -128,6 +137,17 @@ class DrillDialog(QDialog):
         self.table.resizeColumnToContents(0)
         self.table.resizeColumnToContents(1)
         self.count.setText(_("{count} records").format(count=format_number(len(rows))))
+
+    def _record_non_conformity(self) -> None:
+        """The register's case for what this number shows, prefilled (source: an indicator)."""
+        description = _("{indicator}: {count} ({part}).").format(
+            indicator=self.title, count=format_number(len(self.rows)),
+            part=self.part.currentText().lower())
+        CaseDialog(form=quality.CaseForm(
+            kind=rules.NON_CONFORMITY, source="indicator",
+            category="follow_up" if self.kind == indicators.TASK else "other",
+            description=description, occurred_on=min(self.scope.period.end, clock.today()),
+            site_id=self.scope.site_id), parent=self).exec()
 
     def _open(self, index) -> None:
         if not 0 <= index.row() < len(self.rows):
