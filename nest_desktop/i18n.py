@@ -157,6 +157,8 @@ def format_indicator(unit: str, value: float | None) -> str:
         return "—"
     if unit == "percent":
         return format_percent(value / 100)
+    if unit == "hour":  # an hour of the day: "10 h–11 h"
+        return _("{start} h–{end} h").format(start=int(value), end=int(value) + 1)
     shown = format_number(round(value, 1) if unit == "days" else round(value))
     return {"score": _("{value}/100"), "minutes": _("{value} min"),
             "seconds": _("{value} s"), "days": _("{value} days")}.get(

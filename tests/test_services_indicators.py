@@ -144,6 +144,8 @@ def test_every_indicator_counts_what_the_clinic_did(clinic):
     assert values["phone.lost"].value == pytest.approx(25.0)
     assert values["phone.answered"].value == pytest.approx(50.0)
     assert values["phone.hold_median"].value == 60  # of 30 s and 90 s
+    busiest = values["phone.busiest_hour"]
+    assert (busiest.value, busiest.parts) == (9, {"09": 8})  # all eight between 9 and 10
     assert values["phone.hold_over_minute"].value == pytest.approx(50.0)
     # The call to call back later and the lost line with a number: dealt with by the
     # closing time? Not at all (still open).

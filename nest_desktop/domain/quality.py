@@ -187,8 +187,8 @@ def last_periods(period: Period, count: int) -> list[Period]:
 
 # --- indicators (ISO 9001 §9.1) ----------------------------------------------------------------
 
-PERCENT, COUNT, MINUTES, DAYS, SCORE, SECONDS = (
-    "percent", "count", "minutes", "days", "score", "seconds")
+PERCENT, COUNT, MINUTES, DAYS, SCORE, SECONDS, HOUR = (
+    "percent", "count", "minutes", "days", "score", "seconds", "hour")
 
 
 @dataclass(frozen=True)
@@ -246,6 +246,9 @@ def _indicators() -> tuple[Indicator, ...]:
         Indicator("phone.per_day", "phone", N_("Incoming calls per day"), N_(
             "Incoming calls of the period divided by its days (up to today for the period "
             "under way)."), COUNT, None, by_secretary=True),
+        Indicator("phone.busiest_hour", "phone", N_("Busiest hour"), N_(
+            "The hour of the day that received the most incoming calls in the period; the "
+            "calls of each hour are counted beside it."), HOUR, None, by_secretary=True),
         Indicator("phone.answered", "phone", N_("Calls answered at once"), N_(
             "Of the incoming calls: the share answered by the secretary herself."), PERCENT,
             None, by_secretary=True),

@@ -26,6 +26,7 @@ from nest_desktop.domain import reception as reception_rules
 from nest_desktop.domain.dates import add_months
 from nest_desktop.domain.messages import N_, _
 from nest_desktop.domain.text import list_name, shown_name
+from nest_desktop.i18n import format_number
 from nest_desktop.services import (
     ValidationFailed,
     as_date,
@@ -192,6 +193,15 @@ def _cases(scope: Scope):
     return condition
 
 
+def _hour_of(column):
+    """The hour of a moment, in the database's own words."""
+    from peewee import SqliteDatabase
+
+    if isinstance(database.obj, SqliteDatabase):
+        return fn.strftime("%H", column)
+    return fn.date_part("hour", column)
+
+
 def _sum(condition):
     return fn.SUM(Case(None, [(condition, 1)], 0))
 
@@ -287,6 +297,14 @@ def compute(scope: Scope, now: dt.datetime | None = None) -> dict[str, Value]:
     values["phone.calls"] = Value("phone.calls", float(calls), calls,
                                   {outcome: by_outcome.get(outcome, 0)
                                    for outcome in reception_rules.OUTCOMES})
+    by_hour = {int(hour): count for hour, count in
+               CallRecord.select(_hour_of(CallRecord.started_at), fn.COUNT(CallRecord.id))
+               .where(_calls(scope)).group_by(_hour_of(CallRecord.started_at)).tuples()}
+    busiest = max(by_hour.items(), key=lambda item: (item[1], -item[0]), default=None)
+    values["phone.busiest_hour"] = Value("phone.busiest_hour",
+                                         float(busiest[0]) if busiest else None, calls,
+                                         {f"{hour:02d}": by_hour[hour]
+                                          for hour in sorted(by_hour)})
     elapsed = (min(scope.period.end, today) - scope.period.start).days + 1
     values["phone.per_day"] = Value("phone.per_day",
                                     calls / elapsed if elapsed > 0 else None, calls)
@@ -403,6 +421,30 @@ def table(scope: Scope, now: dt.datetime | None = None,
                 rules.target_met(indicator, current[indicator.key].value,
                                  chosen[indicator.key]))
             for indicator in rules.INDICATORS if indicator.key in current]
+
+
+def details_text(row: Row) -> str:
+    """What a value is counted over, and its parts: 'over 15 — 2 late, 1 still open',
+    'over 1 520 — 10 h: 240, 9 h: 210…'; nothing for a plain count."""
+    value, parts = row.value, row.value.parts
+    if row.indicator.unit == rules.COUNT:
+        return ""
+    if not value.base:
+        return "—"
+    words = [_("over {count}").format(count=format_number(value.base))]
+    if {"on_time", "late", "open"} <= set(parts):
+        words.append(_("{late} late, {open} still open").format(
+            late=format_number(parts["late"]), open=format_number(parts["open"])))
+    elif "open" in parts:
+        words.append(_("{open} still open").format(open=format_number(parts["open"])))
+    hours = sorted(((hour, count) for hour, count in parts.items() if hour.isdigit()),
+                   key=lambda item: -item[1])[:4]
+    if hours:  # the calls of the busiest hours
+        words.append(", ".join(_("{hour} h: {count}").format(
+            hour=int(hour), count=format_number(count)) for hour, count in hours))
+    if "late" in parts and "on_time" not in parts:
+        words.append(_("{late} with a dose overdue").format(late=format_number(parts["late"])))
+    return " — ".join(words)
 
 
 def trend(scope: Scope, count: int = TREND_PERIODS, now: dt.datetime | None = None
@@ -648,7 +690,6 @@ def period_name(period: rules.Period) -> str:
 def export_csv(path, scope: Scope, now: dt.datetime | None = None) -> int:
     """The indicators of the scope with their counts, previous period, target, and their
     trend over the last periods, for a spreadsheet; the export is audited."""
-    from nest_desktop.i18n import format_number
     from nest_desktop.services import exports
 
     session.require("quality.manage")
@@ -681,4 +722,4 @@ def export_csv(path, scope: Scope, now: dt.datetime | None = None) -> int:
 
 UNIT_LABELS = {rules.PERCENT: "%", rules.COUNT: N_("number"), rules.MINUTES: N_("minutes"),
                rules.DAYS: N_("days"), rules.SCORE: N_("score out of 100"),
-               rules.SECONDS: N_("seconds")}
+               rules.SECONDS: N_("seconds"), rules.HOUR: N_("hour of the day")}

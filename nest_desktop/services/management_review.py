@@ -94,20 +94,6 @@ def _changes(table_rows: list[indicators.Row], since: dt.date | None,
     return lines
 
 
-def _counted(row: indicators.Row) -> str:
-    """What a share is counted over, and its late and open ones; nothing for a count."""
-    if row.indicator.unit == rules.COUNT:
-        return ""
-    if not row.value.base:
-        return "—"
-    words = _("over {count}").format(count=format_number(row.value.base))
-    parts = row.value.parts
-    if "late" in parts and "on_time" in parts:
-        words += " — " + _("{late} late, {open} still open").format(
-            late=format_number(parts["late"]), open=format_number(parts["open"]))
-    return words
-
-
 def review_pdf(scope: indicators.Scope, now: dt.datetime | None = None) -> tuple[str, bytes]:
     """The review's PDF for the period and site(s); its date is kept for the next one."""
     from nest_desktop.printing import management_review as printing
@@ -126,7 +112,7 @@ def review_pdf(scope: indicators.Scope, now: dt.datetime | None = None) -> tuple
         unit = row.indicator.unit
         groups.setdefault(row.indicator.group, []).append(printing.IndicatorLine(
             text(row.label), format_indicator(unit, row.value.value),
-            _counted(row),
+            indicators.details_text(row),
             format_indicator(unit, row.previous.value if row.previous else None),
             format_indicator(unit, row.target) if row.target is not None else "",
             {True: _("Met"), False: _("Not met"), None: ""}[row.met],

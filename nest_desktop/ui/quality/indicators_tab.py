@@ -50,20 +50,6 @@ def period_text(period: rules.Period) -> str:
                                         end=format_date(period.end))
 
 
-def details_text(value: indicators.Value) -> str:
-    """The counts behind a share: '12 of 15 — 2 late, 1 still open'."""
-    parts = value.parts
-    words = []
-    if {"on_time", "late", "open"} <= set(parts):
-        words.append(_("{late} late, {open} still open").format(
-            late=format_number(parts["late"]), open=format_number(parts["open"])))
-    elif "open" in parts:
-        words.append(_("{open} still open").format(open=format_number(parts["open"])))
-    if "late" in parts and "on_time" not in parts:
-        words.append(_("{late} with a dose overdue").format(late=format_number(parts["late"])))
-    return " — ".join([_("over {count}").format(count=format_number(value.base)), *words])
-
-
 class DrillDialog(QDialog):
     """The records behind one number; a person's file opens from her row."""
 
@@ -400,7 +386,7 @@ class IndicatorsTab(QWidget):
             unit = row.indicator.unit
             group = _(rules.GROUPS[row.indicator.group])
             cells = (group if group != last_group else "", row.label,
-                     format_indicator(unit, row.value.value), details_text(row.value),
+                     format_indicator(unit, row.value.value), indicators.details_text(row),
                      format_indicator(unit, row.previous.value if row.previous else None),
                      format_indicator(unit, row.target) if row.target is not None else "",
                      {True: _("Met"), False: _("Not met"), None: ""}[row.met])
