@@ -31,6 +31,7 @@ from nest_desktop.services import (
     ValidationFailed,
     as_date,
     followup,
+    ids_of,
     quality,
     session,
     settings,
@@ -184,6 +185,26 @@ def _overdue(today: dt.date):
     return ChildDueState.overdue_from.is_null(False) & (ChildDueState.overdue_from <= today)
 
 
+def _overdue_children(scope: Scope, today: dt.date):
+    condition = _overdue(today)
+    if scope.site_id is not None:
+        condition &= ChildDueState.site == scope.site_id
+    return condition
+
+
+def _closed_cases(scope: Scope):
+    """The cases closed in the period (for their time to close)."""
+    condition = _in_period(QualityCase.closed_at, scope)
+    if scope.site_id is not None:
+        condition &= QualityCase.site == scope.site_id
+    if scope.user_id is not None:
+        condition &= QualityCase.assigned_to == scope.user_id
+    return condition
+
+
+_REMARK = SurveyResponse.answers.contains('"comment": ')  # a survey with a written remark
+
+
 def _cases(scope: Scope):
     condition = _days_in_period(QualityCase.occurred_on, scope)
     if scope.site_id is not None:
@@ -263,10 +284,9 @@ def compute(scope: Scope, now: dt.datetime | None = None) -> dict[str, Value]:
                                             total - not_due, {"answered": answered})
     asked = SurveyResponse.answers.contains('"recommend": ')
     yes = SurveyResponse.answers.contains('"recommend": true')
-    remark = SurveyResponse.answers.contains('"comment": ')
     count, mean, asked_count, yes_count, remarks = (SurveyResponse.select(
         fn.COUNT(SurveyResponse.id), fn.AVG(SurveyResponse.score), _sum(asked), _sum(yes),
-        _sum(remark)).where(_surveys(scope)).tuples().first()) or (0, None, 0, 0, 0)
+        _sum(_REMARK)).where(_surveys(scope)).tuples().first()) or (0, None, 0, 0, 0)
     count = int(count or 0)
     values["surveys.mean_score"] = Value("surveys.mean_score",
                                          float(mean) if mean is not None else None, count)
@@ -363,10 +383,8 @@ def compute(scope: Scope, now: dt.datetime | None = None) -> dict[str, Value]:
         cohort, late = int(cohort or 0), int(late or 0)
         key = f"children.up_to_date_{months}"
         values[key] = Value(key, rules.ratio(cohort - late, cohort), cohort, {"late": late})
-    overdue_query = ChildDueState.select(fn.COUNT(ChildDueState.patient)).where(
-        _overdue(today) if scope.site_id is None
-        else _overdue(today) & (ChildDueState.site == scope.site_id))
-    overdue = overdue_query.scalar() or 0
+    overdue = ChildDueState.select(fn.COUNT(ChildDueState.patient)).where(
+        _overdue_children(scope, today)).scalar() or 0
     values["children.overdue"] = Value("children.overdue", float(overdue), overdue)
 
     # Complaints and non-conformities.
@@ -377,14 +395,9 @@ def compute(scope: Scope, now: dt.datetime | None = None) -> dict[str, Value]:
     values["complaints.recorded"] = Value("complaints.recorded", float(cases), cases)
     values["complaints.closed"] = Value("complaints.closed", rules.ratio(closed, cases), cases,
                                         {"closed": closed})
-    closing = QualityCase.closed_at
-    condition = _in_period(closing, scope)
-    if scope.site_id is not None:
-        condition &= QualityCase.site == scope.site_id
-    if scope.user_id is not None:
-        condition &= QualityCase.assigned_to == scope.user_id
     durations = [(_moment(end) - _moment(start)).total_seconds() / 86400 for start, end in
-                 QualityCase.select(QualityCase.recorded_at, closing).where(condition).tuples()]
+                 QualityCase.select(QualityCase.recorded_at, QualityCase.closed_at)
+                 .where(_closed_cases(scope)).tuples()]
     values["complaints.days_to_close"] = Value("complaints.days_to_close",
                                                rules.median(durations), len(durations))
     if scope.user_id is not None:  # per person: only what has a meaning per person
@@ -502,19 +515,19 @@ def drill(key: str, part: str, scope: Scope, now: dt.datetime | None = None) -> 
         condition = _tasks(scope, rule_names) & ~_task_part("not_due", now)
         if part != "all":
             condition &= _task_part(part, now)
-        return Drill(TASK, _ids(FollowUpTask.select(FollowUpTask.id).where(condition)
+        return Drill(TASK, ids_of(FollowUpTask.select(FollowUpTask.id).where(condition)
                                 .order_by(FollowUpTask.due_at)))
     if key.startswith("surveys."):
         condition = _surveys(scope)
         if key == "surveys.remarks":
-            condition &= SurveyResponse.answers.contains('"comment": ')
-        return Drill(SURVEY, _ids(SurveyResponse.select(SurveyResponse.id).where(condition)
+            condition &= _REMARK
+        return Drill(SURVEY, ids_of(SurveyResponse.select(SurveyResponse.id).where(condition)
                                   .order_by(SurveyResponse.answered_at)))
     if key.startswith("prospects."):
         condition = (_prospects(scope) if key == "prospects.conversion"
                      else _prospects(scope, Prospect.converted_at)
                      & (Prospect.status == "converted"))
-        return Drill(PROSPECT, _ids(Prospect.select(Prospect.id).where(condition)
+        return Drill(PROSPECT, ids_of(Prospect.select(Prospect.id).where(condition)
                                     .order_by(Prospect.created_at)))
     if key.startswith("phone."):
         condition = _calls(scope)
@@ -523,10 +536,10 @@ def drill(key: str, part: str, scope: Scope, now: dt.datetime | None = None) -> 
             condition &= CallRecord.outcome == outcome
         elif key.startswith("phone.hold"):
             condition &= CallRecord.hold_seconds > (60 if key == "phone.hold_over_minute" else 0)
-        return Drill(CALL, _ids(CallRecord.select(CallRecord.id).where(condition)
+        return Drill(CALL, ids_of(CallRecord.select(CallRecord.id).where(condition)
                                 .order_by(CallRecord.started_at)))
     if key == "appointments.sms_failed":
-        return Drill(SMS, _ids(SmsMessage.select(SmsMessage.id).where(
+        return Drill(SMS, ids_of(SmsMessage.select(SmsMessage.id).where(
             _failed_reminders(scope)).order_by(SmsMessage.event_at)))
     if key.startswith("appointments."):
         condition = {"appointments.attended": _appointments(scope, now)
@@ -537,30 +550,20 @@ def drill(key: str, part: str, scope: Scope, now: dt.datetime | None = None) -> 
                      & (Appointment.status == "cancelled"),
                      "appointments.reminded": _appointments(scope)
                      & (Appointment.status != "cancelled")}[key]
-        return Drill(APPOINTMENT, _ids(Appointment.select(Appointment.id).where(condition)
+        return Drill(APPOINTMENT, ids_of(Appointment.select(Appointment.id).where(condition)
                                        .order_by(Appointment.starts_at)))
     if key.startswith("children."):
         if key == "children.overdue":
-            condition = _overdue(now.date())
-            if scope.site_id is not None:
-                condition &= ChildDueState.site == scope.site_id
+            condition = _overdue_children(scope, now.date())
         else:
             condition = _cohort(scope, int(key.rsplit("_", 1)[1]))
             if part == "late":
                 condition &= _overdue(now.date())
-        return Drill(CHILD, _ids(ChildDueState.select(ChildDueState.patient).where(condition)
+        return Drill(CHILD, ids_of(ChildDueState.select(ChildDueState.patient).where(condition)
                                  .order_by(ChildDueState.sort_name)))
-    condition = _cases(scope)
-    if key == "complaints.days_to_close":
-        condition = _in_period(QualityCase.closed_at, scope)
-        if scope.site_id is not None:
-            condition &= QualityCase.site == scope.site_id
-    return Drill(CASE, _ids(QualityCase.select(QualityCase.id).where(condition)
+    condition = _closed_cases(scope) if key == "complaints.days_to_close" else _cases(scope)
+    return Drill(CASE, ids_of(QualityCase.select(QualityCase.id).where(condition)
                             .order_by(QualityCase.occurred_on)))
-
-
-def _ids(query) -> list[int]:
-    return [row[0] for row in query.tuples()]
 
 
 @dataclass(frozen=True)
@@ -583,18 +586,16 @@ def drill_rows(kind: str, ids: list[int]) -> list[DrillRow]:
         return []
     found: dict[int, DrillRow] = {}
     if kind == TASK:
-        for task_id, row in followup.rows_for(ids).items():
-            found[task_id] = DrillRow(task_id, row.due_at, row.person,
-                                      followup.rule_label(row.rule) + " — " + row.assignee,
-                                      row.patient_id, row.prospect_id)
         closed = dict(FollowUpTask.select(FollowUpTask.id, FollowUpTask.closed_at).where(
             FollowUpTask.id.in_(ids)).tuples())
-        found = {task_id: DrillRow(
-            row.id, row.when, row.person,
-            row.detail + (" — " + _("done on {when}").format(
+        for task_id, row in followup.rows_for(ids).items():
+            done = (_("done on {when}").format(
                 when=_moment(closed[task_id]).strftime("%d/%m/%Y %H:%M"))
-                if closed.get(task_id) else " — " + _("not done")),
-            row.patient_id, row.prospect_id) for task_id, row in found.items()}
+                if closed.get(task_id) else _("not done"))
+            found[task_id] = DrillRow(
+                task_id, row.due_at, row.person,
+                " — ".join((followup.rule_label(row.rule), row.assignee, done)),
+                row.patient_id, row.prospect_id)
     elif kind == CALL:
         query = (CallRecord.select(CallRecord, Patient.last_name, Patient.first_names,
                                    User.full_name)
@@ -664,13 +665,6 @@ def drill_rows(kind: str, ids: list[int]) -> list[DrillRow]:
     else:
         raise ValueError(f"unknown kind: {kind}")
     return [found[record_id] for record_id in ids if record_id in found]
-
-
-def secretaries() -> list[tuple[int, str]]:
-    """Whose figures may be asked for: the active accounts."""
-    session.require("quality.manage")
-    return list(User.select(User.id, User.full_name).where(User.active)
-                .order_by(User.full_name).tuples())
 
 
 # --- the figures for Excel ------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from nest_desktop.services import (
     as_date,
     audit,
     check_characters,
+    desk,
     followup,
     hooks,
     session,
@@ -75,8 +76,7 @@ def _validate(form: CaseForm) -> dict[str, str]:
     if form.patient_id is not None and not Patient.select().where(
             Patient.id == form.patient_id).exists():
         errors["patient"] = _("This patient's file no longer exists.")
-    if form.assigned_to_id is not None and not User.select().where(
-            (User.id == form.assigned_to_id) & User.active).exists():
+    if form.assigned_to_id is not None and desk.get_user(form.assigned_to_id) is None:
         errors["assigned_to"] = _("Choose an active account.")
     return errors
 
@@ -179,8 +179,7 @@ def add_action(case_id: int, description: str, owner_id: int | None,
     user = session.require("quality.manage")
     errors = rules.check_action(description, owner_id, deadline, clock.today())
     check_characters(errors, action=description)
-    if owner_id is not None and not User.select().where(
-            (User.id == owner_id) & User.active).exists():
+    if owner_id is not None and desk.get_user(owner_id) is None:
         errors["owner"] = _("Choose an active account.")
     if errors:
         raise ValidationFailed(errors)
@@ -412,12 +411,6 @@ def detail(case_id: int) -> CaseDetail:
 
 def case_of_action(action_id: int) -> int:
     return CorrectiveAction.get_by_id(action_id).case_id
-
-
-def owners() -> list[tuple[int, str]]:
-    """Who can be given a case or an action: the active accounts."""
-    return list(User.select(User.id, User.full_name).where(User.active)
-                .order_by(User.full_name).tuples())
 
 
 def complaint_threshold() -> int:

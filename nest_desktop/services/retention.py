@@ -59,10 +59,10 @@ def set_policies(years: dict[str, int]) -> None:
     settings.put(KEY, {**policies(), **years})
 
 
-def cutoff(kind: str, today: dt.date | None = None) -> dt.datetime:
-    """Records of `kind` from before this moment are past their retention."""
+def cutoff(years: int, today: dt.date | None = None) -> dt.datetime:
+    """Records kept `years` years from before this moment are past their retention."""
     today = today or clock.today()
-    return dt.datetime.combine(add_months(today, -12 * policies()[kind]), dt.time.min)
+    return dt.datetime.combine(add_months(today, -12 * years), dt.time.min)
 
 
 @dataclass(frozen=True)
@@ -78,16 +78,17 @@ class Age:
 def ages(today: dt.date | None = None) -> list[Age]:
     """Each kind's records: how many, the oldest, how many are past their retention."""
     found = []
+    kept = policies()
     for kind in KINDS:
         model, column, allowed = _records(kind)
-        limit = cutoff(kind, today)
+        limit = cutoff(kept[kind], today)
         count, oldest, past = (model.select(
             fn.COUNT(model.id), fn.MIN(column),
             fn.SUM(Case(None, [((column < limit) & allowed, 1)], 0))).tuples().first()
         ) or (0, None, 0)
         if isinstance(oldest, dt.datetime):
             oldest = oldest.date()
-        found.append(Age(kind, policies()[kind], int(count or 0), as_date(oldest),
+        found.append(Age(kind, kept[kind], int(count or 0), as_date(oldest),
                          int(past or 0), limit))
     return found
 
@@ -97,7 +98,8 @@ def purge(kind: str, today: dt.date | None = None) -> int:
     action, audited with what went. Returns how many went."""
     user = session.require("records.purge")
     model, column, allowed = _records(kind)
-    limit = cutoff(kind, today)
+    years = policies()[kind]
+    limit = cutoff(years, today)
     condition = (column < limit) & allowed
     with database.atomic():
         if kind == "audit":
@@ -106,7 +108,7 @@ def purge(kind: str, today: dt.date | None = None) -> int:
             removed = model.delete().where(condition).execute()
             last_chain = ""
         details = {"kind": kind, "before": limit.date().isoformat(), "removed": removed,
-                   "years": policies()[kind]}
+                   "years": years}
         if last_chain:
             details["cut"] = last_chain  # where the trail kept now begins: still verifiable
         audit.record("purge", model._meta.table_name, None, user,

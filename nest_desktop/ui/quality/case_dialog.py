@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from nest_desktop.domain import clock
 from nest_desktop.domain import quality as rules
 from nest_desktop.i18n import _, format_date, format_datetime
-from nest_desktop.services import StaleRecordError, ValidationFailed, quality, session
+from nest_desktop.services import StaleRecordError, ValidationFailed, desk, quality, session
 from nest_desktop.services.people import typed_date
 from nest_desktop.ui.common.errors import database_trouble
 from nest_desktop.ui.common.notifier import changes
@@ -70,8 +70,9 @@ class CaseDialog(QDialog):
         self.description = _text_box(90)
         self.assigned_to = QComboBox()
         self.assigned_to.addItem(_("Nobody yet"), None)
-        for user_id, name in quality.owners():
-            self.assigned_to.addItem(name, user_id)
+        owners = desk.users()  # read once: who a case or an action can be given to
+        for owner in owners:
+            self.assigned_to.addItem(owner.full_name, owner.id)
         self.cause = _text_box()
         self.immediate_action = _text_box()
         self.status = QLabel()
@@ -117,8 +118,8 @@ class CaseDialog(QDialog):
                                               "again"))
         self.action_owner = QComboBox()
         self.action_owner.addItem(_("Choose…"), None)
-        for user_id, name in quality.owners():
-            self.action_owner.addItem(name, user_id)
+        for owner in owners:
+            self.action_owner.addItem(owner.full_name, owner.id)
         self.action_deadline = DateEdit()
         self.action_fields = {"action": FieldWithError(self.action_text),
                               "owner": FieldWithError(self.action_owner),

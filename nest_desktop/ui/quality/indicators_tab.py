@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from nest_desktop.domain import clock
 from nest_desktop.domain import quality as rules
 from nest_desktop.i18n import N_, _, format_date, format_datetime, format_indicator, format_number
-from nest_desktop.services import ValidationFailed, indicators, quality, session
+from nest_desktop.services import ValidationFailed, desk, indicators, quality, session
 from nest_desktop.services.people import typed_date
 from nest_desktop.ui.common.notifier import changes
 from nest_desktop.ui.common.screen import fit_on_screen
@@ -308,8 +308,8 @@ class IndicatorsTab(QWidget):
         if self.secretary.count() > 1 or not session.may("quality.manage"):
             return
         blocked = self.secretary.blockSignals(True)
-        for user_id, name in indicators.secretaries():
-            self.secretary.addItem(name, user_id)
+        for user in desk.users():
+            self.secretary.addItem(user.full_name, user.id)
         self.secretary.blockSignals(blocked)
 
     def scope(self) -> indicators.Scope:

@@ -829,6 +829,7 @@ class SettingsPage(QScrollArea):
         self.retention_years: dict[str, QSpinBox] = {}
         self.retention_counts: dict[str, tuple[QLabel, QLabel, QLabel]] = {}
         self.purge_buttons: dict[str, QPushButton] = {}
+        self.retention_ages: dict[str, retention.Age] = {}
         for row, (kind, label) in enumerate(retention.KINDS.items(), start=1):
             years = QSpinBox()
             years.setRange(1, retention.MAX_YEARS)
@@ -870,15 +871,14 @@ class SettingsPage(QScrollArea):
 
     def refresh_retention(self) -> None:
         """The records' age, counted off the GUI thread (a large register)."""
-        run_in_background(lambda: (retention.policies(), retention.ages()),
-                          lambda found: self._show_retention(*found), owner=self)
+        run_in_background(retention.ages, self._show_retention, owner=self)
 
-    def _show_retention(self, years: dict[str, int], ages: list) -> None:
+    def _show_retention(self, ages: list) -> None:
         today = clock.today()
         admin = session.may("records.purge")
+        self.retention_ages = {age.kind: age for age in ages}  # what a purge is asked about
         for age in ages:
-            spin = self.retention_years[age.kind]
-            spin.setValue(years[age.kind])
+            self.retention_years[age.kind].setValue(age.years)
             count, oldest, past = self.retention_counts[age.kind]
             count.setText(format_number(age.records))
             oldest.setText(_("{date} ({age})").format(
@@ -902,9 +902,9 @@ class SettingsPage(QScrollArea):
         self.refresh_retention()
 
     def purge(self, kind: str) -> None:
-        """Asked once more, with what will go; done off the GUI thread."""
-        age = next(a for a in retention.ages() if a.kind == kind)
-        if not age.past_retention:
+        """Asked once more, with what the list shows will go; done off the GUI thread."""
+        age = self.retention_ages.get(kind)
+        if age is None or not age.past_retention:
             return
         answer = QMessageBox.question(
             self, _("Purge records"),
